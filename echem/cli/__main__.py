@@ -1,0 +1,5 @@
+import sys
+
+from echem.cli import main
+
+sys.exit(main())

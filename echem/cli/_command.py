@@ -1,0 +1,60 @@
+"""The row type of the CLI command table and helpers every command shares."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Command", "report_failure", "atomic_path"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``echem`` subcommand.
+
+    ``run(args)`` returns the exit code: 0 when every input succeeded, 1 when any failed.
+    """
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    description: str | None = None
+
+
+def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
+    """Print one line naming a file that failed and why (no traceback)."""
+    message = " ".join(str(error).split())
+    name = str(path)
+    if message.startswith(name):
+        print(f"echem: {message}", file=sys.stderr)
+    else:
+        print(f"echem: {name}: {message}", file=sys.stderr)
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    If the body raises, the temporary file is removed and ``target`` is untouched, so an
+    output is written completely or not at all.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(handle)
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        os.replace(temporary_path, target)
+    except BaseException:
+        temporary_path.unlink(missing_ok=True)
+        raise

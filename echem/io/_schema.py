@@ -1,0 +1,117 @@
+"""Canonical column names and units, and the helper that builds a tidy frame.
+
+Every reader returns a :class:`pandas.DataFrame` whose first columns are the
+canonical ones the file provides (in the order of :data:`CANONICAL`), followed by
+every original column under its original name. ``df.attrs`` carries ``format``,
+``technique``, ``source``, ``start_time`` and ``metadata`` (see ``../shared/GUIDE.md`` §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CANONICAL",
+    "CANONICAL_COLUMNS",
+    "TECHNIQUES",
+    "Alias",
+    "build_frame",
+]
+
+#: Canonical column name -> unit, in output order.
+CANONICAL: dict[str, str] = {
+    "time_s": "s",
+    "voltage_V": "V",
+    "current_A": "A",
+    "charge_C": "C",
+    "cycle": "",
+    "step": "",
+    "freq_Hz": "Hz",
+    "z_real_ohm": "Ohm",
+    "z_imag_ohm": "Ohm",
+}
+CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL)
+
+#: The values ``df.attrs["technique"]`` may take.
+TECHNIQUES: tuple[str, ...] = (
+    "eis",
+    "galvanostatic",
+    "potentiostatic",
+    "ocv",
+    "cyclic_voltammetry",
+    "linear_sweep",
+    "mixed",
+    "unknown",
+)
+
+#: One way to obtain a canonical column: (original column name, factor to multiply by).
+Alias = tuple[str, float]
+
+
+def build_frame(
+    raw: pd.DataFrame,
+    aliases: Mapping[str, Sequence[Alias]],
+    *,
+    format: str,
+    technique: str,
+    source: str,
+    start_time: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Assemble the tidy frame from the original columns of a file.
+
+    Parameters
+    ----------
+    raw
+        The file's table, columns under their original names (already numeric where
+        the file's values are numbers).
+    aliases
+        For each canonical column, the original columns it may come from, in order of
+        preference, each with the factor that converts it to the canonical unit
+        (e.g. ``{"current_A": [("I/mA", 1e-3)], "z_imag_ohm": [("-Im(Z)/Ohm", -1.0)]}``).
+        The first alias present in ``raw`` wins; canonical columns with no alias
+        present are left out (never filled with NaN).
+    format, technique, source, start_time, metadata
+        Stored in ``df.attrs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns first, then every original column (a column already named
+        canonically is not repeated).
+    """
+    columns: dict[str, Any] = {}
+    for name in CANONICAL_COLUMNS:
+        for original, factor in aliases.get(name, ()):
+            if original in raw.columns:
+                values = raw[original]
+                if factor != 1.0:
+                    values = values.to_numpy(dtype=float) * factor
+                elif name in ("cycle", "step"):
+                    values = _as_index(values)
+                columns[name] = values
+                break
+    for original in raw.columns:
+        if original not in columns:
+            columns[original] = raw[original]
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)), copy=False)
+    frame.attrs.update(
+        format=format,
+        technique=technique,
+        source=source,
+        start_time=start_time,
+        metadata=dict(metadata or {}),
+    )
+    return frame
+
+
+def _as_index(values: pd.Series) -> Any:
+    """Integer cycle/step indices where the values are whole numbers, else floats."""
+    array = np.asarray(values, dtype=float)
+    if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        return array.astype(np.int64)
+    return array
