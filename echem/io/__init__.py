@@ -25,6 +25,13 @@ SNIFF_BYTES = 8192
 #: Modules under ``echem.io`` that contribute ``FORMATS``; their order is the sniffing order.
 _FORMAT_MODULES: tuple[str, ...] = (
     "biologic",
+    "gamry",
+    "zplot",
+    "autolab",
+    "chinstruments",
+    "princeton",
+    "powersuite",
+    "delimited",
 )
 
 

@@ -1,0 +1,3 @@
+"""Metrohm Autolab (NOVA) text export. (Being written; FORMATS is filled by its reader.)"""
+
+FORMATS: tuple = ()

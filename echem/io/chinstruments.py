@@ -1,0 +1,3 @@
+"""CH Instruments text export. (Being written; FORMATS is filled by its reader.)"""
+
+FORMATS: tuple = ()

@@ -1,0 +1,3 @@
+"""Gamry .DTA. (Being written; FORMATS is filled by its reader.)"""
+
+FORMATS: tuple = ()

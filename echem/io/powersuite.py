@@ -1,0 +1,3 @@
+"""PAR PowerSuite text export. (Being written; FORMATS is filled by its reader.)"""
+
+FORMATS: tuple = ()

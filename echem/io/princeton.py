@@ -1,0 +1,3 @@
+"""Princeton Applied Research: VersaStudio .par and Parstat text. (Being written; FORMATS is filled by its reader.)"""
+
+FORMATS: tuple = ()
