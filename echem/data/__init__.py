@@ -1,0 +1,1 @@
+"""Package data: the synthetic operando dataset written by fixtures/make_fixtures.py."""
