@@ -1,0 +1,73 @@
+"""Figure plumbing shared by the plotting modules: lazy pyplot, new axes, atomic saving."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["pyplot", "new_axes", "new_figure", "save"]
+
+
+def _headless() -> bool:
+    """True on a Linux/BSD machine without a display (and outside a Jupyter kernel)."""
+    if sys.platform.startswith(("win", "darwin")):
+        return False
+    if "ipykernel" in sys.modules:
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot``, imported on first use; Agg when there is no display.
+
+    The backend is only forced when the user has not chosen one (``MPLBACKEND``).
+    """
+    import matplotlib
+
+    if _headless() and not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_figure(figsize: tuple[float, float]) -> Any:
+    """A new pyplot figure with constrained layout."""
+    return pyplot().figure(figsize=figsize, layout="constrained")
+
+
+def new_axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.0)) -> Any:
+    """``ax`` itself, or fresh axes on a new figure when ``ax`` is None."""
+    if ax is not None:
+        return ax
+    return new_figure(figsize).add_subplot()
+
+
+def save(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120, close: bool = True) -> Path:
+    """Write ``figure`` to ``path`` completely or not at all, then close it.
+
+    The format follows the extension of ``path`` (png, pdf, svg, ...).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    file_format = path.suffix.lstrip(".").lower() or "png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, format=file_format, dpi=dpi)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        if close:
+            pyplot().close(figure)
+    return path
