@@ -1,0 +1,147 @@
+"""Effective capacitance, apex frequency, conductivity and role assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from echem.eis.capacitance import (
+    DEFAULT_ROLES,
+    PRESETS,
+    apex_frequency,
+    assign_role,
+    conductivity,
+    cpe_q_from_capacitance,
+    effective_capacitance,
+)
+from echem.eis.roles import Role, as_roles, roles_table
+from echem.errors import DataError
+
+
+def test_hsu_mansfeld_matches_hand_calculation():
+    # C = Q^(1/n) R^((1-n)/n) with Q = 1e-5, n = 0.8, R = 100: 1e-5^1.25 * 100^0.25
+    expected = (1e-5) ** 1.25 * 100**0.25
+    assert effective_capacitance(1e-5, 0.8, 100) == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(1.778279e-6, rel=1e-6)
+
+
+@pytest.mark.parametrize("R, Q, n", [(200, 3e-8, 0.9), (1500, 4e-5, 0.85), (10, 1e-3, 0.7)])
+def test_hsu_mansfeld_capacitance_reproduces_the_apex_frequency(R, Q, n):
+    """Independent identity: an R∥C with C = C_eff has the same apex as the R∥CPE."""
+    C = effective_capacitance(Q, n, R)
+    assert apex_frequency(R, Q, n) == pytest.approx(1 / (2 * np.pi * R * C), rel=1e-10)
+    # and the apex really is where -Z'' of R∥CPE peaks
+    f = np.geomspace(1e-4, 1e9, 200001)
+    z = R / (1 + R * Q * (2j * np.pi * f) ** n)
+    assert f[np.argmax(-z.imag)] == pytest.approx(apex_frequency(R, Q, n), rel=1e-3)
+
+
+def test_pure_capacitor_limit():
+    assert effective_capacitance(2e-6, 1.0, 123.0) == pytest.approx(2e-6)
+    assert effective_capacitance(2e-6, 1.0, 123.0, method="brug", R_series_ohm=7) == pytest.approx(
+        2e-6
+    )
+    assert apex_frequency(100, 1e-6) == pytest.approx(1 / (2 * np.pi * 1e-4))
+
+
+def test_brug_formula_and_blocking_limit():
+    Q, n, Re, Rt = 2e-5, 0.8, 20.0, 1000.0
+    expected = Q ** (1 / n) * (1 / Re + 1 / Rt) ** ((n - 1) / n)
+    assert effective_capacitance(Q, n, Rt, method="brug", R_series_ohm=Re) == pytest.approx(expected)
+    blocking = Q ** (1 / n) * Re ** ((1 - n) / n)
+    assert effective_capacitance(Q, n, None, method="brug", R_series_ohm=Re) == pytest.approx(blocking)
+    assert effective_capacitance(Q, n, np.inf, method="brug", R_series_ohm=Re) == pytest.approx(blocking)
+    # Hirschorn et al.: the two differ a lot at n = 0.8
+    hm = effective_capacitance(Q, n, Rt)
+    assert hm / expected > 2
+
+
+@pytest.mark.parametrize("method", ["hsu-mansfeld", "brug"])
+def test_q_from_capacitance_inverts(method):
+    n = np.array([0.7, 0.85, 0.95])
+    R = np.array([50.0, 1500.0, 2e5])
+    Q = cpe_q_from_capacitance(1e-8, n, R, method=method, R_series_ohm=25.0)
+    back = effective_capacitance(Q, n, R, method=method, R_series_ohm=25.0)
+    assert np.allclose(back, 1e-8, rtol=1e-12)
+
+
+def test_diffusion_like_exponent_gives_nan():
+    assert np.isnan(effective_capacitance(1e-3, 0.5, 100.0))
+    assert np.isnan(effective_capacitance(1e-3, 0.59, 100.0))
+    assert np.isfinite(effective_capacitance(1e-3, 0.6, 100.0))
+    assert np.isfinite(effective_capacitance(1e-3, 0.5, 100.0, min_n=0.4))
+
+
+def test_bad_method_and_missing_resistances():
+    with pytest.raises(DataError):
+        effective_capacitance(1e-6, 0.9, 10, method="magic")
+    with pytest.raises(DataError):
+        effective_capacitance(1e-6, 0.9, None)
+    with pytest.raises(DataError):
+        effective_capacitance(1e-6, 0.9, 10, method="brug")
+
+
+def test_conductivity_of_the_seed_electrolyte():
+    # Li3PS4, sigma 5.0e-4 S/cm: a 1 mm pellet of 1 cm2 has R = 0.1 / 5e-4 = 200 ohm
+    assert conductivity(200.0, 0.1, 1.0) == pytest.approx(5.0e-4)
+    assert np.allclose(conductivity(np.array([100.0, 400.0]), 0.05, 0.5), [1e-3, 2.5e-4])
+    with pytest.raises(DataError):
+        conductivity(100.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("C_F", np.geomspace(2.5e-9, 8e-8, 12))
+def test_default_table_names_interphase_around_1e_8(C_F):
+    assert assign_role(C_F)[0] == "R_int"
+
+
+@pytest.mark.parametrize("C_F", np.geomspace(2e-7, 8e-5, 12))
+def test_default_table_names_charge_transfer_around_1e_5(C_F):
+    assert assign_role(C_F)[0] == "R_ct"
+
+
+def test_overlap_goes_to_nearest_logarithmic_centre_with_candidates():
+    # 3e-9 F lies in R_gb (1e-11..1e-8, centre 3.2e-10) and R_int (1e-9..1e-7, centre 1e-8)
+    assert assign_role(3e-9) == ("R_int", ("R_gb",))
+    assert assign_role(1.2e-9) == ("R_gb", ("R_int",))
+    assert assign_role(1e-12) == ("R_bulk", ())
+    assert assign_role(1e-3) == ("R_reaction", ())
+    assert assign_role(1e-20) == (None, ())
+    assert assign_role(float("nan")) == (None, ())
+
+
+def test_roles_can_be_overridden_or_replaced():
+    custom = {"R_sei": (1e-9, 1e-6, "SEI"), "R_dl": (1e-6, 1e-3)}
+    assert assign_role(1e-8, custom) == ("R_sei", ())
+    assert assign_role(1e-5, custom) == ("R_dl", ())
+    assert assign_role(1e-8, {"R_int": (1e-9, 1e-7), "R_ct": (1e-7, 1e-4)})[0] == "R_int"
+    # a DataFrame round trip, edited
+    table = roles_table()
+    assert list(table["name"]) == ["R_bulk", "R_gb", "R_int", "R_ct", "R_reaction"]
+    table.loc[table["name"] == "R_int", "high_F"] = 1e-5  # centre now 1e-7
+    assert assign_role(3e-7, table) == ("R_int", ("R_ct",))
+    assert assign_role(3e-7) == ("R_ct", ())  # the default is untouched
+    # preset by name
+    assert [r.name for r in as_roles("li-sse-symmetric")] == ["R_int", "R_ct"]
+    assert assign_role(1e-11, "li-sse-symmetric") == (None, ())
+
+
+def test_bad_role_tables_raise():
+    with pytest.raises(DataError):
+        Role("x", 1e-6, 1e-9)
+    with pytest.raises(DataError):
+        as_roles({"x": (1.0,)})
+    with pytest.raises(DataError):
+        as_roles("no-such-preset")
+    with pytest.raises(DataError):
+        as_roles(pd.DataFrame({"name": ["a"]}))
+
+
+def test_default_table_and_presets_are_read_only():
+    assert isinstance(DEFAULT_ROLES, tuple)
+    with pytest.raises(TypeError):
+        PRESETS["x"] = None  # type: ignore[index]
+    preset = PRESETS["li-sse-symmetric"]
+    assert preset.circuit == "R0-p(R1,CPE1)-p(R2,CPE2)"
+    assert preset.series_roles["R0"] == "R_bulk"
+    assert preset.symmetric

@@ -1,0 +1,172 @@
+"""Lin-KK (echem.eis.kk): analytic spectra accepted, drift rejected, robust M, residuals checked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from echem.eis.kk import kk_design_matrix, lin_kk
+from echem.errors import DataError
+
+FREQ = np.geomspace(3e6, 0.1, 76)  # 3 MHz - 0.1 Hz, 10 points per decade
+OMEGA = 2 * np.pi * FREQ
+
+
+def rq(omega, R, C, n):
+    """R∥CPE with Q designed from the Hsu-Mansfeld C_eff: Q = C^n R^(n-1)."""
+    Q = C**n * R ** (n - 1)
+    return R / (1 + R * Q * (1j * omega) ** n)
+
+
+def one_arc(omega):
+    return 25 + rq(omega, 1000, 1e-6, 0.9)
+
+
+def two_arcs(omega, R_ct=1500.0):
+    return 25 + rq(omega, 200, 1e-8, 0.9) + rq(omega, R_ct, 1e-5, 0.85)
+
+
+def three_arcs(omega):
+    return 10 + rq(omega, 300, 1e-10, 0.95) + rq(omega, 500, 1e-7, 0.85) + rq(omega, 2000, 1e-4, 0.8)
+
+
+def noisy(z, level, seed):
+    rng = np.random.default_rng(seed)
+    scatter = rng.standard_normal(z.size) + 1j * rng.standard_normal(z.size)
+    return z + level * np.abs(z) * scatter / np.sqrt(2)
+
+
+@pytest.mark.parametrize("model", [one_arc, two_arcs, three_arcs])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_valid_spectra_with_noise_are_accepted(model, seed):
+    result = lin_kk(FREQ, noisy(model(OMEGA), 0.005, seed))
+    assert result.valid, result.summary()
+    assert result.max_residual < 0.02
+    assert result.mu < 0.85
+    # residuals are at the noise level (0.5 % per component -> rms ~0.5 %)
+    rms = np.sqrt(np.mean(result.residuals_real**2 + result.residuals_imag**2))
+    assert 0.002 < rms < 0.008
+
+
+@pytest.mark.parametrize("model", [one_arc, two_arcs, three_arcs])
+def test_noise_free_spectra_fit_closely(model):
+    result = lin_kk(FREQ, model(OMEGA))
+    assert result.valid
+    assert result.max_residual < 0.005
+
+
+def test_noisy_two_arc_spectrum_does_not_stop_at_first_mu_below_c():
+    """The warning case: the first M with mu < c (M ~ 6) leaves ~30 % residuals."""
+    z = noisy(two_arcs(OMEGA), 0.005, 0)
+    result = lin_kk(FREQ, z)
+    first_below_c = int(next(M for M, mu, _ in result.scan if mu < 0.85))
+    assert first_below_c < 10
+    assert result.scan[first_below_c - 1, 2] > 0.05  # that M is a bad model
+    assert result.M >= 15
+    assert result.max_residual < 0.015
+    assert result.mu < 0.85
+
+
+def _drifting_two_arcs(rise: float) -> np.ndarray:
+    """R_ct rising linearly in time by `rise` (fraction) while the sweep runs high -> low f."""
+    seconds_per_point = np.maximum(1 / FREQ, 0.05)
+    elapsed = np.cumsum(seconds_per_point)
+    R_ct = 1500 * (1 + rise * elapsed / elapsed[-1])
+    return np.array([two_arcs(w, r) for w, r in zip(OMEGA, R_ct, strict=True)])
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.005])
+def test_low_frequency_drift_is_rejected(noise):
+    z = noisy(_drifting_two_arcs(0.5), noise, 3)
+    result = lin_kk(FREQ, z)
+    assert not result.valid, result.summary()
+    # the misfit is at low frequency (where the drift happened), not at high frequency
+    low = FREQ < 10
+    magnitude = np.hypot(result.residuals_real, result.residuals_imag)
+    assert magnitude[low].mean() > 3 * magnitude[FREQ > 1e4].mean()
+
+
+def test_residuals_match_an_independent_least_squares():
+    z = noisy(three_arcs(OMEGA), 0.005, 7)
+    result = lin_kk(FREQ, z)
+    # independent computation: plain real-valued matrix, unscaled, scipy's lstsq
+    from scipy.linalg import lstsq
+
+    tau = np.geomspace(1 / (2 * np.pi * FREQ.max()), 1 / (2 * np.pi * FREQ.min()), result.M)
+    columns = [np.ones(FREQ.size, complex)]
+    columns += [1 / (1 + 1j * OMEGA * t) for t in tau]
+    columns += [1j * OMEGA, 1 / (1j * OMEGA)]
+    design = np.array(columns).T
+    weight = 1 / np.abs(z)
+    a = np.concatenate([design.real * weight[:, None], design.imag * weight[:, None]])
+    b = np.concatenate([z.real * weight, z.imag * weight])
+    coefficients = lstsq(a, b)[0]
+    z_fit = design @ coefficients
+    assert np.allclose(result.tau_s, tau, rtol=1e-12)
+    assert np.allclose(result.z_fit, z_fit, rtol=1e-6, atol=1e-6 * np.abs(z).max())
+    assert np.allclose(result.residuals_real, ((z - z_fit) / np.abs(z)).real, atol=1e-7)
+    assert np.allclose(result.residuals_imag, ((z - z_fit) / np.abs(z)).imag, atol=1e-7)
+    # the model rebuilt from the reported parameters is the reported fit
+    rebuilt = (
+        result.R0_ohm
+        + 1j * OMEGA * result.L_H
+        + 1 / (1j * OMEGA * result.C_F)
+        + sum(R / (1 + 1j * OMEGA * t) for R, t in zip(result.R_k_ohm, result.tau_s, strict=True))
+    )
+    assert np.allclose(rebuilt, result.z_fit, rtol=1e-9)
+    assert result.pseudo_chisqr == pytest.approx(
+        np.sum(result.residuals_real**2 + result.residuals_imag**2)
+    )
+    negative = -result.R_k_ohm[result.R_k_ohm < 0].sum()
+    positive = result.R_k_ohm[result.R_k_ohm >= 0].sum()
+    assert result.mu == pytest.approx(1 - negative / positive)
+
+
+def test_blocking_spectrum_with_series_capacitance_and_inductance():
+    L, C_block = 2e-7, 5e-6
+    z = 1j * OMEGA * L + two_arcs(OMEGA) + 1 / (1j * OMEGA * C_block)
+    result = lin_kk(FREQ, noisy(z, 0.003, 2))
+    assert result.valid, result.summary()
+    assert result.C_F == pytest.approx(C_block, rel=0.05)
+    assert result.L_H == pytest.approx(L, rel=0.15)
+    assert result.R0_ohm == pytest.approx(25, rel=0.1)
+
+
+def test_design_matrix_columns():
+    tau = np.array([1e-3])
+    design = kk_design_matrix(np.array([1.0, 10.0]), tau)
+    omega = 2 * np.pi * np.array([1.0, 10.0])
+    assert design.shape == (2, 4)
+    assert np.allclose(design[:, 1], 1 / (1 + 1j * omega * 1e-3))
+    assert np.allclose(design[:, 2], 1j * omega)
+    assert np.allclose(design[:, 3], 1 / (1j * omega))
+    assert kk_design_matrix(omega, tau, inductance=False, capacitance=False).shape == (2, 2)
+
+
+def test_frequency_order_does_not_matter():
+    z = noisy(two_arcs(OMEGA), 0.005, 4)
+    forward = lin_kk(FREQ, z)
+    backward = lin_kk(FREQ[::-1], z[::-1])
+    assert forward.M == backward.M
+    assert np.allclose(forward.residuals_real, backward.residuals_real[::-1], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "freq, z",
+    [
+        (np.array([1.0, 2.0, 3.0]), np.array([1, 2, 3], complex)),
+        (np.array([1.0, 2.0, 3.0, 4.0, np.nan]), np.ones(5, complex)),
+        (np.array([0.0, 1.0, 2.0, 3.0, 4.0]), np.ones(5, complex)),
+        (np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.ones(4, complex)),
+    ],
+)
+def test_bad_input_raises_data_error(freq, z):
+    with pytest.raises(DataError):
+        lin_kk(freq, z)
+
+
+def test_threshold_controls_the_verdict():
+    z = noisy(two_arcs(OMEGA), 0.005, 0)
+    assert lin_kk(FREQ, z).valid
+    strict = lin_kk(FREQ, z, threshold=0.002)
+    assert not strict.valid and strict.threshold == 0.002
