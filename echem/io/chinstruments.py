@@ -1,3 +1,125 @@
-"""CH Instruments text export. (Being written; FORMATS is filled by its reader.)"""
+"""CH Instruments text export (``.txt``: A.C. Impedance, CV, i-t, ...).
 
-FORMATS: tuple = ()
+Layout: the date line (``Feb. 20, 2020   15:55:08``), the technique name
+(``A.C. Impedance``), ``Key: value`` lines (File, Data Source, Instrument Model,
+Header, Note), ``Name (unit) = value`` settings, then the comma-separated column
+header (``Freq/Hz, Z'/ohm, Z"/ohm, Z/ohm, Phase/deg``), a blank line and the rows.
+Z" keeps its sign (negative on capacitive arcs).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from echem.errors import ParseError
+from echem.io import Format
+from echem.io._schema import build_frame
+from echem.io._text import iso_datetime, numeric_table, read_lines, safe_sniff, unique_names
+
+__all__ = ["FORMATS", "read_chi"]
+
+_ALIASES: dict[str, list[tuple[str, float]]] = {
+    "time_s": [("Time/sec", 1.0), ("Time/s", 1.0), ("T/s", 1.0)],
+    "voltage_V": [("Potential/V", 1.0), ("E/V", 1.0)],
+    "current_A": [("Current/A", 1.0), ("i/A", 1.0)],
+    "charge_C": [("Charge/C", 1.0)],
+    "freq_Hz": [("Freq/Hz", 1.0)],
+    "z_real_ohm": [("Z'/ohm", 1.0)],
+    "z_imag_ohm": [('Z"/ohm', 1.0), ("Z''/ohm", 1.0)],
+}
+_SOURCES = frozenset(name for aliases in _ALIASES.values() for name, _ in aliases)
+
+#: Technique line -> technique.
+_TECHNIQUES: dict[str, str] = {
+    "a.c. impedance": "eis",
+    "impedance - time": "eis",
+    "cyclic voltammetry": "cyclic_voltammetry",
+    "linear sweep voltammetry": "linear_sweep",
+    "amperometric i-t curve": "potentiostatic",
+    "chronoamperometry": "potentiostatic",
+    "chronopotentiometry": "galvanostatic",
+    "open circuit potential - time": "ocv",
+}
+
+_DATE = re.compile(r"^[A-Z][a-z]{2,4}\.? +\d{1,2}, +\d{4} +\d{1,2}:\d{2}:\d{2}\s*$")
+
+
+def read_chi(path: str | Path) -> pd.DataFrame:
+    """Read a CH Instruments text export into the canonical tidy frame.
+
+    Raises
+    ------
+    echem.ParseError
+        Not a CHI export (no date line / column header), or a malformed row.
+    """
+    path = Path(path)
+    lines = read_lines(path)
+    if not _DATE.match(lines[0].text.strip() + " "):
+        raise ParseError("not a CH Instruments export (first line is not a date)", path, line=1)
+    header = next(
+        (i for i, ln in enumerate(lines) if "," in ln.text and "/" in ln.text.split(",")[0]
+         and not re.match(r"\s*[-+.\d]", ln.text)),
+        None,
+    )
+    if header is None:
+        raise ParseError("no column header (e.g. 'Freq/Hz, Z'/ohm, ...')", path,
+                         line=lines[-1].number)
+    metadata: dict[str, Any] = {"date": lines[0].text.strip()}
+    technique_line = lines[1].text.strip() if len(lines) > 1 else ""
+    metadata["technique"] = technique_line
+    for line in lines[2:header]:
+        text = line.text.strip()
+        if not text:
+            continue
+        if " = " in text:
+            key, _, value = text.partition(" = ")
+            metadata[key.strip()] = _number(value.strip())
+        elif ":" in text:
+            key, _, value = text.partition(":")
+            metadata[key.strip()] = value.strip()
+        else:
+            metadata[text] = True
+    if "Instrument Model" in metadata:
+        metadata["instrument"] = metadata["Instrument Model"]
+    names = unique_names(ln.strip() for ln in lines[header].text.split(","))
+    rows = [
+        (ln.number, [t.strip() for t in ln.text.split(",")])
+        for ln in lines[header + 1 :]
+        if ln.text.strip()
+    ]
+    raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
+    start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
+    technique = _TECHNIQUES.get(technique_line.lower(), "unknown")
+    return build_frame(raw, _ALIASES, format="chinstruments", technique=technique,
+                       source=path.name, start_time=start_time, metadata=metadata)
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _looks_like_chi(text: str) -> bool:
+    lines = text.split("\n")
+    return (
+        len(lines) > 4
+        and bool(_DATE.match(lines[0].strip() + " "))
+        and any(ln.startswith(("File:", "Instrument Model:", "Data Source:")) for ln in lines[2:8])
+    )
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="chinstruments",
+        description="CH Instruments text export (A.C. Impedance, CV, i-t...)",
+        extensions=(".txt",),
+        sniff=safe_sniff(_looks_like_chi),
+        reader=read_chi,
+    ),
+)
