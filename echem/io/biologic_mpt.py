@@ -1,0 +1,382 @@
+"""BioLogic EC-Lab .mpt (text export) reader.
+
+Layout: ``EC-Lab ASCII FILE``, ``Nb header lines : N``, header lines, the tab-separated
+column line (line N), then the numeric block. Some exports (EIS especially) have no
+header block and start with the column line. The encoding is latin-1 (``µ``, ``²``);
+the decimal separator follows the Windows locale (``mb.issue_95.de.mpt`` uses commas),
+detected on the first data line.
+
+The header is parsed here line by line; the numeric block goes to
+``pandas.read_csv(engine="c")`` in one call, so reading costs about what pandas costs.
+
+An impedance technique (header) without a ``freq/Hz`` column is refused with a
+:class:`echem.ParseError` naming the column: EC-Lab always writes it, so its absence
+means a damaged or hand-edited export, and the rows cannot be trusted to line up
+with the column names (``exampleDataBioLogic_MissingFreq.mpt`` has 18 values per row
+under 17 names).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from echem.errors import ParseError
+from echem.io._biologic_columns import (
+    CANONICAL_ALIASES,
+    IMPEDANCE_FREQUENCY_COLUMN,
+    TECHNIQUE_KINDS,
+    technique_kind,
+)
+from echem.io._schema import build_frame
+
+__all__ = ["MAGIC", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
+
+#: First line of every EC-Lab text export with a header block.
+MAGIC = b"EC-Lab ASCII FILE"
+
+#: Column names that identify a header-less BioLogic export (tab-separated first line).
+_SIGNATURE_COLUMNS = frozenset(
+    {
+        "freq/Hz",
+        "Re(Z)/Ohm",
+        "-Im(Z)/Ohm",
+        "|Z|/Ohm",
+        "Phase(Z)/deg",
+        "time/s",
+        "Ewe/V",
+        "<Ewe>/V",
+        "<Ewe/V>",
+        "I/mA",
+        "<I>/mA",
+        "control/V/mA",
+        "ox/red",
+        "cycle number",
+        "(Q-Qo)/mA.h",
+    }
+)
+
+_NB_HEADER = re.compile(r"^Nb header lines\s*:\s*(\d+)\s*$")
+_VERSION = re.compile(r"EC-Lab for windows v(\S+)", re.IGNORECASE)
+_QUANTITY = re.compile(r"^\s*([-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(\S*)")
+_START_KEY = "Acquisition started on"
+_DATE_FORMATS = ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S.%f")
+_AREA_UNITS: Mapping[str, float] = {"cm²": 1.0, "mm²": 1e-2, "m²": 1e4, "µm²": 1e-8}
+_MASS_UNITS: Mapping[str, float] = {"g": 1.0, "mg": 1e-3, "µg": 1e-6, "kg": 1e3}
+#: Width of the columns of EC-Lab's technique-parameter table.
+_PARAMETER_WIDTH = 20
+
+
+def sniff_mpt(head: bytes) -> bool:
+    """True for an EC-Lab text export: the magic line, or a first line of BioLogic columns."""
+    try:
+        if head.lstrip(b"\xef\xbb\xbf").startswith(MAGIC):
+            return True
+        first = head.split(b"\n", 1)[0].decode("latin-1").rstrip("\r")
+        names = set(first.split("\t"))
+        return "\t" in first and len(names & _SIGNATURE_COLUMNS) >= 2
+    except Exception:  # a sniffer never raises
+        return False
+
+
+class MptHeader:
+    """What the lines before the numeric block say.
+
+    Attributes
+    ----------
+    columns
+        Column names of the numeric block (trailing empty names dropped).
+    columns_line
+        1-based line number of the column line.
+    data_offset
+        Byte offset of the first data line.
+    techniques
+        EC-Lab technique names in the header, in order.
+    metadata
+        ``key : value`` lines (indented lines as ``parent/key``), ``parameters`` (the
+        fixed-width technique table, name -> value or list of values, one per linked
+        sequence), ``notes`` (other lines), and the derived ``ec_lab_version``,
+        ``electrode_area_cm2``, ``characteristic_mass_g`` when present.
+    start_time
+        ISO 8601 ``Acquisition started on``, or None.
+    """
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.columns_line = 1
+        self.data_offset = 0
+        self.techniques: list[str] = []
+        self.metadata: dict[str, Any] = {}
+        self.start_time: str | None = None
+
+
+def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
+    """Parse the header block and the column line of an open .mpt file.
+
+    Parameters
+    ----------
+    handle
+        Binary file object at offset 0; left at the first data line.
+    path
+        For error messages.
+
+    Raises
+    ------
+    echem.ParseError
+        Bad ``Nb header lines``, file ending inside the header, empty column line.
+    """
+    header = MptHeader()
+    first = handle.readline()
+    if not first:
+        raise ParseError("the file is empty", path, line=1)
+    lines: list[str] = []
+    if first.lstrip(b"\xef\xbb\xbf").startswith(MAGIC):
+        second = handle.readline().decode("latin-1").strip()
+        match = _NB_HEADER.match(second)
+        if match is None:
+            raise ParseError(
+                f"expected 'Nb header lines : N', found {second[:60]!r}", path, line=2
+            )
+        n_header = int(match.group(1))
+        if n_header < 3:
+            raise ParseError(f"'Nb header lines' is {n_header}, at least 3 expected", path, line=2)
+        for number in range(3, n_header):
+            raw = handle.readline()
+            if not raw:
+                raise ParseError(
+                    f"the file ends inside the header ({n_header} lines announced)",
+                    path,
+                    line=number,
+                )
+            lines.append(raw.decode("latin-1").rstrip("\r\n"))
+        column_bytes = handle.readline()
+        header.columns_line = n_header
+        if not column_bytes:
+            raise ParseError("the file ends before the column line", path, line=n_header)
+    else:
+        column_bytes = first
+    header.data_offset = handle.tell()
+    header.columns = _column_names(column_bytes.decode("latin-1"), path, header.columns_line)
+    _read_header_lines(lines, header)
+    return header
+
+
+def _column_names(text: str, path: Path, line: int) -> list[str]:
+    names = text.rstrip("\r\n").split("\t")
+    while names and not names[-1].strip():
+        names.pop()
+    if not names:
+        raise ParseError("the column line is empty", path, line=line)
+    unique: list[str] = []
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        name = name.strip() or f"column {index + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return unique
+
+
+def _read_header_lines(lines: list[str], header: MptHeader) -> None:
+    metadata = header.metadata
+    parameters: dict[str, Any] = {}
+    notes: list[str] = []
+    parent = ""
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped in TECHNIQUE_KINDS:
+            header.techniques.append(stripped)
+            continue
+        if " : " in line or stripped.endswith(" :"):
+            key, _, value = stripped.partition(":")
+            key, value = key.strip(), value.strip()
+            if line.startswith(("\t", " ")) and parent:
+                key = f"{parent}/{key}"
+            elif not value:
+                parent = key
+            else:
+                parent = ""
+            _add(metadata, key, value)
+            continue
+        if len(line) > _PARAMETER_WIDTH and line[_PARAMETER_WIDTH - 1] == " ":
+            name = line[:_PARAMETER_WIDTH].strip()
+            values = [
+                line[i : i + _PARAMETER_WIDTH].strip()
+                for i in range(_PARAMETER_WIDTH, len(line), _PARAMETER_WIDTH)
+            ]
+            values = [v for v in values if v]
+            if name:
+                parameters[name] = values[0] if len(values) == 1 else values
+                continue
+        notes.append(stripped)
+    if parameters:
+        metadata["parameters"] = parameters
+    if notes:
+        metadata["notes"] = notes
+    if header.techniques:
+        metadata["technique"] = header.techniques[0] if len(header.techniques) == 1 else list(
+            header.techniques
+        )
+    for note in notes:
+        version = _VERSION.search(note)
+        if version:
+            metadata["ec_lab_version"] = version.group(1)
+            break
+    _derive(metadata, "Electrode surface area", "electrode_area_cm2", _AREA_UNITS)
+    _derive(metadata, "Characteristic mass", "characteristic_mass_g", _MASS_UNITS)
+    started = metadata.get(_START_KEY)
+    if isinstance(started, str):
+        header.start_time = _iso_time(started)
+
+
+def _add(metadata: dict[str, Any], key: str, value: str) -> None:
+    if key not in metadata:
+        metadata[key] = value
+    elif isinstance(metadata[key], list):
+        metadata[key].append(value)
+    else:
+        metadata[key] = [metadata[key], value]
+
+
+def _derive(metadata: dict[str, Any], key: str, new_key: str, units: Mapping[str, float]) -> None:
+    """``new_key`` = the quantity of ``metadata[key]`` converted with ``units``."""
+    text = metadata.get(key)
+    if not isinstance(text, str):
+        return
+    match = _QUANTITY.match(text)
+    if match is None or match.group(2) not in units:
+        return
+    metadata[new_key] = float(match.group(1).replace(",", ".")) * units[match.group(2)]
+
+
+def _iso_time(text: str) -> str | None:
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), date_format).isoformat(timespec="milliseconds")
+        except ValueError:
+            continue
+    return None
+
+
+def _technique(header: MptHeader) -> str:
+    if header.techniques:
+        return technique_kind(header.techniques)
+    if IMPEDANCE_FREQUENCY_COLUMN in header.columns:
+        return "eis"
+    return "unknown"
+
+
+def read_mpt(path: Path) -> pd.DataFrame:
+    """Read a BioLogic .mpt text export into the canonical frame.
+
+    Parameters
+    ----------
+    path
+        The .mpt file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns (``time_s`` [s], ``voltage_V`` [V] from ``Ewe/V``,
+        ``<Ewe>/V`` or ``<Ewe/V>``, ``current_A`` [A] from ``I/mA`` or ``<I>/mA`` (the
+        set point ``control/mA`` as a last resort), ``charge_C`` [C] from ``(Q-Qo)``,
+        ``cycle``, ``step``, ``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm`` =
+        -``-Im(Z)/Ohm``), then every column under its EC-Lab name. ``attrs``:
+        ``format`` "biologic-mpt", ``technique`` (from the header's technique name;
+        ``eis`` or ``unknown`` for header-less exports), ``start_time``
+        (``Acquisition started on``), ``metadata`` (see :class:`MptHeader`).
+
+    Raises
+    ------
+    echem.ParseError
+        Malformed header or data (file and line named); an impedance technique
+        without ``freq/Hz``.
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        header = parse_header(handle, path)
+        first_data = handle.readline()
+        technique = _technique(header)
+        if technique == "eis" and IMPEDANCE_FREQUENCY_COLUMN not in header.columns:
+            raise ParseError(
+                f"the header names an impedance technique but the column line has no "
+                f"{IMPEDANCE_FREQUENCY_COLUMN!r} column",
+                path,
+                line=header.columns_line,
+            )
+        handle.seek(header.data_offset)
+        table = _numeric_block(handle, first_data, header, path)
+    _check_canonical_numeric(table, header, path)
+    return build_frame(
+        table,
+        CANONICAL_ALIASES,
+        format="biologic-mpt",
+        technique=technique,
+        source=path.name,
+        start_time=header.start_time,
+        metadata=header.metadata,
+    )
+
+
+def _numeric_block(
+    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path
+) -> pd.DataFrame:
+    """The data lines as a frame, through one ``pandas.read_csv`` call."""
+    names = header.columns
+    first_line = header.columns_line + 1
+    if not first_data.strip():
+        return pd.DataFrame({name: np.empty(0) for name in names})
+    fields = first_data.rstrip(b"\r\n").split(b"\t")
+    extra = fields[len(names) :]
+    if any(f.strip() for f in extra):
+        raise ParseError(
+            f"{len(fields)} values but the column line names {len(names)} columns",
+            path,
+            line=first_line,
+        )
+    decimal = "," if b"," in first_data else "."
+    padded = names + [f"\x00unnamed {i}" for i in range(len(extra))]
+    try:
+        table = pd.read_csv(
+            handle,
+            sep="\t",
+            header=None,
+            names=padded,
+            usecols=names if extra else None,
+            index_col=False,
+            decimal=decimal,
+            engine="c",
+            encoding="latin-1",
+        )
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, OverflowError) as error:
+        reason = " ".join(str(error).split())
+        line = re.search(r"line (\d+)", reason)
+        raise ParseError(
+            f"malformed data: {reason}",
+            path,
+            line=first_line + int(line.group(1)) - 1 if line else first_line,
+        ) from None
+    return table
+
+
+def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path) -> None:
+    """A column feeding a canonical column must be numeric; name the first bad line."""
+    sources = {original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases}
+    for name in table.columns:
+        column = table[name]
+        if name in sources and not pd.api.types.is_numeric_dtype(column):
+            numbers = pd.to_numeric(column, errors="coerce")
+            bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+            row = int(bad[0]) if bad.size else 0
+            raise ParseError(
+                f"non-numeric value {str(column.iloc[row])[:40]!r} in column {name!r}",
+                path,
+                line=header.columns_line + 1 + row,
+            )
