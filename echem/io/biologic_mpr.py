@@ -308,7 +308,7 @@ def _add_derived_columns(original: pd.DataFrame) -> list[str]:
     * ``<I>/mA`` = ``dq/mA.h`` x 3600 / (t_k - t_(k-1)), 0 on the first row and where
       the time step is 0 (GCPL files record the charge increment, not the current;
       this reproduces the twin .mpt files to 1e-16 mA).
-    * ``Re(Z)/Ohm`` = \|Z\| cos(phase), ``-Im(Z)/Ohm`` = -\|Z\| sin(phase) from
+    * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
       ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
 
     Returns the names of the added columns.

@@ -1,0 +1,323 @@
+"""BioLogic readers on the real EC-Lab files (../shared/data/real/biologic*).
+
+Binary/text comparison rule (``test_mpr_equals_its_mpt_twin``): EC-Lab prints float32
+columns with 8 significant digits and float64 ones with 16, so the text holds the
+binary's values to ~1e-7 relative. We compare with ``rtol=2e-4`` plus an absolute
+floor of ``1e-6 x max|column|``: values near zero (a current crossing 0, the first
+``(Q-Qo)``) carry the absolute rounding of their neighbours, not a relative one.
+Integer columns (cycle, step) must be equal.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real, real_files
+from galvani import BioLogic as galvani_biologic
+
+import echem
+from echem.io.biologic_mpr import read_mpr
+from echem.io.biologic_mpt import read_mpt, sniff_mpt
+
+MPR_FILES = real_files("biologic/*.mpr")
+MPT_FILES = [p for p in real_files("biologic*/*.mpt") if "MissingFreq" not in p.name]
+TWINS = [p for p in MPR_FILES if p.with_suffix(".mpt").exists()]
+CANONICAL = (
+    "time_s",
+    "voltage_V",
+    "current_A",
+    "charge_C",
+    "cycle",
+    "step",
+    "freq_Hz",
+    "z_real_ohm",
+    "z_imag_ohm",
+)
+
+HARMONICS = re.compile(r"^(THD|NSD|NSR) |^\|(Ewe|I|Ece) h\d")
+
+#: File-name prefix -> expected technique (the prefixes name the EC-Lab technique).
+TECHNIQUE_BY_PREFIX = {
+    "bcd": "galvanostatic",
+    "ca": "potentiostatic",
+    "cp": "galvanostatic",
+    "cv": "cyclic_voltammetry",
+    "gcpl": "galvanostatic",
+    "geis": "eis",
+    "lsv": "linear_sweep",
+    "mb": "mixed",
+    "ocv": "ocv",
+    "peis": "eis",
+    "vsp_peis_with": "eis",
+    "wait": "ocv",
+    "zir": "eis",
+    "exampleDataBioLogic": "eis",
+}
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.name for p in paths]
+
+
+def _simple_mpt(path: Path, rows: int = 3) -> tuple[list[str], np.ndarray]:
+    """Independent parse: column names and the first rows, straight from the text."""
+    lines = path.read_bytes().decode("latin-1").splitlines()
+    start = 0
+    if lines[0].startswith("EC-Lab ASCII FILE"):
+        start = int(lines[1].split(":")[1]) - 1
+    names = [n for n in lines[start].split("\t") if n]
+    values = [
+        [float(v.replace(",", ".")) for v in line.split("\t")[: len(names)]]
+        for line in lines[start + 1 : start + 1 + rows]
+    ]
+    return names, np.array(values)
+
+
+@pytest.mark.parametrize("path", MPR_FILES + MPT_FILES, ids=_ids(MPR_FILES + MPT_FILES))
+def test_every_real_file_reads(path: Path) -> None:
+    frame = echem.read(path)
+    kind = "biologic-mpr" if path.suffix == ".mpr" else "biologic-mpt"
+    assert frame.attrs["format"] == kind
+    assert frame.attrs["source"] == path.name
+    present = [c for c in CANONICAL if c in frame.columns]
+    assert present[:2] == ["time_s", "voltage_V"] or "freq_Hz" in present
+    assert list(frame.columns[: len(present)]) == present  # canonical columns first
+    for column in present:
+        assert frame[column].dtype.kind in "fi"
+    if path.stem != "wait":
+        assert len(frame) > 0
+        assert np.all(np.diff(frame["time_s"].to_numpy()) >= 0)
+    prefix = path.name.split(".")[0].split("_")[0]
+    expected = TECHNIQUE_BY_PREFIX.get(prefix) or TECHNIQUE_BY_PREFIX[path.stem.split(".")[0]]
+    if path.suffix == ".mpt" and path.stem in ("gcpl.pr_182.1",):
+        expected = "unknown"  # header-less export of a GCPL: no technique line
+    assert frame.attrs["technique"] == expected
+
+
+@pytest.mark.parametrize("mpr", TWINS, ids=_ids(TWINS))
+def test_mpr_equals_its_mpt_twin(mpr: Path) -> None:
+    binary = read_mpr(mpr)
+    text = read_mpt(mpr.with_suffix(".mpt"))
+    assert len(binary) == len(text)
+    shared = [c for c in CANONICAL if c in binary.columns and c in text.columns]
+    assert {"time_s", "voltage_V"} <= set(shared) or "freq_Hz" in shared
+    for column in shared:
+        b = binary[column].to_numpy(dtype=float)
+        t = text[column].to_numpy(dtype=float)
+        if column in ("cycle", "step"):
+            np.testing.assert_array_equal(b, t, err_msg=column)
+            continue
+        floor = 1e-6 * max(np.max(np.abs(t), initial=0.0), 1e-30)
+        np.testing.assert_allclose(b, t, rtol=2e-4, atol=floor, err_msg=column)
+    # every original .mpr column that the .mpt also has agrees too, except the
+    # harmonic analysis (THD/NSD/NSR, |Ewe hN|, |I hN|), which the export blanks (-1 or 0)
+    # on the rows where EC-Lab deems it invalid
+    for column in binary.columns:
+        if HARMONICS.match(column):
+            continue
+        if column in text.columns and column not in CANONICAL:
+            b = binary[column].to_numpy(dtype=float)
+            t = text[column].to_numpy(dtype=float)
+            floor = 1e-6 * max(np.max(np.abs(t), initial=0.0), 1e-30)
+            np.testing.assert_allclose(b, t, rtol=2e-4, atol=floor, err_msg=column)
+
+
+@pytest.mark.parametrize("mpr", TWINS, ids=_ids(TWINS))
+def test_mpr_start_time_matches_mpt(mpr: Path) -> None:
+    text = read_mpt(mpr.with_suffix(".mpt"))
+    binary = read_mpr(mpr)
+    if text.attrs["start_time"] is None:  # header-less export
+        assert binary.attrs["start_time"] is not None
+        return
+    assert binary.attrs["start_time"] == text.attrs["start_time"]
+
+
+def test_decimal_comma_export_equals_point_export() -> None:
+    point = echem.read(real("biologic/mb.issue_95.mpt"))
+    comma = echem.read(real("biologic/mb.issue_95.de.mpt"))
+    pd.testing.assert_frame_equal(point, comma, check_exact=True)
+    names, values = _simple_mpt(real("biologic/mb.issue_95.de.mpt"))
+    assert comma["voltage_V"].iloc[0] == values[0, names.index("Ewe/V")]
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "biologic/peis.mpt",
+        "biologic/gcpl.issue_211.mpt",
+        "biologic/cv.issue_149.mpt",
+        "biologic/vsp_peis_with.mpt",
+        "biologic-mpt/exampleDataBioLogic.mpt",
+    ],
+)
+def test_first_rows_match_an_independent_parse(relative: str) -> None:
+    path = real(relative)
+    names, values = _simple_mpt(path)
+    frame = echem.read(path)
+    column = {name: values[:, i] for i, name in enumerate(names)}
+    np.testing.assert_array_equal(frame["time_s"].to_numpy()[:3], column["time/s"])
+    for name in names:
+        np.testing.assert_array_equal(frame[name].to_numpy(dtype=float)[:3], column[name])
+    if "freq/Hz" in column:
+        np.testing.assert_array_equal(frame["z_imag_ohm"].to_numpy()[:3], -column["-Im(Z)/Ohm"])
+        np.testing.assert_array_equal(frame["z_real_ohm"].to_numpy()[:3], column["Re(Z)/Ohm"])
+    current = next(n for n in ("I/mA", "<I>/mA") if n in column)
+    np.testing.assert_allclose(
+        frame["current_A"].to_numpy()[:3], column[current] * 1e-3, rtol=1e-15
+    )
+    if "(Q-Qo)/mA.h" in column:
+        np.testing.assert_allclose(
+            frame["charge_C"].to_numpy()[:3], column["(Q-Qo)/mA.h"] * 3.6, rtol=1e-15
+        )
+
+
+def test_mpr_first_records_match_struct_unpacking() -> None:
+    """ocv.issue_149.mpr: IDs (1, 3, 4, 174) -> flag byte, time f8, <Ewe> f4 = 13 bytes."""
+    path = real("biologic/ocv.issue_149.mpr")
+    raw = path.read_bytes()
+    data_at = raw.index(b"VMP data") - len(b"MODULE")
+    header = galvani_biologic.VMPmodule_hdr_v2
+    payload = data_at + len(b"MODULE") + header.itemsize
+    assert raw[payload + 4] == 4  # four column IDs
+    records = payload + 1007
+    frame = read_mpr(path)
+    for row in range(3):
+        flags, time, ewe = struct.unpack_from("<Bdf", raw, records + 13 * row)
+        assert frame["time_s"].iloc[row] == time
+        assert frame["voltage_V"].iloc[row] == np.float32(ewe)
+        assert frame["mode"].iloc[row] == flags & 0x03
+        assert frame["error"].iloc[row] == (flags & 0x08) >> 3
+
+
+def test_column_ids_galvani_lacks_are_read() -> None:
+    energy = read_mpr(real("biologic/mb.issue_223.mpr"))
+    twin = read_mpt(real("biologic/mb.issue_223.mpt"))
+    np.testing.assert_allclose(energy["Energy we/W.h"], twin["Energy we/W.h"], rtol=1e-12)
+    cycling = read_mpr(real("biologic/gcpl.issue_230.mpr"))
+    assert cycling.attrs["metadata"]["column_ids"][19:21] == [883, 884]
+    assert cycling["Energy ce charge/W.h"].max() == pytest.approx(0.0286, abs=1e-3)
+    cv = read_mpr(real("biologic/cv.issue_149.mpr"))
+    twin = read_mpt(real("biologic/cv.issue_149.mpt"))
+    np.testing.assert_allclose(cv["step time/s"], twin["step time/s"], rtol=1e-12)
+
+
+def test_galvani_tables_are_not_mutated() -> None:
+    before = dict(galvani_biologic.VMPdata_colID_dtype_map)
+    read_mpr(real("biologic/gcpl.issue_230.mpr"))
+    assert galvani_biologic.VMPdata_colID_dtype_map == before
+    assert 880 not in galvani_biologic.VMPdata_colID_dtype_map
+
+
+def test_header_metadata() -> None:
+    peis = echem.read(real("biologic/peis.issue_225.with_ece.mpt"))
+    meta = peis.attrs["metadata"]
+    assert meta["technique"] == "Potentio Electrochemical Impedance Spectroscopy"
+    assert meta["electrode_area_cm2"] == pytest.approx(1.131)  # 113.100 mm2
+    assert meta["characteristic_mass_g"] == pytest.approx(1.39e-3)
+    assert meta["ec_lab_version"] == "11.61"
+    assert meta["parameters"]["Va (mV)"] == "10.0"
+    assert meta["Saved on/File"] == "peis_ecell_ewe_with_ece_record_C02.mpr"
+    assert peis.attrs["start_time"] == "2025-08-01T11:42:36.840"
+    cv = echem.read(real("biologic/cv.issue_149.mpt"))
+    assert cv.attrs["metadata"]["electrode_area_cm2"] == pytest.approx(0.196)  # "0,196 cm2"
+    binary = echem.read(real("biologic/peis.issue_225.with_ece.mpr")).attrs["metadata"]
+    assert binary["technique"] == "Potentio Electrochemical Impedance Spectroscopy"
+    assert binary["electrode_area"] == pytest.approx(113.1)
+    assert binary["electrode_material"] == "PFPMAm-co-TEGDMA (3%)"
+    assert binary["ec_lab_version"] == "11.61"
+    assert binary["version"] == 0
+
+
+def test_mpr_without_log_module_dates_from_settings() -> None:
+    frame = read_mpr(real("biologic/gcpl.pr_182.1.mpr"))
+    assert frame.attrs["start_time"] == "2024-05-07"
+    assert frame.attrs["technique"] == "galvanostatic"
+
+
+def test_missing_frequency_column_is_a_parse_error() -> None:
+    path = real("biologic-mpt/exampleDataBioLogic_MissingFreq.mpt")
+    with pytest.raises(echem.ParseError, match=r"freq/Hz") as caught:
+        echem.read(path)
+    assert caught.value.line == 61
+    assert caught.value.path == str(path)
+
+
+def test_truncated_mpr_names_file_and_offset(tmp_path: Path) -> None:
+    raw = real("biologic/peis.mpr").read_bytes()
+    cut = tmp_path / "cut.mpr"
+    cut.write_bytes(raw[:5000])
+    with pytest.raises(echem.ParseError) as caught:
+        echem.read(cut)
+    assert caught.value.offset is not None and 0 < caught.value.offset <= 5000
+    assert "cut.mpr" in str(caught.value)
+
+
+def test_unknown_column_id_is_a_parse_error(tmp_path: Path) -> None:
+    raw = bytearray(real("biologic/ocv.issue_149.mpr").read_bytes())
+    payload = (
+        raw.index(b"VMP data") - len(b"MODULE") + 6 + galvani_biologic.VMPmodule_hdr_v2.itemsize
+    )
+    raw[payload + 6 + 2 * 3 : payload + 6 + 2 * 4] = struct.pack("<H", 999)
+    path = tmp_path / "unknown.mpr"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(echem.ParseError, match="unknown column ID 999"):
+        echem.read(path)
+
+
+def test_sniffers() -> None:
+    mpr, mpt = echem.io.biologic.FORMATS
+    assert mpr.sniff(b"BIO-LOGIC MODULAR FILE\x1a   ")
+    assert mpt.sniff(b"EC-Lab ASCII FILE\r\nNb header lines : 3\r\n")
+    assert mpt.sniff(b"freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm\r\n1\t2\t3\r\n")
+    assert not mpt.sniff(b"freq,Re,Im\n1,2,3\n")
+    assert not mpr.sniff(b"") and not sniff_mpt(b"")
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        head = rng.integers(0, 256, int(rng.integers(0, 300)), dtype=np.uint8).tobytes()
+        assert mpr.sniff(head) in (True, False)
+        assert mpt.sniff(head) in (True, False)
+
+
+def test_headerless_mpt_with_trailing_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "plain.mpt"
+    path.write_bytes(
+        b"freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm\t\r\n1000\t1,5\t-0,25\t\r\n10\t2,5\t0,75\t\r\n"
+    )
+    frame = echem.read(path)
+    assert frame.attrs["technique"] == "eis"
+    np.testing.assert_array_equal(frame["freq_Hz"], [1000.0, 10.0])
+    np.testing.assert_array_equal(frame["z_imag_ohm"], [0.25, -0.75])
+    assert list(frame.columns) == [
+        "freq_Hz",
+        "z_real_ohm",
+        "z_imag_ohm",
+        "freq/Hz",
+        "Re(Z)/Ohm",
+        "-Im(Z)/Ohm",
+    ]
+
+
+def test_ragged_mpt_row_is_a_parse_error_with_line(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.mpt"
+    path.write_bytes(
+        b"EC-Lab ASCII FILE\r\nNb header lines : 4\r\n\r\ntime/s\tEwe/V\r\n"
+        b"0\t1\r\n1\t2\r\n2\t3\t4\t5\r\n"
+    )
+    with pytest.raises(echem.ParseError) as caught:
+        echem.read(path)
+    assert caught.value.line == 7
+
+
+def test_text_in_a_canonical_column_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "text.mpt"
+    path.write_bytes(
+        b"EC-Lab ASCII FILE\r\nNb header lines : 4\r\n\r\ntime/s\tEwe/V\r\n0\t1\r\n1\toops\r\n"
+    )
+    with pytest.raises(echem.ParseError, match="oops") as caught:
+        echem.read(path)
+    assert caught.value.line == 6
