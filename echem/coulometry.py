@@ -1,0 +1,805 @@
+"""Charge integration, short-circuit detection and the theoretical Li volume.
+
+The charge passed is integrated from the canonical frame (``time_s``, ``current_A``;
+see ``GUIDE.md`` §1 and §4):
+
+* **within a run only**: a run is a maximal block of consecutive rows with the same
+  ``cycle``/``step`` values (whichever of the two columns the frame has). The interval
+  between the last point of one run and the first point of the next is never
+  integrated (the current changes there in a way the samples do not describe);
+* **never across a logging gap**: an interval longer than ``gap_factor`` (default 10)
+  times the local sampling interval is a gap. The local sampling interval is the larger
+  of the medians of the (up to :data:`GAP_NEIGHBOURS` = 3) neighbouring intervals on
+  either side, each within its own run (the record's median for an isolated interval).
+  A local criterion is needed because EC-Lab records a burst of fast points after every
+  change and otherwise its regular interval (0.05 s, then 30 s or 600 s in one run): a
+  record-wide median would flag every regular interval. ``max_interval_s`` replaces the criterion with an
+  absolute threshold. Gaps (and time reversals) are reported in
+  :attr:`ChargeResult.gaps`, never integrated;
+* **with the rule the current column calls for**: the trapezoid rule for instantaneous
+  samples; the right-point rule (``"interval_mean"``) when the current is the mean over
+  the interval ending at each sample, as EC-Lab's ``<I>`` column is (the point that opens
+  a step then carries 0 or the previous step's current). ``rule="auto"`` picks
+  ``"interval_mean"`` when the frame's original columns hold an ``<I>`` column and no
+  instantaneous ``I`` column;
+* **up to a short circuit** when asked (current after it flows through the short and
+  deposits no Li; :func:`detect_short_circuit`).
+
+When the frame has the instrument's cumulative charge (``charge_C``, EC-Lab's
+``(Q-Qo)``), its increments over exactly the integrated intervals are summed too, so each
+run is cross-checked against the instrument on the same basis.
+
+Sign: as the instrument reports it (IUPAC / EC-Lab: anodic positive), so plating Li on the
+working electrode is cathodic, I < 0, Q < 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from echem.constants import FARADAY_C_PER_MOL, LI_DENSITY_G_PER_CM3, LI_MOLAR_MASS_G_PER_MOL
+from echem.errors import DataError
+
+__all__ = [
+    "ChargeResult",
+    "ShortCircuitCriterion",
+    "integrate",
+    "charge",
+    "cumulative_charge",
+    "detect_short_circuit",
+    "li_moles",
+    "li_volume",
+    "li_thickness_um",
+    "direction_of",
+]
+
+Rule = Literal["auto", "trapezoid", "interval_mean"]
+
+#: Default gap criterion: an interval longer than this many typical intervals is a gap.
+DEFAULT_GAP_FACTOR = 10.0
+#: The local sampling interval on each side of an interval is the median of this many neighbours.
+GAP_NEIGHBOURS = 3
+#: Below this share of the charge throughput (|anodic| + |cathodic|), a direction is noise.
+MIXED_DIRECTION_SHARE = 0.01
+
+#: Original column names of an interval-mean current (EC-Lab ``<I>``) and of an
+#: instantaneous one; used by ``rule="auto"``.
+_INTERVAL_MEAN_CURRENT_COLUMNS = ("<I>/mA", "<I>/A", "<I>/uA", "<I>/µA", "<I>/nA")
+_INSTANT_CURRENT_COLUMNS = ("I/mA", "I/A", "I/uA", "I/µA", "I/nA")
+
+#: Interval kinds: integrated, or not (and why).
+_INTEGRATED, _STEP, _GAP, _REVERSAL = 0, 1, 2, 3
+_KIND_NAMES = {_STEP: "step", _GAP: "gap", _REVERSAL: "time_reversal"}
+
+
+# --- short circuit ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShortCircuitCriterion:
+    """When the polarisation has collapsed: the criterion of :func:`detect_short_circuit`.
+
+    Attributes
+    ----------
+    threshold_V
+        |voltage| at or below which the cell counts as shorted, V ("a few mV").
+    window
+        Points in the centred rolling median of |voltage| (odd; noise and single spikes
+        are removed, a clean step stays at its sample).
+    hold_s
+        The smoothed |voltage| must stay below the threshold for at least this long, s,
+        and for at least ``window`` points -- or until the end of the record, with at
+        least ``window`` points.
+    min_current_fraction
+        Only points carrying current are examined: |I| >= this fraction of the 95th
+        percentile of |I| (rest periods of a symmetric Li|Li cell sit near 0 V too).
+        Ignored when the frame has no current.
+    collapse_ratio, lookback_s
+        A collapse, not a low polarisation all along: within ``lookback_s`` before the
+        candidate, the smoothed |voltage| must have reached ``collapse_ratio`` times the
+        median |voltage| after it (a cell polarising by 5 mV from the start is not shorted;
+        a record that starts below the threshold has no detectable short).
+    """
+
+    threshold_V: float = 0.005
+    window: int = 5
+    hold_s: float = 60.0
+    min_current_fraction: float = 0.05
+    collapse_ratio: float = 5.0
+    lookback_s: float = 600.0
+
+
+def detect_short_circuit(
+    df: pd.DataFrame, criterion: ShortCircuitCriterion | None = None, **overrides: Any
+) -> float | None:
+    """Time at which the polarisation collapses to a few mV and stays there (a short).
+
+    Criterion (every number is a field of :class:`ShortCircuitCriterion`): among the points
+    carrying current, the centred rolling median of |voltage| over ``window`` points
+    falls to ``threshold_V`` or below and stays there for ``hold_s`` (and ``window``
+    points, or to the end of the record), having been ``collapse_ratio`` times higher
+    within the preceding ``lookback_s``. The short is the first sample of that run.
+
+    Parameters
+    ----------
+    df
+        Canonical frame with ``time_s`` and ``voltage_V`` (``current_A`` optional: when
+        present, only points carrying current are examined).
+    criterion
+        The detection criterion (:class:`ShortCircuitCriterion`); keyword ``overrides``
+        (``threshold_V=0.003``, ``hold_s=120``...) replace single fields.
+
+    Returns
+    -------
+    float or None
+        ``time_s`` of the first sample of the first persistent collapse, s; None when the
+        cell never shorts.
+    """
+    crit = criterion or ShortCircuitCriterion()
+    if overrides:
+        crit = ShortCircuitCriterion(**{**crit.__dict__, **overrides})
+    if crit.window < 1:
+        raise DataError(f"window must be >= 1, got {crit.window}")
+    _require(df, ("time_s", "voltage_V"))
+    t = df["time_s"].to_numpy(dtype=float)
+    v = df["voltage_V"].to_numpy(dtype=float)
+    keep = np.isfinite(t) & np.isfinite(v)
+    if "current_A" in df.columns:
+        current = np.abs(df["current_A"].to_numpy(dtype=float))
+        finite = np.isfinite(current)
+        if not finite.any():
+            return None
+        reference = float(np.percentile(current[finite], 95))
+        if reference <= 0:
+            return None
+        keep &= finite & (current >= crit.min_current_fraction * reference)
+    t, v = t[keep], v[keep]
+    if t.size == 0:
+        return None
+    smooth = (
+        pd.Series(np.abs(v)).rolling(crit.window, center=True, min_periods=1).median().to_numpy()
+    )
+    below = smooth <= crit.threshold_V
+    for start, stop in _true_runs(below):
+        n_points = stop - start
+        duration = t[stop - 1] - t[start]
+        reaches_end = stop == below.size
+        if n_points < crit.window or not (duration >= crit.hold_s or reaches_end):
+            continue
+        before = (t < t[start]) & (t >= t[start] - crit.lookback_s)
+        if not before.any():
+            continue
+        after_level = float(np.median(np.abs(v[start:stop])))
+        if np.max(smooth[before]) >= crit.collapse_ratio * max(after_level, 1e-12):
+            return float(t[start])
+    return None
+
+
+def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the runs of True in a boolean array."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+# --- integration --------------------------------------------------------------------------
+@dataclass
+class ChargeResult:
+    """The charge passed in a record, with everything needed to trust it.
+
+    Attributes
+    ----------
+    total_C
+        Net charge integrated, C (sign as recorded: cathodic < 0).
+    cathodic_C, anodic_C
+        Sums of the negative and of the positive interval charges, C.
+    direction
+        ``"cathodic"`` (net reduction at the WE, e.g. Li plating), ``"anodic"``,
+        ``"mixed"`` (both directions above 1 % of the throughput) or ``"none"``.
+    steps
+        One row per run: ``cycle``/``step`` (when present), ``t_start_s``, ``t_end_s``,
+        ``n_points``, ``charge_C``, ``sampling_bound_C``, ``direction``,
+        ``instrument_charge_C``, ``difference_C`` (integrated - instrument) and
+        ``relative_difference``. ``sampling_bound_C`` is sum(dt |dI|)/2 over the run for the
+        trapezoid rule: the largest error of the trapezoid if the current is monotonic
+        between samples, i.e. how far an instrument integrating faster may disagree
+        (0 for ``interval_mean``, exact given the interval means).
+    gaps
+        One row per interval left out other than step changes: ``t_start_s``,
+        ``t_end_s``, ``duration_s``, ``kind`` (``gap`` or ``time_reversal``) and the
+        ``instrument_charge_C`` the instrument counted over it.
+    short_circuit_s
+        Detected short-circuit time, s (None when none, or no voltage column).
+    stopped_at_s
+        Time the integration stopped at (``until_s`` or the short), s; None for the
+        whole record.
+    rule
+        ``"trapezoid"`` or ``"interval_mean"``.
+    sampling_interval_s, gap_threshold_s
+        Median sampling interval of the record and the gap threshold used (for runs
+        with their own typical interval the threshold is per run; this is the record's).
+    step_boundary_time_s
+        Total time of the intervals skipped at step changes, s.
+    instrument_total_C
+        The instrument's own charge over the integrated intervals, C (NaN if absent).
+    instrument_skipped_C
+        Charge the instrument counted over the skipped intervals (gaps and step changes), C.
+    """
+
+    total_C: float
+    cathodic_C: float
+    anodic_C: float
+    direction: str
+    steps: pd.DataFrame
+    gaps: pd.DataFrame
+    short_circuit_s: float | None
+    stopped_at_s: float | None
+    rule: str
+    sampling_interval_s: float
+    gap_threshold_s: float
+    step_boundary_time_s: float
+    instrument_total_C: float = float("nan")
+    instrument_skipped_C: float = float("nan")
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_instrument_charge(self) -> bool:
+        """True when the frame had the instrument's charge column."""
+        return bool(np.isfinite(self.instrument_total_C))
+
+    @property
+    def max_step_difference_C(self) -> float:
+        """Largest |integrated - instrument| over the runs, C (NaN without the column)."""
+        if not self.has_instrument_charge or self.steps.empty:
+            return float("nan")
+        return float(np.nanmax(np.abs(self.steps["difference_C"].to_numpy(dtype=float))))
+
+    def summary(self, area_cm2: float | None = None) -> str:
+        """A few lines for people: charge, direction, short, Li equivalent, gaps, cross-check."""
+        lines = [
+            f"charge: {self.total_C:.6g} C ({self.total_C / 3.6:.6g} mAh), {self.direction}"
+            f" (cathodic {self.cathodic_C:.6g} C, anodic {self.anodic_C:.6g} C);"
+            f" rule {self.rule}, {len(self.steps)} run(s)",
+        ]
+        if self.short_circuit_s is None:
+            lines.append("short circuit: none detected")
+        else:
+            lines.append(
+                f"short circuit: at {self.short_circuit_s:.6g} s"
+                f" ({self.short_circuit_s / 3600:.4g} h)"
+            )
+        if self.stopped_at_s is not None:
+            lines.append(f"integrated up to: {self.stopped_at_s:.6g} s")
+        volume = li_volume(self.total_C)
+        li_line = f"Li equivalent of |charge|: {li_moles(self.total_C):.6g} mol, {volume:.6g} cm3"
+        if area_cm2:
+            li_line += f", {li_thickness_um(self.total_C, area_cm2):.6g} um over {area_cm2:g} cm2"
+        lines.append(li_line)
+        gap_time = float(self.gaps["duration_s"].abs().sum()) if len(self.gaps) else 0.0
+        lines.append(
+            f"gaps: {len(self.gaps)} (total {gap_time:.6g} s; threshold"
+            f" {self.gap_threshold_s:.6g} s = {DEFAULT_GAP_FACTOR:g} x sampling"
+            f" {self.sampling_interval_s:.6g} s unless set); step changes skip"
+            f" {self.step_boundary_time_s:.6g} s"
+        )
+        if self.has_instrument_charge:
+            difference = self.total_C - self.instrument_total_C
+            lines.append(
+                f"instrument charge over the same intervals: {self.instrument_total_C:.6g} C"
+                f" (difference {difference:.3g} C, largest per run"
+                f" {self.max_step_difference_C:.3g} C); over skipped intervals"
+                f" {self.instrument_skipped_C:.6g} C"
+            )
+        else:
+            lines.append("instrument charge: no charge_C column to cross-check")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Record:
+    """Arrays of one frame with its intervals classified (internal)."""
+
+    t: np.ndarray
+    current: np.ndarray
+    instrument: np.ndarray | None
+    runs: np.ndarray
+    kind: np.ndarray  # per interval i (between rows i and i + 1)
+    increments: np.ndarray  # charge of each interval, 0 where not integrated
+    instrument_increments: np.ndarray | None
+    rule: str
+    sampling_interval_s: float
+    gap_threshold_s: float
+
+
+def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        source = df.attrs.get("source") if hasattr(df, "attrs") else None
+        where = f"{source}: " if source else ""
+        raise DataError(
+            f"{where}the frame has no {', '.join(missing)} column (have {list(df.columns)})"
+        )
+
+
+def _resolve_rule(df: pd.DataFrame, rule: Rule) -> str:
+    if rule in ("trapezoid", "interval_mean"):
+        return rule
+    if rule != "auto":
+        raise DataError(f"rule must be 'auto', 'trapezoid' or 'interval_mean', not {rule!r}")
+    has_mean = any(c in df.columns for c in _INTERVAL_MEAN_CURRENT_COLUMNS)
+    has_instant = any(c in df.columns for c in _INSTANT_CURRENT_COLUMNS)
+    return "interval_mean" if has_mean and not has_instant else "trapezoid"
+
+
+def _run_ids(df: pd.DataFrame) -> np.ndarray:
+    """Run number of each row: it changes wherever ``cycle`` or ``step`` changes."""
+    change = np.zeros(len(df), dtype=bool)
+    for column in ("cycle", "step"):
+        if column in df.columns:
+            values = pd.Series(df[column].to_numpy()).astype("float64").fillna(-1.0).to_numpy()
+            change[1:] |= values[1:] != values[:-1]
+    return np.cumsum(change)
+
+
+def _typical_intervals(dt: np.ndarray, runs: np.ndarray) -> tuple[float, np.ndarray]:
+    """Record median interval and, per interval, the local sampling interval around it.
+
+    The local interval of interval i (rows i, i + 1) is the larger of two medians: of the
+    (up to) :data:`GAP_NEIGHBOURS` usable intervals before it in the run of row i, and of
+    those after it in the run of row i + 1. Usable: within one run, positive. The larger
+    side wins so that a step opening with a burst of fast points (EC-Lab records extra
+    points after a change) does not make the next regular interval look like a gap.
+    Intervals with no usable neighbour fall back on the record's median.
+    """
+    same_run = runs[1:] == runs[:-1]
+    usable = same_run & (dt > 0)
+    if not usable.any():
+        return float("nan"), np.full(dt.shape, np.nan)
+    record_median = float(np.median(dt[usable]))
+    values = np.where(usable, dt, np.nan)
+    n = dt.size
+    index = np.arange(n)
+    sides = []
+    for sign, own_run in ((-1, runs[:-1]), (1, runs[1:])):
+        picked = np.full((GAP_NEIGHBOURS, n), np.nan)
+        for row, offset in enumerate(range(1, GAP_NEIGHBOURS + 1)):
+            other = index + sign * offset
+            inside = (other >= 0) & (other < n)
+            taken = values[other[inside]]
+            taken[runs[:-1][other[inside]] != own_run[inside]] = np.nan
+            picked[row, inside] = taken
+        side = np.full(n, np.nan)
+        has_any = np.isfinite(picked).any(axis=0)
+        side[has_any] = np.nanmedian(picked[:, has_any], axis=0)
+        sides.append(side)
+    typical = np.fmax(sides[0], sides[1])  # NaN only where both sides are empty
+    typical = np.where(np.isfinite(typical), typical, record_median)
+    return record_median, typical
+
+
+def _record(
+    df: pd.DataFrame, rule: Rule, gap_factor: float, max_interval_s: float | None
+) -> _Record:
+    _require(df, ("time_s", "current_A"))
+    if gap_factor <= 1:
+        raise DataError(f"gap_factor must be > 1, got {gap_factor}")
+    t_all = df["time_s"].to_numpy(dtype=float)
+    i_all = df["current_A"].to_numpy(dtype=float)
+    finite = np.isfinite(t_all) & np.isfinite(i_all)
+    runs = _run_ids(df)[finite]
+    t, current = t_all[finite], i_all[finite]
+    instrument = None
+    if "charge_C" in df.columns:
+        q = df["charge_C"].to_numpy(dtype=float)[finite]
+        if np.isfinite(q).any():
+            instrument = q
+    resolved = _resolve_rule(df, rule)
+    if t.size < 2:
+        raise DataError(
+            f"{df.attrs.get('source') or 'frame'}: need at least 2 points with finite time and"
+            f" current to integrate, got {t.size}"
+        )
+    dt = np.diff(t)
+    same_run = runs[1:] == runs[:-1]
+    record_median, typical = _typical_intervals(dt, runs)
+    if max_interval_s is not None:
+        threshold = np.full(dt.shape, float(max_interval_s))
+        record_threshold = float(max_interval_s)
+    else:
+        threshold = gap_factor * typical
+        record_threshold = gap_factor * record_median
+    kind = np.full(dt.shape, _INTEGRATED, dtype=np.int8)
+    kind[~same_run] = _STEP
+    kind[dt > threshold] = _GAP  # a long interval is a logging gap, at a step change or not
+    kind[dt < 0] = _REVERSAL
+    if resolved == "trapezoid":
+        increments = dt * (current[1:] + current[:-1]) / 2.0
+    else:
+        increments = dt * current[1:]
+    increments = np.where(kind == _INTEGRATED, increments, 0.0)
+    instrument_increments = None
+    if instrument is not None:
+        instrument_increments = np.nan_to_num(np.diff(instrument), nan=0.0)
+    return _Record(
+        t=t,
+        current=current,
+        instrument=instrument,
+        runs=runs,
+        kind=kind,
+        increments=increments,
+        instrument_increments=instrument_increments,
+        rule=resolved,
+        sampling_interval_s=record_median,
+        gap_threshold_s=record_threshold,
+    )
+
+
+def _selected_rows(df: pd.DataFrame, step: int | tuple[int, int] | None) -> np.ndarray:
+    """Boolean mask (over finite rows) of the rows in the requested step."""
+    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
+        df["current_A"].to_numpy(dtype=float)
+    )
+    if step is None:
+        return np.ones(int(finite.sum()), dtype=bool)
+    if isinstance(step, tuple):
+        cycle_value, step_value = step
+        _require(df, ("cycle", "step"))
+        mask = (df["cycle"].to_numpy() == cycle_value) & (df["step"].to_numpy() == step_value)
+    else:
+        _require(df, ("step",))
+        mask = df["step"].to_numpy() == step
+    mask = mask[finite]
+    if not mask.any():
+        raise DataError(f"no rows with step {step!r} in {df.attrs.get('source') or 'the frame'}")
+    return mask
+
+
+def _cut(record: _Record, stop_s: float | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Interval weights (1 full, fraction for the cut one, 0 after) and increments at a stop.
+
+    Returns (weights of the instrument increments, increments, number of rows used).
+    """
+    n_intervals = record.t.size - 1
+    increments = record.increments.copy()
+    weights = np.ones(n_intervals)
+    if stop_s is None:
+        return weights, increments, record.t.size
+    after = np.flatnonzero(record.t > stop_s)
+    if after.size == 0:
+        return weights, increments, record.t.size
+    k = int(after[0])  # first row past the stop; rows [0, k) are kept whole
+    weights[max(k - 1, 0) :] = 0.0
+    increments[max(k - 1, 0) :] = 0.0
+    if k >= 1 and record.kind[k - 1] == _INTEGRATED:
+        t0, t1 = record.t[k - 1], record.t[k]
+        i0, i1 = record.current[k - 1], record.current[k]
+        fraction = (stop_s - t0) / (t1 - t0)
+        if record.rule == "trapezoid":
+            i_stop = i0 + (i1 - i0) * fraction
+            increments[k - 1] = (stop_s - t0) * (i0 + i_stop) / 2.0
+        else:
+            increments[k - 1] = (stop_s - t0) * i1
+        weights[k - 1] = fraction
+    return weights, increments, k
+
+
+def direction_of(net: float, cathodic: float = 0.0, anodic: float = 0.0) -> str:
+    """``cathodic``/``anodic``/``mixed``/``none`` from a net charge and its two parts (C)."""
+    throughput = abs(cathodic) + abs(anodic)
+    if throughput > 0 and min(abs(cathodic), abs(anodic)) > MIXED_DIRECTION_SHARE * throughput:
+        return "mixed"
+    if net < 0:
+        return "cathodic"
+    if net > 0:
+        return "anodic"
+    return "none"
+
+
+def integrate(
+    df: pd.DataFrame,
+    *,
+    step: int | tuple[int, int] | None = None,
+    until_s: float | None = None,
+    stop_at_short: bool = False,
+    rule: Rule = "auto",
+    gap_factor: float = DEFAULT_GAP_FACTOR,
+    max_interval_s: float | None = None,
+    short_circuit: ShortCircuitCriterion | None = None,
+) -> ChargeResult:
+    """Integrate the current of a record into charge, run by run, with a full report.
+
+    Parameters
+    ----------
+    df
+        Canonical frame (``time_s`` in s, ``current_A`` in A; ``cycle``/``step``,
+        ``voltage_V`` and ``charge_C`` used when present).
+    step
+        Only this step (``step`` value) or ``(cycle, step)`` pair; None for all rows.
+    until_s
+        Stop at this ``time_s``, s (the interval it falls in is integrated up to it).
+    stop_at_short
+        Stop at the detected short circuit (:func:`detect_short_circuit`).
+    rule
+        ``"trapezoid"``, ``"interval_mean"`` or ``"auto"`` (see the module docstring).
+    gap_factor, max_interval_s
+        The gap criterion: an interval longer than ``gap_factor`` typical intervals, or
+        than ``max_interval_s`` seconds when given, is not integrated.
+    short_circuit
+        Criterion for the short-circuit detection (defaults of
+        :class:`ShortCircuitCriterion`).
+
+    Returns
+    -------
+    ChargeResult
+    """
+    record = _record(df, rule, gap_factor, max_interval_s)
+    selected = _selected_rows(df, step)
+    short = None
+    if "voltage_V" in df.columns:
+        short = detect_short_circuit(df, short_circuit)
+    stops = [s for s in (until_s, short if stop_at_short else None) if s is not None]
+    stop_s = min(stops) if stops else None
+    weights, increments, n_rows = _cut(record, stop_s)
+    in_selection = selected[:-1] & selected[1:]
+    increments = np.where(in_selection, increments, 0.0)
+    used = in_selection & (weights > 0)
+    integrated = used & (record.kind == _INTEGRATED)
+
+    instrument_total = float("nan")
+    instrument_skipped = float("nan")
+    instrument_per_interval = None
+    if record.instrument_increments is not None:
+        instrument_per_interval = record.instrument_increments * weights
+        instrument_total = float(np.sum(instrument_per_interval[integrated]))
+        instrument_skipped = float(np.sum(instrument_per_interval[used & ~integrated]))
+
+    rows = np.flatnonzero(selected[:n_rows])
+    cut_end = None
+    if n_rows < record.t.size and n_rows >= 1 and integrated[n_rows - 1]:
+        cut_end = (n_rows - 1, float(stop_s))  # the run of row n_rows - 1 ends at the stop
+    steps = _step_table(df, record, rows, integrated, increments, instrument_per_interval, cut_end)
+    gaps = _gap_table(record, used, instrument_per_interval)
+    boundary = used & (record.kind == _STEP)
+    step_boundary_time = float(np.sum(np.diff(record.t)[boundary]))
+
+    total = float(np.sum(increments))
+    cathodic = float(np.sum(increments[increments < 0]))
+    anodic = float(np.sum(increments[increments > 0]))
+    return ChargeResult(
+        total_C=total,
+        cathodic_C=cathodic,
+        anodic_C=anodic,
+        direction=direction_of(total, cathodic, anodic),
+        steps=steps,
+        gaps=gaps,
+        short_circuit_s=short,
+        stopped_at_s=stop_s,
+        rule=record.rule,
+        sampling_interval_s=record.sampling_interval_s,
+        gap_threshold_s=record.gap_threshold_s,
+        step_boundary_time_s=step_boundary_time,
+        instrument_total_C=instrument_total,
+        instrument_skipped_C=instrument_skipped,
+        source=df.attrs.get("source"),
+    )
+
+
+def _step_table(
+    df: pd.DataFrame,
+    record: _Record,
+    rows: np.ndarray,
+    integrated: np.ndarray,
+    increments: np.ndarray,
+    instrument_per_interval: np.ndarray | None,
+    cut_end: tuple[int, float] | None,
+) -> pd.DataFrame:
+    """One row per run among ``rows`` (indices of the finite rows used)."""
+    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
+        df["current_A"].to_numpy(dtype=float)
+    )
+    keys = [c for c in ("cycle", "step") if c in df.columns]
+    key_values = {c: df[c].to_numpy()[finite] for c in keys}
+    left_run = record.runs[:-1]
+    table = []
+    for run in pd.unique(record.runs[rows]):
+        run_rows = rows[record.runs[rows] == run]
+        in_run = integrated & (left_run == run)
+        run_increments = increments[in_run]
+        charge_value = float(np.sum(run_increments))
+        bound = 0.0
+        if record.rule == "trapezoid":
+            bound = float(
+                np.sum(np.abs(np.diff(record.current))[in_run] * np.diff(record.t)[in_run]) / 2
+            )
+        t_end = float(record.t[run_rows[-1]])
+        if cut_end is not None and record.runs[cut_end[0]] == run:
+            t_end = cut_end[1]
+        entry: dict[str, Any] = {c: key_values[c][run_rows[0]] for c in keys}
+        entry.update(
+            t_start_s=float(record.t[run_rows[0]]),
+            t_end_s=t_end,
+            n_points=int(run_rows.size),
+            charge_C=charge_value,
+            sampling_bound_C=bound,
+            direction=direction_of(
+                charge_value,
+                float(np.sum(run_increments[run_increments < 0])),
+                float(np.sum(run_increments[run_increments > 0])),
+            ),
+        )
+        instrument_value = difference = relative = float("nan")
+        if instrument_per_interval is not None:
+            instrument_value = float(np.sum(instrument_per_interval[in_run]))
+            difference = charge_value - instrument_value
+            if instrument_value != 0:
+                relative = difference / abs(instrument_value)
+        entry.update(
+            instrument_charge_C=instrument_value,
+            difference_C=difference,
+            relative_difference=relative,
+        )
+        table.append(entry)
+    columns = [
+        *keys,
+        "t_start_s",
+        "t_end_s",
+        "n_points",
+        "charge_C",
+        "sampling_bound_C",
+        "direction",
+        "instrument_charge_C",
+        "difference_C",
+        "relative_difference",
+    ]
+    return pd.DataFrame(table, columns=columns)
+
+
+def _gap_table(
+    record: _Record, used: np.ndarray, instrument_per_interval: np.ndarray | None
+) -> pd.DataFrame:
+    index = np.flatnonzero(used & ((record.kind == _GAP) | (record.kind == _REVERSAL)))
+    start, end = record.t[index], record.t[index + 1]
+    instrument = (
+        instrument_per_interval[index]
+        if instrument_per_interval is not None
+        else np.full(index.size, np.nan)
+    )
+    return pd.DataFrame(
+        {
+            "t_start_s": start,
+            "t_end_s": end,
+            "duration_s": end - start,
+            "kind": [_KIND_NAMES[int(k)] for k in record.kind[index]],
+            "instrument_charge_C": instrument,
+        }
+    )
+
+
+def charge(
+    df: pd.DataFrame,
+    *,
+    step: int | tuple[int, int] | None = None,
+    until_s: float | None = None,
+    stop_at_short: bool = False,
+    **options: Any,
+) -> float:
+    """Net charge passed, C (the scalar of :func:`integrate`; same parameters).
+
+    Examples
+    --------
+    >>> q = charge(df, stop_at_short=True)          # doctest: +SKIP
+    >>> li_thickness_um(q, area_cm2=0.785)          # doctest: +SKIP
+    """
+    return integrate(df, step=step, until_s=until_s, stop_at_short=stop_at_short, **options).total_C
+
+
+def cumulative_charge(
+    df: pd.DataFrame,
+    *,
+    rule: Rule = "auto",
+    gap_factor: float = DEFAULT_GAP_FACTOR,
+    max_interval_s: float | None = None,
+) -> pd.Series:
+    """Charge passed since the start of the record at each row, C.
+
+    Integrated as :func:`integrate` does (within runs, not across gaps), so the series is
+    flat over step changes and gaps. Rows with a non-finite time or current get NaN.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``cumulative_charge_C``, on the frame's index.
+    """
+    record = _record(df, rule, gap_factor, max_interval_s)
+    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
+        df["current_A"].to_numpy(dtype=float)
+    )
+    values = np.full(len(df), np.nan)
+    values[finite] = np.concatenate([[0.0], np.cumsum(record.increments)])
+    return pd.Series(values, index=df.index, name="cumulative_charge_C")
+
+
+def charge_at(
+    df: pd.DataFrame,
+    times_s: Any,
+    *,
+    stop_at_short: bool = False,
+    rule: Rule = "auto",
+    gap_factor: float = DEFAULT_GAP_FACTOR,
+    max_interval_s: float | None = None,
+    short_circuit: ShortCircuitCriterion | None = None,
+) -> np.ndarray:
+    """Net charge passed from the start of the record up to each of ``times_s``, C.
+
+    Times before the first or after the last sample give NaN (the record does not say).
+    With ``stop_at_short`` the charge stays at its value at the short afterwards.
+    """
+    record = _record(df, rule, gap_factor, max_interval_s)
+    short = None
+    if stop_at_short and "voltage_V" in df.columns:
+        short = detect_short_circuit(df, short_circuit)
+    times = np.atleast_1d(np.asarray(times_s, dtype=float))
+    out = np.full(times.shape, np.nan)
+    for index, time in enumerate(times):
+        if not np.isfinite(time) or time < record.t[0] or time > record.t[-1]:
+            continue
+        stop = time if short is None else min(time, short)
+        _, increments, _ = _cut(record, stop)
+        out[index] = float(np.sum(increments))
+    return out
+
+
+# --- Faradaic Li equivalents --------------------------------------------------------------
+def li_moles(charge_C: Any, *, faraday: float = FARADAY_C_PER_MOL) -> Any:
+    """Moles of Li for a charge, one electron per Li: n = |Q|/F, mol.
+
+    Parameters
+    ----------
+    charge_C
+        Charge, C (scalar or array; the sign is ignored).
+    faraday
+        Faraday constant, C mol^-1 (CODATA 2018, exact).
+    """
+    return np.abs(charge_C) / faraday
+
+
+def li_volume(
+    charge_C: Any,
+    *,
+    molar_mass: float = LI_MOLAR_MASS_G_PER_MOL,
+    density: float = LI_DENSITY_G_PER_CM3,
+    faraday: float = FARADAY_C_PER_MOL,
+) -> Any:
+    """Volume of Li metal a charge deposits: V = |Q| M / (F rho), cm^3 (GUIDE §4).
+
+    Parameters
+    ----------
+    charge_C
+        Charge, C (scalar or array; the sign is ignored).
+    molar_mass
+        Li molar mass, g mol^-1 (IUPAC conventional 6.94).
+    density
+        Li density, g cm^-3 (0.534 at 20 degC, CRC Handbook).
+    faraday
+        C mol^-1.
+
+    Examples
+    --------
+    >>> round(li_volume(9.216), 7)   # 0.8 mA cm^-2 for 3.2 h over 1 cm^2
+    0.0012414
+    """
+    return li_moles(charge_C, faraday=faraday) * molar_mass / density
+
+
+def li_thickness_um(charge_C: Any, area_cm2: float, **constants: float) -> Any:
+    """Thickness of a dense, flat Li layer deposited by a charge over an area, µm.
+
+    ``constants`` (``molar_mass``, ``density``, ``faraday``) are passed to
+    :func:`li_volume`. 1 mAh cm^-2 gives 4.849 µm.
+    """
+    if not area_cm2 or area_cm2 <= 0:
+        raise DataError(f"area_cm2 must be positive, got {area_cm2!r}")
+    return li_volume(charge_C, **constants) / area_cm2 * 1e4
