@@ -12,6 +12,8 @@ from typing import Any
 #: Public name -> module under ``echem.eis`` that defines it.
 _EXPORTS: dict[str, str] = {
     "spectra": "sweeps",
+    "Circuit": "circuit",
+    "ELEMENTS": "elements",
 }
 
 __all__ = sorted(_EXPORTS)
