@@ -48,10 +48,16 @@ def test_pure_capacitor_limit():
 def test_brug_formula_and_blocking_limit():
     Q, n, Re, Rt = 2e-5, 0.8, 20.0, 1000.0
     expected = Q ** (1 / n) * (1 / Re + 1 / Rt) ** ((n - 1) / n)
-    assert effective_capacitance(Q, n, Rt, method="brug", R_series_ohm=Re) == pytest.approx(expected)
+    assert effective_capacitance(Q, n, Rt, method="brug", R_series_ohm=Re) == pytest.approx(
+        expected
+    )
     blocking = Q ** (1 / n) * Re ** ((1 - n) / n)
-    assert effective_capacitance(Q, n, None, method="brug", R_series_ohm=Re) == pytest.approx(blocking)
-    assert effective_capacitance(Q, n, np.inf, method="brug", R_series_ohm=Re) == pytest.approx(blocking)
+    assert effective_capacitance(Q, n, None, method="brug", R_series_ohm=Re) == pytest.approx(
+        blocking
+    )
+    assert effective_capacitance(Q, n, np.inf, method="brug", R_series_ohm=Re) == pytest.approx(
+        blocking
+    )
     # Hirschorn et al.: the two differ a lot at n = 0.8
     hm = effective_capacitance(Q, n, Rt)
     assert hm / expected > 2

@@ -27,7 +27,9 @@ def two_arcs(omega, R_ct=1500.0):
 
 
 def three_arcs(omega):
-    return 10 + rq(omega, 300, 1e-10, 0.95) + rq(omega, 500, 1e-7, 0.85) + rq(omega, 2000, 1e-4, 0.8)
+    return (
+        10 + rq(omega, 300, 1e-10, 0.95) + rq(omega, 500, 1e-7, 0.85) + rq(omega, 2000, 1e-4, 0.8)
+    )
 
 
 def noisy(z, level, seed):

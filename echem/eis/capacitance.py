@@ -105,7 +105,9 @@ def effective_capacitance(
             ok = (Q > 0) & (R > 0)
         else:
             if R_series_ohm is None:
-                raise DataError("Brug effective capacitance needs the series resistance R_series_ohm")
+                raise DataError(
+                    "Brug effective capacitance needs the series resistance R_series_ohm"
+                )
             Re = np.asarray(R_series_ohm, dtype=float)
             Rt = np.inf if R_ohm is None else np.asarray(R_ohm, dtype=float)
             conductance = 1.0 / Re + 1.0 / Rt

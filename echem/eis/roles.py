@@ -169,7 +169,9 @@ def _role_from_mapping_item(name: str, value: Any) -> Role:
     try:
         items = tuple(value)
     except TypeError:
-        raise DataError(f"role {name!r}: expected (low_F, high_F[, description[, per_face]])") from None
+        raise DataError(
+            f"role {name!r}: expected (low_F, high_F[, description[, per_face]])"
+        ) from None
     if not 2 <= len(items) <= 4:
         raise DataError(f"role {name!r}: expected (low_F, high_F[, description[, per_face]])")
     low, high = float(items[0]), float(items[1])

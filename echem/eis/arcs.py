@@ -1,0 +1,302 @@
+"""The arcs of a fitted circuit, with effective capacitance and physical role.
+
+What counts as an arc
+---------------------
+* ``p(R, C)`` or ``p(R, CPE)`` (either order): a Parallel node of exactly one resistor and one
+  capacitor or CPE.
+* A Randles branch ``p(R-W, C)`` / ``p(R-Wo, CPE)`` ...: a Parallel node of a capacitor/CPE and a
+  Series of exactly one resistor plus only diffusion elements (W, Wo, Ws, G). The arc is the
+  charge-transfer resistance with the double-layer capacitance; the diffusion element is named in
+  ``description``.
+
+Anything else (nested parallels, p(R, L), parallels of more than two branches) is not an arc and
+is left out; the fitted parameters are still in the FitResult.
+
+Columns (one row per arc, sorted by apex frequency, highest first)
+------------------------------------------------------------------
+``resistor``, ``element`` (the C/CPE), ``R_ohm``, ``R_stderr_ohm``, ``Q`` (F s^(n−1); C for a
+capacitor), ``n`` (1 for a capacitor), ``C_F`` (effective capacitance), ``C_method``,
+``R_series_ohm`` (the series resistance Brug's formula uses: the sum of the resistors in series at
+the top level of the circuit, i.e. the high-frequency intercept R0; NaN if there is none),
+``f0_Hz`` (apex frequency 1/(2π (RQ)^(1/n))), ``C_lookup_F`` (the capacitance used for the role
+lookup), ``role``, ``role_candidates``, ``description`` (the ISW phenomenon).
+With ``area_cm2``: ``C_per_area_F_cm2`` and ``ASR_ohm_cm2`` (area-specific resistance R·A).
+With ``symmetric=True``: ``R_face_ohm`` = R/2 and ``C_face_F`` = 2C for interface roles (Role.per_face)
+(and ``ASR_face_ohm_cm2`` with an area); NaN for bulk-like roles, which are not per face.
+
+Capacitance
+-----------
+``method="hsu-mansfeld"`` (default) or ``"brug"`` (see :mod:`echem.eis.capacitance`). A CPE with
+n below ``min_n`` (0.6) is diffusion-like: no C_F, no role.
+
+Role lookup
+-----------
+By default the role is looked up with the measured C_F, as the seed paper does. Irvine, Sinclair
+& West's table is for a cell constant l/A ≈ 1 cm⁻¹: give both ``thickness_cm`` and ``area_cm2`` and
+the lookup uses C_F·(l/A)/(1 cm⁻¹) instead (``C_lookup_F``). Two arcs never share a role: the arc
+nearer the role's logarithmic centre keeps it and the other takes its next candidate, or the
+role name with a suffix (``R_ct_2``) when it has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from echem.eis.capacitance import apex_frequency, effective_capacitance
+from echem.eis.roles import PRESETS, Preset, RolesLike, as_roles, ranked_roles
+from echem.errors import DataError
+
+__all__ = ["arcs", "ArcNodes", "find_arcs", "series_resistance_names"]
+
+#: Element kinds that may sit in series with the resistor of a Randles branch.
+DIFFUSION_KINDS: frozenset[str] = frozenset({"W", "Wo", "Ws", "G"})
+CAPACITIVE_KINDS: frozenset[str] = frozenset({"C", "CPE"})
+
+
+@dataclass(frozen=True)
+class ArcNodes:
+    """The elements forming one arc: resistor name, capacitive element (name, kind), extras."""
+
+    resistor: str
+    element: str
+    element_kind: str
+    diffusion: tuple[str, ...] = ()
+
+
+def _is_element(node: Any) -> bool:
+    return hasattr(node, "kind") and hasattr(node, "name") and not hasattr(node, "children")
+
+
+def _arc_of(node: Any) -> ArcNodes | None:
+    children = getattr(node, "children", None)
+    if children is None or type(node).__name__ != "Parallel" or len(children) != 2:
+        return None
+    capacitive = [c for c in children if _is_element(c) and c.kind in CAPACITIVE_KINDS]
+    if len(capacitive) != 1:
+        return None
+    other = children[1] if children[0] is capacitive[0] else children[0]
+    cap = capacitive[0]
+    if _is_element(other) and other.kind == "R":
+        return ArcNodes(other.name, cap.name, cap.kind)
+    branch = getattr(other, "children", None)
+    if branch is not None and type(other).__name__ == "Series":
+        if not all(_is_element(c) for c in branch):
+            return None
+        resistors = [c for c in branch if c.kind == "R"]
+        rest = [c for c in branch if c.kind != "R"]
+        if len(resistors) == 1 and rest and all(c.kind in DIFFUSION_KINDS for c in rest):
+            return ArcNodes(resistors[0].name, cap.name, cap.kind, tuple(c.name for c in rest))
+    return None
+
+
+def find_arcs(tree: Any) -> list[ArcNodes]:
+    """Every arc of a circuit tree, in order of appearance (module docstring)."""
+    found: list[ArcNodes] = []
+
+    def walk(node: Any) -> None:
+        arc = _arc_of(node)
+        if arc is not None:
+            found.append(arc)
+            return
+        for child in getattr(node, "children", ()) or ():
+            walk(child)
+
+    walk(tree)
+    return found
+
+
+def series_resistance_names(tree: Any) -> tuple[str, ...]:
+    """Resistors in series at the top level of the circuit (the high-frequency intercept)."""
+    if _is_element(tree):
+        return (tree.name,) if tree.kind == "R" else ()
+    if type(tree).__name__ != "Series":
+        return ()
+    return tuple(c.name for c in tree.children if _is_element(c) and c.kind == "R")
+
+
+def _preset_of(roles: Any) -> Preset | None:
+    if isinstance(roles, Preset):
+        return roles
+    if isinstance(roles, str) and roles in PRESETS:
+        return PRESETS[roles]
+    return None
+
+
+def _value(mapping: Any, key: str) -> float:
+    try:
+        return float(mapping[key])
+    except (KeyError, TypeError, ValueError):
+        return float("nan")
+
+
+def _assign_unique(lookups: list[float], table: tuple) -> list[tuple[str | None, tuple[str, ...]]]:
+    """Roles for several arcs, never the same role twice (module docstring)."""
+    ranked = [ranked_roles(C, table) if np.isfinite(C) else () for C in lookups]
+    order = sorted(
+        range(len(lookups)),
+        key=lambda i: abs(np.log10(lookups[i] / ranked[i][0].centre_F)) if ranked[i] else np.inf,
+    )
+    taken: set[str] = set()
+    chosen: list[tuple[str | None, tuple[str, ...]]] = [(None, ())] * len(lookups)
+    for i in order:
+        names = [role.name for role in ranked[i]]
+        if not names:
+            continue
+        free = [name for name in names if name not in taken]
+        if free:
+            role = free[0]
+        else:
+            suffix = 2
+            while f"{names[0]}_{suffix}" in taken:
+                suffix += 1
+            role = f"{names[0]}_{suffix}"
+        taken.add(role)
+        chosen[i] = (role, tuple(name for name in names if name != role))
+    return chosen
+
+
+def arcs(
+    result: Any,
+    *,
+    method: str = "hsu-mansfeld",
+    roles: RolesLike = None,
+    area_cm2: float | None = None,
+    thickness_cm: float | None = None,
+    symmetric: bool | None = None,
+    min_n: float = 0.6,
+) -> pd.DataFrame:
+    """Arcs of a fitted circuit with effective capacitance and role (module docstring).
+
+    Parameters
+    ----------
+    result
+        A FitResult (anything with ``.circuit`` (with ``.tree``), ``.values`` and ``.stderr``
+        mappings by parameter name).
+    method
+        ``"hsu-mansfeld"`` (default) or ``"brug"``.
+    roles
+        Role table: None (Irvine-Sinclair-West defaults), a mapping, DataFrame, Role rows or a
+        preset name (see :mod:`echem.eis.roles`).
+    area_cm2
+        Electrode area, cm²: adds capacitance per area and area-specific resistance.
+    thickness_cm
+        Sample thickness, cm: with ``area_cm2``, normalises C to l/A = 1 cm⁻¹ for the role lookup.
+    symmetric
+        Symmetric cell: add per-face R/2 and 2C for interface roles. None: from the preset given
+        as ``roles`` if any, else False.
+    min_n
+        Smallest CPE exponent given an effective capacitance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arc, highest apex frequency first; ``attrs["series_resistors"]`` lists the
+        top-level series resistors and ``attrs["series_roles"]`` the preset's names for them.
+    """
+    preset = _preset_of(roles)
+    table = as_roles(roles)
+    by_name = {role.name: role for role in table}
+    if symmetric is None:
+        symmetric = bool(preset.symmetric) if preset is not None else False
+    if area_cm2 is not None and area_cm2 <= 0:
+        raise DataError(f"area_cm2 must be positive, got {area_cm2}")
+    if thickness_cm is not None and thickness_cm <= 0:
+        raise DataError(f"thickness_cm must be positive, got {thickness_cm}")
+    circuit = result.circuit
+    if isinstance(circuit, str):
+        from echem.eis.circuit import Circuit
+
+        circuit = Circuit(circuit)
+    values, stderr = result.values, result.stderr
+    series_names = series_resistance_names(circuit.tree)
+    R_series = float(sum(_value(values, name) for name in series_names)) if series_names else np.nan
+
+    rows = []
+    for arc in find_arcs(circuit.tree):
+        R = _value(values, arc.resistor)
+        if arc.element_kind == "C":
+            Q, n = _value(values, arc.element), 1.0
+            C = Q if Q > 0 else np.nan
+            C_method = "C"
+        else:
+            Q = _value(values, f"{arc.element}_Q")
+            n = _value(values, f"{arc.element}_n")
+            if n < min_n:
+                C, C_method = np.nan, f"none (n < {min_n}: diffusion-like)"
+            else:
+                C = effective_capacitance(
+                    Q, n, R, method=method, R_series_ohm=R_series, min_n=min_n
+                )
+                C_method = "brug" if method.lower().startswith("brug") else "hsu-mansfeld"
+        rows.append(
+            {
+                "resistor": arc.resistor,
+                "element": arc.element,
+                "R_ohm": R,
+                "R_stderr_ohm": _value(stderr, arc.resistor),
+                "Q": Q,
+                "n": n,
+                "C_F": C,
+                "C_method": C_method,
+                "R_series_ohm": R_series,
+                "f0_Hz": apex_frequency(R, Q, n),
+                "_diffusion": arc.diffusion,
+            }
+        )
+
+    cell_factor = (
+        thickness_cm / area_cm2 if (thickness_cm is not None and area_cm2 is not None) else 1.0
+    )
+    lookups = [row["C_F"] * cell_factor for row in rows]
+    for row, lookup, (role, candidates) in zip(
+        rows, lookups, _assign_unique(lookups, table), strict=True
+    ):
+        row["C_lookup_F"] = lookup
+        row["role"] = role
+        row["role_candidates"] = candidates
+        base = by_name.get(role) if role is not None else None
+        if base is None and role is not None:
+            base = by_name.get(role.rsplit("_", 1)[0])
+        if role is None:
+            text = (
+                "diffusion-like (no effective capacitance)"
+                if np.isnan(row["C_F"])
+                else "capacitance outside the role table"
+            )
+        else:
+            text = base.description if base is not None else ""
+        if row["_diffusion"]:
+            text = f"{text}; Randles branch with {', '.join(row['_diffusion'])}"
+        row["description"] = text
+        per_face = bool(base.per_face) if base is not None else False
+        if area_cm2 is not None:
+            row["C_per_area_F_cm2"] = row["C_F"] / area_cm2
+            row["ASR_ohm_cm2"] = row["R_ohm"] * area_cm2
+        if symmetric:
+            row["R_face_ohm"] = row["R_ohm"] / 2 if per_face else np.nan
+            row["C_face_F"] = 2 * row["C_F"] if per_face else np.nan
+            if area_cm2 is not None:
+                row["ASR_face_ohm_cm2"] = row["R_face_ohm"] * area_cm2
+        del row["_diffusion"]
+
+    columns = [
+        "resistor", "element", "R_ohm", "R_stderr_ohm", "Q", "n", "C_F", "C_method",
+        "R_series_ohm", "f0_Hz", "C_lookup_F", "role", "role_candidates", "description",
+    ]  # fmt: skip
+    if area_cm2 is not None:
+        columns += ["C_per_area_F_cm2", "ASR_ohm_cm2"]
+    if symmetric:
+        columns += ["R_face_ohm", "C_face_F"]
+        if area_cm2 is not None:
+            columns += ["ASR_face_ohm_cm2"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame = frame.sort_values("f0_Hz", ascending=False, na_position="last", kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame.attrs["series_resistors"] = series_names
+    frame.attrs["series_roles"] = dict(preset.series_roles) if preset is not None else {}
+    frame.attrs["C_method"] = method
+    return frame

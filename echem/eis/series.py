@@ -1,0 +1,217 @@
+"""Fit a time series of impedance spectra (operando EIS) and name the arcs at every time.
+
+One row per spectrum (see :func:`fit_series`). Two things make a series more than a loop of fits:
+
+* Warm start: each spectrum is fitted from the previous spectrum's values *and* from the
+  automatic start of :func:`echem.eis.fit`; the fit with the lower χ² is kept (column ``start``).
+  Neighbouring spectra change little, so the warm start keeps the fit on the same branch; the
+  automatic start takes over when the cell changed too much (e.g. after a short circuit).
+* Roles follow capacitance, not position: an arc is called R_int or R_ct from its effective
+  capacitance (:mod:`echem.eis.roles`) in every spectrum, so the columns stay right when the two
+  arcs cross in size or swap places in the circuit's parameter list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from echem.eis.arcs import arcs as arcs_table
+from echem.eis.capacitance import conductivity
+from echem.eis.kk import lin_kk
+from echem.eis.roles import PRESETS, Preset, RolesLike
+from echem.errors import DataError, EchemError
+
+__all__ = ["fit_series"]
+
+_IMPEDANCE_COLUMNS = ("freq_Hz", "z_real_ohm", "z_imag_ohm")
+
+
+def _frames(frames: pd.DataFrame | Iterable[pd.DataFrame]) -> list[pd.DataFrame]:
+    if isinstance(frames, pd.DataFrame):
+        from echem.eis.sweeps import spectra
+
+        return list(spectra(frames))
+    result = list(frames)
+    for position, frame in enumerate(result):
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(
+                f"spectrum {position}: expected a DataFrame, got {type(frame).__name__}"
+            )
+        missing = [c for c in _IMPEDANCE_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DataError(f"spectrum {position}: missing columns {missing}")
+    return result
+
+
+def _time_of(frame: pd.DataFrame, result: Any) -> float:
+    time_s = getattr(result, "time_s", None)
+    if time_s is not None and np.isfinite(time_s):
+        return float(time_s)
+    if "time_s" in frame.columns:
+        times = pd.to_numeric(frame["time_s"], errors="coerce").dropna()
+        if len(times):
+            return float(times.iloc[0])
+    return float("nan")
+
+
+def _impedance(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    data = frame[list(_IMPEDANCE_COLUMNS)].apply(pd.to_numeric, errors="coerce").dropna()
+    freq = data["freq_Hz"].to_numpy(float)
+    z = data["z_real_ohm"].to_numpy(float) + 1j * data["z_imag_ohm"].to_numpy(float)
+    return freq, z
+
+
+def _best_fit(
+    frame: pd.DataFrame, circuit: Any, previous: Any, fit_options: dict
+) -> tuple[Any, str]:
+    """Fit from the automatic start and (if any) from the previous values; keep the lower χ²."""
+    from echem.eis.fit import fit
+
+    candidates = []
+    errors = []
+    try:
+        candidates.append((fit(frame, circuit, **fit_options), "auto"))
+    except EchemError as error:
+        errors.append(error)
+    if previous is not None:
+        options = {**fit_options, "initial": dict(previous.values)}
+        try:
+            candidates.append((fit(frame, circuit, **options), "warm"))
+        except EchemError as error:
+            errors.append(error)
+    if not candidates:
+        raise errors[0]
+    finite = [c for c in candidates if np.isfinite(c[0].chisqr)]
+    pool = finite or candidates
+    # prefer the warm start on ties (continuity), hence the secondary key
+    return min(pool, key=lambda c: (c[0].chisqr * (1 + 1e-9 * (c[1] == "auto")), c[1] == "auto"))
+
+
+def fit_series(
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
+    circuit: Any,
+    *,
+    kk: bool = True,
+    method: str = "hsu-mansfeld",
+    roles: RolesLike = None,
+    area_cm2: float | None = None,
+    thickness_cm: float | None = None,
+    symmetric: bool | None = None,
+    warm_start: bool = True,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """Fit every spectrum of an operando series and tabulate values, KK verdict and roles.
+
+    Parameters
+    ----------
+    frames
+        Spectra in time order: a list of canonical frames (``freq_Hz``, ``z_real_ohm``,
+        ``z_imag_ohm``, optionally ``time_s``), or one frame holding several sweeps (split with
+        :func:`echem.eis.spectra`).
+    circuit
+        Circuit text or :class:`~echem.eis.circuit.Circuit`, or a preset name from
+        :data:`echem.eis.roles.PRESETS` (e.g. ``"li-sse-symmetric"``: its circuit, roles, series
+        roles and symmetric flag are used unless given here).
+    kk
+        Run :func:`echem.eis.kk.lin_kk` on each spectrum.
+    method, roles, area_cm2, thickness_cm, symmetric
+        Passed to :func:`echem.eis.arcs.arcs` (effective capacitance method and role table).
+    warm_start
+        Also fit each spectrum from the previous one's values and keep the better fit.
+    **fit_options
+        Passed to :func:`echem.eis.fit` (weighting, f_range, fixed, bounds, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per spectrum: ``time_s``, ``sweep``, every parameter and ``<p>_stderr``,
+        ``chisqr``, ``redchi``, ``success``, ``start`` ("auto" or "warm"), ``kk_valid``, ``kk_M``,
+        ``kk_mu``, ``kk_max_residual``, ``<element>_C_F`` and ``<element>_f0_Hz`` per arc, and per
+        role ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F`` (NaN when a spectrum lacks that
+        role); series roles of a preset (e.g. ``R_bulk_ohm``); ``sigma_S_cm`` from R_bulk when
+        thickness and area are given; ``error`` (None or the message of a failed fit) and
+        ``result`` (the FitResult). A spectrum whose fit fails gives a row with its error and
+        the next spectrum starts afresh.
+    """
+    preset: Preset | None = None
+    if isinstance(circuit, str) and circuit in PRESETS:
+        preset = PRESETS[circuit]
+    elif isinstance(circuit, Preset):
+        preset = circuit
+    if preset is not None:
+        circuit = preset.circuit
+        roles = preset.name if roles is None else roles
+        symmetric = preset.symmetric if symmetric is None else symmetric
+    series_roles = dict(preset.series_roles) if preset is not None else {}
+    arc_options = dict(
+        method=method,
+        roles=roles,
+        area_cm2=area_cm2,
+        thickness_cm=thickness_cm,
+        symmetric=symmetric,
+    )
+
+    rows: list[dict[str, Any]] = []
+    previous = None
+    for position, frame in enumerate(_frames(frames)):
+        row: dict[str, Any] = {"sweep": frame.attrs.get("sweep", position)}
+        try:
+            result, start = _best_fit(frame, circuit, previous if warm_start else None, fit_options)
+        except EchemError as error:
+            row.update(time_s=_time_of(frame, None), error=str(error), result=None)
+            rows.append(row)
+            previous = None
+            continue
+        previous = result
+        row["time_s"] = _time_of(frame, result)
+        for name in result.circuit.param_names:
+            row[name] = result.values.get(name, np.nan)
+            row[f"{name}_stderr"] = result.stderr.get(name, np.nan)
+        row.update(
+            chisqr=result.chisqr,
+            redchi=result.redchi,
+            success=result.success,
+            start=start,
+        )
+        if kk:
+            freq, z = _impedance(frame)
+            try:
+                verdict = lin_kk(freq, z)
+                row.update(
+                    kk_valid=verdict.valid,
+                    kk_M=verdict.M,
+                    kk_mu=verdict.mu,
+                    kk_max_residual=verdict.max_residual,
+                )
+            except DataError as error:
+                row.update(kk_valid=False, kk_M=np.nan, kk_mu=np.nan, kk_max_residual=np.nan)
+                row["kk_error"] = str(error)
+        table = arcs_table(result, **arc_options)
+        for _, arc in table.iterrows():
+            row[f"{arc['element']}_C_F"] = arc["C_F"]
+            row[f"{arc['element']}_f0_Hz"] = arc["f0_Hz"]
+        for _, arc in table.iterrows():
+            if arc["role"] is None:
+                continue
+            role = arc["role"]
+            row[f"{role}_ohm"] = arc["R_ohm"]
+            row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
+            row[f"{role}_F"] = arc["C_F"]
+        for element, role in series_roles.items():
+            row[f"{role}_ohm"] = result.values.get(element, np.nan)
+            row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan)
+        if thickness_cm is not None and area_cm2 is not None and "R_bulk_ohm" in row:
+            row["sigma_S_cm"] = conductivity(row["R_bulk_ohm"], thickness_cm, area_cm2)
+        row["error"] = None
+        row["result"] = result
+        rows.append(row)
+
+    frame_out = pd.DataFrame(rows)
+    first = [c for c in ("time_s", "sweep") if c in frame_out.columns]
+    last = [c for c in ("error", "result") if c in frame_out.columns]
+    middle = [c for c in frame_out.columns if c not in first and c not in last]
+    return frame_out[first + middle + last]

@@ -1,0 +1,121 @@
+"""fit_series on a synthetic operando series like the seed's (Li/Li3PS4/Li, 3 MHz - 0.1 Hz).
+
+Design (GUIDE §8): R0 = 25 Ω; R_int rises from 200 Ω (C_eff 1e-8 F, n 0.9); R_ct falls from
+1500 Ω to 80 Ω (C_eff 1e-5 F, n 0.85), slowly at first then sharply; 0.5 % noise. Q is generated
+from C_eff by inverting Hsu-Mansfeld (Q = C^n R^(n-1)). The last spectra have R_int > R_ct, so
+the arcs cross in size: roles must follow capacitance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from echem.eis.capacitance import cpe_q_from_capacitance
+from echem.eis.series import fit_series
+
+FREQ = np.geomspace(3e6, 0.1, 76)
+TIMES_S = np.arange(7) * 1800.0
+R0 = 25.0
+R_INT = np.array([200.0, 260.0, 330.0, 420.0, 520.0, 640.0, 780.0])
+R_CT = np.array([1500.0, 1400.0, 1250.0, 1000.0, 500.0, 200.0, 80.0])
+C_INT, N_INT = 1e-8, 0.9
+C_CT, N_CT = 1e-5, 0.85
+CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)"
+
+
+def rcpe(omega, R, C, n):
+    Q = cpe_q_from_capacitance(C, n, R)
+    return R / (1 + R * Q * (1j * omega) ** n)
+
+
+def spectrum(k: int, seed: int) -> pd.DataFrame:
+    omega = 2 * np.pi * FREQ
+    z = R0 + rcpe(omega, R_INT[k], C_INT, N_INT) + rcpe(omega, R_CT[k], C_CT, N_CT)
+    rng = np.random.default_rng(seed)
+    z = z + 0.005 * np.abs(z) * (
+        rng.standard_normal(z.size) + 1j * rng.standard_normal(z.size)
+    ) / np.sqrt(2)
+    elapsed = np.concatenate([[0.0], np.cumsum(np.maximum(1 / FREQ, 0.05))[:-1]])
+    frame = pd.DataFrame(
+        {
+            "time_s": TIMES_S[k] + elapsed,
+            "freq_Hz": FREQ,
+            "z_real_ohm": z.real,
+            "z_imag_ohm": z.imag,
+        }
+    )
+    frame.attrs["sweep"] = k
+    return frame
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[pd.DataFrame]:
+    return [spectrum(k, seed=100 + k) for k in range(7)]
+
+
+@pytest.fixture(scope="module")
+def table(frames) -> pd.DataFrame:
+    return fit_series(frames, CIRCUIT)
+
+
+def test_one_row_per_spectrum_with_times_and_parameters(table):
+    assert len(table) == 7
+    assert np.allclose(table["time_s"], TIMES_S)
+    assert list(table["sweep"]) == list(range(7))
+    for name in ("R0", "R1", "CPE1_Q", "CPE1_n", "R2", "CPE2_Q", "CPE2_n"):
+        assert name in table and f"{name}_stderr" in table
+    assert table["error"].isna().all()
+    assert set(table["start"]) <= {"auto", "warm"}
+    assert (table["R0"] - R0).abs().max() < 0.05 * R0
+
+
+def test_resistances_recovered_within_5_percent_and_named_right(table):
+    assert np.all(np.abs(table["R_int_ohm"] / R_INT - 1) < 0.05), table["R_int_ohm"]
+    assert np.all(np.abs(table["R_ct_ohm"] / R_CT - 1) < 0.05), table["R_ct_ohm"]
+    assert table["R_int_stderr_ohm"].gt(0).all() and table["R_ct_stderr_ohm"].gt(0).all()
+
+
+def test_capacitances_within_10_percent_of_design(table):
+    assert np.all(np.abs(table["R_int_F"] / C_INT - 1) < 0.10), table["R_int_F"]
+    assert np.all(np.abs(table["R_ct_F"] / C_CT - 1) < 0.10), table["R_ct_F"]
+    # and per arc, whatever the element is called
+    c_columns = [c for c in table.columns if c.endswith("_C_F")]
+    assert sorted(c_columns) == ["CPE1_C_F", "CPE2_C_F"]
+
+
+def test_every_spectrum_passes_lin_kk(table):
+    assert table["kk_valid"].all()
+    assert (table["kk_M"] >= 10).all()
+
+
+def test_roles_follow_capacitance_not_position(frames):
+    """Swap the arcs' order in the circuit: the role columns must not change."""
+    swapped = fit_series(frames[-3:], "R0-p(R2,CPE2)-p(R1,CPE1)", kk=False)
+    assert np.all(np.abs(swapped["R_int_ohm"] / R_INT[-3:] - 1) < 0.05)
+    assert np.all(np.abs(swapped["R_ct_ohm"] / R_CT[-3:] - 1) < 0.05)
+
+
+def test_warm_start_is_never_worse_than_the_automatic_start(frames, table):
+    cold = fit_series(frames[:3], CIRCUIT, kk=False, warm_start=False)
+    assert (cold["start"] == "auto").all()
+    assert np.all(table["chisqr"].iloc[:3].to_numpy() <= cold["chisqr"].to_numpy() * (1 + 1e-6))
+
+
+def test_preset_adds_bulk_resistance_conductivity_and_per_face_values(frames):
+    table = fit_series(frames[:2], "li-sse-symmetric", kk=False, thickness_cm=0.1, area_cm2=1.0)
+    assert np.allclose(table["R_bulk_ohm"], R0, rtol=0.05)
+    assert np.allclose(table["sigma_S_cm"], 0.1 / (R0 * 1.0), rtol=0.05)
+    assert np.all(np.abs(table["R_int_ohm"] / R_INT[:2] - 1) < 0.05)
+    arcs = table["result"].iloc[0].arcs
+    assert list(arcs["role"]) == ["R_int", "R_ct"]  # FitResult.arcs: default ISW table
+
+
+def test_a_failing_spectrum_is_a_row_with_its_error(frames):
+    broken = frames[0].iloc[:3].copy()
+    table = fit_series([frames[0], broken, frames[1]], CIRCUIT, kk=False)
+    assert table["error"].iloc[1] is not None and isinstance(table["error"].iloc[1], str)
+    assert table["result"].iloc[1] is None
+    assert table["error"].iloc[[0, 2]].isna().all()
+    assert np.isfinite(table["R_int_ohm"].iloc[2])
