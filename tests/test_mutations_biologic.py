@@ -1,0 +1,194 @@
+"""Damaged BioLogic files: only echem.ParseError (or a successful read) may come out.
+
+Every real .mpr and .mpt is truncated at sampled offsets (inside the header, at and
+around each module boundary, inside the data module, one byte short) and bit-flipped at
+seeded random positions; empty and random files with each extension are also read.
+A hypothesis test round-trips generated .mpt files (header or not, point or comma).
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import echem
+from echem.io.biologic_mpr import read_mpr
+from echem.io.biologic_mpt import read_mpt
+
+MPR_FILES = real_files("biologic/*.mpr")
+MPT_FILES = real_files("biologic*/*.mpt")
+#: Large files get fewer mutations (each read parses the whole file).
+_LARGE = 400_000
+
+
+def _read_or_parse_error(path: Path) -> None:
+    """Read ``path``; a ParseError is fine, any other exception fails the test."""
+    try:
+        echem.read(path)
+    except echem.ParseError as error:
+        assert error.path is not None
+        assert error.line is not None or error.offset is not None or "tried" in str(error)
+
+
+def _cut_points(raw: bytes, rng: np.random.Generator) -> list[int]:
+    """Header offsets, module boundaries +-1, random data offsets, one byte short."""
+    size = len(raw)
+    points = {1, 10, 22, 40, 60, 100, 300, size // 2, size - 1}
+    at = raw.find(b"MODULE")
+    while at >= 0:
+        points.update({at, at + 3, at + 6, at + 40, at + 70})
+        at = raw.find(b"MODULE", at + 1)
+    count = 3 if size > _LARGE else 8
+    points.update(int(p) for p in rng.integers(1, size, count))
+    return sorted(p for p in points if 0 < p < size)
+
+
+@pytest.mark.parametrize("path", MPR_FILES + MPT_FILES, ids=lambda p: p.name)
+def test_truncations(path: Path, tmp_path: Path) -> None:
+    raw = path.read_bytes()
+    rng = np.random.default_rng(zlib.crc32(path.name.encode()))
+    target = tmp_path / path.name
+    for cut in _cut_points(raw, rng):
+        target.write_bytes(raw[:cut])
+        _read_or_parse_error(target)
+
+
+@pytest.mark.parametrize("path", MPR_FILES + MPT_FILES, ids=lambda p: p.name)
+def test_bit_flips(path: Path, tmp_path: Path) -> None:
+    raw = path.read_bytes()
+    rng = np.random.default_rng(zlib.crc32(path.name.encode()) + 1)
+    target = tmp_path / path.name
+    count = 4 if len(raw) > _LARGE else 12
+    # half the flips in the first 2 kB (magic, module headers, .mpt header), half anywhere
+    positions = np.concatenate(
+        [rng.integers(0, min(len(raw), 2048), count // 2), rng.integers(0, len(raw), count // 2)]
+    )
+    for position in positions.tolist():
+        damaged = bytearray(raw)
+        damaged[position] ^= 1 << int(rng.integers(0, 8))
+        target.write_bytes(bytes(damaged))
+        _read_or_parse_error(target)
+
+
+def test_mpr_module_and_column_headers_flipped(tmp_path: Path) -> None:
+    """Every byte of the data-module header of one file, flipped in turn."""
+    if not MPR_FILES:
+        pytest.skip("real data absent")
+    raw = next(p for p in MPR_FILES if p.name == "ocv.issue_149.mpr").read_bytes()
+    start = raw.index(b"VMP data") - len(b"MODULE")
+    target = tmp_path / "flip.mpr"
+    for position in range(start, start + 80):
+        damaged = bytearray(raw)
+        damaged[position] ^= 0xFF
+        target.write_bytes(bytes(damaged))
+        try:
+            read_mpr(target)
+        except echem.ParseError as error:
+            assert error.offset is not None
+
+
+@pytest.mark.parametrize("suffix", [".mpr", ".mpt"])
+def test_empty_and_random_files(suffix: str, tmp_path: Path) -> None:
+    target = tmp_path / f"noise{suffix}"
+    target.write_bytes(b"")
+    with pytest.raises(echem.ParseError):
+        echem.read(target)
+    reader = read_mpr if suffix == ".mpr" else read_mpt
+    with pytest.raises(echem.ParseError):
+        reader(target)
+    rng = np.random.default_rng(11)
+    for size in (1, 7, 64, 1000, 20000):
+        target.write_bytes(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
+        _read_or_parse_error(target)
+        try:
+            reader(target)
+        except echem.ParseError:
+            pass
+    # the magic followed by noise
+    for magic in (b"BIO-LOGIC MODULAR FILE\x1a", b"EC-Lab ASCII FILE\r\n"):
+        target.write_bytes(magic + rng.integers(0, 256, 500, dtype=np.uint8).tobytes())
+        _read_or_parse_error(target)
+
+
+_NAMES = (
+    "time/s",
+    "Ewe/V",
+    "<Ewe>/V",
+    "I/mA",
+    "<I>/mA",
+    "control/mA",
+    "(Q-Qo)/mA.h",
+    "cycle number",
+    "Ns",
+    "freq/Hz",
+    "Re(Z)/Ohm",
+    "-Im(Z)/Ohm",
+    "Cs/µF",
+    "Energy charge/W.h",
+)
+_FINITE = st.floats(
+    allow_nan=False, allow_infinity=False, width=64, min_value=-1e30, max_value=1e30
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    names=st.lists(st.sampled_from(_NAMES), min_size=1, max_size=8, unique=True),
+    rows=st.integers(min_value=1, max_value=6),
+    data=st.data(),
+    comma=st.booleans(),
+    with_header=st.booleans(),
+    header_lines=st.lists(
+        st.tuples(
+            st.text("abcdefghij XYZ_()", min_size=1, max_size=15).map(str.strip).filter(bool),
+            st.text("0123456789.,abc µ²", max_size=15),
+        ),
+        max_size=5,
+    ),
+)
+def test_generated_mpt_round_trips(
+    tmp_path: Path, names, rows, data, comma, with_header, header_lines
+) -> None:
+    values = np.array([[data.draw(_FINITE) for _ in names] for _ in range(rows)], dtype=np.float64)
+    if "freq/Hz" not in names and ("Re(Z)/Ohm" in names or "-Im(Z)/Ohm" in names):
+        names = [*names, "freq/Hz"]
+        values = np.column_stack([values, np.ones(rows)])
+    text_rows = []
+    for row in values:
+        cells = [f"{v:.17E}" for v in row]
+        if comma:
+            cells = [c.replace(".", ",") for c in cells]
+        text_rows.append("\t".join(cells))
+    body = "\t".join(names) + "\t\r\n" + "\r\n".join(text_rows) + "\r\n"
+    if with_header:
+        header = ["", "Open Circuit Voltage", ""] + [f"{k} : {v}" for k, v in header_lines]
+        head = f"EC-Lab ASCII FILE\r\nNb header lines : {len(header) + 3}\r\n"
+        content = head + "\r\n".join(header) + "\r\n" + body
+    else:
+        content = body
+    path = tmp_path / "generated.mpt"
+    path.write_bytes(content.encode("latin-1"))
+    frame = echem.read(path)
+    assert frame.attrs["format"] == "biologic-mpt"
+    for index, name in enumerate(names):
+        np.testing.assert_array_equal(frame[name].to_numpy(dtype=float), values[:, index])
+    if "time/s" in names:
+        np.testing.assert_array_equal(frame["time_s"], values[:, names.index("time/s")])
+    if "-Im(Z)/Ohm" in names:
+        np.testing.assert_array_equal(frame["z_imag_ohm"], -values[:, names.index("-Im(Z)/Ohm")])
+    if with_header:
+        for key, value in header_lines:
+            stored = frame.attrs["metadata"][key]
+            assert value.strip() == stored or value.strip() in stored
+    assert isinstance(frame, pd.DataFrame)
