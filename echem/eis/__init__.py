@@ -14,6 +14,15 @@ _EXPORTS: dict[str, str] = {
     "spectra": "sweeps",
     "Circuit": "circuit",
     "ELEMENTS": "elements",
+    "lin_kk": "kk",
+    "KKResult": "kk",
+    "fit_series": "series",
+    "conductivity": "capacitance",
+    "effective_capacitance": "capacitance",
+    "assign_role": "roles",
+    "DEFAULT_ROLES": "roles",
+    "PRESETS": "roles",
+    "arcs": "arcs",
 }
 
 __all__ = sorted(_EXPORTS)
