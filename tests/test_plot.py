@@ -185,3 +185,21 @@ def test_bad_input_is_a_data_error():
         plot.nyquist(pd.DataFrame({"time_s": [1.0]}))
     with pytest.raises(DataError):
         plot.voltage(pd.DataFrame({"time_s": [1.0]}))
+
+
+def test_series_defaults_to_fit_series_role_columns():
+    table = pd.DataFrame(
+        {
+            "time_s": [0.0, 3600.0],
+            "R0": [25.0, 25.0],
+            "R_int_ohm": [30.0, 42.0],
+            "R_int_stderr_ohm": [0.5, 0.7],
+            "R_ct_ohm": [250.0, 230.0],
+            "R_ct_stderr_ohm": [2.0, 3.0],
+        }
+    )
+    ax = plot.series(table)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["R_int", "R_ct"]
+    # error bars: the vertical segments span value +- stderr
+    segments = ax.containers[0].lines[2][0].get_segments()
+    np.testing.assert_allclose([s[:, 1] for s in segments], [[29.5, 30.5], [41.3, 42.7]])

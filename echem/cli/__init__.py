@@ -19,7 +19,10 @@ __all__ = ["main", "Command"]
 #: Modules under ``echem.cli`` that contribute a ``COMMAND``, in help order.
 _COMMAND_MODULES: tuple[str, ...] = (
     "info",
+    "convert",
+    "fit",
     "kk",
+    "demo",
 )
 
 

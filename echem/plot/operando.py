@@ -99,15 +99,25 @@ def voltage(
 
 
 _RESISTANCE = re.compile(r"^R\d+$")
+_ROLE_RESISTANCE = re.compile(r"^(R_\w+?)_ohm$")
 
 
 def _role_columns(
     table: pd.DataFrame, roles: Mapping[str, str] | Sequence[str] | None
 ) -> dict[str, str]:
-    """Legend label -> column of the resistances to plot."""
+    """Legend label -> column of the resistances to plot.
+
+    Default: the role columns of :func:`echem.eis.fit_series` (``R_int_ohm`` -> "R_int"), or
+    else every ``R<number>`` parameter column.
+    """
     if roles is None:
-        columns = [c for c in table.columns if isinstance(c, str) and _RESISTANCE.match(c)]
-        chosen = {c: c for c in columns}
+        chosen = {}
+        for column in table.columns:
+            match = _ROLE_RESISTANCE.match(str(column))
+            if match and not str(column).endswith("_stderr_ohm"):
+                chosen[match.group(1)] = column
+        if not chosen:
+            chosen = {c: c for c in table.columns if _RESISTANCE.match(str(c))}
     elif isinstance(roles, Mapping):
         chosen = dict(roles)
     else:
@@ -118,6 +128,14 @@ def _role_columns(
     if not chosen:
         raise DataError("no resistance columns to plot; pass roles={label: column}")
     return chosen
+
+
+def _stderr_column(table: pd.DataFrame, column: str) -> str | None:
+    """``R1`` -> ``R1_stderr``; ``R_int_ohm`` -> ``R_int_stderr_ohm``."""
+    candidates = [f"{column}_stderr"]
+    if column.endswith("_ohm"):
+        candidates.append(column[: -len("_ohm")] + "_stderr_ohm")
+    return next((c for c in candidates if c in table.columns), None)
 
 
 def series(
@@ -134,10 +152,11 @@ def series(
     table
         One row per spectrum with a time column (``time_s`` or ``time_h``) and resistance
         columns in Ohm (e.g. the table of :func:`echem.eis.fit_series`); ``<column>_stderr``
-        columns, when present, become error bars.
+        (or ``R_x_stderr_ohm`` for ``R_x_ohm``) columns, when present, become error bars.
     roles
         ``{legend label: column}`` (e.g. ``{"R_int": "R1", "R_ct": "R2"}``), or a list of
-        columns; default: every ``R<number>`` column.
+        columns; default: the role columns ``R_<role>_ohm`` of :func:`echem.eis.fit_series`,
+        or else every ``R<number>`` column.
     ax
         Axes to draw into (a new figure when None).
 
@@ -151,10 +170,10 @@ def series(
     markers = "osD^v<>ph"
     for i, (label, column) in enumerate(chosen.items()):
         values = table[column].to_numpy(dtype=float)
-        stderr_column = f"{column}_stderr"
+        stderr_column = _stderr_column(table, column)
         error = (
             table[stderr_column].to_numpy(dtype=float)
-            if errorbars and stderr_column in table
+            if errorbars and stderr_column is not None
             else None
         )
         ax.errorbar(

@@ -1,0 +1,330 @@
+"""``echem fit``: fit an equivalent circuit to every impedance sweep of every file.
+
+Writes ``DIR/results.csv`` (one row per spectrum), ``DIR/results.json`` (full FitResults,
+reloadable with ``FitResult.from_dict``) and ``DIR/plots/<file>_sweep<k>.png``.
+A file that cannot be read is reported in one line on stderr; the others go on; the exit
+code is 1 when any file or spectrum failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from echem.cli._command import Command, atomic_path, report_failure
+
+__all__ = ["COMMAND", "Spectrum", "load_spectra", "results_table"]
+
+
+@dataclass
+class Spectrum:
+    """One impedance sweep of one file, and what became of it."""
+
+    path: Path
+    sweep: int
+    frame: pd.DataFrame
+    result: Any = None
+    error: str | None = None
+    kk: Any = None
+    arcs: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def time_s(self) -> float:
+        if "time_s" in self.frame and self.frame["time_s"].notna().any():
+            return float(self.frame["time_s"].dropna().iloc[0])
+        return math.nan
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} (sweep {self.sweep})"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--circuit", help='circuit text, e.g. "R0-p(R1,CPE1)-p(R2,CPE2)"')
+    model.add_argument(
+        "--preset",
+        help="named circuit with its arc roles (e.g. li-sse-symmetric); see echem.eis.roles.PRESETS",
+    )
+    parser.add_argument("--out", type=Path, default=Path("echem-fit"), help="output folder")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--weighting", default="modulus", help="residual weighting (default modulus)"
+    )
+    parser.add_argument("--kk", action="store_true", help="Lin-KK check every spectrum")
+    parser.add_argument("--f-min", type=float, default=None, metavar="HZ", help="lowest frequency")
+    parser.add_argument("--f-max", type=float, default=None, metavar="HZ", help="highest frequency")
+    parser.add_argument(
+        "--dask", default=None, metavar="ADDRESS", help="fit on a dask.distributed scheduler"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG per spectrum")
+
+
+def load_spectra(paths: Sequence[Path]) -> tuple[list[Spectrum], list[tuple[Path, Exception]]]:
+    """Every EIS sweep of every file, and the files that failed (with their error)."""
+    import echem
+    from echem.eis import spectra
+
+    found: list[Spectrum] = []
+    failed: list[tuple[Path, Exception]] = []
+    for path in paths:
+        try:
+            sweeps = spectra(echem.read(path))
+            if not sweeps:
+                raise echem.DataError("no impedance sweep in the file")
+        except (ValueError, OSError) as error:
+            failed.append((path, error))
+            continue
+        for k, frame in enumerate(sweeps):
+            found.append(Spectrum(path, int(frame.attrs.get("sweep", k)), frame))
+    return found, failed
+
+
+def _restrict(frame: pd.DataFrame, f_min: float | None, f_max: float | None) -> pd.DataFrame:
+    keep = frame["freq_Hz"].notna()
+    if f_min is not None:
+        keep &= frame["freq_Hz"] >= f_min
+    if f_max is not None:
+        keep &= frame["freq_Hz"] <= f_max
+    return frame[keep]
+
+
+@contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
+    if args.dask:
+        from dask.distributed import Client
+
+        with Client(args.dask) as client:
+            yield client.get_executor()
+    elif args.jobs > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            yield pool
+    else:
+        yield None
+
+
+#: Columns of the arcs table copied into results.csv, as ``<element>_<column>``.
+ARC_COLUMNS: tuple[str, ...] = ("C_F", "f0_Hz", "role", "C_method")
+
+
+def _arc_columns(arcs: pd.DataFrame | None) -> dict[str, Any]:
+    """Effective capacitance, apex frequency and role of each arc, keyed by its element."""
+    if arcs is None or arcs.empty:
+        return {}
+    flat: dict[str, Any] = {}
+    for _, row in arcs.iterrows():
+        for column in ARC_COLUMNS:
+            if column in row.index:
+                flat[f"{row['element']}_{column}"] = row[column]
+    return flat
+
+
+def results_table(items: Sequence[Spectrum]) -> pd.DataFrame:
+    """One row per spectrum: file, sweep, time, parameters with stderr, chi-square, KK, arcs."""
+    rows = []
+    for item in items:
+        row: dict[str, Any] = {"file": str(item.path), "sweep": item.sweep, "time_s": item.time_s}
+        result = item.result
+        if result is not None:
+            for name, value in result.values.items():
+                row[name] = value
+                row[f"{name}_stderr"] = result.stderr.get(name, math.nan)
+            row.update(chisqr=result.chisqr, redchi=result.redchi, success=result.success)
+        if item.kk is not None:
+            row.update(
+                kk_valid=bool(item.kk.valid),
+                kk_pseudo_chisqr=item.kk.pseudo_chisqr,
+                kk_max_residual=item.kk.max_residual,
+                kk_M=item.kk.M,
+            )
+        row.update(_arc_columns(item.arcs))
+        row["error"] = item.error
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _kk_dict(kk: Any) -> dict[str, Any] | None:
+    if kk is None:
+        return None
+    return {
+        "valid": bool(kk.valid),
+        "M": int(kk.M),
+        "mu": float(kk.mu),
+        "pseudo_chisqr": float(kk.pseudo_chisqr),
+        "max_residual": float(kk.max_residual),
+        "threshold": float(kk.threshold),
+    }
+
+
+def _plot_name(item: Spectrum) -> str:
+    return f"{item.path.name}_sweep{item.sweep}.png"
+
+
+def _fit_all(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
+    from echem.eis.batch import fit_many
+
+    frames = [_restrict(item.frame, args.f_min, args.f_max) for item in items]
+    with _executor(args) as executor:
+        table = fit_many(
+            frames,
+            circuit,
+            executor=executor,
+            progress=sys.stderr.isatty(),
+            weighting=args.weighting,
+        )
+    for position, item in enumerate(items):
+        row = table.loc[position]
+        item.result = row["result"]
+        error = row["error"]
+        item.error = (
+            None
+            if error is None or (isinstance(error, float) and math.isnan(error))
+            else str(error)
+        )
+        if item.result is None and item.error is None:
+            item.error = "fit failed"
+
+
+def _interpret(items: list[Spectrum], args: argparse.Namespace, preset: Any) -> None:
+    from echem.eis import lin_kk
+
+    arc_options: dict[str, Any] = {}
+    if preset is not None:
+        arc_options = {"roles": preset.roles, "symmetric": preset.symmetric}
+    for item in items:
+        if args.kk:
+            frame = _restrict(item.frame, args.f_min, args.f_max)
+            freq = frame["freq_Hz"].to_numpy(dtype=float)
+            z = frame["z_real_ohm"].to_numpy(dtype=float) + 1j * frame["z_imag_ohm"].to_numpy(
+                dtype=float
+            )
+            try:
+                item.kk = lin_kk(freq, z)
+            except ValueError as error:
+                report_failure(item.label, error)
+        if item.result is not None:
+            try:
+                item.arcs = item.result.arcs if not arc_options else _arcs(item.result, arc_options)
+            except ValueError as error:
+                report_failure(item.label, error)
+
+
+def _arcs(result: Any, options: dict[str, Any]) -> pd.DataFrame:
+    from echem.eis.capacitance import arcs
+
+    return arcs(result, **options)
+
+
+def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
+    out: Path = args.out
+    table = results_table(items)
+    with atomic_path(out / "results.csv") as temporary:
+        table.to_csv(temporary, index=False)
+    document = {
+        "circuit": circuit,
+        "weighting": args.weighting,
+        "f_range_Hz": [args.f_min, args.f_max],
+        "spectra": [
+            {
+                "file": str(item.path),
+                "sweep": item.sweep,
+                "time_s": item.time_s,
+                "result": None if item.result is None else item.result.to_dict(),
+                "kk": _kk_dict(item.kk),
+                "error": item.error,
+                "plot": None
+                if args.no_plots or item.result is None
+                else f"plots/{_plot_name(item)}",
+            }
+            for item in items
+        ],
+    }
+    with atomic_path(out / "results.json") as temporary:
+        temporary.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
+    if args.no_plots:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from echem import plot
+
+    for item in items:
+        if item.result is None:
+            continue
+        title = f"{item.path.name} sweep {item.sweep}"
+        figure = plot.fit_report(item.result, kk=item.kk)
+        figure.suptitle(f"{title}   {figure.get_suptitle()}", fontsize="medium")
+        plot.save(figure, out / "plots" / _plot_name(item))
+
+
+def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
+    if args.preset is None:
+        return args.circuit, None
+    from echem import DataError
+    from echem.eis.roles import PRESETS
+
+    if args.preset not in PRESETS:
+        raise DataError(f"unknown preset {args.preset!r}; presets: {', '.join(sorted(PRESETS))}")
+    preset = PRESETS[args.preset]
+    return preset.circuit, preset
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        circuit, preset = _resolve_model(args)
+        if args.circuit is not None:
+            from echem.eis import Circuit
+
+            circuit = str(Circuit(args.circuit))
+    except ValueError as error:
+        report_failure("--circuit" if args.circuit else "--preset", error)
+        return 2
+    items, failed = load_spectra(args.files)
+    for path, error in failed:
+        report_failure(path, error)
+    if items:
+        _fit_all(items, args, circuit)
+        for item in items:
+            if item.error is not None:
+                report_failure(item.label, ValueError(item.error))
+        _interpret(items, args, preset)
+        _write_outputs(items, args, circuit)
+    fitted = sum(item.result is not None for item in items)
+    print(
+        f"echem fit: {fitted} of {len(items)} spectra fitted from "
+        f"{len(args.files) - len(failed)} of {len(args.files)} files -> {args.out}"
+    )
+    return 1 if failed or any(item.error for item in items) or not items else 0
+
+
+COMMAND = Command(
+    name="fit",
+    help="fit an equivalent circuit to every impedance sweep of every file",
+    add_arguments=add_arguments,
+    run=run,
+    description=__doc__,
+)
