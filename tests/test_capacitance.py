@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,11 +12,13 @@ from echem.eis.capacitance import (
     DEFAULT_ROLES,
     PRESETS,
     apex_frequency,
+    arcs,
     assign_role,
     conductivity,
     cpe_q_from_capacitance,
     effective_capacitance,
 )
+from echem.eis.circuit import Circuit
 from echem.eis.roles import Role, as_roles, roles_table
 from echem.errors import DataError
 
@@ -151,3 +155,141 @@ def test_default_table_and_presets_are_read_only():
     assert preset.circuit == "R0-p(R1,CPE1)-p(R2,CPE2)"
     assert preset.series_roles["R0"] == "R_bulk"
     assert preset.symmetric
+
+
+# --- the arcs table -------------------------------------------------------------------------
+# A unit test of arcs() needs only a circuit and parameter values: a stand-in result with the
+# FitResult attributes arcs() reads (circuit, values, stderr). The end-to-end path through the
+# real fit is in tests/test_series.py.
+
+
+def _result(circuit: str, values: dict, stderr: dict | None = None) -> SimpleNamespace:
+    return SimpleNamespace(
+        circuit=Circuit(circuit),
+        values=values,
+        stderr=stderr or {name: 0.01 * value for name, value in values.items()},
+    )
+
+
+def _seed_values() -> dict:
+    return {
+        "R0": 25.0,
+        "R1": 200.0,
+        "CPE1_Q": cpe_q_from_capacitance(1e-8, 0.9, 200.0),
+        "CPE1_n": 0.9,
+        "R2": 1500.0,
+        "CPE2_Q": cpe_q_from_capacitance(1e-5, 0.85, 1500.0),
+        "CPE2_n": 0.85,
+    }
+
+
+def test_arcs_sorted_by_apex_frequency_with_capacitance_and_roles():
+    # the low-frequency arc is written first: the table must still start with the fast one
+    table = arcs(_result("R0-p(R2,CPE2)-p(R1,CPE1)", _seed_values()))
+    assert list(table["resistor"]) == ["R1", "R2"]
+    assert list(table["element"]) == ["CPE1", "CPE2"]
+    assert list(table["role"]) == ["R_int", "R_ct"]
+    assert np.allclose(table["C_F"], [1e-8, 1e-5], rtol=1e-10)
+    assert np.allclose(table["f0_Hz"], 1 / (2 * np.pi * np.array([200 * 1e-8, 1500 * 1e-5])))
+    assert np.allclose(table["R_ohm"], [200, 1500])
+    assert np.allclose(table["R_stderr_ohm"], [2.0, 15.0])
+    assert np.allclose(table["n"], [0.9, 0.85])
+    assert (table["R_series_ohm"] == 25.0).all()
+    assert (table["C_method"] == "hsu-mansfeld").all()
+    assert "interphase" in table["description"].iloc[0]
+    assert "charge transfer" in table["description"].iloc[1]
+    assert table.attrs["series_resistors"] == ("R0",)
+
+
+def test_arcs_with_brug_use_the_series_resistance():
+    values = _seed_values()
+    table = arcs(_result("R0-p(R1,CPE1)-p(R2,CPE2)", values), method="brug")
+    expected = effective_capacitance(
+        values["CPE2_Q"], 0.85, 1500.0, method="brug", R_series_ohm=25.0
+    )
+    assert table["C_F"].iloc[1] == pytest.approx(expected, rel=1e-12)
+    assert (table["C_method"] == "brug").all()
+    # without a series resistor Brug has no R_e: no capacitance
+    no_series = arcs(
+        _result("p(R1,CPE1)", {"R1": 10.0, "CPE1_Q": 1e-6, "CPE1_n": 0.9}), method="brug"
+    )
+    assert np.isnan(no_series["R_series_ohm"].iloc[0]) and np.isnan(no_series["C_F"].iloc[0])
+
+
+def test_pure_capacitor_randles_branch_and_diffusion_like_cpe():
+    values = {
+        "R0": 5.0, "R1": 100.0, "C1": 2e-9,
+        "R2": 300.0, "W2": 50.0, "CPE2_Q": 3e-5, "CPE2_n": 0.9,
+        "R3": 1e4, "CPE3_Q": 1e-3, "CPE3_n": 0.5,
+    }  # fmt: skip
+    table = arcs(_result("R0-p(R1,C1)-p(R2-W2,CPE2)-p(R3,CPE3)", values))
+    by_element = table.set_index("element")
+    assert by_element.loc["C1", "C_F"] == 2e-9
+    assert by_element.loc["C1", "n"] == 1.0 and by_element.loc["C1", "C_method"] == "C"
+    assert by_element.loc["C1", "f0_Hz"] == pytest.approx(1 / (2 * np.pi * 100 * 2e-9))
+    assert by_element.loc["CPE2", "resistor"] == "R2"
+    assert "W2" in by_element.loc["CPE2", "description"]
+    assert by_element.loc["CPE2", "C_F"] == pytest.approx(effective_capacitance(3e-5, 0.9, 300.0))
+    assert np.isnan(by_element.loc["CPE3", "C_F"])
+    assert pd.isna(by_element.loc["CPE3", "role"])
+    assert by_element.loc["CPE3", "C_method"].startswith("none")
+    assert list(table["element"]) == ["C1", "CPE2", "CPE3"]  # by f0, highest first
+
+
+def test_not_arcs_are_left_out():
+    values = {"R0": 1.0, "R1": 2.0, "L1": 1e-6, "R2": 3.0, "C2": 1e-6, "C3": 1e-6}
+    table = arcs(_result("R0-p(R1,L1)-p(R2,C2,C3)", values))
+    assert table.empty and "role" in table.columns
+
+
+def test_area_symmetric_cell_and_cell_constant():
+    values = _seed_values()
+    table = arcs(_result("R0-p(R1,CPE1)-p(R2,CPE2)", values), area_cm2=2.0, symmetric=True)
+    assert np.allclose(table["ASR_ohm_cm2"], [400, 3000])
+    assert np.allclose(table["C_per_area_F_cm2"], [0.5e-8, 0.5e-5])
+    assert np.allclose(table["R_face_ohm"], [100, 750])
+    assert np.allclose(table["C_face_F"], [2e-8, 2e-5])
+    assert np.allclose(table["ASR_face_ohm_cm2"], [200, 1500])
+    # the preset is a symmetric cell: per-face values come by themselves
+    preset = arcs(_result(PRESETS["li-sse-symmetric"].circuit, values), roles="li-sse-symmetric")
+    assert "R_face_ohm" in preset and preset.attrs["series_roles"] == {"R0": "R_bulk"}
+    # ISW's table is for l/A = 1 cm^-1: a 1.5 mm, 1 cm2 pellet scales C by 0.15 for the lookup
+    scaled = arcs(_result("R0-p(R1,CPE1)-p(R2,CPE2)", values), thickness_cm=0.15, area_cm2=1.0)
+    assert np.allclose(scaled["C_lookup_F"], [1.5e-9, 1.5e-6])
+    assert np.allclose(scaled["C_F"], [1e-8, 1e-5])
+    assert list(scaled["role"]) == ["R_gb", "R_ct"]
+    assert scaled["role_candidates"].iloc[0] == ("R_int",)
+
+
+def test_bulk_roles_are_not_per_face():
+    values = {"R0": 1.0, "R1": 500.0, "C1": 1e-12}
+    table = arcs(_result("R0-p(R1,C1)", values), symmetric=True)
+    assert table["role"].iloc[0] == "R_bulk"
+    assert np.isnan(table["R_face_ohm"].iloc[0]) and np.isnan(table["C_face_F"].iloc[0])
+
+
+def test_two_arcs_never_share_a_role():
+    values = {"R1": 100.0, "C1": 1e-8, "R2": 1000.0, "C2": 3e-9}
+    table = arcs(_result("p(R1,C1)-p(R2,C2)", values)).set_index("element")
+    assert table.loc["C1", "role"] == "R_int"  # nearer the R_int centre, keeps it
+    assert table.loc["C2", "role"] == "R_gb"  # takes its next candidate
+    values = {"R1": 100.0, "C1": 1e-8, "R2": 1000.0, "C2": 2e-8}
+    table = arcs(_result("p(R1,C1)-p(R2,C2)", values)).set_index("element")
+    assert table.loc["C1", "role"] == "R_int"
+    assert table.loc["C2", "role"] == "R_int_2"
+    assert "interphase" in table.loc["C2", "description"]
+
+
+def test_custom_roles_reach_the_arcs_table():
+    roles = {"R_sei": (1e-9, 1e-7, "SEI"), "R_dl": (1e-7, 1e-4, "double layer")}
+    table = arcs(_result("R0-p(R1,CPE1)-p(R2,CPE2)", _seed_values()), roles=roles)
+    assert list(table["role"]) == ["R_sei", "R_dl"]
+    assert list(table["description"]) == ["SEI", "double layer"]
+
+
+def test_arcs_is_importable_from_capacitance_and_eis():
+    import echem.eis
+    from echem.eis import capacitance
+
+    result = _result("R0-p(R1,CPE1)-p(R2,CPE2)", _seed_values())
+    assert capacitance.arcs(result).equals(echem.eis.arcs(result))

@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     "assign_role": "roles",
     "DEFAULT_ROLES": "roles",
     "PRESETS": "roles",
-    "arcs": "arcs",
+    "arcs": "capacitance",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -13,7 +13,7 @@ Formulas (GUIDE §6):
 * Below n ≈ 0.6 a CPE describes diffusion-like behaviour rather than a distributed capacitor and an
   effective capacitance is not meaningful: :func:`effective_capacitance` returns NaN there.
 
-The arcs table of a fit (:func:`arcs`) lives in :mod:`echem.eis.arcs`; it is re-exported here
+The arcs table of a fit (:func:`arcs`) lives in :mod:`echem.eis.arc_table`; it is re-exported here
 because :attr:`FitResult.arcs` calls ``echem.eis.capacitance.arcs``.
 """
 
@@ -186,7 +186,7 @@ def conductivity(
 
 
 def arcs(result: Any, **options: Any) -> pd.DataFrame:
-    """The arcs table of a fit; see :func:`echem.eis.arcs.arcs` (imported lazily: no cycle)."""
-    from echem.eis.arcs import arcs as _arcs
+    """The arcs table of a fit; see :func:`echem.eis.arc_table.arcs` (imported lazily: no cycle)."""
+    from echem.eis.arc_table import arcs as _arcs
 
     return _arcs(result, **options)

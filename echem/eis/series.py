@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.eis.arcs import arcs as arcs_table
+from echem.eis.arc_table import arcs as arcs_table
 from echem.eis.capacitance import conductivity
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
@@ -119,7 +119,7 @@ def fit_series(
     kk
         Run :func:`echem.eis.kk.lin_kk` on each spectrum.
     method, roles, area_cm2, thickness_cm, symmetric
-        Passed to :func:`echem.eis.arcs.arcs` (effective capacitance method and role table).
+        Passed to :func:`echem.eis.arc_table.arcs` (effective capacitance method and role table).
     warm_start
         Also fit each spectrum from the previous one's values and keep the better fit.
     **fit_options
@@ -195,7 +195,7 @@ def fit_series(
             row[f"{arc['element']}_C_F"] = arc["C_F"]
             row[f"{arc['element']}_f0_Hz"] = arc["f0_Hz"]
         for _, arc in table.iterrows():
-            if arc["role"] is None:
+            if pd.isna(arc["role"]):
                 continue
             role = arc["role"]
             row[f"{role}_ohm"] = arc["R_ohm"]

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from echem.eis.capacitance import apex_frequency, effective_capacitance
+from echem.eis.circuit import Circuit, ElementNode, Parallel, Series
 from echem.eis.roles import PRESETS, Preset, RolesLike, as_roles, ranked_roles
 from echem.errors import DataError
 
@@ -68,12 +69,12 @@ class ArcNodes:
 
 
 def _is_element(node: Any) -> bool:
-    return hasattr(node, "kind") and hasattr(node, "name") and not hasattr(node, "children")
+    return isinstance(node, ElementNode)
 
 
 def _arc_of(node: Any) -> ArcNodes | None:
     children = getattr(node, "children", None)
-    if children is None or type(node).__name__ != "Parallel" or len(children) != 2:
+    if not isinstance(node, Parallel) or len(children) != 2:
         return None
     capacitive = [c for c in children if _is_element(c) and c.kind in CAPACITIVE_KINDS]
     if len(capacitive) != 1:
@@ -83,7 +84,7 @@ def _arc_of(node: Any) -> ArcNodes | None:
     if _is_element(other) and other.kind == "R":
         return ArcNodes(other.name, cap.name, cap.kind)
     branch = getattr(other, "children", None)
-    if branch is not None and type(other).__name__ == "Series":
+    if isinstance(other, Series):
         if not all(_is_element(c) for c in branch):
             return None
         resistors = [c for c in branch if c.kind == "R"]
@@ -113,7 +114,7 @@ def series_resistance_names(tree: Any) -> tuple[str, ...]:
     """Resistors in series at the top level of the circuit (the high-frequency intercept)."""
     if _is_element(tree):
         return (tree.name,) if tree.kind == "R" else ()
-    if type(tree).__name__ != "Series":
+    if not isinstance(tree, Series):
         return ()
     return tuple(c.name for c in tree.children if _is_element(c) and c.kind == "R")
 
@@ -208,8 +209,6 @@ def arcs(
         raise DataError(f"thickness_cm must be positive, got {thickness_cm}")
     circuit = result.circuit
     if isinstance(circuit, str):
-        from echem.eis.circuit import Circuit
-
         circuit = Circuit(circuit)
     values, stderr = result.values, result.stderr
     series_names = series_resistance_names(circuit.tree)
