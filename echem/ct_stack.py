@@ -1,0 +1,338 @@
+"""Label (or binary) TIFF stacks read page by page, with their voxel size.
+
+A 2000^3 uint8 label stack is 8 GB: :func:`read_stack` never loads it. It reads the
+file's layout and metadata, and :class:`LabelStack` hands out pages (or blocks of
+pages) on demand: uncompressed contiguous data is read with plain file reads at known
+offsets (no memory map, whose resident pages would count against the process), other
+layouts page by page through tifffile.
+
+Voxel size, (z, y, x) in µm, in order of preference: the ``voxel_size_um`` argument;
+OME-XML ``PhysicalSizeX/Y/Z`` (with their units, µm by default); ImageJ metadata
+(``spacing`` for z, XResolution/YResolution in pixels per ``unit``); TIFF resolution
+tags with an inch/centimetre ResolutionUnit give x and y only, so z stays unknown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from echem.errors import DataError, ParseError
+
+__all__ = ["LabelStack", "read_stack", "as_voxel_size"]
+
+#: Length units found in ImageJ and OME metadata -> micrometres.
+_UM_PER_UNIT: dict[str, float] = {
+    "um": 1.0,
+    "µm": 1.0,  # micro sign
+    "μm": 1.0,  # Greek mu
+    "micron": 1.0,
+    "microns": 1.0,
+    "micrometer": 1.0,
+    "micrometre": 1.0,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "m": 1e6,
+    "meter": 1e6,
+    "Å": 1e-4,
+    "angstrom": 1e-4,
+    "pm": 1e-6,
+}
+
+#: TIFF ResolutionUnit tag value -> micrometres per unit (1 = none).
+_UM_PER_RESOLUTION_UNIT = {2: 25400.0, 3: 10000.0}
+
+#: Default size of the blocks of pages :meth:`LabelStack.blocks` reads, bytes.
+DEFAULT_BLOCK_BYTES = 64 * 2**20
+
+
+def _unit_to_um(unit: Any) -> float | None:
+    if unit is None:
+        return None
+    text = str(unit).strip().replace("\\u00B5", "µ").replace("\\u00b5", "µ")
+    return _UM_PER_UNIT.get(text, _UM_PER_UNIT.get(text.lower()))
+
+
+def as_voxel_size(value: Any) -> tuple[float, float, float]:
+    """A voxel size as (z, y, x) µm from a number (isotropic) or a 3-sequence."""
+    if np.ndim(value) == 0:
+        size = (float(value),) * 3
+    else:
+        values = [float(v) for v in value]
+        if len(values) != 3:
+            raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}")
+        size = (values[0], values[1], values[2])
+    if not all(np.isfinite(s) and s > 0 for s in size):
+        raise DataError(f"voxel size must be positive, got {value!r}")
+    return size
+
+
+@dataclass(frozen=True)
+class LabelStack:
+    """A 3-D label stack, (pages, rows, columns) = (z, y, x), read on demand.
+
+    Attributes
+    ----------
+    path
+        The TIFF file (None for an in-memory array).
+    shape
+        (z, y, x) in voxels.
+    dtype
+        Data type of the labels.
+    voxel_size_um
+        (z, y, x) voxel size, µm; None when unknown (give it to the analysis functions).
+    voxel_size_source
+        Where the voxel size came from: ``"given"``, ``"ome"``, ``"imagej"`` or None.
+    metadata
+        What the file says about itself (axes, ImageJ/OME fields read).
+    """
+
+    path: Path | None
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+    voxel_size_um: tuple[float, float, float] | None
+    voxel_size_source: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    _array: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _data_offset: int | None = field(default=None, repr=False, compare=False)
+    _series_index: int = field(default=0, repr=False, compare=False)
+
+    @classmethod
+    def from_array(cls, array: Any, voxel_size_um: Any = None) -> LabelStack:
+        """Wrap an in-memory 2-D or 3-D array (or a numpy memmap) as a stack."""
+        data = np.asarray(array)
+        if data.ndim == 2:
+            data = data[np.newaxis]
+        if data.ndim != 3:
+            raise DataError(f"a label stack is 3-D (z, y, x), got shape {data.shape}")
+        size = None if voxel_size_um is None else as_voxel_size(voxel_size_um)
+        return cls(
+            path=None,
+            shape=(int(data.shape[0]), int(data.shape[1]), int(data.shape[2])),
+            dtype=data.dtype,
+            voxel_size_um=size,
+            voxel_size_source=None if size is None else "given",
+            _array=data,
+        )
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def page_bytes(self) -> int:
+        """Bytes in one page."""
+        return self.shape[1] * self.shape[2] * self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes in the whole stack (not held in memory)."""
+        return self.shape[0] * self.page_bytes
+
+    def pages(self) -> Iterator[np.ndarray]:
+        """The pages in order, each a 2-D (y, x) array."""
+        for _, block in self.blocks(max_bytes=self.page_bytes):
+            yield from block
+
+    def blocks(self, max_bytes: int = DEFAULT_BLOCK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
+        """(first page index, 3-D block) pairs of consecutive pages, each <= ``max_bytes``."""
+        per_block = max(1, int(max_bytes) // max(self.page_bytes, 1))
+        if self._array is not None:
+            for start in range(0, self.shape[0], per_block):
+                yield start, np.asarray(self._array[start : start + per_block])
+            return
+        if self.path is None:  # pragma: no cover - from_array always sets _array
+            raise DataError("stack has neither a file nor an array")
+        if self._data_offset is not None:
+            yield from self._contiguous_blocks(per_block)
+        else:
+            yield from self._paged_blocks(per_block)
+
+    def _contiguous_blocks(self, per_block: int) -> Iterator[tuple[int, np.ndarray]]:
+        assert self.path is not None and self._data_offset is not None
+        page_items = self.shape[1] * self.shape[2]
+        with open(self.path, "rb") as handle:
+            for start in range(0, self.shape[0], per_block):
+                count = min(per_block, self.shape[0] - start)
+                handle.seek(self._data_offset + start * self.page_bytes)
+                data = np.fromfile(handle, dtype=self.dtype, count=count * page_items)
+                if data.size != count * page_items:
+                    raise ParseError(
+                        f"file ends inside page {start + data.size // page_items}",
+                        self.path,
+                        offset=self._data_offset + start * self.page_bytes + data.nbytes,
+                    )
+                yield start, data.reshape(count, self.shape[1], self.shape[2])
+
+    def _paged_blocks(self, per_block: int) -> Iterator[tuple[int, np.ndarray]]:
+        import tifffile
+
+        assert self.path is not None
+        try:
+            with tifffile.TiffFile(self.path) as tif:
+                series = tif.series[self._series_index]
+                pages = series.pages
+                if len(pages) < self.shape[0]:
+                    raise ParseError(
+                        f"the series lists {len(pages)} pages for {self.shape[0]} slices"
+                        " and is not contiguous",
+                        self.path,
+                    )
+                for start in range(0, self.shape[0], per_block):
+                    stop = min(start + per_block, self.shape[0])
+                    block = np.empty((stop - start, *self.shape[1:]), dtype=self.dtype)
+                    for index in range(start, stop):
+                        block[index - start] = pages[index].asarray().reshape(self.shape[1:])
+                    yield start, block
+        except (ValueError, OSError) as error:
+            if isinstance(error, ParseError):
+                raise
+            raise ParseError(f"cannot read the TIFF pages: {error}", self.path) from error
+
+
+def read_stack(
+    path: str | os.PathLike[str], *, voxel_size_um: Any = None, series: int = 0
+) -> LabelStack:
+    """Open a multi-page label TIFF without loading it.
+
+    Parameters
+    ----------
+    path
+        The TIFF file (ImageJ, OME or plain multi-page).
+    voxel_size_um
+        (z, y, x) µm or one number (isotropic); overrides the file's metadata.
+    series
+        Which image series of the file (OME files can hold several).
+
+    Returns
+    -------
+    LabelStack
+        Pages along z; ``voxel_size_um`` from the argument or the metadata (None if
+        neither says).
+
+    Raises
+    ------
+    ParseError
+        Not a TIFF, or not a single-channel 2-D/3-D image.
+    """
+    import tifffile
+
+    path = Path(path)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if series >= len(tif.series):
+                raise ParseError(f"no image series {series} (the file has {len(tif.series)})", path)
+            chosen = tif.series[series]
+            shape, axes = _stack_shape(chosen.shape, chosen.axes, path)
+            dtype = np.dtype(chosen.dtype).newbyteorder(tif.byteorder)
+            offset = chosen.dataoffset
+            found, source, metadata = _voxel_size_from_metadata(tif, path)
+            metadata["axes"] = axes
+    except ParseError:
+        raise
+    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError) as error:
+        raise ParseError(f"not a readable TIFF stack: {error}", path) from error
+    if voxel_size_um is not None:
+        found, source = as_voxel_size(voxel_size_um), "given"
+    return LabelStack(
+        path=path,
+        shape=shape,
+        dtype=dtype,
+        voxel_size_um=found,
+        voxel_size_source=source,
+        metadata=metadata,
+        _data_offset=int(offset) if offset is not None else None,
+        _series_index=series,
+    )
+
+
+def _stack_shape(shape: Sequence[int], axes: str, path: Path) -> tuple[tuple[int, int, int], str]:
+    """(z, y, x) of a series: singleton axes dropped, Y and X last, at most one other axis."""
+    if "S" in axes and shape[axes.index("S")] > 1:
+        raise ParseError(
+            f"pages have {shape[axes.index('S')]} samples (RGB?); a label stack has one"
+            " value per voxel (write it with photometric='minisblack')",
+            path,
+        )
+    if not axes.endswith("YX"):
+        raise ParseError(f"expected the last two axes to be Y and X, got {axes!r}", path)
+    leading = [(a, n) for a, n in zip(axes[:-2], shape[:-2], strict=True) if n > 1]
+    if len(leading) > 1:
+        raise ParseError(
+            f"a label stack has one axis besides Y and X, this one has {axes!r} {tuple(shape)}",
+            path,
+        )
+    depth = leading[0][1] if leading else 1
+    name = leading[0][0] if leading else "Z"
+    return (int(depth), int(shape[-2]), int(shape[-1])), f"{name}YX"
+
+
+def _voxel_size_from_metadata(
+    tif: Any, path: Path
+) -> tuple[tuple[float, float, float] | None, str | None, dict[str, Any]]:
+    metadata: dict[str, Any] = {}
+    if tif.is_ome and tif.ome_metadata:
+        size = _ome_voxel_size(tif.ome_metadata, metadata)
+        if size is not None:
+            return size, "ome", metadata
+    page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+    xy = _resolution_um(page)
+    if tif.is_imagej and tif.imagej_metadata is not None:
+        info = tif.imagej_metadata
+        metadata["imagej"] = {k: info[k] for k in ("unit", "spacing") if k in info}
+        unit_um = _unit_to_um(info.get("unit"))
+        spacing = info.get("spacing")
+        if unit_um is not None and xy is not None and spacing is not None:
+            y, x = xy
+            return (float(spacing) * unit_um, y * unit_um, x * unit_um), "imagej", metadata
+    unit_tag = page.tags.get("ResolutionUnit")
+    unit_value = int(unit_tag.value) if unit_tag is not None else 1
+    if xy is not None and unit_value in _UM_PER_RESOLUTION_UNIT:
+        factor = _UM_PER_RESOLUTION_UNIT[unit_value]
+        metadata["pixel_size_um"] = (xy[0] * factor, xy[1] * factor)
+        metadata["note"] = "resolution tags give x and y only; z spacing unknown"
+    return None, None, metadata
+
+
+def _resolution_um(page: Any) -> tuple[float, float] | None:
+    """(y, x) pixel size in the file's unit, from Y/XResolution (pixels per unit)."""
+    sizes = []
+    for name in ("YResolution", "XResolution"):
+        tag = page.tags.get(name)
+        if tag is None:
+            return None
+        value = tag.value
+        numerator, denominator = (value if isinstance(value, tuple) else (value, 1))[:2]
+        if not numerator or not denominator:
+            return None
+        sizes.append(float(denominator) / float(numerator))
+    return sizes[0], sizes[1]
+
+
+def _ome_voxel_size(xml: str, metadata: dict[str, Any]) -> tuple[float, float, float] | None:
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError:
+        return None
+    pixels = next((e for e in root.iter() if re.sub(r"^\{.*\}", "", e.tag) == "Pixels"), None)
+    if pixels is None:
+        return None
+    sizes = []
+    for axis in ("Z", "Y", "X"):
+        value = pixels.get(f"PhysicalSize{axis}")
+        unit_um = _unit_to_um(pixels.get(f"PhysicalSize{axis}Unit", "µm"))
+        if value is None or unit_um is None:
+            return None
+        sizes.append(float(value) * unit_um)
+    metadata["ome"] = {k: v for k, v in pixels.attrib.items() if k.startswith("PhysicalSize")}
+    return sizes[0], sizes[1], sizes[2]
