@@ -105,3 +105,38 @@ def test_fit_bad_circuit_is_one_line(tmp_path, capsys):
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+def test_fit_on_a_dask_scheduler(tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    out = tmp_path / "out"
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        code = main(
+            [
+                "fit",
+                str(PEIS_FIXTURE),
+                "--circuit",
+                CIRCUIT,
+                "--dask",
+                cluster.scheduler_address,
+                "--no-plots",
+                "--out",
+                str(out),
+            ]
+        )
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out / "results.csv")
+    hours = table["time_s"].to_numpy() / 3600.0
+    np.testing.assert_allclose(table["R2"], truth.r_ct_ohm(hours), rtol=0.03)
+
+
+def test_fit_jobs_must_be_positive(tmp_path, capsys):
+    assert (
+        main(
+            ["fit", str(PEIS_FIXTURE), "--circuit", CIRCUIT, "--jobs", "0", "--out", str(tmp_path)]
+        )
+        == 2
+    )
+    assert "--jobs" in capsys.readouterr().err

@@ -294,6 +294,9 @@ def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        report_failure("--jobs", ValueError(f"must be at least 1, got {args.jobs}"))
+        return 2
     try:
         circuit, preset = _resolve_model(args)
         if args.circuit is not None:
@@ -307,7 +310,11 @@ def run(args: argparse.Namespace) -> int:
     for path, error in failed:
         report_failure(path, error)
     if items:
-        _fit_all(items, args, circuit)
+        try:
+            _fit_all(items, args, circuit)
+        except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
+            report_failure("--dask" if args.dask else "--jobs", error)
+            return 2
         for item in items:
             if item.error is not None:
                 report_failure(item.label, ValueError(item.error))
