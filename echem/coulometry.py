@@ -218,10 +218,12 @@ class ChargeResult:
     rule
         ``"trapezoid"`` or ``"interval_mean"``.
     sampling_interval_s, gap_threshold_s
-        Median sampling interval of the record and the gap threshold used (for runs
-        with their own typical interval the threshold is per run; this is the record's).
+        Median sampling interval of the record, and ``gap_factor`` times it (the actual
+        threshold is local, see the module docstring; ``max_interval_s`` when given).
     step_boundary_time_s
         Total time of the intervals skipped at step changes, s.
+    gap_criterion
+        The gap criterion in words.
     instrument_total_C
         The instrument's own charge over the integrated intervals, C (NaN if absent).
     instrument_skipped_C
@@ -242,6 +244,7 @@ class ChargeResult:
     step_boundary_time_s: float
     instrument_total_C: float = float("nan")
     instrument_skipped_C: float = float("nan")
+    gap_criterion: str = ""
     source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -280,9 +283,8 @@ class ChargeResult:
         lines.append(li_line)
         gap_time = float(self.gaps["duration_s"].abs().sum()) if len(self.gaps) else 0.0
         lines.append(
-            f"gaps: {len(self.gaps)} (total {gap_time:.6g} s; threshold"
-            f" {self.gap_threshold_s:.6g} s = {DEFAULT_GAP_FACTOR:g} x sampling"
-            f" {self.sampling_interval_s:.6g} s unless set); step changes skip"
+            f"gaps: {len(self.gaps)} (total {gap_time:.6g} s; criterion: {self.gap_criterion};"
+            f" median sampling {self.sampling_interval_s:.6g} s); step changes skip"
             f" {self.step_boundary_time_s:.6g} s"
         )
         if self.has_instrument_charge:
@@ -583,6 +585,11 @@ def integrate(
         step_boundary_time_s=step_boundary_time,
         instrument_total_C=instrument_total,
         instrument_skipped_C=instrument_skipped,
+        gap_criterion=(
+            f"interval > {max_interval_s:g} s"
+            if max_interval_s is not None
+            else f"interval > {gap_factor:g} x the local sampling interval"
+        ),
         source=df.attrs.get("source"),
     )
 

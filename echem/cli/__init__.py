@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "fit",
     "kk",
     "demo",
+    "coulometry",
 )
 
 

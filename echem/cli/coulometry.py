@@ -1,0 +1,167 @@
+"""``echem coulometry FILE --area CM2 [--ct volumes.csv] [--imaged-area CM2] [--out DIR]``.
+
+Prints the charge passed (magnitude and direction), the short-circuit time, the Li
+equivalent (moles, volume, thickness), logging gaps and the cross-check against the
+instrument's charge column; with ``--ct``, the Faradaic vs CT volume table. With
+``--out``, writes ``<stem>_charge_steps.csv``, ``<stem>_gaps.csv``,
+``<stem>_cumulative_charge.csv`` (and ``<stem>_ct_comparison.csv``), each atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from echem.cli._command import Command, atomic_path, report_failure
+
+__all__ = ["COMMAND", "electrode_area_cm2"]
+
+#: Metadata keys (lower case) that may carry the electrode area in cm^2.
+_AREA_KEYS = ("electrode_area_cm2", "area_cm2", "electrode_surface_area_cm2")
+
+
+def electrode_area_cm2(df: pd.DataFrame) -> float | None:
+    """The electrode area the file's header states, cm^2 (None when it does not)."""
+    metadata = df.attrs.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        return None
+    lowered = {str(k).lower(): v for k, v in metadata.items()}
+    for key in _AREA_KEYS:
+        value = lowered.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="galvanostatic record (any supported format)")
+    parser.add_argument(
+        "--area",
+        type=float,
+        default=None,
+        metavar="CM2",
+        help="electrode area, cm^2 (default: the area in the file's header, if any)",
+    )
+    parser.add_argument("--ct", default=None, metavar="CSV", help="CT time-volume table")
+    parser.add_argument(
+        "--imaged-area",
+        type=float,
+        default=None,
+        metavar="CM2",
+        help="area CT imaged, cm^2 (default: the table's imaged_area_cm2, else --area)",
+    )
+    parser.add_argument(
+        "--ct-time-reference",
+        choices=("start", "middle", "end"),
+        default=None,
+        help="what the CT times stand for (default: the table's '# time_reference')",
+    )
+    parser.add_argument(
+        "--scan-duration", type=float, default=None, metavar="S", help="CT scan duration, s"
+    )
+    parser.add_argument(
+        "--no-stop-at-short",
+        action="store_true",
+        help="integrate past a detected short circuit (default: stop there)",
+    )
+    parser.add_argument("--format", default=None, help="force the input format")
+    parser.add_argument("--out", default=None, metavar="DIR", help="write CSV tables here")
+
+
+def _write_csv(frame: pd.DataFrame, target: Path) -> None:
+    with atomic_path(target) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from echem.coulometry import cumulative_charge, integrate
+    from echem.ct import compare_ct, read_volumes
+    from echem.io import read
+
+    try:
+        df = read(args.file, format=args.format)
+    except (ValueError, OSError) as error:
+        report_failure(args.file, error)
+        return 1
+    area = args.area if args.area is not None else electrode_area_cm2(df)
+    try:
+        if area is None:
+            raise ValueError("no electrode area: pass --area CM2 (the header does not state it)")
+        if area <= 0:
+            raise ValueError(f"--area must be positive, got {area:g}")
+        result = integrate(df, stop_at_short=not args.no_stop_at_short)
+        cumulative = pd.DataFrame(
+            {"time_s": df["time_s"], "cumulative_charge_C": cumulative_charge(df)}
+        )
+    except (ValueError, OSError) as error:
+        report_failure(args.file, error)
+        return 1
+    comparison = None
+    if args.ct is not None:
+        try:
+            volumes = read_volumes(
+                args.ct,
+                time_reference=args.ct_time_reference,
+                scan_duration_s=args.scan_duration,
+            )
+            comparison = compare_ct(
+                df,
+                volumes,
+                area_cm2=area,
+                imaged_area_cm2=args.imaged_area,
+                stop_at_short=not args.no_stop_at_short,
+            )
+        except (ValueError, OSError) as error:
+            report_failure(args.ct, error)
+            return 1
+    print(f"{args.file}: electrode area {area:g} cm2")
+    print(result.summary(area))
+    if comparison is not None:
+        print(_comparison_text(comparison))
+    if args.out is not None:
+        out = Path(args.out)
+        stem = Path(args.file).stem
+        tables: dict[str, Any] = {
+            "charge_steps": result.steps,
+            "gaps": result.gaps,
+            "cumulative_charge": cumulative,
+        }
+        if comparison is not None:
+            tables["ct_comparison"] = comparison
+        try:
+            for name, frame in tables.items():
+                _write_csv(frame, out / f"{stem}_{name}.csv")
+        except OSError as error:
+            report_failure(out, error)
+            return 1
+        print(f"wrote {len(tables)} tables to {out}")
+    return 0
+
+
+def _comparison_text(table: pd.DataFrame) -> str:
+    lines = [
+        f"CT vs Faradaic Li volume (basis {table.attrs['basis_area_cm2']:g} cm2,"
+        f" {table.attrs['basis']}; {table.attrs['reaction']},"
+        f" products/electrolyte x{table.attrs['volume_ratio']:.3f}):",
+        "  time_h   charge_C   theory_um3       ct_um3  ct/theory  products_um3",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"  {row.time_h:6.3f} {row.charge_C:10.5g} {row.theory_volume_cm3 * 1e12:12.6g}"
+            f" {row.ct_volume_cm3 * 1e12:12.6g} {row.ct_to_theory:10.3f}"
+            f" {row.products_cm3 * 1e12:13.6g}"
+        )
+    return "\n".join(lines)
+
+
+COMMAND = Command(
+    name="coulometry",
+    help="charge passed, short circuit, Li volume and thickness; compare with CT volumes",
+    add_arguments=_add_arguments,
+    run=_run,
+    description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+)
