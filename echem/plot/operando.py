@@ -210,8 +210,8 @@ def _find_column(
     )
 
 
-#: Column-name suffix -> unit text.
-_VOLUME_UNITS = {"um3": "µm³", "mm3": "mm³", "cm3": "cm³"}
+#: Column-name suffix -> factor to µm³.
+_TO_UM3 = {"um3": 1.0, "mm3": 1e9, "cm3": 1e12}
 
 
 def ct_comparison(
@@ -227,8 +227,8 @@ def ct_comparison(
     ----------
     table
         One row per CT scan with a time column (``time_h`` or ``time_s``), a theoretical
-        volume column and a CT volume column (same unit; the unit is read from a
-        ``_um3``/``_cm3`` suffix), e.g. the table of :func:`echem.ct.compare_ct`.
+        volume column and a CT volume column (units from a ``_um3``/``_mm3``/``_cm3``
+        suffix; drawn in µm³), e.g. the table of :func:`echem.ct.compare_ct`.
     ax
         Axes to draw into (a new figure when None).
     theory, measured
@@ -243,10 +243,9 @@ def ct_comparison(
     measured_column = _find_column(
         table, measured, (r"^ct.*vol", r"ct_", r"measured", r"^ct"), "CT volume"
     )
-    unit = next((u for suffix, u in _VOLUME_UNITS.items() if theory_column.endswith(suffix)), "")
     t_h = time_hours(table)
-    theory_values = table[theory_column].to_numpy(dtype=float)
-    measured_values = table[measured_column].to_numpy(dtype=float)
+    theory_values = table[theory_column].to_numpy(dtype=float) * _um3_factor(theory_column)
+    measured_values = table[measured_column].to_numpy(dtype=float) * _um3_factor(measured_column)
     scale, prefix = _volume_scale(np.nanmax(np.abs(theory_values)))
     ax = new_axes(ax, (6.0, 3.8))
     ax.plot(
@@ -271,13 +270,20 @@ def ct_comparison(
                 fontsize="x-small",
                 color="C0",
             )
-    unit_text = f"{prefix}{unit}" if unit else "same unit as the table"
     ax.set_xlabel("time / h")
-    ax.set_ylabel(f"Li volume / {unit_text}")
+    ax.set_ylabel(f"Li volume / {prefix}µm³")
     ax.set_ylim(bottom=0.0)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
     return ax
+
+
+def _um3_factor(column: str) -> float:
+    """Factor from the column's unit (``_um3``, ``_mm3``, ``_cm3`` suffix) to µm³."""
+    for suffix, factor in _TO_UM3.items():
+        if column.endswith(suffix):
+            return factor
+    raise DataError(f"column {column!r}: no volume unit suffix (_um3, _mm3 or _cm3)")
 
 
 def _volume_scale(largest: float) -> tuple[float, str]:
