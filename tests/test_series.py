@@ -119,3 +119,11 @@ def test_a_failing_spectrum_is_a_row_with_its_error(frames):
     assert table["result"].iloc[1] is None
     assert table["error"].iloc[[0, 2]].isna().all()
     assert np.isfinite(table["R_int_ohm"].iloc[2])
+
+
+def test_one_frame_holding_several_sweeps_is_split(frames, table):
+    combined = pd.concat(frames[:2], ignore_index=True)
+    split = fit_series(combined, CIRCUIT, kk=False)
+    assert len(split) == 2
+    assert np.allclose(split["time_s"], TIMES_S[:2])
+    assert np.allclose(split["R_int_ohm"], table["R_int_ohm"].iloc[:2], rtol=1e-3)

@@ -2,8 +2,9 @@
 
 One row per spectrum (see :func:`fit_series`). Two things make a series more than a loop of fits:
 
-* Warm start: each spectrum is fitted from the previous spectrum's values *and* from the
-  automatic start of :func:`echem.eis.fit`; the fit with the lower χ² is kept (column ``start``).
+* Warm start: each spectrum is refined from the previous spectrum's optimum *and* fitted from
+  the automatic start of :func:`echem.eis.fit`; the fit with the lower χ² is kept (column
+  ``start``).
   Neighbouring spectra change little, so the warm start keeps the fit on the same branch; the
   automatic start takes over when the cell changed too much (e.g. after a short circuit).
 * Roles follow capacitance, not position: an arc is called R_int or R_ct from its effective
@@ -68,27 +69,35 @@ def _impedance(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _best_fit(
     frame: pd.DataFrame, circuit: Any, previous: Any, fit_options: dict
 ) -> tuple[Any, str]:
-    """Fit from the automatic start and (if any) from the previous values; keep the lower χ²."""
+    """Fit from the automatic start and, if any, refine from the previous spectrum's values.
+
+    The warm fit is a local refinement (``multistart=False``) from the neighbour's optimum; the
+    automatic fit is :func:`echem.eis.fit` as usual. The lower χ² wins; on a tie (relative
+    1e-9) the warm start is kept, for continuity along the series.
+    """
     from echem.eis.fit import fit
 
-    candidates = []
-    errors = []
+    errors: list[EchemError] = []
+    auto = warm = None
     try:
-        candidates.append((fit(frame, circuit, **fit_options), "auto"))
+        auto = fit(frame, circuit, **fit_options)
     except EchemError as error:
         errors.append(error)
     if previous is not None:
-        options = {**fit_options, "initial": dict(previous.values)}
+        options = {**fit_options, "initial": dict(previous.values), "multistart": False}
         try:
-            candidates.append((fit(frame, circuit, **options), "warm"))
+            warm = fit(frame, circuit, **options)
         except EchemError as error:
             errors.append(error)
-    if not candidates:
+    if auto is None and warm is None:
         raise errors[0]
-    finite = [c for c in candidates if np.isfinite(c[0].chisqr)]
-    pool = finite or candidates
-    # prefer the warm start on ties (continuity), hence the secondary key
-    return min(pool, key=lambda c: (c[0].chisqr * (1 + 1e-9 * (c[1] == "auto")), c[1] == "auto"))
+    if warm is None or not np.isfinite(warm.chisqr):
+        return (auto, "auto") if auto is not None else (warm, "warm")
+    if auto is None or not np.isfinite(auto.chisqr):
+        return warm, "warm"
+    if warm.chisqr <= auto.chisqr * (1 + 1e-9):
+        return warm, "warm"
+    return auto, "auto"
 
 
 def fit_series(
