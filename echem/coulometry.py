@@ -35,7 +35,7 @@ working electrode is cathodic, I < 0, Q < 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -246,7 +246,6 @@ class ChargeResult:
     instrument_skipped_C: float = float("nan")
     gap_criterion: str = ""
     source: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_instrument_charge(self) -> bool:
