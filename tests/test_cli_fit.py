@@ -79,6 +79,8 @@ def test_fit_preset_in_two_processes_recovers_the_generator(tmp_path, capsys):
             "2",
             "--kk",
             "--no-plots",
+            "--f-min",
+            "0.5",
             "--out",
             str(out),
         ]
@@ -86,6 +88,10 @@ def test_fit_preset_in_two_processes_recovers_the_generator(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     table = pd.read_csv(out / "results.csv")
     assert len(table) == len(truth.EIS_TIMES_H)
+    document = json.loads((out / "results.json").read_text())
+    used = np.array(document["spectra"][0]["result"]["freq_Hz"])
+    assert used.min() >= 0.5 and used.max() == pytest.approx(3e6)
+    assert document["spectra"][0]["kk"]["valid"] is True
     hours = table["time_s"].to_numpy() / 3600.0
     np.testing.assert_allclose(hours, truth.EIS_TIMES_H, atol=1e-6)
     np.testing.assert_allclose(table["R0"], truth.R0_OHM, rtol=0.02)
@@ -140,3 +146,10 @@ def test_fit_jobs_must_be_positive(tmp_path, capsys):
         == 2
     )
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_weighting_choices_match_the_fit():
+    from echem.cli.fit import WEIGHTING_NAMES
+    from echem.eis.weighting import WEIGHTINGS
+
+    assert set(WEIGHTING_NAMES) == set(WEIGHTINGS)

@@ -26,6 +26,9 @@ from echem.cli._command import Command, atomic_path, report_failure
 
 __all__ = ["COMMAND", "Spectrum", "load_spectra", "results_table"]
 
+#: The weightings of :mod:`echem.eis.weighting` (listed here so that --help stays cheap).
+WEIGHTING_NAMES: tuple[str, ...] = ("modulus", "proportional", "unit")
+
 
 @dataclass
 class Spectrum:
@@ -58,7 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preset",
         help="named circuit with its arc roles (e.g. li-sse-symmetric); see echem.eis.roles.PRESETS",
     )
-    parser.add_argument("--out", type=Path, default=Path("echem-fit"), help="output folder")
+    parser.add_argument(
+        "--out", type=Path, default=Path("echem-fit"), help="output folder (default echem-fit)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
         "--weighting", default="modulus", help="residual weighting (default modulus)"
