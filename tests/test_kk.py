@@ -51,6 +51,14 @@ def test_valid_spectra_with_noise_are_accepted(model, seed):
 
 
 @pytest.mark.parametrize("model", [one_arc, two_arcs, three_arcs])
+def test_one_percent_noise_is_still_accepted(model):
+    for seed in range(3):
+        result = lin_kk(FREQ, noisy(model(OMEGA), 0.01, seed))
+        assert result.valid, result.summary()
+        assert result.rms_residual == pytest.approx(0.01 / np.sqrt(2), rel=0.3)
+
+
+@pytest.mark.parametrize("model", [one_arc, two_arcs, three_arcs])
 def test_noise_free_spectra_fit_closely(model):
     result = lin_kk(FREQ, model(OMEGA))
     assert result.valid
@@ -77,15 +85,16 @@ def _drifting_two_arcs(rise: float) -> np.ndarray:
     return np.array([two_arcs(w, r) for w, r in zip(OMEGA, R_ct, strict=True)])
 
 
+@pytest.mark.parametrize("rise", [0.2, 0.5])
 @pytest.mark.parametrize("noise", [0.0, 0.005])
-def test_low_frequency_drift_is_rejected(noise):
-    z = noisy(_drifting_two_arcs(0.5), noise, 3)
+def test_low_frequency_drift_is_rejected(noise, rise):
+    z = noisy(_drifting_two_arcs(rise), noise, 3)
     result = lin_kk(FREQ, z)
     assert not result.valid, result.summary()
     # the misfit is at low frequency (where the drift happened), not at high frequency
     low = FREQ < 10
     magnitude = np.hypot(result.residuals_real, result.residuals_imag)
-    assert magnitude[low].mean() > 3 * magnitude[FREQ > 1e4].mean()
+    assert magnitude[low].mean() > 2 * magnitude[FREQ > 1e4].mean()
 
 
 def test_residuals_match_an_independent_least_squares():

@@ -1,6 +1,7 @@
 """``echem kk``: Lin-KK validity test of every impedance sweep of every file.
 
-Prints one line per sweep: file, sweep, points, M, μ, largest residual (%), trend (%), verdict.
+Prints one line per sweep: file, sweep, points, M, μ, RMS and largest residual (%), trend (%),
+verdict.
 With ``--out DIR`` also writes ``DIR/<file stem>_kk.csv`` per file: one row per point with the
 measured and KK-model impedance and the relative residuals (written atomically).
 A file that cannot be read is reported in one line on stderr and the others go on; the exit code
@@ -69,6 +70,7 @@ def kk_file(
                 "points": freq.size,
                 "M": result.M,
                 "mu": result.mu,
+                "rms_residual": result.rms_residual,
                 "max_residual": result.max_residual,
                 "trend": result.trend,
                 "valid": result.valid,
@@ -95,7 +97,8 @@ def _line(row: pd.Series) -> str:
     verdict = "valid" if row["valid"] else "NOT valid"
     return (
         f"{row['file']}\tsweep {row['sweep']}\t{row['points']} points\tM={row['M']}\t"
-        f"mu={row['mu']:.3f}\tmax residual={100 * row['max_residual']:.2f} %\t"
+        f"mu={row['mu']:.3f}\trms residual={100 * row['rms_residual']:.2f} %\t"
+        f"max residual={100 * row['max_residual']:.2f} %\t"
         f"trend={100 * row['trend']:.2f} %\t{verdict}"
     )
 
