@@ -1,0 +1,316 @@
+"""CT tables, label stacks (synthetic TIFFs written here), depth profiles, compare_ct."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+from conftest import FIXTURES
+
+import echem
+from echem.ct import compare_ct, depth_profile, phase_volume, read_stack, read_volumes
+from echem.ct_stack import LabelStack
+from echem.errors import DataError, ParseError
+
+CT_TABLE = FIXTURES / "operando" / "ct_li_volume.csv"
+OPERANDO_CP = FIXTURES / "operando" / "li3ps4_plating_02_CP_C01.mpt"
+F, M_LI, RHO_LI = 96485.33212, 6.94, 0.534
+
+
+# --- time-volume tables ------------------------------------------------------------------
+def test_read_volumes_fixture_units_reference_and_metadata():
+    table = read_volumes(CT_TABLE)
+    assert table["time_s"].tolist() == pytest.approx(
+        [h * 3600 for h in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.2)]
+    )
+    assert table["volume_cm3"].to_numpy() == pytest.approx(table["li_volume_um3"] * 1e-12)
+    assert table.attrs["time_reference"] == "start"
+    assert table.attrs["metadata"]["imaged_area_cm2"] == 0.0025
+    assert table.attrs["metadata"]["voxel_size_um"] == 0.5
+    assert "voxel_count" in table.columns  # original columns kept
+    # voxel count x 0.125 um^3 is the volume (GUIDE §5)
+    assert table["li_volume_um3"].to_numpy() == pytest.approx(table["voxel_count"] * 0.125)
+
+
+def test_read_volumes_moves_times_to_the_scan_middle_with_a_duration():
+    table = read_volumes(CT_TABLE, scan_duration_s=600.0, align_to="middle")
+    assert table.attrs["time_reference"] == "middle"
+    assert table["time_s"].iloc[0] == pytest.approx(1800.0 + 300.0)
+    assert table["scan_start_s"].iloc[0] == pytest.approx(1800.0)
+    assert table["scan_end_s"].iloc[0] == pytest.approx(2400.0)
+    with pytest.raises(DataError, match="duration"):
+        read_volumes(CT_TABLE, align_to="end")
+
+
+def test_read_volumes_units_delimiters_and_per_row_durations(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "# time_reference: end\n# scan_duration_min: 10\n"
+        "time_min;void_volume_mm3;label\n30;0.002;a\n60;0.004;b\n"
+    )
+    table = read_volumes(path)
+    assert table["time_s"].tolist() == [1800.0, 3600.0]
+    assert table["volume_cm3"].tolist() == pytest.approx([2e-6, 4e-6])
+    assert table["scan_start_s"].tolist() == [1200.0, 3000.0]
+    assert table["label"].tolist() == ["a", "b"]
+    rows = tmp_path / "rows.csv"
+    rows.write_text("time_h,volume_um3,scan_duration_s\n1,5,100\n2,6,200\n")
+    table = read_volumes(rows, time_reference="middle", align_to="start")
+    assert table["time_s"].tolist() == [3600.0 - 50.0, 7200.0 - 100.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "match"),
+    [
+        ("time_h,volume_um3\n1,2\n", DataError, "start, middle or end"),
+        ("# time_reference: start\ntime_h,volume_um3\n1,2\n2,x\n", ParseError, "line 4"),
+        ("# time_reference: start\ntime_h,area_um2\n1,2\n", ParseError, "volume column"),
+        ("# time_reference: start\ntime,volume_um3\n1,2\n", ParseError, "time column"),
+        ("# time_reference: start\ntime_h,a_volume_um3,b_volume_um3\n1,2,3\n", ParseError, "2 "),
+        ("# time_reference: start\ntime_h,volume_um3\n1,2,3\n", ParseError, "line 3"),
+        ("# time_reference: start\ntime_h,volume_um3\n", ParseError, "no data"),
+        ("# time_reference: start\ntime_h,volume_um3\n1,-2\n", ParseError, "negative"),
+    ],
+)
+def test_read_volumes_errors_name_the_problem(tmp_path, text, error, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(error, match=match):
+        read_volumes(path)
+
+
+def test_read_volumes_choose_among_volume_columns_and_binary_input(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("# time_reference: start\ntime_h,a_volume_um3,b_volume_um3\n1,2,3\n")
+    assert read_volumes(path, volume_column="b_volume_um3")["volume_cm3"].iloc[0] == 3e-12
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"time_h,volume_um3\n\xff\xfe\x00\n")
+    with pytest.raises(ParseError, match="byte"):
+        read_volumes(binary)
+
+
+# --- label stacks --------------------------------------------------------------------------
+def labelled(shape=(6, 8, 10), seed=0):
+    return np.random.default_rng(seed).integers(0, 4, size=shape, dtype=np.uint8)
+
+
+def test_imagej_stack_with_anisotropic_voxels(tmp_path):
+    labels = labelled()
+    path = tmp_path / "ij.tif"
+    # x 0.5 um, y 0.25 um (pixels per unit), z spacing 2 um
+    tifffile.imwrite(
+        path, labels, imagej=True, resolution=(2.0, 4.0), metadata={"spacing": 2.0, "unit": "um"}
+    )
+    stack = read_stack(path)
+    assert stack.shape == labels.shape and stack.dtype == np.uint8
+    assert stack.voxel_size_um == pytest.approx((2.0, 0.25, 0.5))
+    assert stack.voxel_size_source == "imagej"
+    for label in range(4):
+        expected = np.count_nonzero(labels == label) * 2.0 * 0.25 * 0.5
+        assert phase_volume(stack, label) == pytest.approx(expected, rel=1e-15)
+    assert phase_volume(path, [1, 2]) == pytest.approx(
+        np.count_nonzero((labels == 1) | (labels == 2)) * 0.25
+    )
+    pages = list(stack.pages())
+    assert len(pages) == labels.shape[0] and np.array_equal(np.stack(pages), labels)
+    # overriding the metadata: a number is isotropic, a tuple is (z, y, x)
+    assert phase_volume(stack, 3, voxel_size_um=1.0) == np.count_nonzero(labels == 3)
+    assert read_stack(path, voxel_size_um=(1, 2, 3)).voxel_size_um == (1.0, 2.0, 3.0)
+
+
+def test_ome_stack_units_and_big_endian(tmp_path):
+    labels = labelled((5, 7, 9), seed=1).astype(np.uint16) * 1000
+    path = tmp_path / "s.ome.tif"
+    tifffile.imwrite(
+        path,
+        labels,
+        ome=True,
+        byteorder=">",
+        metadata={
+            "axes": "ZYX",
+            "PhysicalSizeX": 0.5,
+            "PhysicalSizeXUnit": "µm",
+            "PhysicalSizeY": 500.0,
+            "PhysicalSizeYUnit": "nm",
+            "PhysicalSizeZ": 0.001,
+            "PhysicalSizeZUnit": "mm",
+        },
+    )
+    stack = read_stack(path)
+    assert stack.voxel_size_source == "ome"
+    assert stack.voxel_size_um == pytest.approx((1.0, 0.5, 0.5))
+    assert phase_volume(stack, 2000) == pytest.approx(np.count_nonzero(labels == 2000) * 0.25)
+    assert np.array_equal(np.stack(list(stack.pages())), labels)
+
+
+def test_plain_and_compressed_stacks_read_page_by_page(tmp_path):
+    labels = labelled((7, 5, 6), seed=2)
+    plain = tmp_path / "plain.tif"
+    tifffile.imwrite(plain, labels, photometric="minisblack")
+    stack = read_stack(plain)
+    assert stack.voxel_size_um is None
+    with pytest.raises(DataError, match="voxel size"):
+        phase_volume(stack, 1)
+    assert phase_volume(stack, 1, voxel_size_um=0.5) == np.count_nonzero(labels == 1) * 0.125
+    compressed = tmp_path / "zlib.tif"
+    tifffile.imwrite(compressed, labels, photometric="minisblack", compression="zlib")
+    zstack = read_stack(compressed, voxel_size_um=0.5)
+    assert zstack._data_offset is None  # not contiguous: the page-wise path
+    for block_bytes in (1, 10**9):  # one page per block, or everything at once
+        assert phase_volume(zstack, 1, block_bytes=block_bytes) == pytest.approx(
+            np.count_nonzero(labels == 1) * 0.125
+        )
+        assert phase_volume(stack, 1, 0.5, block_bytes=block_bytes) == pytest.approx(
+            np.count_nonzero(labels == 1) * 0.125
+        )
+    centimetre = tmp_path / "cm.tif"
+    tifffile.imwrite(
+        centimetre,
+        labels,
+        photometric="minisblack",
+        resolution=(2e4, 2e4),
+        resolutionunit="CENTIMETER",
+    )
+    cm_stack = read_stack(centimetre)
+    assert cm_stack.voxel_size_um is None  # no z spacing in plain TIFF tags
+    assert cm_stack.metadata["pixel_size_um"] == pytest.approx((0.5, 0.5))
+
+
+def test_single_page_and_in_memory_stacks(tmp_path):
+    page = labelled((1, 6, 6), seed=3)[0]
+    path = tmp_path / "page.tif"
+    tifffile.imwrite(path, page)
+    assert read_stack(path).shape == (1, 6, 6)
+    assert phase_volume(page, 2, voxel_size_um=2.0) == np.count_nonzero(page == 2) * 8.0
+    stack = LabelStack.from_array(labelled(), voxel_size_um=(1, 1, 2))
+    assert phase_volume(stack, 0) == np.count_nonzero(labelled() == 0) * 2.0
+
+
+def test_bad_stacks_raise_parse_errors(tmp_path):
+    text = tmp_path / "not.tif"
+    text.write_text("hello")
+    with pytest.raises(ParseError, match="not.tif"):
+        read_stack(text)
+    rgb = tmp_path / "rgb.tif"
+    tifffile.imwrite(rgb, np.zeros((4, 4, 3), np.uint8), photometric="rgb")
+    with pytest.raises(ParseError, match="samples"):
+        read_stack(rgb)
+    cut = tmp_path / "cut.tif"
+    tifffile.imwrite(cut, labelled((20, 64, 64)), photometric="minisblack")
+    cut.write_bytes(cut.read_bytes()[: 20 * 64 * 64 // 2])
+    with pytest.raises(ParseError):
+        phase_volume(read_stack(cut, voxel_size_um=1), 1)
+    with pytest.raises(DataError):
+        LabelStack.from_array(np.zeros((2, 2, 2, 2)))
+    with pytest.raises(DataError):
+        phase_volume(labelled(), 1, voxel_size_um=(1, 2))
+
+
+# --- depth profiles --------------------------------------------------------------------------
+def test_depth_profile_exact_on_a_constructed_stack(tmp_path):
+    # 10 slices of 4 x 5 voxels; slice k holds k voxels of label 1 (of 20).
+    stack = np.zeros((10, 4, 5), np.uint8)
+    for k in range(10):
+        stack.reshape(10, -1)[k, :k] = 1
+    path = tmp_path / "d.tif"
+    tifffile.imwrite(
+        path, stack, imagej=True, resolution=(1.0, 2.0), metadata={"spacing": 2.0, "unit": "micron"}
+    )
+    profile = depth_profile(path, 1, axis="z", bin_um=4.0, block_bytes=40)
+    assert profile["depth_um"].tolist() == [0.0, 4.0, 8.0, 12.0, 16.0]
+    assert profile["fraction"].tolist() == pytest.approx(
+        [(2 * j + 2 * j + 1) / 40 for j in range(5)]
+    )
+    assert profile["slab_volume_um3"].tolist() == pytest.approx([40 * 2 * 0.5 * 1.0] * 5)
+    assert profile["phase_volume_um3"].sum() == pytest.approx(phase_volume(path, 1))
+    # one slab per voxel when bin_um is None; reverse measures from the far face
+    single = depth_profile(path, 1, axis=0)
+    assert single["fraction"].tolist() == pytest.approx([k / 20 for k in range(10)])
+    backwards = depth_profile(path, 1, axis=0, origin=20.0, reverse=True)
+    assert backwards["fraction"].tolist() == pytest.approx([k / 20 for k in range(9, -1, -1)])
+    assert backwards["depth_um"].tolist() == pytest.approx([2.0 * k for k in range(10)])
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_depth_profile_partial_overlaps_match_a_brute_force_count(axis):
+    labels = labelled((6, 7, 8), seed=4)
+    size = (2.0, 1.0, 0.5)
+    origin, bin_um = 0.8, 1.4
+    profile = depth_profile(labels, 2, size, axis=axis, bin_um=bin_um, origin=origin, ignore=0)
+    # brute force: split each voxel along the axis into 10 sub-voxels, bin their centres
+    sub = np.repeat(labels, 10, axis=axis)
+    step = size[axis] / 10
+    centres = (np.arange(sub.shape[axis]) + 0.5) * step - origin
+    slab = np.floor(centres / bin_um).astype(int)
+    other = tuple(a for a in range(3) if a != axis)
+    phase = np.count_nonzero(sub == 2, axis=other)
+    total = np.count_nonzero(sub != 0, axis=other)
+    expected = pd.DataFrame({"slab": slab, "phase": phase, "total": total}).groupby("slab").sum()
+    expected = expected[expected["total"] > 0]
+    assert profile["depth_um"].to_numpy() == pytest.approx(expected.index.to_numpy() * bin_um)
+    assert profile["fraction"].to_numpy() == pytest.approx(
+        (expected["phase"] / expected["total"]).to_numpy(), rel=1e-12
+    )
+    voxel = size[0] * size[1] * size[2]
+    assert profile["phase_volume_um3"].to_numpy() == pytest.approx(
+        expected["phase"].to_numpy() / 10 * voxel
+    )
+
+
+def test_depth_profile_bad_arguments():
+    with pytest.raises(DataError):
+        depth_profile(labelled(), 1, 1.0, axis="w")
+    with pytest.raises(DataError):
+        depth_profile(labelled(), 1, 1.0, axis=0, bin_um=0.0)
+
+
+# --- Faradaic vs CT volume ---------------------------------------------------------------------
+def test_compare_ct_on_the_operando_fixture():
+    cp = echem.read(OPERANDO_CP)
+    table = compare_ct(cp, read_volumes(CT_TABLE), area_cm2=0.785)
+    assert table.attrs["basis_area_cm2"] == 0.0025  # from the CT table's metadata
+    assert table.attrs["short_circuit_s"] == pytest.approx(11520.0)
+    # the generator made CT = theory x these fractions x (1 + 1 % noise)
+    fractions = [0.28, 0.31, 0.35, 0.44, 0.57, 0.72, 0.80]
+    assert table["ct_to_theory"].to_numpy() == pytest.approx(fractions, rel=0.035)
+    # theory at 3.2 h: 0.8 mA cm^-2 -> 12.41 um, i.e. 12.41e-4 cm x 0.0025 cm^2
+    last = table.iloc[-1]
+    assert last["theory_thickness_um"] == pytest.approx(12.41, abs=0.02)
+    assert last["theory_volume_cm3"] == pytest.approx(12.41e-4 * 0.0025, rel=2e-3)
+    expected_theory = np.abs(table["charge_C"]) * M_LI / (F * RHO_LI) * 0.0025 / 0.785
+    assert table["theory_volume_cm3"].to_numpy() == pytest.approx(expected_theory, rel=1e-12)
+    missing = table["theory_volume_cm3"] - table["ct_volume_cm3"]
+    assert table["missing_volume_cm3"].to_numpy() == pytest.approx(missing, rel=1e-12)
+    assert table["products_cm3"].to_numpy() == pytest.approx(1.41306 * missing, rel=1e-4)
+    assert table["electrolyte_consumed_cm3"].to_numpy() == pytest.approx(
+        0.92597 * missing, rel=1e-4
+    )
+    assert table["missing_li_mol"].to_numpy() == pytest.approx(missing * RHO_LI / M_LI)
+    assert table.attrs["decomposition_parameters"]["species"]["Li2S"]["density"] == 1.66
+    # an explicit imaged area wins over the table's
+    other = compare_ct(cp, CT_TABLE, area_cm2=0.785, imaged_area_cm2=0.005)
+    assert other["theory_volume_cm3"].to_numpy() == pytest.approx(
+        2 * table["theory_volume_cm3"].to_numpy()
+    )
+
+
+def test_compare_ct_synthetic_whole_electrode_basis_and_out_of_record_times():
+    t = np.arange(0.0, 7200.0 + 1, 60.0)
+    cp = pd.DataFrame({"time_s": t, "current_A": np.full(t.size, -1e-3)})
+    ct = pd.DataFrame({"time_s": [3600.0, 7200.0, 9999.0], "volume_cm3": [1e-4, 3e-4, 3e-4]})
+    table = compare_ct(cp, ct, area_cm2=2.0)
+    assert table.attrs["basis"] == "electrode area"
+    assert table["charge_C"].iloc[:2].tolist() == pytest.approx([-3.6, -7.2])
+    theory = np.array([3.6, 7.2]) * M_LI / (F * RHO_LI)
+    assert table["theory_volume_cm3"].iloc[:2].to_numpy() == pytest.approx(theory)
+    assert table["ct_to_theory"].iloc[:2].to_numpy() == pytest.approx([1e-4, 3e-4] / theory)
+    assert table["theory_thickness_um"].iloc[1] == pytest.approx(theory[1] / 2.0 * 1e4)
+    assert np.isnan(table["charge_C"].iloc[2])  # after the record: unknown, not extrapolated
+    # CT above theory: no missing Li to account for
+    above = compare_ct(cp, pd.DataFrame({"time_s": [3600.0], "volume_cm3": [1e-2]}), area_cm2=2.0)
+    assert above["missing_volume_cm3"].iloc[0] < 0 and above["products_cm3"].iloc[0] == 0.0
+    with pytest.raises(DataError):
+        compare_ct(cp, ct, area_cm2=0.0)
+    with pytest.raises(DataError):
+        compare_ct(cp, ct.rename(columns={"volume_cm3": "v"}), area_cm2=1.0)
