@@ -26,7 +26,9 @@ each) and the chosen M is the smallest one that
 2. has μ < c, or, if no such M exists among the converged ones, the smallest converged M.
 
 So μ < c is honoured when it can be, but never at the price of a model that does not describe the
-data yet.
+data yet. The scan stops at ``max_M``, by default 5 time constants per decade of frequency (and at
+most the number of points): a finer spacing only fits noise, with RC elements of alternating sign,
+and would also let the chain absorb a drift.
 
 Validity
 --------
@@ -43,8 +45,8 @@ not a Kramers-Kronig violation. With these defaults, synthetic spectra with up t
 accepted, and a charge-transfer resistance drifting by 20 % during the sweep is rejected.
 
 A drift during the sweep (e.g. a resistance that changes while the low frequencies are measured)
-leaves a systematic, smooth residual at low frequency that fails the second test even when its
-largest point stays under the first.
+leaves a systematic, smooth residual at low frequency that fails the second test even when the
+overall RMS stays under the first.
 """
 
 from __future__ import annotations
@@ -220,7 +222,8 @@ def lin_kk(
     c
         μ cut-off (Schönleber's 0.85).
     max_M
-        Largest number of RC elements tried; default min(number of points, 100).
+        Largest number of RC elements tried; default: 5 per decade of frequency (at least 5),
+        at most the number of points (see the module docstring).
     threshold
         Residual scale for ``valid`` (default 0.02): the RMS residual and the smoothed residuals
         must both stay within threshold/2. See the module docstring.

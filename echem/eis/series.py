@@ -139,7 +139,7 @@ def fit_series(
     pandas.DataFrame
         One row per spectrum: ``time_s``, ``sweep``, every parameter and ``<p>_stderr``,
         ``chisqr``, ``redchi``, ``success``, ``start`` ("auto" or "warm"), ``kk_valid``, ``kk_M``,
-        ``kk_mu``, ``kk_max_residual``, ``<element>_C_F`` and ``<element>_f0_Hz`` per arc, and per
+        ``kk_mu``, ``kk_rms_residual``, ``kk_max_residual``, ``<element>_C_F`` and ``<element>_f0_Hz`` per arc, and per
         role ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F`` (NaN when a spectrum lacks that
         role); series roles of a preset (e.g. ``R_bulk_ohm``); ``sigma_S_cm`` from R_bulk when
         thickness and area are given; ``error`` (None or the message of a failed fit) and
@@ -194,10 +194,17 @@ def fit_series(
                     kk_valid=verdict.valid,
                     kk_M=verdict.M,
                     kk_mu=verdict.mu,
+                    kk_rms_residual=verdict.rms_residual,
                     kk_max_residual=verdict.max_residual,
                 )
             except DataError as error:
-                row.update(kk_valid=False, kk_M=np.nan, kk_mu=np.nan, kk_max_residual=np.nan)
+                row.update(
+                    kk_valid=False,
+                    kk_M=np.nan,
+                    kk_mu=np.nan,
+                    kk_rms_residual=np.nan,
+                    kk_max_residual=np.nan,
+                )
                 row["kk_error"] = str(error)
         table = arcs_table(result, **arc_options)
         for _, arc in table.iterrows():
