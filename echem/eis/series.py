@@ -139,8 +139,8 @@ def fit_series(
     pandas.DataFrame
         One row per spectrum: ``time_s``, ``sweep``, every parameter and ``<p>_stderr``,
         ``chisqr``, ``redchi``, ``success``, ``start`` ("auto" or "warm"), ``kk_valid``, ``kk_M``,
-        ``kk_mu``, ``kk_rms_residual``, ``kk_max_residual``, ``<element>_C_F`` and ``<element>_f0_Hz`` per arc, and per
-        role ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F`` (NaN when a spectrum lacks that
+        ``kk_mu``, ``kk_rms_residual``, ``kk_max_residual``, ``<element>_C_F`` and
+        ``<element>_f0_Hz`` per arc, and per role ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F`` (NaN when a spectrum lacks that
         role); series roles of a preset (e.g. ``R_bulk_ohm``); ``sigma_S_cm`` from R_bulk when
         thickness and area are given; ``error`` (None or the message of a failed fit) and
         ``result`` (the FitResult). A spectrum whose fit fails gives a row with its error and
