@@ -321,3 +321,39 @@ def test_text_in_a_canonical_column_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(echem.ParseError, match="oops") as caught:
         echem.read(path)
     assert caught.value.line == 6
+
+
+def test_absolute_time_column_becomes_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "dates.mpt"
+    path.write_bytes(
+        b"time/s\tEwe/V\tI/mA\r\n07/19/2024 16:53:36.5000\t3.1\t0.5\r\n"
+        b"07/19/2024 16:53:38.0000\t3.2\t0.5\r\n07/20/2024 16:53:36.5000\t3.3\t0.5\r\n"
+    )
+    frame = echem.read(path)
+    np.testing.assert_allclose(frame["time_s"], [0.0, 1.5, 86400.0])
+    assert frame.attrs["start_time"] == "2024-07-19T16:53:36.500"
+    assert frame["time/s (absolute)"].iloc[2] == "07/20/2024 16:53:36.5000"
+
+
+def test_version0_uint8_layout(tmp_path: Path) -> None:
+    """The older version-0 layout (uint8 IDs from byte 5, records at 100), rebuilt from a
+    real file in the newer layout (uint16 IDs from byte 6, records at 1007)."""
+    source = real("biologic/ocv.issue_149.mpr")
+    raw = source.read_bytes()
+    module = raw.index(b"VMP data") - len(b"MODULE")
+    header_size = galvani_biologic.VMPmodule_hdr_v2.itemsize
+    assert raw[module + 6 + 35 : module + 6 + 39] == b"\xff\xff\xff\xff"  # v2 module header
+    (length,) = struct.unpack_from("<I", raw, module + 6 + 39)
+    payload = module + 6 + header_size
+    data = raw[payload : payload + length]
+    n_columns = data[4]
+    ids = struct.unpack_from(f"<{n_columns}H", data, 6)
+    rebuilt = data[:5] + bytes(ids) + bytes(100 - 5 - n_columns) + data[1007:]
+    out = bytearray(raw[:payload]) + rebuilt + raw[payload + length :]
+    struct.pack_into("<I", out, module + 6 + 39, len(rebuilt))
+    path = tmp_path / "old.mpr"
+    path.write_bytes(bytes(out))
+    old = read_mpr(path)
+    new = read_mpr(source)
+    pd.testing.assert_frame_equal(old, new, check_exact=True)
+    assert ids == (1, 3, 4, 174)

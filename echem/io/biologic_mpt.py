@@ -310,6 +310,7 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 line=header.columns_line,
             )
         table = _numeric_block(handle, first_data, header, path)
+    _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
     return build_frame(
         table,
@@ -367,6 +368,27 @@ def _numeric_block(
                 line=first_line + int(line.group(1)) - 1 if line else first_line,
             ) from None
     raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
+
+
+def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
+    """EC-Lab can export ``time/s`` as dates (``07/19/2024 16:53:36.5000``, month first).
+
+    Such a column becomes seconds from its first row (in place; the dates are kept as
+    ``time/s (absolute)``), and its first row is the start time when the header gives
+    none. Anything else is left for :func:`_check_canonical_numeric` to report.
+    """
+    column = table.get("time/s")
+    if column is None or pd.api.types.is_numeric_dtype(column) or len(column) == 0:
+        return
+    moments = pd.to_datetime(column, format="%m/%d/%Y %H:%M:%S.%f", errors="coerce")
+    if moments.isna().any():
+        return
+    position = table.columns.get_loc("time/s")
+    table.insert(position + 1, "time/s (absolute)", column)
+    table["time/s"] = (moments - moments.iloc[0]).dt.total_seconds().to_numpy()
+    header.metadata["absolute_times"] = True
+    if header.start_time is None:
+        header.start_time = moments.iloc[0].isoformat(timespec="milliseconds")
 
 
 def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path) -> None:
