@@ -217,6 +217,11 @@ def fit_series(
             row[f"{role}_ohm"] = arc["R_ohm"]
             row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
             row[f"{role}_F"] = arc["C_F"]
+            if "ASR_ohm_cm2" in arc:
+                row[f"{role}_ohm_cm2"] = arc["ASR_ohm_cm2"]
+            if "R_face_ohm" in arc:
+                row[f"{role}_face_ohm"] = arc["R_face_ohm"]
+                row[f"{role}_face_F"] = arc["C_face_F"]
         for element, role in series_roles.items():
             row[f"{role}_ohm"] = result.values.get(element, np.nan)
             row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan)
