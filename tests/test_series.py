@@ -104,11 +104,11 @@ def test_warm_start_is_never_worse_than_the_automatic_start(frames, table):
 
 
 def test_preset_adds_bulk_resistance_conductivity_and_per_face_values(frames):
-    table = fit_series(frames[:2], "li-sse-symmetric", kk=False, thickness_cm=0.1, area_cm2=1.0)
+    table = fit_series(frames[:2], "li-sse-symmetric", kk=False, thickness_cm=0.1, area_cm2=2.0)
     assert np.allclose(table["R_bulk_ohm"], R0, rtol=0.05)
-    assert np.allclose(table["sigma_S_cm"], 0.1 / (R0 * 1.0), rtol=0.05)
+    assert np.allclose(table["sigma_S_cm"], 0.1 / (R0 * 2.0), rtol=0.05)
     assert np.all(np.abs(table["R_int_ohm"] / R_INT[:2] - 1) < 0.05)
-    assert np.allclose(table["R_ct_ohm_cm2"], table["R_ct_ohm"] * 1.0)
+    assert np.allclose(table["R_ct_ohm_cm2"], table["R_ct_ohm"] * 2.0)
     assert np.allclose(table["R_int_face_ohm"], table["R_int_ohm"] / 2)
     assert np.allclose(table["R_ct_face_F"], 2 * table["R_ct_F"])
     arcs = table["result"].iloc[0].arcs
