@@ -254,11 +254,16 @@ def test_area_symmetric_cell_and_cell_constant():
     preset = arcs(_result(PRESETS["li-sse-symmetric"].circuit, values), roles="li-sse-symmetric")
     assert "R_face_ohm" in preset and preset.attrs["series_roles"] == {"R0": "R_bulk"}
     # ISW's table is for l/A = 1 cm^-1: a 1.5 mm, 1 cm2 pellet scales C by 0.15 for the lookup
-    scaled = arcs(_result("R0-p(R1,CPE1)-p(R2,CPE2)", values), thickness_cm=0.15, area_cm2=1.0)
+    result = _result("R0-p(R1,CPE1)-p(R2,CPE2)", values)
+    plain = arcs(result, thickness_cm=0.15, area_cm2=1.0)
+    assert list(plain["role"]) == ["R_int", "R_ct"]  # not normalised unless asked
+    scaled = arcs(result, thickness_cm=0.15, area_cm2=1.0, normalise_cell_constant=True)
     assert np.allclose(scaled["C_lookup_F"], [1.5e-9, 1.5e-6])
     assert np.allclose(scaled["C_F"], [1e-8, 1e-5])
     assert list(scaled["role"]) == ["R_gb", "R_ct"]
     assert scaled["role_candidates"].iloc[0] == ("R_int",)
+    with pytest.raises(DataError):
+        arcs(result, thickness_cm=0.15, normalise_cell_constant=True)
 
 
 def test_bulk_roles_are_not_per_face():

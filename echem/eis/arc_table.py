@@ -32,8 +32,11 @@ n below ``min_n`` (0.6) is diffusion-like: no C_F, no role.
 Role lookup
 -----------
 By default the role is looked up with the measured C_F, as the seed paper does. Irvine, Sinclair
-& West's table is for a cell constant l/A ≈ 1 cm⁻¹: give both ``thickness_cm`` and ``area_cm2`` and
-the lookup uses C_F·(l/A)/(1 cm⁻¹) instead (``C_lookup_F``). Two arcs never share a role: the arc
+& West's table is for a cell constant l/A ≈ 1 cm⁻¹: with ``normalise_cell_constant=True`` (needs
+``thickness_cm`` and ``area_cm2``) the lookup uses C_F·(l/A)/(1 cm⁻¹) instead (``C_lookup_F``).
+This is opt-in because it is right for geometric capacitances (bulk, grain boundary: C ∝ A/l)
+but not for interfacial ones (double layer, interphase: C ∝ A), and a typical pellet
+(l/A ~ 0.05-0.1 cm⁻¹) would otherwise move a 1e-8 F interphase arc into the grain-boundary range. Two arcs never share a role: the arc
 nearer the role's logarithmic centre keeps it and the other takes its next candidate, or the
 role name with a suffix (``R_ct_2``) when it has none.
 """
@@ -168,6 +171,7 @@ def arcs(
     area_cm2: float | None = None,
     thickness_cm: float | None = None,
     symmetric: bool | None = None,
+    normalise_cell_constant: bool = False,
     min_n: float = 0.6,
 ) -> pd.DataFrame:
     """Arcs of a fitted circuit with effective capacitance and role (module docstring).
@@ -185,10 +189,12 @@ def arcs(
     area_cm2
         Electrode area, cm²: adds capacitance per area and area-specific resistance.
     thickness_cm
-        Sample thickness, cm: with ``area_cm2``, normalises C to l/A = 1 cm⁻¹ for the role lookup.
+        Sample thickness, cm (used with ``normalise_cell_constant``).
     symmetric
         Symmetric cell: add per-face R/2 and 2C for interface roles. None: from the preset given
         as ``roles`` if any, else False.
+    normalise_cell_constant
+        Look roles up with C·(l/A) (ISW's l/A = 1 cm⁻¹ convention); needs thickness and area.
     min_n
         Smallest CPE exponent given an effective capacitance.
 
@@ -247,9 +253,11 @@ def arcs(
             }
         )
 
-    cell_factor = (
-        thickness_cm / area_cm2 if (thickness_cm is not None and area_cm2 is not None) else 1.0
-    )
+    cell_factor = 1.0
+    if normalise_cell_constant:
+        if thickness_cm is None or area_cm2 is None:
+            raise DataError("normalise_cell_constant needs thickness_cm and area_cm2")
+        cell_factor = thickness_cm / area_cm2
     lookups = [row["C_F"] * cell_factor for row in rows]
     for row, lookup, (role, candidates) in zip(
         rows, lookups, _assign_unique(lookups, table), strict=True

@@ -110,6 +110,7 @@ def fit_series(
     area_cm2: float | None = None,
     thickness_cm: float | None = None,
     symmetric: bool | None = None,
+    normalise_cell_constant: bool = False,
     warm_start: bool = True,
     **fit_options: Any,
 ) -> pd.DataFrame:
@@ -127,7 +128,7 @@ def fit_series(
         roles and symmetric flag are used unless given here).
     kk
         Run :func:`echem.eis.kk.lin_kk` on each spectrum.
-    method, roles, area_cm2, thickness_cm, symmetric
+    method, roles, area_cm2, thickness_cm, symmetric, normalise_cell_constant
         Passed to :func:`echem.eis.arc_table.arcs` (effective capacitance method and role table).
     warm_start
         Also fit each spectrum from the previous one's values and keep the better fit.
@@ -162,6 +163,7 @@ def fit_series(
         area_cm2=area_cm2,
         thickness_cm=thickness_cm,
         symmetric=symmetric,
+        normalise_cell_constant=normalise_cell_constant,
     )
 
     rows: list[dict[str, Any]] = []
