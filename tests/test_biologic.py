@@ -357,3 +357,15 @@ def test_version0_uint8_layout(tmp_path: Path) -> None:
     new = read_mpr(source)
     pd.testing.assert_frame_equal(old, new, check_exact=True)
     assert ids == (1, 3, 4, 174)
+
+
+def test_parameter_table_keeps_sequence_alignment() -> None:
+    meta = echem.read(real("biologic/mb.issue_95.mpt")).attrs["metadata"]
+    table = meta["parameters"]
+    assert table["Ns"] == ["0", "1", "2"]
+    assert table["ctrl_type"] == ["Rest", "CC", "CC"]
+    assert table["ctrl1_val"] == ["", "100.000", "5.000"]  # no value for the rest sequence
+    assert "Command interpretor v11.40 (firmware)" in meta["notes"]
+    assert meta["software"] == "EC-Lab 11.43"
+    bcd = echem.read(real("biologic/bcd.issue_241.mpt")).attrs["metadata"]
+    assert bcd["software"] == "BT-Lab 1.79" and "ec_lab_version" not in bcd

@@ -63,7 +63,7 @@ _SIGNATURE_COLUMNS = frozenset(
 )
 
 _NB_HEADER = re.compile(r"^Nb header lines\s*:\s*(\d+)\s*$")
-_VERSION = re.compile(r"EC-Lab for windows v(\S+)", re.IGNORECASE)
+_VERSION = re.compile(r"\b(EC|BT)-Lab for windows v(\S+)", re.IGNORECASE)
 _QUANTITY = re.compile(r"^\s*([-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(\S*)")
 _START_KEY = "Acquisition started on"
 _DATE_FORMATS = ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S.%f")
@@ -101,7 +101,8 @@ class MptHeader:
     metadata
         ``key : value`` lines (indented lines as ``parent/key``), ``parameters`` (the
         fixed-width technique table, name -> value or list of values, one per linked
-        sequence), ``notes`` (other lines), and the derived ``ec_lab_version``,
+        sequence, blank cells kept as ""), ``notes`` (other lines), and the derived
+        ``software`` ("EC-Lab 11.50", "BT-Lab 1.79"), ``ec_lab_version``,
         ``electrode_area_cm2``, ``characteristic_mass_g`` when present.
     start_time
         ISO 8601 ``Acquisition started on``, or None.
@@ -185,6 +186,7 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
     parameters: dict[str, Any] = {}
     notes: list[str] = []
     parent = ""
+    in_table = False
     for line in lines:
         stripped = line.strip()
         if not stripped:
@@ -193,7 +195,8 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
             header.techniques.append(stripped)
             continue
         if " : " in line or stripped.endswith(" :"):
-            key, _, value = stripped.partition(":")
+            separator = " : " if " : " in stripped else " :"
+            key, _, value = stripped.partition(separator)
             key, value = key.strip(), value.strip()
             if line.startswith(("\t", " ")) and parent:
                 key = f"{parent}/{key}"
@@ -203,16 +206,16 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
                 parent = ""
             _add(metadata, key, value)
             continue
-        if len(line) > _PARAMETER_WIDTH and line[_PARAMETER_WIDTH - 1] == " ":
-            name = line[:_PARAMETER_WIDTH].strip()
+        if _is_parameter_line(line, in_table):
+            in_table = True
             values = [
                 line[i : i + _PARAMETER_WIDTH].strip()
                 for i in range(_PARAMETER_WIDTH, len(line), _PARAMETER_WIDTH)
             ]
-            values = [v for v in values if v]
-            if name:
-                parameters[name] = values[0] if len(values) == 1 else values
-                continue
+            while values and not values[-1]:
+                values.pop()
+            parameters[line[:_PARAMETER_WIDTH].strip()] = values[0] if len(values) == 1 else values
+            continue
         notes.append(stripped)
     if parameters:
         metadata["parameters"] = parameters
@@ -225,13 +228,27 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
     for note in notes:
         version = _VERSION.search(note)
         if version:
-            metadata["ec_lab_version"] = version.group(1)
+            metadata["software"] = f"{version.group(1).upper()}-Lab {version.group(2)}"
+            if version.group(1).upper() == "EC":
+                metadata["ec_lab_version"] = version.group(2)
             break
     _derive(metadata, "Electrode surface area", "electrode_area_cm2", _AREA_UNITS)
     _derive(metadata, "Characteristic mass", "characteristic_mass_g", _MASS_UNITS)
     started = metadata.get(_START_KEY)
     if isinstance(started, str):
         header.start_time = _iso_time(started)
+
+
+def _is_parameter_line(line: str, in_table: bool) -> bool:
+    """A row of EC-Lab's fixed-width parameter table (name padded to 20 characters).
+
+    The first row must show the padding (two spaces before column 20); once the table
+    has started, one space is enough (19-character names).
+    """
+    if line.startswith((" ", "\t")) or not line[:_PARAMETER_WIDTH].strip():
+        return False
+    padding = "  " if not in_table else " "
+    return len(line) >= _PARAMETER_WIDTH and line[:_PARAMETER_WIDTH].endswith(padding)
 
 
 def _add(metadata: dict[str, Any], key: str, value: str) -> None:
