@@ -203,3 +203,19 @@ def test_series_defaults_to_fit_series_role_columns():
     # error bars: the vertical segments span value +- stderr
     segments = ax.containers[0].lines[2][0].get_segments()
     np.testing.assert_allclose([s[:, 1] for s in segments], [[29.5, 30.5], [41.3, 42.7]])
+
+
+def test_fit_report_of_a_real_fit(tmp_path):
+    from echem.eis.fit import fit
+
+    z = rc_parallel(FREQ, 10.0, 100.0, 1e-6)
+    result = fit(FREQ, z, "R0-p(R1,C1)")
+    figure = plot.fit_report(result)
+    nyquist_axes = figure.axes[0]
+    fit_line = next(ln for ln in nyquist_axes.lines if ln.get_label().startswith("fit"))
+    model = result.predict(np.logspace(-1, 6, 300))
+    np.testing.assert_allclose(fit_line.get_xdata(), model.real, rtol=1e-9)
+    np.testing.assert_allclose(fit_line.get_xdata()[[0, -1]], [110.0, 10.0], rtol=1e-3)
+    residual_axes = figure.axes[3]
+    assert np.abs(residual_axes.lines[0].get_ydata()).max() < 0.01  # exact data: < 0.01 %
+    assert plot.save(figure, tmp_path / "fit.png").stat().st_size > 10_000
