@@ -133,6 +133,8 @@ _NAMES = (
     "Cs/µF",
     "Energy charge/W.h",
 )
+_INDEX_COLUMNS = {"cycle number": "cycle", "Ns": "step"}
+_INDEX = st.integers(min_value=0, max_value=10**6).map(float)
 _FINITE = st.floats(
     allow_nan=False, allow_infinity=False, width=64, min_value=-1e30, max_value=1e30
 )
@@ -160,7 +162,13 @@ _FINITE = st.floats(
 def test_generated_mpt_round_trips(
     tmp_path: Path, names, rows, data, comma, with_header, header_lines
 ) -> None:
-    values = np.array([[data.draw(_FINITE) for _ in names] for _ in range(rows)], dtype=np.float64)
+    values = np.array(
+        [
+            [data.draw(_INDEX if name in _INDEX_COLUMNS else _FINITE) for name in names]
+            for _ in range(rows)
+        ],
+        dtype=np.float64,
+    )
     if "freq/Hz" not in names and ("Re(Z)/Ohm" in names or "-Im(Z)/Ohm" in names):
         names = [*names, "freq/Hz"]
         values = np.column_stack([values, np.ones(rows)])
@@ -187,6 +195,10 @@ def test_generated_mpt_round_trips(
         np.testing.assert_array_equal(frame["time_s"], values[:, names.index("time/s")])
     if "-Im(Z)/Ohm" in names:
         np.testing.assert_array_equal(frame["z_imag_ohm"], -values[:, names.index("-Im(Z)/Ohm")])
+    for original, canonical in _INDEX_COLUMNS.items():
+        if original in names:
+            expected = values[:, names.index(original)].astype(np.int64)
+            np.testing.assert_array_equal(frame[canonical].to_numpy(), expected)
     if with_header:
         for key, value in header_lines:
             stored = frame.attrs["metadata"][key]
