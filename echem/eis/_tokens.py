@@ -41,7 +41,9 @@ def _unknown_kind(text: str, letters: str, start: int) -> CircuitError:
     for kind in ELEMENTS:
         if kind.lower() == letters.lower():
             hint = f" (did you mean {kind!r}?)"
-    return CircuitError(f"unknown element type {letters!r}{hint}; known types: {known}", text, start)
+    return CircuitError(
+        f"unknown element type {letters!r}{hint}; known types: {known}", text, start
+    )
 
 
 def tokenize(text: str) -> list[Token]:

@@ -412,12 +412,16 @@ class Circuit:
             for key, value in params.items():
                 name = self.canonical_name(key)
                 if name in given:
-                    raise CircuitError(f"parameter {name!r} given twice ({given[name]!r} and {key!r})")
+                    raise CircuitError(
+                        f"parameter {name!r} given twice ({given[name]!r} and {key!r})"
+                    )
                 given[name] = key
                 vector[self._names.index(name)] = _as_float(value, key)
             missing = [name for name in self._names if name not in given]
             if missing:
-                raise CircuitError(f"missing values for {', '.join(missing)} in circuit {self._text!r}")
+                raise CircuitError(
+                    f"missing values for {', '.join(missing)} in circuit {self._text!r}"
+                )
             return vector
         try:
             vector = np.asarray(params, dtype=float)
@@ -433,7 +437,9 @@ class Circuit:
     # --- evaluation ---------------------------------------------------------------------------
 
     def impedance(
-        self, freq_Hz: Sequence[float] | np.ndarray | float, params: Sequence[float] | Mapping[str, float]
+        self,
+        freq_Hz: Sequence[float] | np.ndarray | float,
+        params: Sequence[float] | Mapping[str, float],
     ) -> np.ndarray:
         """Complex impedance (Ω) at the frequencies ``freq_Hz`` (Hz).
 
@@ -522,12 +528,21 @@ def _parameters(elements: Sequence[ElementNode]) -> Iterator[CircuitParameter]:
         for spec in specs:
             name = element.name if len(specs) == 1 else f"{element.name}_{spec.symbol}"
             yield CircuitParameter(
-                name, element.name, element.kind, spec.symbol, spec.unit,
-                spec.lower, spec.upper, spec.default, spec.log,
+                name,
+                element.name,
+                element.kind,
+                spec.symbol,
+                spec.unit,
+                spec.lower,
+                spec.upper,
+                spec.default,
+                spec.log,
             )
 
 
-def _compile(tree: Node, n_params: int, text: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _compile(
+    tree: Node, n_params: int, text: str
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     root = _Compiler().impedance(tree)
     constant = not _frequency_dependent(tree)
 

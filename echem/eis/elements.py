@@ -130,7 +130,7 @@ def cpe(omega: np.ndarray, Q: float, n: float) -> np.ndarray:
 
 def cpe_admittance(omega: np.ndarray, Q: float, n: float) -> np.ndarray:
     """Constant phase element admittance, Y = Q (jω)^n = Q ωⁿ e^(jπn/2) (S)."""
-    return (Q * omega**n) * np.exp(1j * _HALF_PI * n)
+    return (Q * np.exp(1j * _HALF_PI * n)) * omega**n
 
 
 def warburg(omega: np.ndarray, A: float) -> np.ndarray:
@@ -178,7 +178,7 @@ def cpe_inductor(omega: np.ndarray, L: float, alpha: float) -> np.ndarray:
     Ω^(1/α) s (= H when α = 1). Evaluated as (ωL)^α e^(jπα/2) for ω, L >= 0. impedance.py ``La``
     (p[0] = L, p[1] = alpha).
     """
-    return (omega * L) ** alpha * np.exp(1j * _HALF_PI * alpha)
+    return (L**alpha * np.exp(1j * _HALF_PI * alpha)) * omega**alpha
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -199,47 +199,70 @@ ELEMENTS: dict[str, Element] = {
     e.kind: e
     for e in (
         Element(
-            "R", "resistor", (_positive("", "Ω", 100.0),), resistor,
+            "R",
+            "resistor",
+            (_positive("", "Ω", 100.0),),
+            resistor,
             f"Ohm's law; {_IMPEDANCE_PY} (R)",
-            admittance=resistor_admittance, frequency_dependent=False,
+            admittance=resistor_admittance,
+            frequency_dependent=False,
         ),
         Element(
-            "C", "capacitor", (_positive("", "F", 1e-6),), capacitor,
+            "C",
+            "capacitor",
+            (_positive("", "F", 1e-6),),
+            capacitor,
             f"Z = 1/(jωC); {_IMPEDANCE_PY} (C)",
             admittance=capacitor_admittance,
         ),
         Element(
-            "L", "inductor", (_positive("", "H", 1e-7),), inductor,
+            "L",
+            "inductor",
+            (_positive("", "H", 1e-7),),
+            inductor,
             f"Z = jωL; {_IMPEDANCE_PY} (L)",
         ),
         Element(
-            "CPE", "constant phase element",
-            (_positive("Q", "F s^(n-1)", 1e-6), _exponent("n", 0.9)), cpe,
+            "CPE",
+            "constant phase element",
+            (_positive("Q", "F s^(n-1)", 1e-6), _exponent("n", 0.9)),
+            cpe,
             f"Z = 1/(Q (jω)^n); Brug et al., J. Electroanal. Chem. 1984, 176, 275; {_IMPEDANCE_PY} (CPE)",
             admittance=cpe_admittance,
         ),
         Element(
-            "W", "semi-infinite Warburg", (_positive("", "Ω s^-1/2", 100.0),), warburg,
+            "W",
+            "semi-infinite Warburg",
+            (_positive("", "Ω s^-1/2", 100.0),),
+            warburg,
             f"Z = A (1 - j)/√ω; Lasia, EIS and its Applications (2014) §4.5; {_IMPEDANCE_PY} (W)",
         ),
         Element(
-            "Wo", "open (finite-space) Warburg",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)), warburg_open,
+            "Wo",
+            "open (finite-space) Warburg",
+            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)),
+            warburg_open,
             f"Z = R coth(√(jωτ))/√(jωτ); Lasia (2014) §4.6; {_IMPEDANCE_PY} (Wo)",
         ),
         Element(
-            "Ws", "short (finite-length) Warburg",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)), warburg_short,
+            "Ws",
+            "short (finite-length) Warburg",
+            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)),
+            warburg_short,
             f"Z = R tanh(√(jωτ))/√(jωτ); Lasia (2014) §4.6; {_IMPEDANCE_PY} (Ws)",
         ),
         Element(
-            "G", "Gerischer element",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1e-3)), gerischer,
+            "G",
+            "Gerischer element",
+            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1e-3)),
+            gerischer,
             f"Z = R/√(1 + jωτ); Lu, Kreller & Adler, J. Electrochem. Soc. 2009, 156, B513; {_IMPEDANCE_PY} (G)",
         ),
         Element(
-            "La", "constant-phase inductor",
-            (_positive("L", "Ω^(1/α) s", 1e-7), _exponent("alpha", 0.9)), cpe_inductor,
+            "La",
+            "constant-phase inductor",
+            (_positive("L", "Ω^(1/α) s", 1e-7), _exponent("alpha", 0.9)),
+            cpe_inductor,
             f"Z = (jωL)^α (impedance.py convention); BioLogic EC-Lab Application Note 42; {_IMPEDANCE_PY} (La)",
         ),
     )
