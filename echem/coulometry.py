@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from echem.constants import FARADAY_C_PER_MOL, LI_DENSITY_G_PER_CM3, LI_MOLAR_MASS_G_PER_MOL
+from echem.decomposition import Decomposition, decomposition
 from echem.errors import DataError
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
     "li_volume",
     "li_thickness_um",
     "direction_of",
+    "charge_at",
+    "decomposition",
+    "Decomposition",
 ]
 
 Rule = Literal["auto", "trapezoid", "interval_mean"]
@@ -769,7 +773,8 @@ def li_moles(charge_C: Any, *, faraday: float = FARADAY_C_PER_MOL) -> Any:
     faraday
         Faraday constant, C mol^-1 (CODATA 2018, exact).
     """
-    return np.abs(charge_C) / faraday
+    moles = np.abs(charge_C) / faraday
+    return float(moles) if np.ndim(moles) == 0 else moles
 
 
 def li_volume(
