@@ -106,6 +106,10 @@ def test_mpr_equals_its_mpt_twin(mpr: Path) -> None:
     assert len(binary) == len(text)
     shared = [c for c in CANONICAL if c in binary.columns and c in text.columns]
     assert {"time_s", "voltage_V"} <= set(shared) or "freq_Hz" in shared
+    # the binary yields every canonical column the export has (some derived like EC-Lab)
+    assert [c for c in CANONICAL if c in binary.columns] == [
+        c for c in CANONICAL if c in text.columns
+    ]
     for column in shared:
         b = binary[column].to_numpy(dtype=float)
         t = text[column].to_numpy(dtype=float)

@@ -324,6 +324,8 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
       this reproduces the twin .mpt files to 1e-16 mA).
     * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
       ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
+    * ``cycle number`` = ``half cycle`` // 2 (equal to the exported column in all eight
+      real twins that have ``half cycle``: GCPL, CP, CA, MB, BCD).
 
     Returns the names of the added columns (``columns`` is extended in place).
     """
@@ -336,6 +338,9 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
             current = np.where(np.isfinite(step) & (step != 0), increment / step, 0.0)
         columns["<I>/mA"] = current
         added.append("<I>/mA")
+    if "cycle number" not in has and "half cycle" in has:
+        columns["cycle number"] = (columns["half cycle"] // 2).astype(np.float64)
+        added.append("cycle number")
     if "Re(Z)/Ohm" not in has and {"|Z|/Ohm", "Phase(Z)/deg"} <= has:
         modulus = columns["|Z|/Ohm"]
         phase = np.deg2rad(columns["Phase(Z)/deg"])
