@@ -373,3 +373,30 @@ def test_parameter_table_keeps_sequence_alignment() -> None:
     assert meta["software"] == "EC-Lab 11.43"
     bcd = echem.read(real("biologic/bcd.issue_241.mpt")).attrs["metadata"]
     assert bcd["software"] == "BT-Lab 1.79" and "ec_lab_version" not in bcd
+
+
+@pytest.mark.parametrize(
+    ("voltage", "current", "current_factor"),
+    [
+        ("<Ewe/V>", "<I>/mA", 1e-3),
+        ("Ewe/V", "I/mA", 1e-3),
+        ("<Ewe>/V", "control/mA", 1e-3),  # the set point, when no measured current exists
+    ],
+)
+def test_column_naming_variants(
+    tmp_path: Path, voltage: str, current: str, current_factor: float
+) -> None:
+    path = tmp_path / "variant.mpt"
+    text = f"time/s\t{voltage}\t{current}\t(Q-Qo)/C\tNs\n0\t3.25\t-0.8\t0\t0\n10\t3.5\t0.8\t-0.008\t1\n"
+    path.write_bytes(text.encode("latin-1"))
+    frame = echem.read(path)
+    np.testing.assert_array_equal(frame["voltage_V"], [3.25, 3.5])
+    np.testing.assert_allclose(frame["current_A"], np.array([-0.8, 0.8]) * current_factor)
+    np.testing.assert_array_equal(frame["charge_C"], [0.0, -0.008])  # already in C
+    assert frame["step"].dtype == np.int64
+
+
+def test_measured_current_wins_over_control(tmp_path: Path) -> None:
+    path = tmp_path / "both.mpt"
+    path.write_bytes(b"time/s\tEwe/V\tcontrol/mA\tI/mA\n0\t3\t1.0\t0.998\n")
+    assert echem.read(path)["current_A"].iloc[0] == pytest.approx(0.998e-3, rel=1e-15)
