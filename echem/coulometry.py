@@ -35,6 +35,7 @@ working electrode is cathodic, I < 0, Q < 0.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -606,52 +607,11 @@ def _step_table(
     instrument_per_interval: np.ndarray | None,
     cut_end: tuple[int, float] | None,
 ) -> pd.DataFrame:
-    """One row per run among ``rows`` (indices of the finite rows used)."""
+    """One row per run among ``rows`` (indices of the finite rows used), vectorised."""
     finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
         df["current_A"].to_numpy(dtype=float)
     )
     keys = [c for c in ("cycle", "step") if c in df.columns]
-    key_values = {c: df[c].to_numpy()[finite] for c in keys}
-    left_run = record.runs[:-1]
-    table = []
-    for run in pd.unique(record.runs[rows]):
-        run_rows = rows[record.runs[rows] == run]
-        in_run = integrated & (left_run == run)
-        run_increments = increments[in_run]
-        charge_value = float(np.sum(run_increments))
-        bound = 0.0
-        if record.rule == "trapezoid":
-            bound = float(
-                np.sum(np.abs(np.diff(record.current))[in_run] * np.diff(record.t)[in_run]) / 2
-            )
-        t_end = float(record.t[run_rows[-1]])
-        if cut_end is not None and record.runs[cut_end[0]] == run:
-            t_end = cut_end[1]
-        entry: dict[str, Any] = {c: key_values[c][run_rows[0]] for c in keys}
-        entry.update(
-            t_start_s=float(record.t[run_rows[0]]),
-            t_end_s=t_end,
-            n_points=int(run_rows.size),
-            charge_C=charge_value,
-            sampling_bound_C=bound,
-            direction=direction_of(
-                charge_value,
-                float(np.sum(run_increments[run_increments < 0])),
-                float(np.sum(run_increments[run_increments > 0])),
-            ),
-        )
-        instrument_value = difference = relative = float("nan")
-        if instrument_per_interval is not None:
-            instrument_value = float(np.sum(instrument_per_interval[in_run]))
-            difference = charge_value - instrument_value
-            if instrument_value != 0:
-                relative = difference / abs(instrument_value)
-        entry.update(
-            instrument_charge_C=instrument_value,
-            difference_C=difference,
-            relative_difference=relative,
-        )
-        table.append(entry)
     columns = [
         *keys,
         "t_start_s",
@@ -664,6 +624,48 @@ def _step_table(
         "difference_C",
         "relative_difference",
     ]
+    if rows.size == 0:
+        return pd.DataFrame(columns=columns)
+    n_runs = int(record.runs.max()) + 1
+    row_runs = record.runs[rows]
+    runs, first, n_points = np.unique(row_runs, return_index=True, return_counts=True)
+    last = first + n_points - 1  # rows are in order, runs are contiguous
+    left_run = record.runs[:-1][integrated]
+
+    def per_run(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(left_run, weights=weights[integrated], minlength=n_runs)[runs]
+
+    charge_values = per_run(increments)
+    cathodic = per_run(np.minimum(increments, 0.0))
+    anodic = per_run(np.maximum(increments, 0.0))
+    if record.rule == "trapezoid":
+        bound = per_run(np.abs(np.diff(record.current)) * np.diff(record.t) / 2.0)
+    else:
+        bound = np.zeros(runs.size)
+    t_end = record.t[rows[last]].astype(float)
+    if cut_end is not None:
+        t_end[runs == record.runs[cut_end[0]]] = cut_end[1]
+    table: dict[str, Any] = {c: df[c].to_numpy()[finite][rows[first]] for c in keys}
+    table.update(
+        t_start_s=record.t[rows[first]].astype(float),
+        t_end_s=t_end,
+        n_points=n_points.astype(int),
+        charge_C=charge_values,
+        sampling_bound_C=bound,
+        direction=[
+            direction_of(q, c, a) for q, c, a in zip(charge_values, cathodic, anodic, strict=True)
+        ],
+    )
+    if instrument_per_interval is not None:
+        instrument = per_run(instrument_per_interval)
+        difference = charge_values - instrument
+        with np.errstate(invalid="ignore", divide="ignore"):
+            relative = np.where(instrument != 0, difference / np.abs(instrument), np.nan)
+    else:
+        instrument = difference = relative = np.full(runs.size, np.nan)
+    table.update(
+        instrument_charge_C=instrument, difference_C=difference, relative_difference=relative
+    )
     return pd.DataFrame(table, columns=columns)
 
 
@@ -698,12 +700,24 @@ def charge(
 ) -> float:
     """Net charge passed, C (the scalar of :func:`integrate`; same parameters).
 
+    Warns (:class:`UserWarning`) when logging gaps were left out, since the scalar alone
+    cannot say so; :func:`integrate` gives the full report.
+
     Examples
     --------
     >>> q = charge(df, stop_at_short=True)          # doctest: +SKIP
     >>> li_thickness_um(q, area_cm2=0.785)          # doctest: +SKIP
     """
-    return integrate(df, step=step, until_s=until_s, stop_at_short=stop_at_short, **options).total_C
+    result = integrate(df, step=step, until_s=until_s, stop_at_short=stop_at_short, **options)
+    if len(result.gaps):
+        warnings.warn(
+            f"{result.source or 'record'}: {len(result.gaps)} logging gap(s) totalling"
+            f" {float(result.gaps['duration_s'].abs().sum()):.6g} s were not integrated"
+            " (integrate(df).gaps lists them)",
+            UserWarning,
+            stacklevel=2,
+        )
+    return result.total_C
 
 
 def cumulative_charge(

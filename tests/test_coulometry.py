@@ -146,6 +146,8 @@ def test_logging_gap_is_flagged_and_not_integrated():
     assert series.iloc[-1] == pytest.approx(result.total_C)
     # an absolute threshold replaces the relative criterion
     assert integrate(df, max_interval_s=1000).total_C == pytest.approx(-0.699)
+    with pytest.warns(UserWarning, match="1 logging gap"):
+        assert charge(df) == pytest.approx(-0.198)
 
 
 def test_burst_then_regular_sampling_is_not_a_gap():
@@ -160,6 +162,7 @@ def test_burst_then_regular_sampling_is_not_a_gap():
 def test_time_reversal_is_reported():
     df = frame([0.0, 1.0, 2.0, 1.5, 2.5, 3.5], np.full(6, 1e-3))
     result = integrate(df)
+    assert result.gaps["t_start_s"].tolist() == [2.0]
     assert result.gaps["kind"].tolist() == ["time_reversal"]
     assert result.total_C == pytest.approx(4e-3)
 
