@@ -236,6 +236,8 @@ def read_stack(
             shape, axes = _stack_shape(chosen.shape, chosen.axes, path)
             dtype = np.dtype(chosen.dtype).newbyteorder(tif.byteorder)
             offset = chosen.dataoffset
+            if offset is not None and chosen.keyframe.bitspersample != 8 * dtype.itemsize:
+                offset = None  # packed bits (bilevel): let tifffile unpack page by page
             found, source, metadata = _voxel_size_from_metadata(tif, path)
             metadata["axes"] = axes
     except ParseError:

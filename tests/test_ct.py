@@ -187,6 +187,17 @@ def test_single_page_and_in_memory_stacks(tmp_path):
     assert phase_volume(stack, 0) == np.count_nonzero(labelled() == 0) * 2.0
 
 
+def test_binary_stack_of_packed_bits(tmp_path):
+    mask = np.random.default_rng(5).random((5, 9, 13)) > 0.5
+    path = tmp_path / "mask.tif"
+    tifffile.imwrite(path, mask)  # 1 bit per voxel
+    stack = read_stack(path, voxel_size_um=0.5)
+    assert phase_volume(stack, True) == np.count_nonzero(mask) * 0.125
+    assert depth_profile(stack, True, axis=0)["fraction"].tolist() == pytest.approx(
+        mask.mean(axis=(1, 2)).tolist()
+    )
+
+
 def test_bad_stacks_raise_parse_errors(tmp_path):
     text = tmp_path / "not.tif"
     text.write_text("hello")
