@@ -88,6 +88,15 @@ def test_compiled_function_broadcasts_over_parameter_sets() -> None:
         )
 
 
+def test_three_dimensional_parameters_broadcast_as_given() -> None:
+    circuit = Circuit("R0-p(R1,CPE1)")
+    sets = np.array([[10.0, 100.0, 1e-6, 0.9], [20.0, 50.0, 1e-5, 0.7]])  # (k, n_params)
+    omega = 2 * np.pi * FREQ_HZ
+    f = circuit.compile()
+    np.testing.assert_array_equal(f(sets.T[..., None], omega), f(sets.T, omega))
+    assert f(sets.T, omega).shape == (2, FREQ_HZ.size)
+
+
 def test_resistor_only_circuit_still_returns_one_value_per_frequency() -> None:
     circuit = Circuit("R0-p(R1,R2)")
     z = circuit.impedance(FREQ_HZ, [1.0, 2.0, 2.0])

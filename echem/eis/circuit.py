@@ -468,6 +468,8 @@ class Circuit:
 
         ``params`` may also be 2-D, of shape ``(n_params, k)``: the ``k`` parameter sets are
         evaluated at once and the result has shape ``(k, len(omega))`` (useful for multi-start).
+        With 3 or more dimensions, ``params[i]`` is used as it is and must broadcast against
+        ``omega`` itself (e.g. shape ``(n_params, k, 1)`` also gives ``(k, len(omega))``).
 
         The function is cached: repeated calls return the same object.
         """
@@ -549,7 +551,7 @@ def _compile(
     def impedance(params: np.ndarray, omega: np.ndarray) -> np.ndarray:
         p = np.asarray(params, dtype=float)
         w = np.asarray(omega, dtype=float)
-        if p.ndim not in (1, 2) or p.shape[0] != n_params:
+        if p.ndim == 0 or p.shape[0] != n_params:
             raise CircuitError(
                 f"circuit {text!r} takes {n_params} parameters, got an array of shape {p.shape}"
             )
