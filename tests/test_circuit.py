@@ -304,6 +304,7 @@ BAD = [
     ("R0-r1", 3, "did you mean 'R'"),
     ("R0-Cpe1", 3, "did you mean 'CPE'"),
     ("R0-Q1", 3, "unknown element type 'Q'"),
+    ("R0-P(R1,C1)", 3, "lowercase 'p('"),
     ("R", 1, "needs a number"),
     ("R0-p(R1,CPE)", 11, "needs a number"),
     ("R0-R0", 3, "duplicate element name 'R0'"),

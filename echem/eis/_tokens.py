@@ -37,7 +37,7 @@ def _skip_space(text: str, i: int) -> int:
 
 def _unknown_kind(text: str, letters: str, start: int) -> CircuitError:
     known = ", ".join(ELEMENTS)
-    hint = ""
+    hint = " (parallel blocks are written with a lowercase 'p(')" if letters == "P" else ""
     for kind in ELEMENTS:
         if kind.lower() == letters.lower():
             hint = f" (did you mean {kind!r}?)"
