@@ -129,6 +129,22 @@ class LabelStack:
     def __len__(self) -> int:
         return self.shape[0]
 
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.pages()
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        """Page ``index`` (negative counts from the end) as a 2-D (y, x) array."""
+        if not isinstance(index, int | np.integer):
+            raise TypeError("a LabelStack is indexed by page number; iterate for the rest")
+        position = int(index) + (self.shape[0] if index < 0 else 0)
+        if not 0 <= position < self.shape[0]:
+            raise IndexError(f"page {index} out of range for {self.shape[0]} pages")
+        if self._array is not None:
+            return np.asarray(self._array[position])
+        if self._data_offset is not None:
+            return next(self._contiguous_blocks(1, first=position))[1][0]
+        return next(self._paged_blocks(1, first=position))[1][0]
+
     @property
     def page_bytes(self) -> int:
         """Bytes in one page."""
@@ -158,11 +174,13 @@ class LabelStack:
         else:
             yield from self._paged_blocks(per_block)
 
-    def _contiguous_blocks(self, per_block: int) -> Iterator[tuple[int, np.ndarray]]:
+    def _contiguous_blocks(
+        self, per_block: int, first: int = 0
+    ) -> Iterator[tuple[int, np.ndarray]]:
         assert self.path is not None and self._data_offset is not None
         page_items = self.shape[1] * self.shape[2]
         with open(self.path, "rb") as handle:
-            for start in range(0, self.shape[0], per_block):
+            for start in range(first, self.shape[0], per_block):
                 count = min(per_block, self.shape[0] - start)
                 handle.seek(self._data_offset + start * self.page_bytes)
                 data = np.fromfile(handle, dtype=self.dtype, count=count * page_items)
@@ -174,7 +192,7 @@ class LabelStack:
                     )
                 yield start, data.reshape(count, self.shape[1], self.shape[2])
 
-    def _paged_blocks(self, per_block: int) -> Iterator[tuple[int, np.ndarray]]:
+    def _paged_blocks(self, per_block: int, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         import tifffile
 
         assert self.path is not None
@@ -188,7 +206,7 @@ class LabelStack:
                         " and is not contiguous",
                         self.path,
                     )
-                for start in range(0, self.shape[0], per_block):
+                for start in range(first, self.shape[0], per_block):
                     stop = min(start + per_block, self.shape[0])
                     block = np.empty((stop - start, *self.shape[1:]), dtype=self.dtype)
                     for index in range(start, stop):

@@ -114,6 +114,10 @@ def test_imagej_stack_with_anisotropic_voxels(tmp_path):
     )
     pages = list(stack.pages())
     assert len(pages) == labels.shape[0] and np.array_equal(np.stack(pages), labels)
+    assert len(stack) == 6 and np.array_equal(np.stack(list(stack)), labels)
+    assert np.array_equal(stack[2], labels[2]) and np.array_equal(stack[-1], labels[-1])
+    with pytest.raises(IndexError):
+        stack[6]
     # overriding the metadata: a number is isotropic, a tuple is (z, y, x)
     assert phase_volume(stack, 3, voxel_size_um=1.0) == np.count_nonzero(labels == 3)
     assert read_stack(path, voxel_size_um=(1, 2, 3)).voxel_size_um == (1.0, 2.0, 3.0)
@@ -157,6 +161,7 @@ def test_plain_and_compressed_stacks_read_page_by_page(tmp_path):
     tifffile.imwrite(compressed, labels, photometric="minisblack", compression="zlib")
     zstack = read_stack(compressed, voxel_size_um=0.5)
     assert zstack._data_offset is None  # not contiguous: the page-wise path
+    assert np.array_equal(zstack[3], labels[3])
     for block_bytes in (1, 10**9):  # one page per block, or everything at once
         assert phase_volume(zstack, 1, block_bytes=block_bytes) == pytest.approx(
             np.count_nonzero(labels == 1) * 0.125
