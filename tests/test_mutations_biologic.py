@@ -204,3 +204,27 @@ def test_generated_mpt_round_trips(
             stored = frame.attrs["metadata"][key]
             assert value.strip() == stored or value.strip() in stored
     assert isinstance(frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("n_columns", b"\x00", "no columns"),
+        ("n_points", b"\x05\x00\x00\x00", "longer than its records"),
+        ("n_points", b"\xff\xff\xff\x7f", "truncated"),
+    ],
+)
+def test_inconsistent_data_module_counts(
+    field: str, value: bytes, message: str, tmp_path: Path
+) -> None:
+    if not MPR_FILES:
+        pytest.skip("real data absent")
+    raw = bytearray(next(p for p in MPR_FILES if p.name == "ocv.issue_149.mpr").read_bytes())
+    payload = raw.index(b"VMP data") - len(b"MODULE") + 6 + 59  # v2 module header: 59 bytes
+    at = payload + (4 if field == "n_columns" else 0)
+    raw[at : at + len(value)] = value
+    target = tmp_path / "counts.mpr"
+    target.write_bytes(bytes(raw))
+    with pytest.raises(echem.ParseError, match=message) as caught:
+        read_mpr(target)
+    assert caught.value.offset is not None and caught.value.offset >= payload

@@ -248,16 +248,20 @@ def _data_records(module: Mapping[str, Any], path: Path) -> tuple[np.ndarray, np
         raise ParseError(
             f"data module ({layout}) ends before its records start", path, offset=start + len(data)
         )
+    if n_columns == 0:
+        raise ParseError("the data module declares no columns", path, offset=start + 4)
     column_ids = np.frombuffer(data, id_dtype, count=n_columns, offset=ids_at).astype(np.int64)
     dtype = _record_dtype(column_ids, path, start + ids_at)
     needed = n_points * dtype.itemsize
     available = len(data) - records_at
-    if available < needed:
+    if available != needed:
+        # galvani requires the same: the records fill the module exactly
+        problem = "truncated" if available < needed else "longer than its records"
         raise ParseError(
-            f"data module truncated: {n_points} records of {dtype.itemsize} bytes announced, "
+            f"data module {problem}: {n_points} records of {dtype.itemsize} bytes announced, "
             f"{available} bytes present",
             path,
-            offset=start + len(data),
+            offset=start + min(len(data), records_at + needed),
         )
     # a writable copy of the records: the frame's columns are views of it
     records = np.frombuffer(
