@@ -145,7 +145,8 @@ def warburg(omega: np.ndarray, A: float) -> np.ndarray:
 def warburg_open(omega: np.ndarray, R: float, tau: float) -> np.ndarray:
     """Open (finite-space, reflective boundary) Warburg, Z = R coth(√(jωτ))/√(jωτ) (Ω).
 
-    R in Ω, τ = L²/D in s; as ω → 0, Z → R/3 + R/(jωτ) (R/3 in series with a capacitance τ/R). Lasia (2014), §4.6 eq. 4.118; impedance.py ``Wo`` (p[0] = Z0, p[1] = tau).
+    R in Ω, τ = L²/D in s; as ω → 0, Z → R/3 + R/(jωτ) (R/3 in series with a capacitance
+    τ/R). Lasia (2014), §4.6; impedance.py ``Wo`` (p[0] = Z0, p[1] = tau).
     """
     s = np.sqrt(1j * omega * tau)
     return R / (s * np.tanh(s))
@@ -154,7 +155,7 @@ def warburg_open(omega: np.ndarray, R: float, tau: float) -> np.ndarray:
 def warburg_short(omega: np.ndarray, R: float, tau: float) -> np.ndarray:
     """Short (finite-length, transmissive boundary) Warburg, Z = R tanh(√(jωτ))/√(jωτ) (Ω).
 
-    R in Ω (the ω→0 limit of Z), τ = L²/D in s. Lasia (2014), §4.6 eq. 4.109; impedance.py
+    R in Ω (the ω→0 limit of Z), τ = L²/D in s. Lasia (2014), §4.6; impedance.py
     ``Ws`` (p[0] = Z0, p[1] = tau).
     """
     s = np.sqrt(1j * omega * tau)
