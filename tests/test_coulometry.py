@@ -274,11 +274,18 @@ def test_each_step_agrees_with_the_instrument_charge(path):
     assert len(steps) >= 1
     q = df["charge_C"].abs()
     precision = 2 * 1.2e-7 * float(q.max()) + 1e-15
-    tolerance = steps["sampling_bound_C"] + precision
+    if "<I>/mA" in df.columns and "I/mA" not in df.columns:
+        # interval means: the right-point rule is exact, only precision is left
+        assert result.rule == "interval_mean"
+        tolerance = pd.Series(precision, index=steps.index)
+    else:
+        assert result.rule == "trapezoid"
+        tolerance = steps["sampling_bound_C"] + precision
     excess = steps["difference_C"].abs() - tolerance
     assert (excess <= 0).all(), steps.assign(excess=excess).to_string()
-    if result.rule == "interval_mean":
-        assert (steps["sampling_bound_C"] == 0).all()
+    # and plainly: within 1 % on every run that carries a sizeable share of the charge
+    sizeable = steps["instrument_charge_C"].abs() > 1e-3 * steps["instrument_charge_C"].abs().max()
+    assert (steps.loc[sizeable, "relative_difference"].abs() < 0.01).all()
 
 
 def test_real_logging_gaps_are_found_where_the_record_stops():
