@@ -400,3 +400,15 @@ def test_measured_current_wins_over_control(tmp_path: Path) -> None:
     path = tmp_path / "both.mpt"
     path.write_bytes(b"time/s\tEwe/V\tcontrol/mA\tI/mA\n0\t3\t1.0\t0.998\n")
     assert echem.read(path)["current_A"].iloc[0] == pytest.approx(0.998e-3, rel=1e-15)
+
+
+def test_unknown_technique_name_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "power.mpt"
+    path.write_bytes(
+        b"EC-Lab ASCII FILE\r\nNb header lines : 6\r\n\r\nConstant Power Wobble\r\n"
+        b"User : me\r\ntime/s\tEwe/V\tI/mA\r\n0\t3\t1\r\n"
+    )
+    frame = echem.read(path)
+    assert frame.attrs["technique"] == "unknown"
+    assert frame.attrs["metadata"]["technique"] == "Constant Power Wobble"
+    assert "notes" not in frame.attrs["metadata"]

@@ -217,6 +217,12 @@ def _read_header_lines(lines: list[str], header: MptHeader) -> None:
             parameters[line[:_PARAMETER_WIDTH].strip()] = values[0] if len(values) == 1 else values
             continue
         notes.append(stripped)
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if not header.techniques and first and first in notes:
+        # EC-Lab writes the technique name first; one echem does not know is kept
+        # (its kind is "unknown", or "eis" when the file has a freq/Hz column)
+        notes.remove(first)
+        header.techniques.append(first)
     if parameters:
         metadata["parameters"] = parameters
     if notes:
@@ -281,8 +287,9 @@ def _iso_time(text: str) -> str | None:
 
 
 def _technique(header: MptHeader) -> str:
-    if header.techniques:
-        return technique_kind(header.techniques)
+    kind = technique_kind(header.techniques)
+    if kind != "unknown":
+        return kind
     if IMPEDANCE_FREQUENCY_COLUMN in header.columns:
         return "eis"
     return "unknown"
