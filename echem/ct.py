@@ -206,10 +206,11 @@ def _split_table(text: str, path: Path) -> tuple[dict[str, Any], int, list[tuple
 
 
 def _number_or_text(value: str) -> Any:
+    """A float when the value (before any parenthesised comment) is one number, else the text."""
     head = value.split("(")[0].strip()
     try:
-        return float(head.split()[0]) if head else value
-    except (ValueError, IndexError):
+        return float(head)
+    except ValueError:
         return value
 
 
