@@ -137,6 +137,13 @@ def read_mpr(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.startswith(MAGIC):
         raise ParseError("not a BioLogic .mpr file (magic bytes missing)", path, offset=0)
+    full_magic = galvani_biologic.MPR_MAGIC
+    if raw[: len(full_magic)] != full_magic:
+        mismatch = next(
+            (i for i, (a, b) in enumerate(zip(raw, full_magic, strict=False)) if a != b),
+            min(len(raw), len(full_magic)),
+        )
+        raise ParseError("corrupt or truncated file header", path, offset=mismatch)
     modules = _read_modules(raw, path)
     data_module = _the_module(modules, b"VMP data", path)
     settings = _optional_module(modules, b"VMP Set")
@@ -164,11 +171,14 @@ def read_mpr(path: Path) -> pd.DataFrame:
     if loop is not None:
         metadata["loop_indices"] = _loop_indices(loop["data"])
 
+    technique = technique_kind(names)
+    if technique == "unknown" and "freq/Hz" in columns:
+        technique = "eis"
     return build_frame(
         original,
         CANONICAL_ALIASES,
         format="biologic-mpr",
-        technique=technique_kind(names),
+        technique=technique,
         source=path.name,
         start_time=_start_time(settings, log),
         metadata=metadata,
