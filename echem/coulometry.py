@@ -45,6 +45,7 @@ import pandas as pd
 from echem.constants import FARADAY_C_PER_MOL, LI_DENSITY_G_PER_CM3, LI_MOLAR_MASS_G_PER_MOL
 from echem.decomposition import Decomposition, decomposition
 from echem.errors import DataError
+from echem.short_circuit import ShortCircuitCriterion, detect_short_circuit
 
 __all__ = [
     "ChargeResult",
@@ -79,114 +80,6 @@ _INSTANT_CURRENT_COLUMNS = ("I/mA", "I/A", "I/uA", "I/µA", "I/nA")
 #: Interval kinds: integrated, or not (and why).
 _INTEGRATED, _STEP, _GAP, _REVERSAL = 0, 1, 2, 3
 _KIND_NAMES = {_STEP: "step", _GAP: "gap", _REVERSAL: "time_reversal"}
-
-
-# --- short circuit ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ShortCircuitCriterion:
-    """When the polarisation has collapsed: the criterion of :func:`detect_short_circuit`.
-
-    Attributes
-    ----------
-    threshold_V
-        |voltage| at or below which the cell counts as shorted, V ("a few mV").
-    window
-        Points in the centred rolling median of |voltage| (odd; noise and single spikes
-        are removed, a clean step stays at its sample).
-    hold_s
-        The smoothed |voltage| must stay below the threshold for at least this long, s,
-        and for at least ``window`` points -- or until the end of the record, with at
-        least ``window`` points.
-    min_current_fraction
-        Only points carrying current are examined: |I| >= this fraction of the 95th
-        percentile of |I| (rest periods of a symmetric Li|Li cell sit near 0 V too).
-        Ignored when the frame has no current.
-    collapse_ratio, lookback_s
-        A collapse, not a low polarisation all along: within ``lookback_s`` before the
-        candidate, the smoothed |voltage| must have reached ``collapse_ratio`` times the
-        median |voltage| after it (a cell polarising by 5 mV from the start is not shorted;
-        a record that starts below the threshold has no detectable short).
-    """
-
-    threshold_V: float = 0.005
-    window: int = 5
-    hold_s: float = 60.0
-    min_current_fraction: float = 0.05
-    collapse_ratio: float = 5.0
-    lookback_s: float = 600.0
-
-
-def detect_short_circuit(
-    df: pd.DataFrame, criterion: ShortCircuitCriterion | None = None, **overrides: Any
-) -> float | None:
-    """Time at which the polarisation collapses to a few mV and stays there (a short).
-
-    Criterion (every number is a field of :class:`ShortCircuitCriterion`): among the points
-    carrying current, the centred rolling median of |voltage| over ``window`` points
-    falls to ``threshold_V`` or below and stays there for ``hold_s`` (and ``window``
-    points, or to the end of the record), having been ``collapse_ratio`` times higher
-    within the preceding ``lookback_s``. The short is the first sample of that run.
-
-    Parameters
-    ----------
-    df
-        Canonical frame with ``time_s`` and ``voltage_V`` (``current_A`` optional: when
-        present, only points carrying current are examined).
-    criterion
-        The detection criterion (:class:`ShortCircuitCriterion`); keyword ``overrides``
-        (``threshold_V=0.003``, ``hold_s=120``...) replace single fields.
-
-    Returns
-    -------
-    float or None
-        ``time_s`` of the first sample of the first persistent collapse, s; None when the
-        cell never shorts.
-    """
-    crit = criterion or ShortCircuitCriterion()
-    if overrides:
-        crit = ShortCircuitCriterion(**{**crit.__dict__, **overrides})
-    if crit.window < 1:
-        raise DataError(f"window must be >= 1, got {crit.window}")
-    _require(df, ("time_s", "voltage_V"))
-    t = df["time_s"].to_numpy(dtype=float)
-    v = df["voltage_V"].to_numpy(dtype=float)
-    keep = np.isfinite(t) & np.isfinite(v)
-    if "current_A" in df.columns:
-        current = np.abs(df["current_A"].to_numpy(dtype=float))
-        finite = np.isfinite(current)
-        if not finite.any():
-            return None
-        reference = float(np.percentile(current[finite], 95))
-        if reference <= 0:
-            return None
-        keep &= finite & (current >= crit.min_current_fraction * reference)
-    t, v = t[keep], v[keep]
-    if t.size == 0:
-        return None
-    smooth = (
-        pd.Series(np.abs(v)).rolling(crit.window, center=True, min_periods=1).median().to_numpy()
-    )
-    below = smooth <= crit.threshold_V
-    for start, stop in _true_runs(below):
-        n_points = stop - start
-        duration = t[stop - 1] - t[start]
-        reaches_end = stop == below.size
-        if n_points < crit.window or not (duration >= crit.hold_s or reaches_end):
-            continue
-        before = (t < t[start]) & (t >= t[start] - crit.lookback_s)
-        if not before.any():
-            continue
-        after_level = float(np.median(np.abs(v[start:stop])))
-        if np.max(smooth[before]) >= crit.collapse_ratio * max(after_level, 1e-12):
-            return float(t[start])
-    return None
-
-
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of the runs of True in a boolean array."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 # --- integration --------------------------------------------------------------------------
