@@ -30,12 +30,15 @@ class Command:
 
 def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
     """Print one line naming a file that failed and why (no traceback)."""
-    message = " ".join(str(error).split())
-    name = str(path)
-    if message.startswith(name):
+    from echem.errors import ParseError
+
+    if isinstance(error, ParseError) and error.path is not None:
+        # The error names the file (and line/offset) itself.
+        message = " ".join(str(error).split())
         print(f"echem: {message}", file=sys.stderr)
-    else:
-        print(f"echem: {name}: {message}", file=sys.stderr)
+        return
+    message = " ".join(str(error).split()) or type(error).__name__
+    print(f"echem: {path}: {message}", file=sys.stderr)
 
 
 @contextmanager
