@@ -53,7 +53,7 @@ Alias = tuple[str, float]
 
 
 def build_frame(
-    raw: pd.DataFrame,
+    raw: pd.DataFrame | Mapping[str, Any],
     aliases: Mapping[str, Sequence[Alias]],
     *,
     format: str,
@@ -68,7 +68,9 @@ def build_frame(
     ----------
     raw
         The file's table, columns under their original names (already numeric where
-        the file's values are numbers).
+        the file's values are numbers): a DataFrame, or a mapping of name to 1-D
+        array of equal lengths (the fast path for binary readers: arrays are used
+        without copying).
     aliases
         For each canonical column, the original columns it may come from, in order of
         preference, each with the factor that converts it to the canonical unit
@@ -81,24 +83,27 @@ def build_frame(
     Returns
     -------
     pandas.DataFrame
-        Canonical columns first, then every original column (a column already named
-        canonically is not repeated).
+        Canonical columns first (float64; ``cycle`` and ``step`` int64 when whole
+        numbers), then every original column (a column already named canonically is
+        not repeated).
     """
+    originals: dict[str, Any] = dict(raw.items())
+    n_rows = len(raw) if isinstance(raw, pd.DataFrame) else _common_length(originals)
     columns: dict[str, Any] = {}
     for name in CANONICAL_COLUMNS:
         for original, factor in aliases.get(name, ()):
-            if original in raw.columns:
-                values = raw[original]
+            if original in originals:
+                values = _as_float(originals[original])
                 if factor != 1.0:
-                    values = values.to_numpy(dtype=float) * factor
+                    values = values * factor
                 elif name in ("cycle", "step"):
                     values = _as_index(values)
                 columns[name] = values
                 break
-    for original in raw.columns:
+    for original, values in originals.items():
         if original not in columns:
-            columns[original] = raw[original]
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)), copy=False)
+            columns[original] = values
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n_rows), copy=False)
     frame.attrs.update(
         format=format,
         technique=technique,
@@ -109,9 +114,29 @@ def build_frame(
     return frame
 
 
-def _as_index(values: pd.Series) -> Any:
-    """Integer cycle/step indices where the values are whole numbers, else floats."""
-    array = np.asarray(values, dtype=float)
-    if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+def _common_length(columns: Mapping[str, Any]) -> int:
+    """The length shared by every column of a mapping (0 when there is none)."""
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of unequal lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def _as_float(values: Any) -> np.ndarray:
+    """float64 array of a column; text that is not a number becomes NaN."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _as_index(array: np.ndarray) -> np.ndarray:
+    """Integer cycle/step indices where the values are exactly representable whole
+    numbers (|x| < 2**53), else the floats unchanged."""
+    if (
+        np.all(np.isfinite(array))
+        and np.all(np.abs(array) < 2.0**53)
+        and np.all(array == np.round(array))
+    ):
         return array.astype(np.int64)
     return array

@@ -153,7 +153,6 @@ def read_mpr(path: Path) -> pd.DataFrame:
     column_ids, records = _data_records(data_module, path)
     columns = _columns_from_records(records, column_ids)
     derived = _add_derived_columns(columns)
-    original = pd.DataFrame(columns, index=pd.RangeIndex(len(records)), copy=False)
 
     metadata: dict[str, Any] = {
         "version": int(data_module["version"]),
@@ -175,7 +174,7 @@ def read_mpr(path: Path) -> pd.DataFrame:
     if technique == "unknown" and "freq/Hz" in columns:
         technique = "eis"
     return build_frame(
-        original,
+        columns,
         CANONICAL_ALIASES,
         format="biologic-mpr",
         technique=technique,
