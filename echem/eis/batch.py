@@ -1,0 +1,132 @@
+"""Fit one circuit to many spectra, in parallel on any :class:`concurrent.futures.Executor`."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from collections.abc import Iterable
+from concurrent.futures import Executor, as_completed
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .circuit import Circuit
+
+__all__ = ["fit_many"]
+
+
+def _fit_one(spectrum: Any, circuit: Circuit, options: dict[str, Any]) -> tuple[Any, str | None]:
+    """Fit one spectrum; (result, None) or (None, "ErrorType: message"). Runs in workers."""
+    from .fit import fit  # here, not at import: fit.py imports this module
+
+    try:
+        if isinstance(spectrum, pd.DataFrame):
+            result = fit(spectrum, circuit, **options)
+        elif isinstance(spectrum, tuple | list) and len(spectrum) == 2:
+            result = fit(spectrum[0], spectrum[1], circuit, **options)
+        else:
+            raise TypeError(
+                f"a spectrum must be a DataFrame or a (freq_Hz, z) tuple, not {type(spectrum).__name__}"
+            )
+    except Exception as exc:  # noqa: BLE001 - one bad spectrum becomes a row with its error
+        return None, f"{type(exc).__name__}: {exc}"
+    try:
+        pickle.dumps(result.lmfit_result)
+    except Exception:  # noqa: BLE001 - the lmfit object is a convenience, the numbers stay
+        result.lmfit_result = None
+    return result, None
+
+
+def _progress(total: int, enabled: bool):
+    enabled = enabled and sys.stderr.isatty()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        enabled = False
+    if not enabled:
+        return None
+    return tqdm(total=total, desc="fit", unit="spectrum")
+
+
+def fit_many(
+    spectra: Iterable[Any],
+    circuit: str | Circuit,
+    *,
+    executor: Executor | None = None,
+    progress: bool = True,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """Fit ``circuit`` to every spectrum; one row per spectrum, in input order.
+
+    Parameters
+    ----------
+    spectra
+        Canonical frames (``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm``) or ``(freq_Hz, z)``
+        tuples (Hz, complex Ω).
+    circuit
+        Circuit text or :class:`~echem.eis.Circuit`.
+    executor
+        Any :class:`concurrent.futures.Executor` (e.g. ``ProcessPoolExecutor(2)``, or a
+        dask.distributed ``Client.get_executor()``); None fits sequentially in this process.
+    progress
+        Show a tqdm progress bar (only when stderr is a terminal).
+    **fit_options
+        Passed to :func:`echem.eis.fit` (``weighting``, ``f_range``, ``initial``...).
+
+    Returns
+    -------
+    DataFrame
+        Index = position in ``spectra``; columns: each parameter, ``<name>_stderr``,
+        ``chisqr``, ``redchi``, ``success``, ``error`` (str or None) and ``result``
+        (the :class:`~echem.eis.FitResult` or None). A failing spectrum is a row of NaN with
+        its error.
+    """
+    circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
+    items = list(spectra)
+    outcomes: list[tuple[Any, str | None]] = [(None, "not run")] * len(items)
+    bar = _progress(len(items), progress)
+    try:
+        if executor is None:
+            for i, spectrum in enumerate(items):
+                outcomes[i] = _fit_one(spectrum, circuit, fit_options)
+                if bar is not None:
+                    bar.update()
+        else:
+            futures = {
+                executor.submit(_fit_one, spectrum, circuit, fit_options): i
+                for i, spectrum in enumerate(items)
+            }
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    outcomes[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a worker died
+                    outcomes[i] = (None, f"{type(exc).__name__}: {exc}")
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return _table(circuit, outcomes)
+
+
+def _table(circuit: Circuit, outcomes: list[tuple[Any, str | None]]) -> pd.DataFrame:
+    names = list(circuit.param_names)
+    rows = []
+    for result, error in outcomes:
+        row: dict[str, Any] = {}
+        for n in names:
+            row[n] = result.values[n] if result is not None else np.nan
+            row[f"{n}_stderr"] = result.stderr[n] if result is not None else np.nan
+        row["chisqr"] = result.chisqr if result is not None else np.nan
+        row["redchi"] = result.redchi if result is not None else np.nan
+        row["success"] = bool(result.success) if result is not None else False
+        row["error"] = error
+        row["result"] = result
+        rows.append(row)
+    columns = names + [f"{n}_stderr" for n in names] + ["chisqr", "redchi", "success", "error", "result"]
+    table = pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(outcomes)))
+    # keep None (not NaN) for spectra without error, whatever pandas infers
+    table["error"] = pd.Series([e for _, e in outcomes], dtype=object, index=table.index)
+    return table

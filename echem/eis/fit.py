@@ -1,0 +1,392 @@
+"""Fit an equivalent circuit to an impedance spectrum, without a hand-made initial guess.
+
+Strategy (see :mod:`echem.eis.guess` and :mod:`echem.eis.optimise`):
+
+1. initial values from the data: high-frequency intercept, arcs (apex frequency, size, width)
+   from the distribution of relaxation times, low-frequency tail; matched to the circuit's
+   elements in order, with alternative assignments (other peaks, split/merged arcs, other
+   CPE exponents, permutations of unlike blocks);
+2. a multi-start stage: these starts plus random perturbations in ln p are scored in one
+   vectorised evaluation, the best few refined by short trust-region runs in the search
+   coordinates (ln p for positive quantities, p for exponents), the best run to convergence;
+3. a final lmfit polish (Levenberg-Marquardt) from that optimum in natural units, which gives
+   the :class:`lmfit.minimizer.MinimizerResult`, standard errors and correlations.
+
+Weightings are documented in :mod:`echem.eis.weighting`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import lmfit
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FitError
+from .batch import fit_many
+from .circuit import Circuit
+from .guess import candidate_starts
+from .optimise import Problem, multistart
+from .result import FitResult
+from .weighting import weights
+
+__all__ = ["fit", "fit_many", "FitResult", "prepare_data"]
+
+#: Options of :func:`fit` beyond the named keywords, with their defaults.
+OPTIONS: dict[str, Any] = {
+    "seed": 0,  # seed of the random perturbations (results are reproducible)
+    "n_random": 24,  # random perturbations around the best data-driven starts
+    "n_short": 8,  # starts given a short local refinement
+    "n_full": 2,  # refinements run to convergence
+    "multistart": True,  # False: refine only the first start (the given or guessed values)
+}
+
+_FRAME_COLUMNS = ("freq_Hz", "z_real_ohm", "z_imag_ohm")
+
+
+# ---------------------------------------------------------------------------------------
+# data
+
+
+def _from_frame(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float | None]:
+    missing = [c for c in _FRAME_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"the frame has no column(s) {', '.join(missing)}; expected the canonical "
+            f"{', '.join(_FRAME_COLUMNS)} (see echem.read)"
+        )
+    freq = pd.to_numeric(df["freq_Hz"], errors="coerce").to_numpy(dtype=float)
+    z = pd.to_numeric(df["z_real_ohm"], errors="coerce").to_numpy(dtype=float) + 1j * pd.to_numeric(
+        df["z_imag_ohm"], errors="coerce"
+    ).to_numpy(dtype=float)
+    time_s = None
+    if "time_s" in df.columns:
+        t = pd.to_numeric(df["time_s"], errors="coerce").to_numpy(dtype=float)
+        t = t[np.isfinite(t)]
+        time_s = float(t[0]) if len(t) else None
+    return freq, z, time_s
+
+
+def prepare_data(
+    freq_Hz: Any, z: Any, f_range: tuple[float | None, float | None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated 1-D float frequencies (Hz) and complex impedance (Ω) within ``f_range``.
+
+    Raises
+    ------
+    echem.DataError
+        Mismatched lengths, NaN/inf, non-positive or duplicate frequencies, or no point left
+        in ``f_range``.
+    """
+    try:
+        f = np.asarray(freq_Hz, dtype=float)
+        zz = np.asarray(z, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
+    if f.ndim != 1 or zz.ndim != 1:
+        raise DataError(f"frequencies and impedance must be 1-D (got shapes {f.shape} and {zz.shape})")
+    if len(f) != len(zz):
+        raise DataError(f"{len(f)} frequencies but {len(zz)} impedance values")
+    bad = ~np.isfinite(f) | ~np.isfinite(zz)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
+            f"(first at index {i}: f={f[i]!r}, Z={zz[i]!r}); drop them first"
+        )
+    if (f <= 0).any():
+        i = int(np.flatnonzero(f <= 0)[0])
+        raise DataError(f"frequencies must be positive (index {i}: {f[i]!r} Hz)")
+    uniq, counts = np.unique(f, return_counts=True)
+    if (counts > 1).any():
+        dup = uniq[counts > 1]
+        raise DataError(
+            f"duplicate frequencies ({len(dup)}, e.g. {dup[0]!r} Hz): a file with several sweeps? "
+            "split it with echem.eis.spectra()"
+        )
+    if f_range is not None:
+        lo, hi = f_range
+        keep = np.ones(len(f), bool)
+        if lo is not None:
+            keep &= f >= lo
+        if hi is not None:
+            keep &= f <= hi
+        if not keep.any():
+            raise DataError(f"no point within f_range={f_range!r} (data span {f.min():.4g}–{f.max():.4g} Hz)")
+        f, zz = f[keep], zz[keep]
+    return f, zz
+
+
+def _split_call(data: Any, z: Any, circuit: Any) -> tuple[np.ndarray, np.ndarray, Any, float | None]:
+    """Resolve ``fit(freq, z, circuit)``, ``fit(df, circuit)`` and ``fit((freq, z), circuit)``."""
+    if isinstance(data, pd.DataFrame):
+        if circuit is None and isinstance(z, str | Circuit):
+            circuit, z = z, None
+        if z is not None:
+            raise FitError("fit(df, circuit): give the circuit second, not an impedance array")
+        freq, zz, time_s = _from_frame(data)
+        return freq, zz, circuit, time_s
+    if isinstance(data, tuple) and len(data) == 2 and (z is None or isinstance(z, str | Circuit)):
+        if circuit is None and z is not None:
+            circuit = z
+        return data[0], data[1], circuit, None
+    if z is None:
+        raise FitError("fit(freq_Hz, z, circuit): the impedance array is missing")
+    return data, z, circuit, None
+
+
+# ---------------------------------------------------------------------------------------
+# parameters
+
+
+def _names_mapping(circuit: Circuit, mapping: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in (mapping or {}).items():
+        canon = circuit.canonical_name(name)
+        if canon in out:
+            raise FitError(f"{what}: {name!r} given twice (as {canon})")
+        out[canon] = value
+    return out
+
+
+def _batch_model(circuit: Circuit, omega: np.ndarray, n_params: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``model(P)``: (K, n_params) parameter sets -> (K, F) impedance, vectorised if possible."""
+    compiled = circuit.compile()
+
+    def looped(p: np.ndarray) -> np.ndarray:
+        return np.array([compiled(row, omega) for row in p], dtype=complex).reshape(len(p), len(omega))
+
+    def broadcast(p: np.ndarray) -> np.ndarray:
+        out = compiled(p.T[..., None], omega)
+        return np.broadcast_to(out, (len(p), len(omega)))
+
+    probe = np.array([[p.default for p in circuit.parameters]] * 2, dtype=float)
+    probe[1] *= 1.1
+    probe[1] = np.clip(probe[1], [p.lower for p in circuit.parameters], [p.upper for p in circuit.parameters])
+    try:
+        with np.errstate(all="ignore"):
+            ok = np.allclose(broadcast(probe), looped(probe), rtol=1e-12, equal_nan=True)
+    except Exception:  # noqa: BLE001 - any failure means: not broadcastable
+        ok = False
+    return broadcast if ok else looped
+
+
+def fit(
+    data: Any,
+    z: Any = None,
+    circuit: str | Circuit | None = None,
+    *,
+    initial: Mapping[str, float] | None = None,
+    fixed: Mapping[str, float] | Iterable[str] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    weighting: str = "modulus",
+    f_range: tuple[float | None, float | None] | None = None,
+    **options: Any,
+) -> FitResult:
+    """Fit ``circuit`` to a spectrum; initial values come from the data when not given.
+
+    Parameters
+    ----------
+    data, z, circuit
+        ``fit(freq_Hz, z, circuit)`` with frequencies in Hz and complex impedance in Ω
+        (Z'' negative on capacitive arcs), or ``fit(df, circuit)`` with a canonical frame
+        (``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm``; ``time_s`` kept). ``circuit`` is a
+        string such as ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` or a :class:`~echem.eis.Circuit`.
+    initial
+        Parameter name -> starting value (aliases such as ``CPE1_0`` accepted); the others
+        are read off the data. The given start is tried first, alongside data-driven ones.
+    fixed
+        Parameters held constant: a mapping name -> value, or names fixed at their
+        ``initial`` value.
+    bounds
+        Name -> (lower, upper) overriding the element defaults (None keeps a side).
+    weighting
+        ``"modulus"`` (default), ``"unit"`` or ``"proportional"``; formulas in
+        :mod:`echem.eis.weighting`.
+    f_range
+        (f_min, f_max) in Hz: only points with f_min <= f <= f_max are fitted (None = open).
+    **options
+        ``seed`` (0), ``n_random`` (24), ``n_short`` (6), ``n_full`` (2), ``multistart`` (True).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    echem.DataError
+        Unusable data (NaN/inf, too few points, bad frequencies, mismatched lengths).
+    echem.CircuitError
+        Bad circuit text or unknown parameter name.
+    echem.FitError
+        Contradictory options (bad bounds, unknown weighting or option...).
+    """
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise FitError(f"unknown fit option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+    opts = {**OPTIONS, **options}
+    freq_raw, z_raw, circuit, time_s = _split_call(data, z, circuit)
+    if circuit is None:
+        raise FitError("no circuit given")
+    circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
+    freq, zz = prepare_data(freq_raw, z_raw, f_range)
+    sigma_re, sigma_im = weights(zz, weighting)
+
+    names = circuit.param_names
+    specs = circuit.parameters
+    n_all = len(names)
+    init = _names_mapping(circuit, initial, "initial")
+    if fixed is None:
+        fixed_map: dict[str, float] = {}
+    elif isinstance(fixed, Mapping):
+        fixed_map = {k: float(v) for k, v in _names_mapping(circuit, fixed, "fixed").items()}
+    else:
+        fixed_map = {}
+        for name in fixed:
+            canon = circuit.canonical_name(name)
+            if canon not in init:
+                raise FitError(f"fixed parameter {name!r} has no value: give it in initial= or pass fixed as a mapping")
+            fixed_map[canon] = float(init[canon])
+    lower = np.array([p.lower for p in specs], dtype=float)
+    upper = np.array([p.upper for p in specs], dtype=float)
+    for name, (lo, hi) in _names_mapping(circuit, bounds, "bounds").items():
+        i = names.index(name)
+        lower[i] = lower[i] if lo is None else float(lo)
+        upper[i] = upper[i] if hi is None else float(hi)
+        if not lower[i] < upper[i]:
+            raise FitError(f"bounds of {name}: lower {lower[i]!r} must be below upper {upper[i]!r}")
+    for name, value in {**init, **fixed_map}.items():
+        i = names.index(name)
+        if not np.isfinite(float(value)):
+            raise FitError(f"{name}: value {value!r} is not finite")
+        if name not in fixed_map and not lower[i] <= float(value) <= upper[i]:
+            raise FitError(f"initial {name}={value!r} outside its bounds [{lower[i]!r}, {upper[i]!r}]")
+
+    free = np.array([i for i, n in enumerate(names) if n not in fixed_map], dtype=int)
+    if len(free) == 0:
+        raise FitError("every parameter is fixed: nothing to fit")
+    if len(freq) < len(free):
+        raise DataError(
+            f"{len(freq)} points for {len(free)} free parameters of {circuit}: "
+            "need at least as many points as free parameters"
+        )
+
+    t0 = time.perf_counter()
+    omega = 2 * np.pi * freq
+    model = _batch_model(circuit, omega, n_all)
+    starts = candidate_starts(freq, zz, circuit)
+    for name, value in {**fixed_map}.items():
+        starts[:, names.index(name)] = value
+    if init:
+        user = starts[0].copy()
+        for name, value in init.items():
+            user[names.index(name)] = float(value)
+        starts = np.vstack([user, starts])
+    base = starts[0].copy()
+    problem = Problem(
+        model=model,
+        z=zz,
+        sigma_re=sigma_re,
+        sigma_im=sigma_im,
+        base=base,
+        free=free,
+        log=np.array([specs[i].log for i in free], dtype=bool),
+        lower=lower[free],
+        upper=upper[free],
+    )
+    x_starts = problem.to_internal(starts[:, free])
+    if opts["multistart"]:
+        x_best, _ = multistart(
+            problem,
+            x_starts,
+            n_random=int(opts["n_random"]),
+            n_short=int(opts["n_short"]),
+            n_full=int(opts["n_full"]),
+            seed=opts["seed"],
+        )
+    else:
+        x_best = problem.refine(x_starts[0])[0]
+    p_best = problem.to_natural(x_best)
+    lm = _polish(problem, names, p_best, lower, upper, free)
+    del t0
+    return _result(circuit, freq, zz, names, free, lm, problem, weighting, tuple(fixed_map), time_s)
+
+
+def _polish(
+    problem: Problem,
+    names: Sequence[str],
+    p_best: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    free: np.ndarray,
+) -> lmfit.minimizer.MinimizerResult:
+    """Levenberg-Marquardt in natural units from the optimum: lmfit result with covariance."""
+    params = lmfit.Parameters()
+    is_free = np.zeros(len(names), bool)
+    is_free[free] = True
+    for i, name in enumerate(names):
+        value = float(np.clip(p_best[i], lower[i], upper[i])) if is_free[i] else float(p_best[i])
+        params.add(name, value=value, min=lower[i], max=upper[i], vary=bool(is_free[i]))
+    names = list(names)
+    z, s_re, s_im, model = problem.z, problem.sigma_re, problem.sigma_im, problem.model
+
+    def residual(pars: lmfit.Parameters) -> np.ndarray:
+        p = np.array([pars[n].value for n in names], dtype=float)
+        problem.nfev += 1
+        d = model(p[None, :])[0] - z
+        return np.concatenate([d.real / s_re, d.imag / s_im])
+
+    minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
+    return minimizer.minimize(method="leastsq")
+
+
+def _result(
+    circuit: Circuit,
+    freq: np.ndarray,
+    z: np.ndarray,
+    names: Sequence[str],
+    free: np.ndarray,
+    lm: lmfit.minimizer.MinimizerResult,
+    problem: Problem,
+    weighting: str,
+    fixed: tuple[str, ...],
+    time_s: float | None,
+) -> FitResult:
+    values = {n: float(lm.params[n].value) for n in names}
+    stderr = {}
+    for n in names:
+        err = lm.params[n].stderr
+        stderr[n] = float(err) if (err is not None and lm.params[n].vary) else float("nan")
+    correl = pd.DataFrame(np.nan, index=list(names), columns=list(names))
+    if lm.covar is not None:
+        cov = np.asarray(lm.covar, dtype=float)
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cor = cov / np.outer(sd, sd)
+        var = list(lm.var_names)
+        correl.loc[var, var] = cor
+    else:
+        for i in free:
+            correl.iloc[i, i] = 1.0
+    return FitResult(
+        circuit=circuit,
+        freq_Hz=freq,
+        z=z,
+        values=values,
+        stderr=stderr,
+        correl=correl,
+        chisqr=float(lm.chisqr),
+        redchi=float(lm.redchi),
+        aic=float(lm.aic),
+        bic=float(lm.bic),
+        nfev=int(problem.nfev),
+        success=bool(lm.success),
+        message=str(lm.message),
+        weighting=weighting,
+        fixed=fixed,
+        time_s=time_s,
+        lmfit_result=lm,
+    )

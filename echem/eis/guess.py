@@ -1,0 +1,416 @@
+"""Initial parameter values for an equivalent circuit, read off the spectrum itself.
+
+The spectrum is first decomposed into a *distribution of relaxation times* (DRT): a
+non-negative, lightly regularised least-squares fit of
+
+.. math:: Z(\\omega) \\approx R_\\infty + j\\omega L + \\frac{1}{j\\omega C_s}
+          + \\sum_k \\frac{R_k}{1 + j\\omega\\tau_k}
+
+on a fixed grid of time constants :math:`\\tau_k` (the Lin-KK / DRT basis of Schönleber et
+al., Electrochim. Acta 2014, 131, 20; Wan et al., Electrochim. Acta 2015, 184, 483), each
+residual divided by :math:`|Z|`. Peaks of :math:`R_k` versus :math:`\\log\\tau` are the arcs:
+their area is the arc resistance, their centre the time constant
+:math:`\\tau_0 = 1/(2\\pi f_0)` (the apex of :math:`-Z''` versus :math:`\\log f`), their width
+the CPE exponent. :math:`R_\\infty` is the high-frequency intercept and :math:`C_s` the
+low-frequency capacitive tail.
+
+The arcs are matched to the circuit's parallel blocks in order of appearance, highest
+frequency first, and the remaining elements get values from the intercept and the tail.
+:func:`candidate_starts` builds a handful of alternative assignments (other peak choices,
+split or merged arcs, other exponents, permutations) for the multi-start stage of
+:func:`echem.eis.fit`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+from scipy.signal import find_peaks
+
+from .circuit import Circuit, ElementNode, Parallel, Series
+
+__all__ = ["Arc", "Relaxation", "relaxation_spectrum", "find_arcs", "initial_guess", "candidate_starts"]
+
+#: CPE exponents tried for every arc in the multi-start stage.
+_EXPONENTS = (0.9, 0.75)
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One relaxation seen in the data.
+
+    Attributes
+    ----------
+    R_ohm
+        Arc resistance (diameter on the real axis), Ω.
+    tau_s
+        Time constant at the apex, s (:math:`f_0 = 1/(2\\pi\\tau)`).
+    n
+        CPE exponent estimated from the width of the peak (1 = ideal capacitor).
+    """
+
+    R_ohm: float
+    tau_s: float
+    n: float
+
+    @property
+    def f0_Hz(self) -> float:
+        """Apex frequency, Hz."""
+        return 1.0 / (2.0 * np.pi * self.tau_s)
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """Result of :func:`relaxation_spectrum`: the DRT and the series terms, in Ω, H and F."""
+
+    tau_s: np.ndarray
+    R_ohm: np.ndarray
+    R_inf_ohm: float
+    L_H: float
+    C_series_F: float  # inf when there is no capacitive tail
+
+
+def _sorted(freq_Hz: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(freq_Hz)[::-1]
+    return np.asarray(freq_Hz, float)[order], np.asarray(z, complex)[order]
+
+
+def relaxation_spectrum(
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    *,
+    per_decade: int = 6,
+    extend_decades: float = 1.0,
+    regularisation: float = 1e-3,
+) -> Relaxation:
+    """Non-negative distribution of relaxation times of a spectrum.
+
+    Parameters
+    ----------
+    freq_Hz, z
+        Frequencies (Hz) and complex impedance (Ω, Z'' negative on capacitive arcs).
+    per_decade
+        Grid density of the time constants.
+    extend_decades
+        How far the τ grid extends beyond :math:`1/(2\\pi f)` of the data on each side.
+    regularisation
+        Ridge weight λ on the :math:`R_k` (relative to the residuals divided by |Z|).
+    """
+    f, zz = _sorted(freq_Hz, z)
+    omega = 2 * np.pi * f
+    lo = np.log10(1 / (2 * np.pi * f[0])) - extend_decades
+    hi = np.log10(1 / (2 * np.pi * f[-1])) + extend_decades
+    tau = np.logspace(lo, hi, max(int(round((hi - lo) * per_decade)) + 1, 3))
+    w = 1.0 / np.abs(zz)
+    scale = float(np.max(np.abs(zz)))
+    basis = [np.ones_like(zz)]  # R_inf
+    basis += list(1.0 / (1.0 + 1j * omega[None, :] * tau[:, None]))
+    basis.append(1j * omega / omega[0])  # L, scaled so that its column is O(1)
+    basis.append(-1j * omega[-1] / omega)  # 1/C_s, scaled likewise
+    cols = np.array(basis).T * scale  # (F, M)
+    a = np.vstack([(cols.real * w[:, None]), (cols.imag * w[:, None])])
+    b = np.concatenate([zz.real * w, zz.imag * w])
+    m = a.shape[1]
+    ridge = np.zeros((m, m))
+    ridge[np.arange(1, 1 + len(tau)), np.arange(1, 1 + len(tau))] = np.sqrt(regularisation)
+    coef, _ = nnls(np.vstack([a, ridge]), np.concatenate([b, np.zeros(m)]), maxiter=50 * m)
+    coef = coef * scale
+    inv_c = coef[-1] * omega[-1]
+    return Relaxation(
+        tau_s=tau,
+        R_ohm=coef[1 : 1 + len(tau)],
+        R_inf_ohm=float(coef[0]),
+        L_H=float(coef[-2] / omega[0]),
+        C_series_F=float(1.0 / inv_c) if inv_c > 0 else float("inf"),
+    )
+
+
+def _exponent_from_width(sigma_ln: float) -> float:
+    """CPE exponent of a ZARC whose DRT has standard deviation ``sigma_ln`` in ln τ.
+
+    For the Cole-Cole distribution the variance of ln τ is :math:`\\pi^2 (1/n^2 - 1)/3`;
+    the small width added by the regularisation is ignored (clipped to [0.5, 1]).
+    """
+    n = 1.0 / np.sqrt(1.0 + 3.0 * sigma_ln**2 / np.pi**2)
+    return float(np.clip(n, 0.5, 1.0))
+
+
+def find_arcs(
+    freq_Hz: np.ndarray, z: np.ndarray, *, min_share: float = 0.005, drt: Relaxation | None = None
+) -> list[Arc]:
+    """Arcs of a spectrum, highest frequency first, from the peaks of its DRT.
+
+    Parameters
+    ----------
+    freq_Hz, z
+        Frequencies (Hz) and complex impedance (Ω).
+    min_share
+        Peaks holding less than this share of the total arc resistance are dropped.
+    drt
+        The spectrum's :func:`relaxation_spectrum`, when already computed.
+    """
+    drt = relaxation_spectrum(freq_Hz, z) if drt is None else drt
+    g = drt.R_ohm
+    total = g.sum()
+    if total <= 0:
+        return []
+    padded = np.concatenate([[0.0], g, [0.0]])
+    peaks, _ = find_peaks(padded, prominence=min_share * total)
+    peaks = peaks - 1
+    if len(peaks) == 0:
+        return []
+    # Split the grid at the minima between neighbouring peaks.
+    bounds = [0]
+    for a, b in itertools.pairwise(peaks):
+        bounds.append(a + int(np.argmin(g[a : b + 1])))
+    bounds.append(len(g))
+    ln_tau = np.log(drt.tau_s)
+    arcs = []
+    for i in range(len(peaks)):
+        sl = slice(bounds[i], bounds[i + 1] + (1 if i == len(peaks) - 1 else 0))
+        gi, li = g[sl], ln_tau[sl]
+        r = gi.sum()
+        if r < min_share * total:
+            continue
+        mean = float(np.sum(gi * li) / r)
+        sigma = float(np.sqrt(np.sum(gi * (li - mean) ** 2) / r))
+        arcs.append(Arc(R_ohm=float(r), tau_s=float(np.exp(mean)), n=_exponent_from_width(sigma)))
+    return sorted(arcs, key=lambda a: a.tau_s)
+
+
+# ---------------------------------------------------------------------------------------
+# Matching features to the circuit's elements
+
+
+@dataclass(frozen=True)
+class _Features:
+    r_inf: float
+    l_h: float
+    c_series: float
+    z_scale: float  # max |Z|
+    tail_ohm: float  # low-frequency resistance not explained by R_inf + arcs
+    tau_min: float  # 1/(2π f_max)
+    tau_max: float  # 1/(2π f_min)
+    omega_min: float
+    z_lowest: complex
+
+
+def _features(freq_Hz: np.ndarray, z: np.ndarray, arcs: list[Arc], drt: Relaxation) -> _Features:
+    f, zz = _sorted(freq_Hz, z)
+    tail = float(zz[-1].real) - drt.R_inf_ohm - sum(a.R_ohm for a in arcs)
+    return _Features(
+        r_inf=max(drt.R_inf_ohm, 1e-3 * float(np.min(np.abs(zz)))),
+        l_h=drt.L_H,
+        c_series=drt.C_series_F,
+        z_scale=float(np.max(np.abs(zz))),
+        tail_ohm=max(tail, 0.05 * float(np.abs(zz[-1]))),
+        tau_min=1 / (2 * np.pi * f[0]),
+        tau_max=1 / (2 * np.pi * f[-1]),
+        omega_min=2 * np.pi * f[-1],
+        z_lowest=complex(zz[-1]),
+    )
+
+
+def _elements(node) -> list[ElementNode]:
+    if isinstance(node, ElementNode):
+        return [node]
+    return [e for child in node.children for e in _elements(child)]
+
+
+def _top_level(circuit: Circuit) -> list:
+    tree = circuit.tree
+    return list(tree.children) if isinstance(tree, Series) else [tree]
+
+
+def _arc_blocks(circuit: Circuit) -> list[Parallel]:
+    return [node for node in _top_level(circuit) if isinstance(node, Parallel)]
+
+
+class _Assigner:
+    """Writes values into a parameter vector by element name and symbol."""
+
+    def __init__(self, circuit: Circuit):
+        self.names = circuit.param_names
+        self.values = np.array([p.default for p in circuit.parameters], dtype=float)
+        self.index: dict[tuple[str, str], int] = {}
+        for i, p in enumerate(circuit.parameters):
+            self.index[(p.element, p.symbol)] = i
+        self.params = circuit.parameters
+
+    def set(self, element: str, symbol: str, value: float) -> None:
+        i = self.index.get((element, symbol))
+        if i is None:
+            # one-parameter elements: whatever their symbol is
+            matches = [j for (e, _), j in self.index.items() if e == element]
+            if len(matches) != 1:
+                return
+            i = matches[0]
+        p = self.params[i]
+        if np.isfinite(value):
+            self.values[i] = float(np.clip(value, p.lower, p.upper))
+
+
+def _set_arc(assign: _Assigner, block: Parallel, arc: Arc, feats: _Features, n: float) -> None:
+    """Values for the elements of a parallel block representing ``arc``."""
+    elements = _elements(block)
+    resistors = [e for e in elements if e.kind == "R"]
+    for k, e in enumerate(resistors):
+        assign.set(e.name, "", arc.R_ohm if k == 0 else 0.1 * arc.R_ohm)
+    for e in elements:
+        if e.kind == "C":
+            assign.set(e.name, "", arc.tau_s / arc.R_ohm)
+        elif e.kind == "CPE":
+            assign.set(e.name, "Q", arc.tau_s**n / arc.R_ohm)
+            assign.set(e.name, "n", n)
+        elif e.kind in ("W", "Wo", "Ws", "G"):
+            _set_diffusion(assign, e, feats)
+        elif e.kind in ("L", "La"):
+            _set_inductance(assign, e, feats)
+
+
+def _set_diffusion(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
+    if e.kind == "W":
+        # Z = A (1 - j)/sqrt(ω): A from the low-frequency imaginary part
+        assign.set(e.name, "", max(abs(feats.z_lowest.imag), 1e-3 * feats.z_scale) * np.sqrt(feats.omega_min))
+    elif e.kind in ("Wo", "Ws"):
+        assign.set(e.name, "R", feats.tail_ohm)
+        assign.set(e.name, "tau", feats.tau_max)
+    elif e.kind == "G":
+        assign.set(e.name, "R", feats.tail_ohm)
+        assign.set(e.name, "tau", feats.tau_max)
+
+
+def _set_inductance(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
+    l_h = feats.l_h if feats.l_h > 0 else 1e-3 * feats.r_inf * feats.tau_min
+    assign.set(e.name, "", l_h)
+    assign.set(e.name, "L", l_h)
+    assign.set(e.name, "alpha", 1.0)
+
+
+def _assign(circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list[float]) -> np.ndarray:
+    assign = _Assigner(circuit)
+    top = _top_level(circuit)
+    series_r = [n for n in top if isinstance(n, ElementNode) and n.kind == "R"]
+    for e in series_r:
+        assign.set(e.name, "", feats.r_inf / len(series_r))
+    for node in top:
+        if isinstance(node, ElementNode):
+            if node.kind in ("L", "La"):
+                _set_inductance(assign, node, feats)
+            elif node.kind in ("C", "CPE"):
+                c = feats.c_series if np.isfinite(feats.c_series) else 10 * feats.tau_max / feats.z_scale
+                assign.set(node.name, "", c)
+                assign.set(node.name, "Q", c)
+                assign.set(node.name, "n", 0.9)
+            elif node.kind in ("W", "Wo", "Ws", "G"):
+                _set_diffusion(assign, node, feats)
+        elif isinstance(node, Series):  # nested series: treat its elements like top-level ones
+            for e in _elements(node):
+                if e.kind == "R":
+                    assign.set(e.name, "", feats.r_inf)
+    for block, arc, n in zip(_arc_blocks(circuit), arcs, exponents, strict=False):
+        _set_arc(assign, block, arc, feats, n)
+    return assign.values
+
+
+def _arc_sets(arcs: list[Arc], k: int, feats: _Features) -> list[list[Arc]]:
+    """Several ways of choosing ``k`` arcs from the detected ones, each sorted by τ."""
+    if k == 0:
+        return [[]]
+    total = sum(a.R_ohm for a in arcs) or feats.z_scale
+    sets: list[list[Arc]] = []
+    if len(arcs) >= k:
+        for combo in itertools.combinations(range(len(arcs)), k):
+            chosen = [arcs[i] for i in combo]
+            # the resistance of dropped peaks goes to the nearest chosen arc (in ln τ)
+            r = [a.R_ohm for a in chosen]
+            for j, a in enumerate(arcs):
+                if j not in combo:
+                    near = int(np.argmin([abs(np.log(a.tau_s / c.tau_s)) for c in chosen]))
+                    r[near] += a.R_ohm
+            sets.append([Arc(ri, c.tau_s, c.n) for ri, c in zip(r, chosen, strict=True)])
+        sets.sort(key=lambda s: -min(a.R_ohm for a in s))
+        sets = sets[:6]
+    base = list(arcs[:k])
+    missing = k - len(base)
+    if missing > 0:
+        # split the widest arc, or add small arcs at the edges / between arcs
+        if base:
+            widest = min(base, key=lambda a: a.n)
+            for factor in (10.0, 3.0):
+                split = [a for a in base if a is not widest]
+                split += [
+                    Arc(widest.R_ohm / 2, widest.tau_s / factor, min(1.0, widest.n + 0.1)),
+                    Arc(widest.R_ohm / 2, widest.tau_s * factor, min(1.0, widest.n + 0.1)),
+                ]
+                sets.append(sorted(split, key=lambda a: a.tau_s)[:k] if len(split) >= k else split)
+        edges = np.geomspace(feats.tau_min * 3, feats.tau_max / 3, missing + 2)[1:-1]
+        for r_share in (0.05, 0.3):
+            extra = [Arc(r_share * total, float(t), 0.9) for t in edges]
+            sets.append(sorted(base + extra, key=lambda a: a.tau_s))
+        extra = [Arc(0.1 * total, feats.tau_min * 2 * 10**i, 0.9) for i in range(missing)]
+        sets.append(sorted(base + extra, key=lambda a: a.tau_s))
+        extra = [Arc(0.1 * total, feats.tau_max / 2 / 10**i, 0.9) for i in range(missing)]
+        sets.append(sorted(base + extra, key=lambda a: a.tau_s))
+    return [s for s in sets if len(s) == k]
+
+
+def initial_guess(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str) -> dict[str, float]:
+    """Data-driven initial values for every parameter of ``circuit``.
+
+    Parameters
+    ----------
+    freq_Hz, z
+        Frequencies (Hz) and complex impedance (Ω, Z'' negative on capacitive arcs).
+    circuit
+        The equivalent circuit.
+
+    Returns
+    -------
+    dict
+        Parameter name -> value (the first of :func:`candidate_starts`).
+    """
+    circuit = circuit if isinstance(circuit, Circuit) else Circuit(circuit)
+    starts = candidate_starts(freq_Hz, z, circuit)
+    return dict(zip(circuit.param_names, map(float, starts[0]), strict=True))
+
+
+def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str) -> np.ndarray:
+    """Alternative data-driven starting points, most plausible first.
+
+    Returns
+    -------
+    ndarray, shape (n_candidates, n_parameters)
+        Parameter values in ``circuit.param_names`` order.
+    """
+    circuit = circuit if isinstance(circuit, Circuit) else Circuit(circuit)
+    drt = relaxation_spectrum(freq_Hz, z)
+    arcs = find_arcs(freq_Hz, z, drt=drt)
+    feats = _features(freq_Hz, z, arcs, drt)
+    blocks = _arc_blocks(circuit)
+    k = len(blocks)
+    starts = []
+    arc_sets = _arc_sets(arcs, k, feats)
+    if not arc_sets:
+        arc_sets = [[]]
+    distinct_blocks = len({str(_signature(b)) for b in blocks}) > 1
+    for arc_set in arc_sets:
+        orders = [arc_set]
+        if distinct_blocks and len(arc_set) <= 3:
+            orders = [list(p) for p in itertools.permutations(arc_set)]
+        for order in orders:
+            starts.append(_assign(circuit, feats, order, [a.n for a in order]))
+            for n in _EXPONENTS:
+                starts.append(_assign(circuit, feats, order, [n] * len(order)))
+    arr = np.array(starts)
+    _, first = np.unique(arr, axis=0, return_index=True)
+    return arr[np.sort(first)]  # distinct rows, in order of first appearance
+
+
+def _signature(node) -> tuple:
+    if isinstance(node, ElementNode):
+        return (node.kind,)
+    return (type(node).__name__, tuple(_signature(c) for c in node.children))

@@ -1,0 +1,184 @@
+"""The result of an equivalent-circuit fit: values, uncertainties, quality, and a JSON round trip."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .circuit import Circuit
+
+__all__ = ["FitResult"]
+
+
+def _json_float(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _from_json(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
+
+
+@dataclass(eq=False)
+class FitResult:
+    """An equivalent-circuit fit of one spectrum (see :func:`echem.eis.fit`).
+
+    Attributes
+    ----------
+    circuit
+        The fitted circuit.
+    freq_Hz, z
+        The data used (after ``f_range``): frequencies (Hz) and complex impedance (Ω).
+    values, stderr
+        Parameter name -> best value and one-standard-deviation uncertainty (natural units,
+        from the covariance matrix scaled by ``redchi``; nan when unavailable or fixed).
+    correl
+        Correlation matrix of the free parameters (DataFrame, parameter x parameter).
+    chisqr, redchi, aic, bic
+        Weighted χ², χ²/(2N − n_free), Akaike and Bayesian information criteria
+        (lmfit's definitions, with 2N real residuals).
+    nfev
+        Model evaluations spent (all starts).
+    success, message
+        Whether the final optimiser reported convergence, and its message.
+    weighting
+        ``"unit"``, ``"modulus"`` or ``"proportional"`` (:mod:`echem.eis.weighting`).
+    fixed
+        Names of the parameters held fixed.
+    time_s
+        Time of the first point of the spectrum when fitted from a frame with ``time_s``.
+    lmfit_result
+        The :class:`lmfit.minimizer.MinimizerResult` of the final stage (None after
+        :meth:`from_dict` or when it could not be transferred from a worker process).
+    """
+
+    circuit: Circuit
+    freq_Hz: np.ndarray
+    z: np.ndarray
+    values: dict[str, float]
+    stderr: dict[str, float]
+    correl: pd.DataFrame
+    chisqr: float
+    redchi: float
+    aic: float
+    bic: float
+    nfev: int
+    success: bool
+    message: str
+    weighting: str
+    fixed: tuple[str, ...] = ()
+    time_s: float | None = None
+    lmfit_result: Any = field(default=None, repr=False)
+
+    # model --------------------------------------------------------------------------------
+    def predict(self, freq_Hz: np.ndarray | float) -> np.ndarray:
+        """Model impedance (Ω, complex) at ``freq_Hz`` (Hz) with the fitted values."""
+        f = np.atleast_1d(np.asarray(freq_Hz, dtype=float))
+        return np.asarray(self.circuit.impedance(f, self.values), dtype=complex)
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Relative residuals (Z − Ẑ)/|Z| at the fitted points (complex)."""
+        return (self.z - self.predict(self.freq_Hz)) / np.abs(self.z)
+
+    @property
+    def arcs(self) -> pd.DataFrame:
+        """Arcs with effective capacitance and physical role: :func:`echem.eis.capacitance.arcs`."""
+        from .capacitance import arcs
+
+        return arcs(self)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names in circuit order."""
+        return tuple(self.values)
+
+    # text ---------------------------------------------------------------------------------
+    def summary(self) -> str:
+        """A human-readable report: circuit, quality, and each parameter ± stderr."""
+        lines = [
+            f"Circuit: {self.circuit}",
+            f"Points: {len(self.freq_Hz)} ({self.freq_Hz.min():.4g}–{self.freq_Hz.max():.4g} Hz), "
+            f"weighting: {self.weighting}",
+            f"chi-square: {self.chisqr:.6g}   reduced: {self.redchi:.6g}   "
+            f"AIC: {self.aic:.6g}   BIC: {self.bic:.6g}",
+            f"success: {self.success} ({self.message}), {self.nfev} model evaluations",
+        ]
+        if self.time_s is not None:
+            lines.append(f"time: {self.time_s:.6g} s")
+        units = {p.name: p.unit for p in self.circuit.parameters}
+        width = max(len(n) for n in self.values) if self.values else 4
+        lines.append(f"{'name':<{width}}  {'value':>12}  {'stderr':>11}  {'rel.':>8}  unit")
+        for name, value in self.values.items():
+            err = self.stderr.get(name, float("nan"))
+            if name in self.fixed:
+                err_text, rel_text = "fixed", ""
+            elif math.isfinite(err):
+                err_text = f"{err:.4g}"
+                rel_text = f"{100 * abs(err / value):.3g}%" if value else ""
+            else:
+                err_text, rel_text = "n/a", ""
+            lines.append(
+                f"{name:<{width}}  {value:>12.6g}  {err_text:>11}  {rel_text:>8}  {units.get(name, '')}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # serialisation ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (non-finite numbers as None); inverse of :meth:`from_dict`."""
+        return {
+            "circuit": str(self.circuit),
+            "freq_Hz": [float(f) for f in self.freq_Hz],
+            "z_real_ohm": [float(v) for v in self.z.real],
+            "z_imag_ohm": [float(v) for v in self.z.imag],
+            "values": {k: float(v) for k, v in self.values.items()},
+            "stderr": {k: _json_float(v) for k, v in self.stderr.items()},
+            "correl": {
+                "names": list(self.correl.columns),
+                "matrix": [[_json_float(v) for v in row] for row in self.correl.to_numpy()],
+            },
+            "chisqr": _json_float(self.chisqr),
+            "redchi": _json_float(self.redchi),
+            "aic": _json_float(self.aic),
+            "bic": _json_float(self.bic),
+            "nfev": int(self.nfev),
+            "success": bool(self.success),
+            "message": str(self.message),
+            "weighting": self.weighting,
+            "fixed": list(self.fixed),
+            "time_s": None if self.time_s is None else _json_float(self.time_s),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FitResult:
+        """Rebuild a result from :meth:`to_dict` output (``lmfit_result`` is None)."""
+        names = list(d["correl"]["names"])
+        matrix = np.array(
+            [[_from_json(v) for v in row] for row in d["correl"]["matrix"]], dtype=float
+        ).reshape(len(names), len(names))
+        return cls(
+            circuit=Circuit(d["circuit"]),
+            freq_Hz=np.asarray(d["freq_Hz"], dtype=float),
+            z=np.asarray(d["z_real_ohm"], dtype=float) + 1j * np.asarray(d["z_imag_ohm"], dtype=float),
+            values={k: float(v) for k, v in d["values"].items()},
+            stderr={k: _from_json(v) for k, v in d["stderr"].items()},
+            correl=pd.DataFrame(matrix, index=names, columns=names),
+            chisqr=_from_json(d["chisqr"]),
+            redchi=_from_json(d["redchi"]),
+            aic=_from_json(d["aic"]),
+            bic=_from_json(d["bic"]),
+            nfev=int(d["nfev"]),
+            success=bool(d["success"]),
+            message=str(d["message"]),
+            weighting=str(d["weighting"]),
+            fixed=tuple(d.get("fixed", ())),
+            time_s=None if d.get("time_s") is None else float(d["time_s"]),
+            lmfit_result=None,
+        )
