@@ -17,7 +17,6 @@ Weightings are documented in :mod:`echem.eis.weighting`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ import pandas as pd
 from ..errors import DataError, FitError
 from .batch import fit_many
 from .circuit import Circuit
-from .guess import candidate_starts
+from .guess import candidate_starts, order_arcs
 from .optimise import Problem, multistart
 from .result import FitResult
 from .weighting import weights
@@ -274,7 +273,6 @@ def fit(
             "need at least as many points as free parameters"
         )
 
-    t0 = time.perf_counter()
     omega = 2 * np.pi * freq
     model = _batch_model(circuit, omega, n_all)
     starts = candidate_starts(freq, zz, circuit)
@@ -309,9 +307,8 @@ def fit(
         )
     else:
         x_best = problem.refine(x_starts[0])[0]
-    p_best = problem.to_natural(x_best)
+    p_best = order_arcs(circuit, problem.to_natural(x_best))
     lm = _polish(problem, names, p_best, lower, upper, free)
-    del t0
     return _result(circuit, freq, zz, names, free, lm, problem, weighting, tuple(fixed_map), time_s)
 
 
@@ -340,7 +337,7 @@ def _polish(
         return np.concatenate([d.real / s_re, d.imag / s_im])
 
     minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
-    return minimizer.minimize(method="leastsq")
+    return minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10)
 
 
 def _result(

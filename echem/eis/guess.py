@@ -84,9 +84,9 @@ def relaxation_spectrum(
     *,
     per_decade: int = 6,
     extend_decades: float = 1.0,
-    regularisation: float = 1e-3,
+    regularisation: float = 1e-2,
 ) -> Relaxation:
-    """Non-negative distribution of relaxation times of a spectrum.
+    r"""Non-negative distribution of relaxation times of a spectrum.
 
     Parameters
     ----------
@@ -97,7 +97,9 @@ def relaxation_spectrum(
     extend_decades
         How far the τ grid extends beyond :math:`1/(2\\pi f)` of the data on each side.
     regularisation
-        Ridge weight λ on the :math:`R_k` (relative to the residuals divided by |Z|).
+        Weight λ of the smoothness penalty :math:`\lambda\sum_k (R_{k-1} - 2R_k + R_{k+1})^2`
+        (second differences, in units of max |Z|; the residuals are divided by |Z|), which
+        keeps one broad arc from splitting into several spikes.
     """
     f, zz = _sorted(freq_Hz, z)
     omega = 2 * np.pi * f
@@ -113,10 +115,12 @@ def relaxation_spectrum(
     cols = np.array(basis).T * scale  # (F, M)
     a = np.vstack([(cols.real * w[:, None]), (cols.imag * w[:, None])])
     b = np.concatenate([zz.real * w, zz.imag * w])
-    m = a.shape[1]
-    ridge = np.zeros((m, m))
-    ridge[np.arange(1, 1 + len(tau)), np.arange(1, 1 + len(tau))] = np.sqrt(regularisation)
-    coef, _ = nnls(np.vstack([a, ridge]), np.concatenate([b, np.zeros(m)]), maxiter=50 * m)
+    m, nt = a.shape[1], len(tau)
+    smooth = np.zeros((nt - 2, m))
+    rows = np.arange(nt - 2)
+    for shift, weight in enumerate((1.0, -2.0, 1.0)):
+        smooth[rows, 1 + rows + shift] = weight * np.sqrt(regularisation)
+    coef, _ = nnls(np.vstack([a, smooth]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * m)
     coef = coef * scale
     inv_c = coef[-1] * omega[-1]
     return Relaxation(
@@ -334,6 +338,13 @@ def _arc_sets(arcs: list[Arc], k: int, feats: _Features) -> list[list[Arc]]:
             sets.append([Arc(ri, c.tau_s, c.n) for ri, c in zip(r, chosen, strict=True)])
         sets.sort(key=lambda s: -min(a.R_ohm for a in s))
         sets = sets[:6]
+    # an arc hidden under a bigger one shows no peak: scan one small arc over the spectrum
+    strongest = sorted(arcs, key=lambda a: -a.R_ohm)[: k - 1]
+    if len(strongest) == k - 1:
+        for t in np.geomspace(feats.tau_min, feats.tau_max, 9):
+            for share in (0.01, 0.1):
+                scan = strongest + [Arc(share * total, float(t), 0.9)]
+                sets.append(sorted(scan, key=lambda a: a.tau_s))
     base = list(arcs[:k])
     missing = k - len(base)
     if missing > 0:
@@ -414,3 +425,40 @@ def _signature(node) -> tuple:
     if isinstance(node, ElementNode):
         return (node.kind,)
     return (type(node).__name__, tuple(_signature(c) for c in node.children))
+
+
+def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
+    """Permute the values of like ``p(R,C)``/``p(R,CPE)`` blocks so that apex frequencies fall.
+
+    Such blocks in series are interchangeable (the same impedance), so the fitted arcs are
+    numbered in the conventional order: block 1 is the highest-frequency arc,
+    :math:`f_0 = 1/(2\\pi (RQ)^{1/n})`.
+    """
+    values = np.array(values, dtype=float)
+    index = {(p.element, p.symbol): i for i, p in enumerate(circuit.parameters)}
+    groups: dict[tuple, list[list[int]]] = {}
+    for block in _arc_blocks(circuit):
+        elements = block.children
+        kinds = sorted(e.kind for e in elements if isinstance(e, ElementNode))
+        if len(elements) != 2 or kinds not in (["C", "R"], ["CPE", "R"]):
+            continue
+        r = next(e for e in elements if e.kind == "R")
+        cap = next(e for e in elements if e.kind != "R")
+        slots = [index[(r.name, "")]]
+        slots += [index[(cap.name, "")]] if cap.kind == "C" else [index[(cap.name, "Q")], index[(cap.name, "n")]]
+        groups.setdefault(tuple(kinds), []).append(slots)
+    for blocks in groups.values():
+        if len(blocks) < 2:
+            continue
+        with np.errstate(all="ignore"):
+            tau = []
+            for slots in blocks:
+                r, q = values[slots[0]], values[slots[1]]
+                n = values[slots[2]] if len(slots) == 3 else 1.0
+                t = (r * q) ** (1 / n)
+                tau.append(t if np.isfinite(t) else np.inf)
+        order = np.argsort(tau, kind="stable")
+        original = values.copy()
+        for dest, src in zip(blocks, [blocks[i] for i in order], strict=True):
+            values[dest] = original[src]
+    return values

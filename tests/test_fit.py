@@ -1,0 +1,256 @@
+"""echem.eis.fit: recovery of known parameters, weightings, constraints, errors, JSON round trip."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real
+
+from echem.eis.circuit import Circuit
+from echem.eis.fit import FitResult, fit
+from echem.eis.guess import find_arcs, initial_guess
+from echem.eis.weighting import PROPORTIONAL_FLOOR
+from echem.errors import CircuitError, DataError, FitError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_fit  # noqa: E402 - the benchmark's seeded generator
+
+FREQ = np.logspace(np.log10(3e6), -1, 76)
+TWO_ARCS = "R0-p(R1,CPE1)-p(R2,CPE2)"
+TRUE_TWO = {"R0": 20.0, "R1": 500.0, "CPE1_Q": 1e-8, "CPE1_n": 0.9, "R2": 2000.0, "CPE2_Q": 1e-5, "CPE2_n": 0.8}
+
+
+def noisy(z: np.ndarray, seed: int = 1, level: float = 0.01) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return z + level * np.abs(z) * (rng.normal(size=len(z)) + 1j * rng.normal(size=len(z)))
+
+
+def rel_err(values: dict, true: dict) -> float:
+    return max(abs(values[k] / v - 1) for k, v in true.items())
+
+
+@pytest.mark.parametrize(
+    ("text", "true"),
+    [
+        (TWO_ARCS, TRUE_TWO),
+        ("R0-p(R1,C1)", {"R0": 5.0, "R1": 1e4, "C1": 3e-9}),
+        (
+            "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
+            {"R0": 50.0, "R1": 3e3, "CPE1_Q": 2e-10, "CPE1_n": 0.95, "R2": 800.0,
+             "CPE2_Q": 3e-7, "CPE2_n": 0.85, "R3": 5e3, "CPE3_Q": 2e-4, "CPE3_n": 0.75},
+        ),
+        (
+            "R0-p(R1,C1)-p(R2-Wo1,C2)",
+            {"R0": 10.0, "R1": 200.0, "C1": 1e-9, "R2": 300.0, "Wo1_R": 500.0, "Wo1_tau": 2.0, "C2": 1e-5},
+        ),
+    ],
+)
+def test_noise_free_spectra_are_recovered_exactly(text, true):
+    circuit = Circuit(text)
+    z = circuit.impedance(FREQ, true)
+    result = fit(FREQ, z, text)
+    assert result.success
+    assert rel_err(result.values, true) < 1e-6
+    assert result.chisqr < 1e-12
+    np.testing.assert_allclose(result.predict(FREQ), z, rtol=1e-7)
+    np.testing.assert_allclose(np.abs(result.residuals), 0, atol=1e-7)
+
+
+def test_noisy_spectrum_within_uncertainty():
+    circuit = Circuit(TWO_ARCS)
+    z = noisy(circuit.impedance(FREQ, TRUE_TWO))
+    result = fit(FREQ, z, circuit)
+    assert rel_err(result.values, TRUE_TWO) < 0.05
+    for name, v in TRUE_TWO.items():
+        # within 4 standard errors of the truth, and the errors are sensible
+        assert abs(result.values[name] - v) < 4 * result.stderr[name]
+        assert 0 < result.stderr[name] < 0.1 * abs(v)
+    # 1 % noise on each part with |Z| weighting: redchi ≈ 1e-4
+    assert 0.5e-4 < result.redchi < 2e-4
+    assert result.correl.shape == (7, 7)
+    np.testing.assert_allclose(result.correl.to_numpy(), result.correl.to_numpy().T)
+    np.testing.assert_allclose(np.diag(result.correl.to_numpy()), 1.0)
+    assert result.lmfit_result is not None and result.lmfit_result.errorbars
+
+
+def test_guess_finds_the_arcs():
+    z = Circuit(TWO_ARCS).impedance(FREQ, TRUE_TWO)
+    arcs = find_arcs(FREQ, z)
+    assert len(arcs) == 2
+    f0_true = [1 / (2 * np.pi * (500 * 1e-8) ** (1 / 0.9)), 1 / (2 * np.pi * (2000 * 1e-5) ** (1 / 0.8))]
+    for arc, r, f0, n in zip(arcs, (500, 2000), f0_true, (0.9, 0.8), strict=True):
+        assert arc.R_ohm == pytest.approx(r, rel=0.05)
+        assert arc.f0_Hz == pytest.approx(f0, rel=0.2)
+        assert arc.n == pytest.approx(n, abs=0.05)
+    guess = initial_guess(FREQ, z, TWO_ARCS)
+    assert guess["R0"] == pytest.approx(20, rel=0.3)
+    assert guess["R2"] == pytest.approx(2000, rel=0.05)
+
+
+def _impedance_py_cost(text, freq, z, k):
+    values = bench_fit.impedance_py_fit(text, freq, z, k)
+    return np.inf if values is None else bench_fit.modulus_cost(Circuit(text), freq, z, values)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_hard_benchmark_spectra_reach_the_best_known_optimum(index):
+    """Seeded spectra of the benchmark where impedance.py (generic start) fails."""
+    text = bench_fit.CIRCUITS[0]
+    circuit = Circuit(text)
+    rng = np.random.default_rng(0)
+    for _ in range(index + 1):
+        true, _f0, z = bench_fit.synthetic(circuit, rng)
+    result = fit(bench_fit.FREQ_HZ, z, circuit)
+    reference = fit(bench_fit.FREQ_HZ, z, circuit, initial=true, n_random=60, n_short=12, seed=3)
+    c_echem = bench_fit.modulus_cost(circuit, bench_fit.FREQ_HZ, z, result.values)
+    c_ref = bench_fit.modulus_cost(circuit, bench_fit.FREQ_HZ, z, reference.values)
+    assert c_echem == pytest.approx(result.chisqr, rel=1e-9)
+    assert c_echem <= 1.02 * c_ref
+    assert _impedance_py_cost(text, bench_fit.FREQ_HZ, z, 2) > 1.5 * c_echem
+
+
+@pytest.mark.parametrize("weighting", ["unit", "modulus", "proportional"])
+def test_weighting_formulas(weighting):
+    circuit = Circuit(TWO_ARCS)
+    z = noisy(circuit.impedance(FREQ, TRUE_TWO), seed=4)
+    result = fit(FREQ, z, circuit, weighting=weighting)
+    d = z - result.predict(FREQ)
+    if weighting == "unit":
+        sr = si = np.ones(len(z))
+    elif weighting == "modulus":
+        sr = si = np.abs(z)
+    else:
+        sr = np.maximum(np.abs(z.real), PROPORTIONAL_FLOOR * np.abs(z))
+        si = np.maximum(np.abs(z.imag), PROPORTIONAL_FLOOR * np.abs(z))
+    chisqr = np.sum((d.real / sr) ** 2 + (d.imag / si) ** 2)
+    assert result.chisqr == pytest.approx(chisqr, rel=1e-9)
+    assert result.redchi == pytest.approx(chisqr / (2 * len(z) - 7), rel=1e-9)
+    assert result.weighting == weighting
+    assert rel_err(result.values, {"R1": 500, "R2": 2000}) < 0.05
+
+
+def test_unknown_weighting():
+    with pytest.raises(FitError, match="weighting"):
+        fit(FREQ, Circuit(TWO_ARCS).impedance(FREQ, TRUE_TWO), TWO_ARCS, weighting="bogus")
+
+
+def test_fixed_parameters_stay_fixed_and_aliases_are_accepted():
+    circuit = Circuit(TWO_ARCS)
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    result = fit(FREQ, z, circuit, fixed={"CPE1_1": 0.85, "R0": 25.0})
+    assert result.values["CPE1_n"] == 0.85 and result.values["R0"] == 25.0
+    assert set(result.fixed) == {"CPE1_n", "R0"}
+    assert np.isnan(result.stderr["R0"]) and np.isfinite(result.stderr["R1"])
+    # names fixed at their initial value (alias CPE2_0 for CPE2_Q)
+    result = fit(FREQ, z, circuit, initial={"CPE2_0": 2e-5}, fixed=["CPE2_Q"])
+    assert result.values["CPE2_Q"] == 2e-5
+    with pytest.raises(FitError, match="no value"):
+        fit(FREQ, z, circuit, fixed=["R1"])
+    with pytest.raises(CircuitError):
+        fit(FREQ, z, circuit, initial={"R9": 1.0})
+
+
+def test_bounds_are_respected():
+    circuit = Circuit(TWO_ARCS)
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    result = fit(FREQ, z, circuit, bounds={"R2": (None, 1500.0), "CPE2_n": (0.85, 1.0)})
+    assert result.values["R2"] <= 1500.0 + 1e-9
+    assert result.values["CPE2_n"] >= 0.85 - 1e-12
+    assert result.chisqr > 1e-6  # the true values are out of bounds
+    with pytest.raises(FitError, match="bounds"):
+        fit(FREQ, z, circuit, bounds={"R1": (10.0, 1.0)})
+
+
+def test_user_initial_values_are_used():
+    circuit = Circuit(TWO_ARCS)
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    result = fit(FREQ, z, circuit, initial=TRUE_TWO, multistart=False)
+    assert rel_err(result.values, TRUE_TWO) < 1e-8
+
+
+def test_frame_input_f_range_and_time():
+    circuit = Circuit(TWO_ARCS)
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    df = pd.DataFrame(
+        {"time_s": 100.0 + np.arange(len(FREQ)), "freq_Hz": FREQ, "z_real_ohm": z.real, "z_imag_ohm": z.imag}
+    )
+    result = fit(df, TWO_ARCS, f_range=(1.0, 1e6))
+    assert result.time_s == 100.0
+    assert result.freq_Hz.min() >= 1.0 and result.freq_Hz.max() <= 1e6
+    assert len(result.freq_Hz) == int(np.sum((FREQ >= 1.0) & (FREQ <= 1e6)))
+    assert rel_err(result.values, TRUE_TWO) < 1e-5
+    text = result.summary()
+    assert "CPE2_n" in text and "chi-square" in text
+    with pytest.raises(DataError, match="z_imag_ohm"):
+        fit(df.drop(columns="z_imag_ohm"), TWO_ARCS)
+
+
+def test_json_round_trip():
+    circuit = Circuit(TWO_ARCS)
+    z = noisy(circuit.impedance(FREQ, TRUE_TWO), seed=2)
+    result = fit(FREQ, z, circuit, fixed={"R0": 20.0})
+    back = FitResult.from_dict(json.loads(json.dumps(result.to_dict(), allow_nan=False)))
+    assert back.circuit == result.circuit
+    assert back.values == result.values
+    assert back.fixed == result.fixed
+    for k in result.stderr:
+        assert back.stderr[k] == result.stderr[k] or (np.isnan(back.stderr[k]) and np.isnan(result.stderr[k]))
+    pd.testing.assert_frame_equal(back.correl, result.correl)
+    for attr in ("chisqr", "redchi", "aic", "bic", "nfev", "success", "message", "weighting", "time_s"):
+        assert getattr(back, attr) == getattr(result, attr)
+    np.testing.assert_array_equal(back.z, result.z)
+    np.testing.assert_array_equal(back.predict(FREQ), result.predict(FREQ))
+    assert back.lmfit_result is None
+
+
+@pytest.mark.parametrize(
+    ("freq", "z", "match"),
+    [
+        (FREQ, np.where(np.arange(76) == 5, np.nan, 1.0 - 1j), "NaN"),
+        (FREQ, np.where(np.arange(76) == 5, np.inf, 1.0 - 1j), "NaN or infinite"),
+        (np.where(np.arange(76) == 3, -1.0, FREQ), np.ones(76) - 1j, "positive"),
+        (np.where(np.arange(76) == 3, FREQ[4], FREQ), np.ones(76) - 1j, "duplicate"),
+        (FREQ[:10], np.ones(11) - 1j, "10 frequencies but 11"),
+        (FREQ[:5], np.ones(5) - 1j, "5 points for 7 free parameters"),
+    ],
+)
+def test_bad_data(freq, z, match):
+    with pytest.raises(DataError, match=match):
+        fit(freq, z, TWO_ARCS)
+
+
+def test_empty_f_range():
+    z = Circuit(TWO_ARCS).impedance(FREQ, TRUE_TWO)
+    with pytest.raises(DataError, match="f_range"):
+        fit(FREQ, z, TWO_ARCS, f_range=(1e7, 1e8))
+
+
+def test_example_data_beats_impedance_py_docs_guess():
+    """impedance.py's getting-started example (exampleData.csv, points with Z'' > 0 dropped).
+
+    impedance.py's default fit minimises the unweighted χ² (σ = 1), so echem is run with
+    ``weighting="unit"`` and both are scored with that same cost.
+    """
+    data = np.loadtxt(real("csv/exampleData.csv"), delimiter=",")
+    freq, z = data[:, 0], data[:, 1] + 1j * data[:, 2]
+    keep = z.imag < 0
+    freq, z = freq[keep], z[keep]
+    text = "R0-p(R1,C1)-p(R2-Wo1,C2)"
+    from impedance.models.circuits import CustomCircuit
+
+    model = CustomCircuit(text, initial_guess=[0.01, 0.01, 100, 0.01, 0.05, 100, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(freq, z)
+    d_ref = model.predict(freq) - z
+    chisqr_imp = float(np.sum(d_ref.real**2 + d_ref.imag**2))
+    result = fit(freq, z, text, weighting="unit")
+    d = result.predict(freq) - z
+    assert result.chisqr == pytest.approx(float(np.sum(d.real**2 + d.imag**2)), rel=1e-9)
+    assert result.chisqr <= chisqr_imp
