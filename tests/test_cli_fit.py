@@ -52,7 +52,7 @@ def test_fit_real_file_with_a_truncated_one_in_the_batch(tmp_path, capsys):
 
     document = json.loads((out / "results.json").read_text())
     assert document["circuit"] == CIRCUIT
-    from echem.eis.result import FitResult
+    from echem.eis import FitResult
 
     reloaded = FitResult.from_dict(document["spectra"][2]["result"])
     assert reloaded.values["R2"] == pytest.approx(table.loc[2, "R2"], rel=1e-9)

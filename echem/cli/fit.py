@@ -190,7 +190,7 @@ def _plot_name(item: Spectrum) -> str:
 
 
 def _fit_all(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
-    from echem.eis.batch import fit_many
+    from echem.eis import fit_many
 
     frames = [_restrict(item.frame, args.f_min, args.f_max) for item in items]
     with _executor(args) as executor:
