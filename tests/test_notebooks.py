@@ -22,9 +22,7 @@ def test_notebook_is_stored_without_outputs(name):
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs(name, tmp_path):
+def _execute(name: str):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
@@ -33,6 +31,13 @@ def test_notebook_runs(name, tmp_path):
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
+    return notebook
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs(name):
+    notebook = _execute(name)
     errors = [
         output
         for cell in notebook.cells
@@ -49,3 +54,11 @@ def test_notebook_runs(name, tmp_path):
         if "image/png" in output.get("data", {})
     ]
     assert images, "the notebook drew no figure"
+
+
+@pytest.mark.slow
+def test_notebook_01_falls_back_to_the_fixtures(monkeypatch, tmp_path):
+    monkeypatch.setenv("ECHEM_REAL_DATA", str(tmp_path / "absent"))
+    notebook = _execute("01_read_and_fit.ipynb")
+    first_output = notebook.cells[1].outputs[0]
+    assert first_output["text"].startswith("li3ps4_plating_03_PEIS_C01.mpt biologic-mpt eis")
