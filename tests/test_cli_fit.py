@@ -26,7 +26,9 @@ def test_fit_real_file_with_a_truncated_one_in_the_batch(tmp_path, capsys):
     bad.write_bytes(good.read_bytes()[:15000])
     out = tmp_path / "out"
 
-    code = main(["fit", str(good), str(bad), "--circuit", CIRCUIT, "--out", str(out)])
+    code = main(
+        ["fit", str(good), str(bad), "--circuit", CIRCUIT, "--jobs", "2", "--out", str(out)]
+    )
 
     assert code == 1
     err = capsys.readouterr().err

@@ -189,18 +189,19 @@ def _plot_name(item: Spectrum) -> str:
     return f"{item.path.name}_sweep{item.sweep}.png"
 
 
-def _fit_all(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
+def _fit_all(
+    items: list[Spectrum], args: argparse.Namespace, circuit: str, executor: Executor | None
+) -> None:
     from echem.eis import fit_many
 
     frames = [_restrict(item.frame, args.f_min, args.f_max) for item in items]
-    with _executor(args) as executor:
-        table = fit_many(
-            frames,
-            circuit,
-            executor=executor,
-            progress=sys.stderr.isatty(),
-            weighting=args.weighting,
-        )
+    table = fit_many(
+        frames,
+        circuit,
+        executor=executor,
+        progress=sys.stderr.isatty(),
+        weighting=args.weighting,
+    )
     for position, item in enumerate(items):
         row = table.loc[position]
         item.result = row["result"]
@@ -244,7 +245,10 @@ def _arcs(result: Any, options: dict[str, Any]) -> pd.DataFrame:
     return arcs(result, **options)
 
 
-def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
+def _write_outputs(
+    items: list[Spectrum], args: argparse.Namespace, circuit: str, executor: Executor | None
+) -> int:
+    """Write results.csv, results.json and the plots; returns the number of failed plots."""
     out: Path = args.out
     table = results_table(items)
     with atomic_path(out / "results.csv") as temporary:
@@ -271,19 +275,55 @@ def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str
     with atomic_path(out / "results.json") as temporary:
         temporary.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
     if args.no_plots:
-        return
+        return 0
+    jobs = [
+        (
+            item,
+            (
+                item.result,
+                item.kk,
+                f"{item.path.name} sweep {item.sweep}",
+                out / "plots" / _plot_name(item),
+            ),
+        )
+        for item in items
+        if item.result is not None
+    ]
+    failures = 0
+    if executor is None:
+        outcomes = [_attempt(render_report, *job) for _, job in jobs]
+    else:
+        futures = [executor.submit(_attempt, render_report, *job) for _, job in jobs]
+        outcomes = [future.result() for future in futures]
+    for (item, _), error in zip(jobs, outcomes, strict=True):
+        if error is not None:
+            report_failure(f"{item.label} plot", ValueError(error))
+            failures += 1
+    return failures
+
+
+def _attempt(function: Any, *args: Any) -> str | None:
+    """Run ``function(*args)``; the error message instead of an exception (for pools)."""
+    try:
+        function(*args)
+    except Exception as error:  # noqa: BLE001 - reported as one line by the caller
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def render_report(result: Any, kk: Any, title: str, path: Path) -> Path:
+    """Draw :func:`echem.plot.fit_report` for one spectrum and write it to ``path`` (PNG).
+
+    A module-level function so that process pools and dask workers can run it.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from echem import plot
 
-    for item in items:
-        if item.result is None:
-            continue
-        title = f"{item.path.name} sweep {item.sweep}"
-        figure = plot.fit_report(item.result, kk=item.kk)
-        figure.suptitle(f"{title}   {figure.get_suptitle()}", fontsize="medium")
-        plot.save(figure, out / "plots" / _plot_name(item))
+    figure = plot.fit_report(result, kk=kk)
+    figure.suptitle(f"{title}   {figure.get_suptitle()}", fontsize="medium")
+    return plot.save(figure, path)
 
 
 def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
@@ -312,25 +352,29 @@ def run(args: argparse.Namespace) -> int:
         report_failure("--circuit" if args.circuit else "--preset", error)
         return 2
     items, failed = load_spectra(args.files)
+    plot_failures = 0
     for path, error in failed:
         report_failure(path, error)
     if items:
         try:
-            _fit_all(items, args, circuit)
+            with _executor(args) as executor:
+                _fit_all(items, args, circuit, executor)
+                for item in items:
+                    if item.error is not None:
+                        report_failure(item.label, ValueError(item.error))
+                _interpret(items, args, preset)
+                plot_failures = _write_outputs(items, args, circuit, executor)
         except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
             report_failure("--dask" if args.dask else "--jobs", error)
             return 2
-        for item in items:
-            if item.error is not None:
-                report_failure(item.label, ValueError(item.error))
-        _interpret(items, args, preset)
-        _write_outputs(items, args, circuit)
     fitted = sum(item.result is not None for item in items)
     print(
         f"echem fit: {fitted} of {len(items)} spectra fitted from "
         f"{len(args.files) - len(failed)} of {len(args.files)} files -> {args.out}"
     )
-    return 1 if failed or any(item.error for item in items) or not items else 0
+    if failed or plot_failures or any(item.error for item in items) or not items:
+        return 1
+    return 0
 
 
 COMMAND = Command(

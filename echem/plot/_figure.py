@@ -34,9 +34,9 @@ def pyplot() -> Any:
     return plt
 
 
-def new_figure(figsize: tuple[float, float]) -> Any:
-    """A new pyplot figure with constrained layout."""
-    return pyplot().figure(figsize=figsize, layout="constrained")
+def new_figure(figsize: tuple[float, float], layout: str | None = "constrained") -> Any:
+    """A new pyplot figure (constrained layout unless ``layout=None``)."""
+    return pyplot().figure(figsize=figsize, layout=layout)
 
 
 def new_axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.0)) -> Any:

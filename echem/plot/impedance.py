@@ -282,8 +282,20 @@ def fit_report(result: Any, *, kk: Any = None, title: str | None = None) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    figure = new_figure((12.0, 7.5))
-    grid = figure.add_gridspec(2, 3, height_ratios=(1.4, 1.0))
+    # Fixed margins instead of constrained layout: this figure is drawn once per spectrum by
+    # ``echem fit``, and the layout solver would double its rendering time.
+    figure = new_figure((12.0, 7.5), layout=None)
+    grid = figure.add_gridspec(
+        2,
+        3,
+        height_ratios=(1.4, 1.0),
+        left=0.065,
+        right=0.985,
+        bottom=0.075,
+        top=0.93,
+        hspace=0.25,
+        wspace=0.3,
+    )
     ax_nyq = figure.add_subplot(grid[0, :])
     ax_mod = figure.add_subplot(grid[1, 0])
     ax_phase = figure.add_subplot(grid[1, 1], sharex=ax_mod)
