@@ -254,3 +254,16 @@ def test_example_data_beats_impedance_py_docs_guess():
     d = result.predict(freq) - z
     assert result.chisqr == pytest.approx(float(np.sum(d.real**2 + d.imag**2)), rel=1e-9)
     assert result.chisqr <= chisqr_imp
+
+
+def test_arcs_property_delegates_to_interpretation():
+    z = Circuit(TWO_ARCS).impedance(FREQ, TRUE_TWO)
+    arcs = fit(FREQ, z, TWO_ARCS).arcs
+    assert list(arcs["R_ohm"]) == pytest.approx([500.0, 2000.0], rel=1e-6)  # highest f0 first
+
+
+def test_like_arcs_are_numbered_by_falling_apex_frequency():
+    circuit = Circuit(TWO_ARCS)
+    swapped = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    result = fit(FREQ, circuit.impedance(FREQ, swapped), circuit)
+    assert rel_err(result.values, TRUE_TWO) < 1e-6

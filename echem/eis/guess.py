@@ -24,6 +24,7 @@ split or merged arcs, other exponents, permutations) for the multi-start stage o
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,8 +254,8 @@ class _Assigner:
                 return
             i = matches[0]
         p = self.params[i]
-        if np.isfinite(value):
-            self.values[i] = float(np.clip(value, p.lower, p.upper))
+        if math.isfinite(value):
+            self.values[i] = min(max(float(value), p.lower), p.upper)
 
 
 def _set_arc(assign: _Assigner, block: Parallel, arc: Arc, feats: _Features, n: float) -> None:
