@@ -38,7 +38,7 @@ __all__ = ["fit", "fit_many", "FitResult", "prepare_data"]
 OPTIONS: dict[str, Any] = {
     "seed": 0,  # seed of the random perturbations (results are reproducible)
     "n_random": 24,  # random perturbations around the best data-driven starts
-    "n_short": 8,  # starts given a short local refinement
+    "n_short": 16,  # starts given a short local refinement
     "n_full": 2,  # refinements run to convergence
     "multistart": True,  # False: refine only the first start (the given or guessed values)
 }
@@ -208,7 +208,7 @@ def fit(
     f_range
         (f_min, f_max) in Hz: only points with f_min <= f <= f_max are fitted (None = open).
     **options
-        ``seed`` (0), ``n_random`` (24), ``n_short`` (6), ``n_full`` (2), ``multistart`` (True).
+        ``seed`` (0), ``n_random`` (24), ``n_short`` (16), ``n_full`` (2), ``multistart`` (True).
 
     Returns
     -------

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import nnls
@@ -144,7 +144,12 @@ def _exponent_from_width(sigma_ln: float) -> float:
 
 
 def find_arcs(
-    freq_Hz: np.ndarray, z: np.ndarray, *, min_share: float = 0.005, drt: Relaxation | None = None
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    *,
+    min_share: float = 0.005,
+    drt: Relaxation | None = None,
+    merge_valley: float | None = None,
 ) -> list[Arc]:
     """Arcs of a spectrum, highest frequency first, from the peaks of its DRT.
 
@@ -156,6 +161,9 @@ def find_arcs(
         Peaks holding less than this share of the total arc resistance are dropped.
     drt
         The spectrum's :func:`relaxation_spectrum`, when already computed.
+    merge_valley
+        Merge neighbouring peaks when the minimum between them is at least this share of the
+        lower peak (a broad, low-n arc rippling into several peaks); None: never.
     """
     drt = relaxation_spectrum(freq_Hz, z) if drt is None else drt
     g = drt.R_ohm
@@ -167,10 +175,19 @@ def find_arcs(
     peaks = peaks - 1
     if len(peaks) == 0:
         return []
-    # Split the grid at the minima between neighbouring peaks.
+    # Split the grid at the minima between neighbouring peaks (unless the valley is shallow).
     bounds = [0]
-    for a, b in itertools.pairwise(peaks):
-        bounds.append(a + int(np.argmin(g[a : b + 1])))
+    kept = [peaks[0]]
+    for b in peaks[1:]:
+        a = kept[-1]
+        valley = a + int(np.argmin(g[a : b + 1]))
+        if merge_valley is not None and g[valley] >= merge_valley * min(g[a], g[b]):
+            if g[b] > g[a]:
+                kept[-1] = b
+            continue
+        bounds.append(valley)
+        kept.append(b)
+    peaks = np.array(kept)
     bounds.append(len(g))
     ln_tau = np.log(drt.tau_s)
     arcs = []
@@ -346,6 +363,23 @@ def _arc_sets(arcs: list[Arc], k: int, feats: _Features) -> list[list[Arc]]:
             for share in (0.01, 0.1):
                 scan = strongest + [Arc(share * total, float(t), 0.9)]
                 sets.append(sorted(scan, key=lambda a: a.tau_s))
+    # ... or two hidden arcs (three or more blocks): scan pairs on a coarser grid
+    strongest2 = sorted(arcs, key=lambda a: -a.R_ohm)[: k - 2] if k >= 3 else []
+    if k >= 3 and len(strongest2) == k - 2:
+        grid = np.geomspace(feats.tau_min, feats.tau_max, 7)
+        for t1, t2 in itertools.combinations(grid, 2):
+            pair = [Arc(0.02 * total, float(t1), 0.9), Arc(0.02 * total, float(t2), 0.9)]
+            sets.append(sorted(strongest2 + pair, key=lambda a: a.tau_s))
+    if len(strongest) == k - 1:
+        # two overlapping arcs can look like one: split each of the strongest in two
+        for a in strongest[:2]:
+            others = [b for b in strongest if b is not a]
+            for factor in (3.0, 10.0):
+                halves = [
+                    Arc(a.R_ohm / 2, a.tau_s / factor, min(1.0, a.n + 0.1)),
+                    Arc(a.R_ohm / 2, a.tau_s * factor, min(1.0, a.n + 0.1)),
+                ]
+                sets.append(sorted(others + halves, key=lambda b: b.tau_s))
     base = list(arcs[:k])
     missing = k - len(base)
     if missing > 0:
@@ -404,19 +438,28 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
     feats = _features(freq_Hz, z, arcs, drt)
     blocks = _arc_blocks(circuit)
     k = len(blocks)
+    # A peak beyond the highest measured frequency (τ < τ_min/3) is often noise on a large
+    # series resistance: also try it as part of R_inf.
+    inside = [a for a in arcs if a.tau_s >= feats.tau_min / 3]
+    variants = [(arcs, feats)]
+    merged = find_arcs(freq_Hz, z, drt=drt, merge_valley=0.3)
+    if len(merged) < len(arcs):
+        variants.append((merged, feats))
+    if inside and len(inside) < len(arcs):
+        extra_r = sum(a.R_ohm for a in arcs if a.tau_s < feats.tau_min / 3)
+        variants.append((inside, replace(feats, r_inf=feats.r_inf + extra_r)))
     starts = []
-    arc_sets = _arc_sets(arcs, k, feats)
-    if not arc_sets:
-        arc_sets = [[]]
     distinct_blocks = len({str(_signature(b)) for b in blocks}) > 1
-    for arc_set in arc_sets:
-        orders = [arc_set]
-        if distinct_blocks and len(arc_set) <= 3:
-            orders = [list(p) for p in itertools.permutations(arc_set)]
-        for order in orders:
-            starts.append(_assign(circuit, feats, order, [a.n for a in order]))
-            for n in _EXPONENTS:
-                starts.append(_assign(circuit, feats, order, [n] * len(order)))
+    for found, feat in variants:
+        arc_sets = _arc_sets(found, k, feat) or [[]]
+        for arc_set in arc_sets:
+            orders = [arc_set]
+            if distinct_blocks and len(arc_set) <= 3:
+                orders = [list(p) for p in itertools.permutations(arc_set)]
+            for order in orders:
+                starts.append(_assign(circuit, feat, order, [a.n for a in order]))
+                for n in _EXPONENTS:
+                    starts.append(_assign(circuit, feat, order, [n] * len(order)))
     arr = np.array(starts)
     _, first = np.unique(arr, axis=0, return_index=True)
     return arr[np.sort(first)]  # distinct rows, in order of first appearance

@@ -244,7 +244,7 @@ def multistart(
     starts: np.ndarray,
     *,
     n_random: int = 24,
-    n_short: int = 8,
+    n_short: int = 16,
     n_full: int = 2,
     seed: int | None = 0,
 ) -> tuple[np.ndarray, float]:
