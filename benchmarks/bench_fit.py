@@ -174,7 +174,8 @@ def run(n: int, seed: int, workers: int) -> None:
     for text, n_, ok_e, ok_i, rec, ident, te, ti, thr_e, thr_i in rows:
         print(f"\n{text}  ({n_} spectra)")
         print(header)
-        print(f"{'share at best cost (within 2 %)':<44}{ok_e:>12.1%}{ok_i:>14.1%}{ok_e / max(ok_i, 1e-9):>10.2f}")
+        share_ratio = f"{ok_e / ok_i:>10.2f}" if ok_i > 0 else f"{'inf':>10}"
+        print(f"{'share at best cost (within 2 %)':<44}{ok_e:>12.1%}{ok_i:>14.1%}{share_ratio}")
         print(
             f"{'R within 5 %, arcs >= 2 decades apart':<44}{rec[0]:>12.1%}{rec[1]:>14.1%}"
             f"{'':>10}  (of {rec[2]})"
