@@ -185,7 +185,7 @@ def fit(
     f_range: tuple[float | None, float | None] | None = None,
     **options: Any,
 ) -> FitResult:
-    """Fit ``circuit`` to a spectrum; initial values come from the data when not given.
+    r"""Fit ``circuit`` to a spectrum; initial values come from the data when not given.
 
     Parameters
     ----------
@@ -203,8 +203,15 @@ def fit(
     bounds
         Name -> (lower, upper) overriding the element defaults (None keeps a side).
     weighting
-        ``"modulus"`` (default), ``"unit"`` or ``"proportional"``; formulas in
-        :mod:`echem.eis.weighting`.
+        The fit minimises :math:`\chi^2 = \sum_i ((Z'_i - \hat Z'_i)/\sigma'_i)^2
+        + ((Z''_i - \hat Z''_i)/\sigma''_i)^2` with
+
+        - ``"modulus"`` (default): :math:`\sigma'_i = \sigma''_i = |Z_i|`;
+        - ``"unit"``: :math:`\sigma'_i = \sigma''_i = 1` (impedance.py's default);
+        - ``"proportional"``: :math:`\sigma'_i = \max(|Z'_i|, 0.01|Z_i|)`,
+          :math:`\sigma''_i = \max(|Z''_i|, 0.01|Z_i|)`.
+
+        See :mod:`echem.eis.weighting`.
     f_range
         (f_min, f_max) in Hz: only points with f_min <= f <= f_max are fitted (None = open).
     **options
