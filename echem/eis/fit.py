@@ -40,6 +40,7 @@ OPTIONS: dict[str, Any] = {
     "n_random": 24,  # random perturbations around the best data-driven starts
     "n_short": 16,  # starts given a short local refinement
     "n_full": 2,  # refinements run to convergence
+    "n_hops": 0,  # rounds of perturbing the optimum and refining again (3: more robust, ~1.6x slower)
     "multistart": True,  # False: refine only the first start (the given or guessed values)
 }
 
@@ -215,7 +216,8 @@ def fit(
     f_range
         (f_min, f_max) in Hz: only points with f_min <= f <= f_max are fitted (None = open).
     **options
-        ``seed`` (0), ``n_random`` (24), ``n_short`` (16), ``n_full`` (2), ``multistart`` (True).
+        ``seed`` (0), ``n_random`` (24), ``n_short`` (16), ``n_full`` (2), ``n_hops`` (0),
+        ``multistart`` (True).
 
     Returns
     -------
@@ -310,6 +312,7 @@ def fit(
             n_random=int(opts["n_random"]),
             n_short=int(opts["n_short"]),
             n_full=int(opts["n_full"]),
+            n_hops=int(opts["n_hops"]),
             seed=opts["seed"],
         )
     else:

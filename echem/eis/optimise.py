@@ -246,6 +246,7 @@ def multistart(
     n_random: int = 24,
     n_short: int = 16,
     n_full: int = 2,
+    n_hops: int = 0,
     seed: int | None = 0,
 ) -> tuple[np.ndarray, float]:
     """Best free-parameter vector (search coordinates) found from ``starts``.
@@ -262,6 +263,9 @@ def multistart(
         Best starts (by χ²) given a short batched Levenberg-Marquardt run.
     n_full
         Best short runs continued to convergence.
+    n_hops
+        Rounds of random perturbation of the optimum (``n_short``/2 neighbours, ±0.7 in
+        ln p), each refined; an improvement replaces the optimum.
     seed
         Seed of the perturbations.
 
@@ -289,4 +293,13 @@ def multistart(
     best = np.argsort(c_short)[: max(n_full, 1)]
     x_full, c_full = batch_lm(problem, x_short[best], max_iter=500)
     i = int(np.argmin(c_full))
-    return x_full[i], float(c_full[i])
+    x_best, c_best = x_full[i], float(c_full[i])
+    for _ in range(n_hops):
+        # basin hopping, lite: refine random neighbours of the optimum, keep any improvement
+        hops = perturb(problem, x_best, max(n_short // 2, 1), rng, scale=0.7)
+        x_hop, c_hop = batch_lm(problem, hops, max_iter=30, tol=1e-6)
+        j = int(np.argmin(c_hop))
+        if c_hop[j] < c_best * (1 - 1e-6):
+            x_f, c_f = batch_lm(problem, x_hop[j : j + 1], max_iter=500)
+            x_best, c_best = x_f[0], float(c_f[0])
+    return x_best, c_best
