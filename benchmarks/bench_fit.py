@@ -28,8 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from echem.eis import fit, fit_many
 from echem.eis.circuit import Circuit
-from echem.eis.fit import fit, fit_many
 
 CIRCUITS = ("R0-p(R1,CPE1)-p(R2,CPE2)", "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)")
 FREQ_HZ = np.logspace(np.log10(3e6), -1, int(round(10 * np.log10(3e6 / 0.1))) + 1)

@@ -206,7 +206,7 @@ def test_series_defaults_to_fit_series_role_columns():
 
 
 def test_fit_report_of_a_real_fit(tmp_path):
-    from echem.eis.fit import fit
+    from echem.eis import fit
 
     z = rc_parallel(FREQ, 10.0, 100.0, 1e-6)
     result = fit(FREQ, z, "R0-p(R1,C1)")

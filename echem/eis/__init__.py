@@ -12,9 +12,9 @@ from typing import Any
 #: Public name -> module under ``echem.eis`` that defines it.
 _EXPORTS: dict[str, str] = {
     "spectra": "sweeps",
-    "fit": "fit",
-    "fit_many": "fit",
-    "FitResult": "fit",
+    "fit": "fitting",
+    "fit_many": "fitting",
+    "FitResult": "fitting",
     "Circuit": "circuit",
     "ELEMENTS": "elements",
     "lin_kk": "kk",

@@ -18,7 +18,7 @@ __all__ = ["fit_many"]
 
 def _fit_one(spectrum: Any, circuit: Circuit, options: dict[str, Any]) -> tuple[Any, str | None]:
     """Fit one spectrum; (result, None) or (None, "ErrorType: message"). Runs in workers."""
-    from .fit import fit  # here, not at import: fit.py imports this module
+    from .fitting import fit  # here, not at import: fitting.py imports this module
 
     try:
         if isinstance(spectrum, pd.DataFrame):

@@ -75,7 +75,7 @@ def _best_fit(
     automatic fit is :func:`echem.eis.fit` as usual. The lower χ² wins; on a tie (relative
     1e-9) the warm start is kept, for continuity along the series.
     """
-    from echem.eis.fit import fit
+    from echem.eis.fitting import fit
 
     errors: list[EchemError] = []
     auto = warm = None
