@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 import warnings
@@ -285,20 +284,3 @@ def test_hops_option_reaches_a_near_degenerate_optimum():
     with pytest.raises(FitError, match="unknown fit option"):
         fit(bench_fit.FREQ_HZ, z, circuit, n_hop=3)
 
-
-def test_public_names_are_not_shadowed_by_submodules():
-    """Importing every submodule of echem.eis must leave its public names intact.
-
-    (A submodule named like a public function replaces that function on the package
-    once it is imported: ``echem.eis.fit`` was once the module, not the function.)
-    """
-    import importlib
-    import pkgutil
-
-    import echem.eis as eis
-
-    for module in pkgutil.iter_modules(eis.__path__):
-        importlib.import_module(f"echem.eis.{module.name}")
-    for name in eis.__all__:
-        assert not inspect.ismodule(getattr(eis, name)), name
-    assert callable(eis.fit)

@@ -6,8 +6,7 @@ Public names are imported from their modules on first use, so that importing
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from echem._lazy import lazy_exports
 
 #: Public name -> module under ``echem.eis`` that defines it.
 _EXPORTS: dict[str, str] = {
@@ -31,12 +30,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

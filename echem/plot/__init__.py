@@ -10,8 +10,7 @@ Operando: :func:`voltage` (seed Fig. 2a), :func:`ct_comparison` (Fig. 2d),
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from echem._lazy import lazy_exports
 
 #: Public name -> module under ``echem.plot`` that defines it.
 _EXPORTS: dict[str, str] = {
@@ -28,12 +27,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
