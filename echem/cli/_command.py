@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+from echem._atomic import atomic_path
 
 __all__ = ["Command", "report_failure", "atomic_path"]
 
@@ -39,25 +38,3 @@ def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
         return
     message = " ".join(str(error).split()) or type(error).__name__
     print(f"echem: {path}: {message}", file=sys.stderr)
-
-
-@contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
-
-    If the body raises, the temporary file is removed and ``target`` is untouched, so an
-    output is written completely or not at all.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(handle)
-    temporary_path = Path(temporary)
-    try:
-        yield temporary_path
-        os.replace(temporary_path, target)
-    except BaseException:
-        temporary_path.unlink(missing_ok=True)
-        raise

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from echem._atomic import atomic_path
 
 __all__ = ["pyplot", "new_axes", "new_figure", "save"]
 
@@ -58,15 +59,9 @@ def save(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120, close: bo
     """
     path = Path(path)
     file_format = path.suffix.lstrip(".").lower() or "png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
     try:
-        figure.savefig(temporary, format=file_format, dpi=dpi)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format=file_format, dpi=dpi)
     finally:
         if close:
             pyplot().close(figure)
