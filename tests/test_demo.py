@@ -18,15 +18,13 @@ import make_fixtures as truth  # noqa: E402  (the generator's analytic model: in
 OPERANDO = FIXTURES / "operando"
 
 
-def test_generator_is_deterministic_and_package_copy_identical(tmp_path):
-    written = truth.write_dataset((tmp_path / "a", tmp_path / "b"))
+def test_generator_is_deterministic_and_fixtures_are_the_package_data(tmp_path):
+    written = truth.write_dataset(tmp_path)
     assert sorted(p.name for p in written) == sorted(DATA_FILES.values())
-    packaged = data_dir()
+    assert OPERANDO.resolve() == data_dir().resolve(), "fixtures/operando must link to echem/data"
     for path in written:
         committed = (OPERANDO / path.name).read_bytes()
         assert path.read_bytes() == committed, f"{path.name} differs from the committed fixture"
-        assert (tmp_path / "b" / path.name).read_bytes() == committed
-        assert (packaged / path.name).read_bytes() == committed, "echem/data copy is stale"
     assert sum(p.stat().st_size for p in OPERANDO.iterdir()) < 300_000
 
 
