@@ -1,0 +1,55 @@
+"""The README stays true: its quick start is what CI runs, and its API tour runs and says the truth."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_second():
+    install_and_demo, install_and_test = (block.strip() for block in _blocks("bash")[:2])
+    assert "\n" not in install_and_demo and "\n" not in install_and_test
+    assert "echem demo" in install_and_demo and "pip install ." in install_and_demo
+    assert "pytest" in install_and_test and '".[test]"' in install_and_test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert install_and_test in ci.splitlines()
+
+
+def test_cli_reference_lists_every_command():
+    from echem.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name in commands:
+        assert f"`echem {name}" in README, name
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_api_tour_runs_and_its_comments_are_right(capsys):
+    matplotlib.use("Agg")
+    (tour,) = [block for block in _blocks("python") if "import echem" in block]
+    namespace: dict = {}
+    exec(compile(tour, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
+    assert namespace["peis"].attrs["format"] == "biologic-mpt"
+    assert len(namespace["sweeps"]) == 7
+    arcs = namespace["result"].arcs
+    assert arcs["role"].tolist() == ["R_int", "R_ct"]
+    assert arcs["R_ohm"].round(2).tolist() == pytest.approx([29.92, 249.54], abs=0.01)
+    assert namespace["t_short_s"] == pytest.approx(11520, abs=60)
+    assert namespace["q_C"] == pytest.approx(-7.234, abs=0.001)
+    thickness = namespace["echem"].coulometry.li_thickness_um(abs(namespace["q_C"]), area_cm2=0.785)
+    assert thickness == pytest.approx(12.41, abs=0.01)
+    assert namespace["kk"].valid
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
