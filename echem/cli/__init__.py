@@ -37,9 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in _COMMAND_MODULES:
         command: Command = importlib.import_module(f"{__name__}.{module_name}").COMMAND
-        command_parser = sub.add_parser(
-            command.name, help=command.help, description=command.description or command.help
-        )
+        description = (command.description or command.help).replace("``", "")  # rst -> plain
+        command_parser = sub.add_parser(command.name, help=command.help, description=description)
         command.add_arguments(command_parser)
         command_parser.set_defaults(_run=command.run)
     return parser
