@@ -1,10 +1,30 @@
 """``echem convert FILE... --to csv|parquet [--out DIR]``: tidy frames to open formats.
 
-For ``peis.mpr`` it writes ``peis.csv`` (or ``peis.parquet``) and ``peis.json`` (the
-attrs: format, technique, source, start_time, metadata, plus the columns with their
-units), and ``peis.<TABLE>.csv`` for each secondary table (Gamry's ``OCVCURVE``...).
-Every output is written atomically (complete or absent). Outputs go beside the input
-unless ``--out DIR`` is given.
+Outputs are named after the whole input file name, so that twins such as ``peis.mpr`` and
+``peis.mpt`` (or an input ``data.csv`` converted to CSV) never overwrite each other or the
+input. For ``peis.mpr`` and ``--to csv``:
+
+``peis.mpr.csv``
+    The tidy frame: canonical columns (``time_s``, ``voltage_V``... in SI units) first, then
+    every original column under its original name.
+``peis.mpr.<TABLE>.csv``
+    Each secondary table of the file (Gamry's ``OCVCURVE``...).
+``peis.mpr.json``
+    The sidecar: ``df.attrs`` (format, technique, source, start_time and the whole nested
+    ``metadata``, made JSON-safe), the row count, the columns with their units, and the names
+    of the files written.
+
+Parquet (``--to parquet``) needs pyarrow, the optional extra ``echem[parquet]``; it keeps the
+column dtypes exactly (float64 canonical columns, int64 cycle/step, the file's own float32 or
+integer columns) and carries the attrs too (``pd.read_parquet(...).attrs``). CSV values are
+written with pandas' shortest round-trip representation.
+
+The outputs of one input are written to temporary files and renamed into place only when all
+of them are complete, so a failure leaves neither a half-written file nor a partial set.
+Existing outputs of an earlier run are replaced. Within one run, an output that would
+overwrite an input or another input's output (e.g. ``a/peis.mpr`` and ``b/peis.mpr`` with
+the same ``--out``) fails that input instead. Outputs go beside the input unless ``--out DIR``
+is given.
 """
 
 from __future__ import annotations
@@ -15,6 +35,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,68 +45,156 @@ import pandas as pd
 
 from echem import __version__
 from echem.cli._command import Command, atomic_path, report_failure
+from echem.cli.info import add_format_option
 from echem.errors import EchemError
 
-__all__ = ["COMMAND", "convert_file", "json_safe"]
+__all__ = ["COMMAND", "WRITERS", "convert_file", "json_safe", "output_paths"]
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with a header line and no index (floats in shortest round-trip form)."""
     frame.to_csv(path, index=False)
 
 
+def _parquet_column(values: pd.Series) -> pd.Series:
+    """A column Parquet can store: object columns of numbers become numbers, other object
+    columns (text, mixed) become text."""
+    if values.dtype != object:
+        return values
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("floating", "integer", "mixed-integer-float"):
+        return pd.to_numeric(values)
+    if kind in ("boolean", "empty"):
+        return values
+    return values.astype("string")
+
+
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet through pyarrow, column dtypes kept (object columns as in :func:`_parquet_column`)
+    and ``frame.attrs`` stored JSON-safe in the file's metadata (``pd.read_parquet`` restores
+    them as ``attrs``)."""
+    table = pd.DataFrame(
+        {str(name): _parquet_column(frame[name]) for name in frame.columns}, copy=False
+    )
+    # pandas stores attrs in the file as JSON (read back by read_parquet); they must be
+    # JSON-safe, else pandas warns and json.dumps raises TypeError.
+    table.attrs = json_safe({k: v for k, v in frame.attrs.items() if k != "tables"})
+    table.to_parquet(path, index=False, engine="pyarrow")
+
+
+def _pyarrow_missing() -> str | None:
+    """Why ``--to parquet`` cannot work here, or None when pyarrow is importable."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the environment
-        raise EchemError("--to parquet needs pyarrow (pip install pyarrow)") from None
-    table = frame.copy()
-    table.columns = [str(c) for c in table.columns]
-    for column in table.columns:
-        if table[column].dtype == object:
-            table[column] = table[column].astype("string")
-    table.to_parquet(path, index=False)
+        return "needs pyarrow: pip install 'echem[parquet]'"
+    return None
 
 
-#: Output kind -> (extension, writer).
-WRITERS: dict[str, tuple[str, Callable[[pd.DataFrame, Path], None]]] = {
-    "csv": (".csv", _write_csv),
-    "parquet": (".parquet", _write_parquet),
+#: Output kind -> (file extension, writer, why it is unavailable or None).
+WRITERS: dict[str, tuple[str, Callable[[pd.DataFrame, Path], None], Callable[[], str | None]]] = {
+    "csv": (".csv", _write_csv, lambda: None),
+    "parquet": (".parquet", _write_parquet, _pyarrow_missing),
 }
 
 
 def json_safe(value: Any) -> Any:
-    """Metadata made JSON-serialisable: numpy scalars to Python, NaN/inf to None,
-    datetimes to ISO text, frames left out (written as their own files)."""
+    """Nested metadata made JSON-serialisable (strict JSON: no NaN).
+
+    Mappings get text keys and lose their frame values (tables are written as their own
+    files); lists, tuples and sets become lists; numpy scalars and arrays become Python
+    values; NaN, infinities, ``pd.NA`` and ``NaT`` become None; dates and times become
+    ISO 8601 text; bytes become hex text; a frame or series met elsewhere becomes a short
+    description; anything else becomes ``str(value)``.
+    """
     if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items() if not isinstance(v, pd.DataFrame)}
-    if isinstance(value, (list, tuple, set)):
+        return {
+            str(k): json_safe(v)
+            for k, v in value.items()
+            if not isinstance(v, (pd.DataFrame, pd.Series))
+        }
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return f"<{type(value).__name__} of {len(value)} rows>"
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return None if np.isnat(value) else str(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (datetime, date, pd.Timestamp)):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, bytes):
-        return value.hex()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
     return str(value)
 
 
-def _sidecar(frame: pd.DataFrame, source: Path, outputs: dict[str, str]) -> dict[str, Any]:
+def _table_suffix(name: str) -> str:
+    """A table name made safe for a file name (runs of other characters become ``_``)."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "table"
+
+
+def output_paths(
+    path: Path, kind: str, out_dir: Path | None, table_names: list[str] | tuple[str, ...] = ()
+) -> tuple[Path, dict[str, Path], Path]:
+    """Where the outputs of one input go: (data file, {table name: file}, JSON sidecar).
+
+    Parameters
+    ----------
+    path
+        The input file.
+    kind
+        A key of :data:`WRITERS` (``"csv"`` or ``"parquet"``).
+    out_dir
+        Output folder; None for the input's folder.
+    table_names
+        Names of the secondary tables (``df.attrs["tables"]``).
+    """
+    extension = WRITERS[kind][0]
+    directory = out_dir if out_dir is not None else path.parent
+    base = path.name
+    data = directory / f"{base}{extension}"
+    tables: dict[str, Path] = {}
+    used = {data.name}
+    for name in table_names:
+        suffix = _table_suffix(str(name))
+        candidate = f"{base}.{suffix}{extension}"
+        number = 2
+        while candidate in used:  # two names that sanitise alike
+            candidate = f"{base}.{suffix}_{number}{extension}"
+            number += 1
+        used.add(candidate)
+        tables[name] = directory / candidate
+    return data, tables, directory / f"{base}.json"
+
+
+def _sidecar(
+    frame: pd.DataFrame, source: Path, data: Path, tables: Mapping[str, Path]
+) -> dict[str, Any]:
     from echem.io._schema import CANONICAL
 
     attrs = {k: v for k, v in frame.attrs.items() if k != "tables"}
+    frames = frame.attrs.get("tables") or {}
     return {
         "echem_version": __version__,
         "input": str(source),
         **json_safe(attrs),
         "rows": len(frame),
         "columns": {str(c): CANONICAL.get(str(c)) for c in frame.columns},
-        "outputs": outputs,
+        "outputs": {
+            "data": data.name,
+            "tables": {
+                str(name): {"file": target.name, "rows": len(frames[name])}
+                for name, target in tables.items()
+            },
+        },
     }
 
 
@@ -96,81 +205,119 @@ def _readable(path: Path) -> None:
     os.chmod(path, 0o666 & ~mask)
 
 
-def _table_suffix(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name)
+def convert_file(
+    path: Path,
+    kind: str,
+    out_dir: Path | None = None,
+    *,
+    format: str | None = None,
+    claimed: set[Path] | None = None,
+) -> list[Path]:
+    """Read one file and write its tidy frame, secondary tables and JSON sidecar.
 
+    Parameters
+    ----------
+    path
+        The instrument file.
+    kind
+        ``"csv"`` or ``"parquet"`` (a key of :data:`WRITERS`).
+    out_dir
+        Output folder (created if needed); None writes beside the input.
+    format
+        Force the input format (see :func:`echem.formats`).
+    claimed
+        Resolved paths this run must not overwrite (its inputs and outputs so far); the paths
+        written are added to it.
 
-def convert_file(path: Path, kind: str, out_dir: Path | None, *, format: str | None = None,
-                 claimed: set[Path] | None = None) -> list[Path]:
-    """Read one file and write its tidy frame, tables and JSON sidecar.
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: data, tables, sidecar (see :func:`output_paths`).
 
-    Returns the written paths. Raises ``ValueError`` (incl. :class:`echem.ParseError`)
-    or ``OSError`` on failure; nothing is left half-written.
+    Raises
+    ------
+    ValueError
+        The file cannot be read (:class:`echem.ParseError`...), or an output would overwrite a
+        claimed path (:class:`echem.EchemError`).
+    OSError
+        An output cannot be written. Nothing is left behind: the outputs are renamed into
+        place only once every one of them is complete.
     """
     from echem.io import read
 
-    extension, writer = WRITERS[kind]
+    writer = WRITERS[kind][1]
     frame = read(path, format=format)
-    directory = out_dir if out_dir is not None else path.parent
-    stem = directory / path.stem
-    main = stem.with_name(stem.name + extension)
-    sidecar = stem.with_name(stem.name + ".json")
     tables = frame.attrs.get("tables") or {}
-    targets = {main: frame}
-    for name, table in tables.items():
-        targets[stem.with_name(f"{stem.name}.{_table_suffix(name)}{extension}")] = table
+    data, table_paths, sidecar = output_paths(path, kind, out_dir, list(tables))
+    targets: dict[Path, pd.DataFrame] = {data: frame}
+    targets.update({table_paths[name]: tables[name] for name in tables})
     claimed = claimed if claimed is not None else set()
-    clash = [p for p in (*targets, sidecar) if p.resolve() in claimed]
-    if clash:
-        raise EchemError(f"output {clash[0]} was already written for another input in this run")
-    for target, table in targets.items():
-        plain = table.copy()
-        plain.attrs = {}
-        with atomic_path(target) as temporary:
+    for target in (*targets, sidecar):
+        if target.resolve() in claimed:
+            raise EchemError(
+                f"output {target} would overwrite an input or another input's output of this run"
+            )
+    document = _sidecar(frame, path, data, table_paths)
+    # Every output is completed under a temporary name; the renames happen when the stack
+    # closes, in reverse order of entry, so the sidecar (entered first) comes last.
+    with ExitStack() as stack:
+        temporary = stack.enter_context(atomic_path(sidecar))
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        temporary.write_text(text + "\n", encoding="utf-8")
+        _readable(temporary)
+        for target, table in targets.items():
+            temporary = stack.enter_context(atomic_path(target))
+            plain = pd.DataFrame(table, copy=False)  # a view without attrs (never deep-copied)
+            if table is frame:  # the data file carries the attrs (Parquet keeps them)
+                plain.attrs = {k: v for k, v in document.items() if k in frame.attrs}
             writer(plain, temporary)
             _readable(temporary)
-    outputs = {"data": main.name, **{name: _target_name(stem, name, extension) for name in tables}}
-    with atomic_path(sidecar) as temporary:
-        temporary.write_text(
-            json.dumps(_sidecar(frame, path, outputs), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
-        _readable(temporary)
     written = [*targets, sidecar]
     claimed.update(p.resolve() for p in written)
     return written
 
 
-def _target_name(stem: Path, name: str, extension: str) -> str:
-    return f"{stem.name}.{_table_suffix(name)}{extension}"
-
-
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="instrument files to convert")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="instrument files to convert")
     parser.add_argument("--to", required=True, choices=sorted(WRITERS), help="output format")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="output folder (default: beside each input)")
-    parser.add_argument("--format", default=None, help="force the input format")
+    add_format_option(parser)
 
 
 def _run(args: argparse.Namespace) -> int:
+    unavailable = WRITERS[args.to][2]()
+    if unavailable is not None:
+        report_failure(f"--to {args.to}", EchemError(unavailable))
+        return 2
     failed = False
-    claimed: set[Path] = set()
-    for name in args.files:
-        path = Path(name)
+    # A file named twice (overlapping globs) is converted once.
+    unique: dict[Path, Path] = {}
+    for path in args.files:
+        unique.setdefault(path.resolve(), path)
+    claimed: set[Path] = set(unique)
+    for path in unique.values():
         try:
             written = convert_file(path, args.to, args.out, format=args.format, claimed=claimed)
         except (ValueError, OSError) as error:
             report_failure(path, error)
             failed = True
             continue
-        print(f"{path} -> {', '.join(str(p) for p in written)}")
+        print(f"{path} -> {', '.join(str(p) for p in written)}", flush=True)
     return 1 if failed else 0
 
 
 COMMAND = Command(
     name="convert",
     help="write tidy frames as CSV or Parquet with a JSON metadata sidecar",
+    description=(
+        "Write each file's tidy frame (canonical SI columns first, then the original columns) "
+        "as FILE.csv or FILE.parquet, its secondary tables as FILE.<TABLE>.csv, and its "
+        "metadata as FILE.json, beside the input or in --out DIR. Each output is written "
+        "completely or not at all; a file that fails is named in one line on stderr and the "
+        "others go on (exit code 1)."
+    ),
     add_arguments=_add_arguments,
     run=_run,
 )
