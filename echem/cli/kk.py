@@ -1,58 +1,107 @@
-"""``echem kk``: Lin-KK validity test of every impedance sweep of every file.
+"""``echem kk FILE...``: Lin-KK validity test of every impedance sweep of every file.
 
-Prints one line per sweep: file, sweep, points, M, μ, RMS and largest residual (%), trend (%),
-verdict.
-With ``--out DIR`` also writes ``DIR/<file stem>_kk.csv`` per file: one row per point with the
-measured and KK-model impedance and the relative residuals (written atomically).
-A file that cannot be read is reported in one line on stderr and the others go on; the exit code
-is 1 when any file failed.
+Prints one line per sweep (tab-separated): file, sweep (0-based, as :func:`echem.eis.spectra`
+numbers them), points, M, μ, RMS and largest relative residual (%), trend (%), verdict.
+The test is :func:`echem.eis.lin_kk` (Schönleber, Klotz & Ivers-Tiffée, Electrochim. Acta 131
+(2014) 20).
+
+With ``--out DIR`` also writes ``DIR/<file name>.kk.csv`` per file (e.g. ``peis.mpr.kk.csv``,
+so that twins such as ``peis.mpr`` and ``peis.mpt`` do not overwrite each other): one row per
+point with the measured and KK-model impedance (Ω) and the relative residuals, written
+atomically.
+
+A file that cannot be read or holds no impedance sweep is reported in one line on stderr and
+the others go on; so is a single sweep that cannot be tested (e.g. an interrupted last sweep
+with fewer than 5 points), the file's other sweeps being printed and written. The exit code is
+1 when anything failed, 2 for a usage error (bad option value).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from echem.cli._command import Command, atomic_path, report_failure
+from echem.cli.info import add_format_option
 
-__all__ = ["COMMAND", "kk_file"]
+__all__ = ["COMMAND", "KKFile", "POINT_COLUMNS", "kk_file", "line"]
+
+#: Columns of the per-point table, in order.
+POINT_COLUMNS: tuple[str, ...] = (
+    "sweep", "freq_Hz", "z_real_ohm", "z_imag_ohm", "z_fit_real_ohm", "z_fit_imag_ohm",
+    "residual_real", "residual_imag",
+)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="write CSVs here")
-    parser.add_argument("--c", type=float, default=0.85, help="mu cut-off (default 0.85)")
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="largest accepted relative residual (default 0.02)",
-    )
-    parser.add_argument("--max-M", type=int, default=None, help="largest number of RC elements")
+@dataclass(frozen=True)
+class KKFile:
+    """Lin-KK of every sweep of one file.
+
+    Attributes
+    ----------
+    summary
+        One row per tested sweep: file, sweep, points, M, mu, rms_residual, max_residual,
+        trend (relative, dimensionless), valid.
+    points
+        One row per point of the tested sweeps (:data:`POINT_COLUMNS`; impedances in Ω,
+        residuals relative to |Z|).
+    failures
+        (sweep, error) for each sweep that could not be tested.
+    """
+
+    summary: pd.DataFrame
+    points: pd.DataFrame
+    failures: list[tuple[int, ValueError]] = field(default_factory=list)
 
 
 def kk_file(
-    path: Path, *, c: float = 0.85, threshold: float | None = None, max_M: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Lin-KK of every sweep of one file: (summary, one row per sweep; points, one row per point).
+    path: Path,
+    *,
+    c: float = 0.85,
+    threshold: float | None = None,
+    max_M: int | None = None,
+    format: str | None = None,
+) -> KKFile:
+    """Lin-KK test of every impedance sweep of one file.
+
+    Parameters
+    ----------
+    path
+        An instrument file (any format :func:`echem.read` knows).
+    c, threshold, max_M
+        Passed to :func:`echem.eis.lin_kk` (μ cut-off; residual scale, default 0.02; largest
+        number of RC elements).
+    format
+        Force the input format.
+
+    Returns
+    -------
+    KKFile
+        Sweeps are split by :func:`echem.eis.spectra`; rows whose frequency or impedance is
+        not a finite number are left out of a sweep before the test.
 
     Raises
     ------
     echem.EchemError (ValueError)
-        The file cannot be read, has no impedance sweep, or a sweep is unusable.
+        The file cannot be read, has no impedance sweep, or none of its sweeps can be tested
+        (the error names the first failing sweep).
+    OSError
+        The file cannot be opened.
     """
     import echem
     from echem.eis.kk import lin_kk
     from echem.eis.sweeps import spectra
     from echem.errors import DataError
 
-    sweeps = spectra(echem.read(path))
+    sweeps = spectra(echem.read(path, format=format))
     if not sweeps:
-        raise DataError(f"{path}: no impedance sweep in the file")
-    summary, points = [], []
+        raise DataError("no impedance sweep in the file (no row with a positive frequency)")
+    summary, points, failures = [], [], []
     for position, frame in enumerate(sweeps):
         sweep = int(frame.attrs.get("sweep", position))
         data = frame[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].apply(pd.to_numeric, errors="coerce")
@@ -62,7 +111,8 @@ def kk_file(
         try:
             result = lin_kk(freq, z, c=c, threshold=threshold, max_M=max_M)
         except DataError as error:
-            raise DataError(f"{path}: sweep {sweep}: {error}") from None
+            failures.append((sweep, error))
+            continue
         summary.append(
             {
                 "file": str(path),
@@ -87,13 +137,18 @@ def kk_file(
                     "z_fit_imag_ohm": result.z_fit.imag,
                     "residual_real": result.residuals_real,
                     "residual_imag": result.residuals_imag,
-                }
+                },
+                columns=list(POINT_COLUMNS),
             )
         )
-    return pd.DataFrame(summary), pd.concat(points, ignore_index=True)
+    if not summary:
+        sweep, error = failures[0]
+        raise DataError(f"sweep {sweep}: {error}")
+    return KKFile(pd.DataFrame(summary), pd.concat(points, ignore_index=True), failures)
 
 
-def _line(row: pd.Series) -> str:
+def line(row: pd.Series) -> str:
+    """The printed line of one sweep (a row of :attr:`KKFile.summary`)."""
     verdict = "valid" if row["valid"] else "NOT valid"
     return (
         f"{row['file']}\tsweep {row['sweep']}\t{row['points']} points\tM={row['M']}\t"
@@ -103,21 +158,65 @@ def _line(row: pd.Series) -> str:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    failed = False
-    for path in args.files:
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
+    """argparse ``type``: a number > 0 of the given kind (else a usage error, exit 2)."""
+
+    def parse(text: str) -> float:
         try:
-            summary, points = kk_file(path, c=args.c, threshold=args.threshold, max_M=args.max_M)
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``echem kk``."""
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="write DIR/<file name>.kk.csv per file")
+    parser.add_argument("--c", type=_positive(float), default=0.85,
+                        help="mu cut-off (default 0.85)")
+    parser.add_argument("--threshold", type=_positive(float), default=None,
+                        help="residual scale of the verdict: RMS and trend within half of it "
+                             "(default 0.02)")
+    parser.add_argument("--max-M", type=_positive(int), default=None,
+                        help="largest number of RC elements (default: 5 per decade)")
+    add_format_option(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``echem kk``; 0 when every sweep of every file was tested, else 1."""
+    failed = False
+    claimed: set[Path] = set()
+    unique: dict[Path, Path] = {}  # a file named twice (overlapping globs) is tested once
+    for path in args.files:
+        unique.setdefault(path.resolve(), path)
+    for path in unique.values():
+        try:
+            result = kk_file(
+                path, c=args.c, threshold=args.threshold, max_M=args.max_M, format=args.format
+            )
             if args.out is not None:
-                with atomic_path(Path(args.out) / f"{Path(path).stem}_kk.csv") as temporary:
-                    points.to_csv(temporary, index=False)
+                target = Path(args.out) / f"{path.name}.kk.csv"
+                if target.resolve() in claimed:
+                    raise ValueError(f"output {target} was already written for another input")
+                with atomic_path(target) as temporary:
+                    result.points.to_csv(temporary, index=False)
+                claimed.add(target.resolve())
         except (ValueError, OSError) as error:
             report_failure(path, error)
             failed = True
             continue
-        for _, row in summary.iterrows():
-            print(_line(row))
+        for _, row in result.summary.iterrows():
+            print(line(row))
         sys.stdout.flush()
+        for sweep, error in result.failures:
+            report_failure(f"{path}: sweep {sweep}", error)
+            failed = True
     return 1 if failed else 0
 
 
@@ -126,7 +225,7 @@ COMMAND = Command(
     help="Lin-KK validity test of every impedance sweep",
     description=(
         "Lin-KK (Schönleber et al. 2014) test of every EIS sweep of every file: number of RC "
-        "elements M, mu, largest relative residual, trend and verdict."
+        "elements M, mu, relative residuals, trend and verdict, one line per sweep."
     ),
     add_arguments=add_arguments,
     run=run,
