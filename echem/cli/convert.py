@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
@@ -198,13 +197,6 @@ def _sidecar(
     }
 
 
-def _readable(path: Path) -> None:
-    """Give a temporary file (created 0600 by mkstemp) the usual permissions (0666 & ~umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-
-
 def convert_file(
     path: Path,
     kind: str,
@@ -264,14 +256,12 @@ def convert_file(
         temporary = stack.enter_context(atomic_path(sidecar))
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
         temporary.write_text(text + "\n", encoding="utf-8")
-        _readable(temporary)
         for target, table in targets.items():
             temporary = stack.enter_context(atomic_path(target))
             plain = pd.DataFrame(table, copy=False)  # a view without attrs (never deep-copied)
             if table is frame:  # the data file carries the attrs (Parquet keeps them)
                 plain.attrs = {k: v for k, v in document.items() if k in frame.attrs}
             writer(plain, temporary)
-            _readable(temporary)
     written = [*targets, sidecar]
     claimed.update(p.resolve() for p in written)
     return written
