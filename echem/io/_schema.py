@@ -13,6 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.internals import create_dataframe_from_blocks
+from pandas.arrays import ArrowStringArray
+
+try:  # whether pandas infers its ``str`` dtype for labels (pandas >= 3 default)
+    from pandas._config import using_string_dtype
+except ImportError:  # pragma: no cover - other pandas layouts take pandas.Index(names)
+    using_string_dtype = None
 
 __all__ = [
     "CANONICAL",
@@ -86,24 +93,26 @@ def build_frame(
         Canonical columns first (float64; ``cycle`` and ``step`` int64 when whole
         numbers), then every original column (a column already named canonically is
         not repeated).
+
+    Notes
+    -----
+    When ``raw`` is a mapping of 1-D numeric numpy arrays, the frame is assembled
+    from blocks (:func:`pandas.api.internals.create_dataframe_from_blocks`): the
+    canonical columns are computed into one new float64 (and one int64) 2-D block,
+    and each original array becomes a block of its own, as it is (no copy, no
+    consolidation; a strided view of a binary record array stays a view). The
+    values, dtypes and column labels are those of the general path
+    (``pandas.DataFrame`` of a dict), which is used for any other input.
     """
-    originals: dict[str, Any] = dict(raw.items())
-    n_rows = len(raw) if isinstance(raw, pd.DataFrame) else _common_length(originals)
-    columns: dict[str, Any] = {}
-    for name in CANONICAL_COLUMNS:
-        for original, factor in aliases.get(name, ()):
-            if original in originals:
-                values = _as_float(originals[original])
-                if factor != 1.0:
-                    values = values * factor
-                elif name in ("cycle", "step"):
-                    values = _as_index(values)
-                columns[name] = values
-                break
-    for original, values in originals.items():
-        if original not in columns:
-            columns[original] = values
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(n_rows), copy=False)
+    if isinstance(raw, pd.DataFrame):
+        frame = _frame_from_mapping(dict(raw.items()), aliases, len(raw))
+    else:
+        originals = dict(raw)
+        n_rows = _common_length(originals)
+        if all(_is_plain_numeric(values) for values in originals.values()):
+            frame = _frame_from_blocks(originals, aliases, n_rows)
+        else:
+            frame = _frame_from_mapping(originals, aliases, n_rows)
     frame.attrs.update(
         format=format,
         technique=technique,
@@ -112,6 +121,112 @@ def build_frame(
         metadata=dict(metadata or {}),
     )
     return frame
+
+
+#: Canonical columns that hold indices (int64 when their values are whole numbers).
+_INDEX_COLUMNS = frozenset({"cycle", "step"})
+#: numpy kinds the block path takes as they are (bool, signed, unsigned, float).
+_PLAIN_KINDS = frozenset("biuf")
+
+
+def _canonical_picks(
+    originals: Mapping[str, Any], aliases: Mapping[str, Sequence[Alias]]
+) -> list[tuple[str, str, float]]:
+    """(canonical name, original column, factor) of each canonical column present."""
+    picks = []
+    for name in CANONICAL_COLUMNS:
+        for original, factor in aliases.get(name, ()):
+            if original in originals:
+                picks.append((name, original, factor))
+                break
+    return picks
+
+
+def _frame_from_mapping(
+    originals: Mapping[str, Any], aliases: Mapping[str, Sequence[Alias]], n_rows: int
+) -> pd.DataFrame:
+    """General path: any column type, through ``pandas.DataFrame`` of a dict."""
+    columns: dict[str, Any] = {}
+    for name, original, factor in _canonical_picks(originals, aliases):
+        values = _as_float(originals[original])
+        if factor != 1.0:
+            values = values * factor
+        elif name in _INDEX_COLUMNS:
+            values = _as_index(values)
+        columns[name] = values
+    for original, values in originals.items():
+        if original not in columns:
+            columns[original] = values
+    return pd.DataFrame(columns, index=pd.RangeIndex(n_rows), copy=False)
+
+
+def _is_plain_numeric(values: Any) -> bool:
+    """A 1-D numpy array of native-order bool, integer or float (not float16) values."""
+    return (
+        type(values) is np.ndarray
+        and values.ndim == 1
+        and values.dtype.kind in _PLAIN_KINDS
+        and values.dtype.isnative
+        and values.dtype != np.float16
+    )
+
+
+def _frame_from_blocks(
+    originals: Mapping[str, np.ndarray], aliases: Mapping[str, Sequence[Alias]], n_rows: int
+) -> pd.DataFrame:
+    """Block path (see :func:`build_frame` Notes): same frame as the general path."""
+    picks = _canonical_picks(originals, aliases)
+    # index columns first: whether they are int64 decides the float block's size
+    whole: dict[str, np.ndarray] = {}
+    for name, original, factor in picks:
+        if name in _INDEX_COLUMNS and factor == 1.0:
+            values = originals[original]
+            if values.dtype.kind in "iu" and values.dtype.itemsize <= 4:
+                whole[name] = values  # always exact in int64 (and in float64)
+            else:
+                indices = _as_index(_as_float(values))
+                if indices.dtype == np.int64:
+                    whole[name] = indices
+    names = [name for name, _, _ in picks]
+    real = [(position, pick) for position, pick in enumerate(picks) if pick[0] not in whole]
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []
+    if real:
+        block = np.empty((len(real), n_rows), dtype=np.float64)
+        for row, (_, (_, original, factor)) in zip(block, real, strict=True):
+            row[...] = originals[original]
+            if factor != 1.0:
+                row *= factor
+        blocks.append((block, np.array([position for position, _ in real], dtype=np.intp)))
+    if whole:
+        block = np.empty((len(whole), n_rows), dtype=np.int64)
+        positions = []
+        for row, (position, name) in zip(block, _positions_of(names, whole), strict=True):
+            row[...] = whole[name]
+            positions.append(position)
+        blocks.append((block, np.array(positions, dtype=np.intp)))
+    taken = set(names)
+    for original, values in originals.items():
+        if original not in taken:
+            blocks.append((values.reshape(1, n_rows), np.array([len(names)], dtype=np.intp)))
+            names.append(original)
+    return create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), _column_index(names))
+
+
+def _positions_of(names: Sequence[str], wanted: Mapping[str, Any]) -> list[tuple[int, str]]:
+    return [(position, name) for position, name in enumerate(names) if name in wanted]
+
+
+def _column_index(names: list[str]) -> pd.Index:
+    """``pandas.Index(names)``, built faster when the default string dtype is pyarrow's
+    (the same labels and dtype either way)."""
+    if using_string_dtype is not None and using_string_dtype():
+        dtype = pd.StringDtype(na_value=np.nan)  # what pandas infers for text labels
+        if dtype.storage == "pyarrow":
+            import pyarrow
+
+            labels = pyarrow.array(names, type=pyarrow.large_string())
+            return pd.Index(ArrowStringArray(labels, dtype=dtype), copy=False)
+    return pd.Index(names)
 
 
 def _common_length(columns: Mapping[str, Any]) -> int:
@@ -133,10 +248,12 @@ def _as_float(values: Any) -> np.ndarray:
 def _as_index(array: np.ndarray) -> np.ndarray:
     """Integer cycle/step indices where the values are exactly representable whole
     numbers (|x| < 2**53), else the floats unchanged."""
-    if (
-        np.all(np.isfinite(array))
-        and np.all(np.abs(array) < 2.0**53)
-        and np.all(array == np.round(array))
-    ):
+    if array.size == 0:
         return array.astype(np.int64)
+    low, high = array.min(), array.max()
+    if not (-(2.0**53) < low and high < 2.0**53):  # also False for NaN
+        return array
+    indices = array.astype(np.int64)
+    if (indices == array).all():
+        return indices
     return array

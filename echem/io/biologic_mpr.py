@@ -28,12 +28,13 @@ checked against the .mpt twins of the real files.
 
 from __future__ import annotations
 
-import io
+import os
+import struct
 from collections import ChainMap
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -89,6 +90,13 @@ _LOG_STRINGS: Mapping[str, int] = {
 _LOG_TIMESTAMP_OFFSETS = (465, 469, 473, 585)
 _OLE_DAYS_RANGE = (40000.0, 50000.0)
 _OLE_EPOCH = datetime(1899, 12, 30)
+#: Module headers after ``MODULE`` (galvani's ``VMPmodule_hdr_v1`` / ``_v2`` layouts):
+#: short name, long name, [max length,] length, version, [unknown,] date.
+_MODULE_MAGIC = b"MODULE"
+_HEADER_V1 = struct.Struct("<10s25sII8s")
+_HEADER_V2 = struct.Struct("<10s25sIIII8s")
+#: Bytes 35-39 of the header are all 0xFF in the v2 layout (EC-Lab >= 11.50).
+_V2_MARK = b"\xff\xff\xff\xff"
 #: Original columns that canonical columns are made from.
 _CANONICAL_SOURCES = frozenset(
     original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases
@@ -103,6 +111,18 @@ def column_table() -> Mapping[int, tuple[str, str]]:
 def sniff_mpr(head: bytes) -> bool:
     """True when ``head`` starts with the BioLogic modular-file magic."""
     return head.startswith(MAGIC)
+
+
+class _Module(NamedTuple):
+    """One module of the file; ``data`` is a view of the file's bytes."""
+
+    name: bytes
+    long_name: bytes
+    version: int
+    length: int
+    date: bytes
+    offset: int
+    data: memoryview
 
 
 def read_mpr(path: Path) -> pd.DataFrame:
@@ -121,7 +141,8 @@ def read_mpr(path: Path) -> pd.DataFrame:
         ``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm`` = -``-Im(Z)/Ohm``), then every
         column of the data module under its EC-Lab name (the packed flag byte is
         expanded into ``mode``, ``ox/red``, ``error``... as in the .mpt export; the
-        binary's dtypes are kept, e.g. float32, uint16), then
+        binary's dtypes are kept, e.g. float32, uint16, except that float columns
+        feeding a canonical column are float64), then
         the columns EC-Lab's export derives when the binary lacks them (listed in
         ``attrs["metadata"]["derived_columns"]``, see :func:`_add_derived_columns`).
         Canonical columns are float64 (int64 for cycle and step). ``attrs["metadata"]`` holds
@@ -132,9 +153,15 @@ def read_mpr(path: Path) -> pd.DataFrame:
     ------
     echem.ParseError
         Malformed or truncated file (message names the file and byte offset).
+
+    Notes
+    -----
+    The file is read once into a private buffer; original columns stored as they are
+    in the binary are views of its records (strided, no copy), the others (flags,
+    float64 conversions, derived and canonical columns) are new arrays.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    raw = _read_file(path)
     if not raw.startswith(MAGIC):
         raise ParseError("not a BioLogic .mpr file (magic bytes missing)", path, offset=0)
     full_magic = galvani_biologic.MPR_MAGIC
@@ -155,20 +182,20 @@ def read_mpr(path: Path) -> pd.DataFrame:
     derived = _add_derived_columns(columns)
 
     metadata: dict[str, Any] = {
-        "version": int(data_module["version"]),
-        "column_ids": [int(c) for c in column_ids],
+        "version": data_module.version,
+        "column_ids": column_ids,
         "modules": [_module_summary(m) for m in modules],
         "derived_columns": derived,
     }
     names: list[str] = []
     if settings is not None:
-        metadata.update(_settings_metadata(settings["data"]))
+        metadata.update(_settings_metadata(settings.data))
         if metadata.get("technique") is not None:
             names.append(metadata["technique"])
     if log is not None:
-        metadata.update(_pascal_strings(log["data"], _LOG_STRINGS))
+        metadata.update(_pascal_strings(log.data, _LOG_STRINGS))
     if loop is not None:
-        metadata["loop_indices"] = _loop_indices(loop["data"])
+        metadata["loop_indices"] = _loop_indices(loop.data)
 
     technique = technique_kind(names)
     if technique == "unknown" and "freq/Hz" in columns:
@@ -184,30 +211,83 @@ def read_mpr(path: Path) -> pd.DataFrame:
     )
 
 
-def _read_modules(raw: bytes, path: Path) -> list[dict[str, Any]]:
-    """Every module of the file (galvani's walker), errors turned into ParseError."""
-    handle = io.BytesIO(raw)
-    handle.seek(len(galvani_biologic.MPR_MAGIC))
-    modules: list[dict[str, Any]] = []
-    try:
-        for module in galvani_biologic.read_VMP_modules(handle):
-            modules.append(module)
-    except (OSError, ValueError) as error:
-        reason = " ".join(str(error).split())
+def _read_file(path: Path) -> bytearray:
+    """The whole file in a new writable buffer (one read, no intermediate copy)."""
+    with open(path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        filled = 0
+        while filled < size:
+            count = handle.readinto(view[filled:])
+            if not count:
+                break
+            filled += count
+        view.release()
+    if filled < size:  # the file shrank while being read
+        del buffer[filled:]
+    return buffer
+
+
+def _read_modules(raw: bytearray, path: Path) -> list[_Module]:
+    """Every module of the file (the walk of galvani's ``read_VMP_modules``, on the
+    buffer: module data are views, not copies), errors turned into ParseError."""
+    modules: list[_Module] = []
+    view = memoryview(raw)
+    size = len(raw)
+    at = len(galvani_biologic.MPR_MAGIC)
+    while at < size:
+        reason, failed_at = None, size
+        header_at = at + len(_MODULE_MAGIC)
+        if raw[at:header_at] != _MODULE_MAGIC:
+            found = bytes(raw[at:header_at])
+            reason = f"Found {found!r}, expecting start of new VMP MODULE"
+            failed_at = min(header_at, size)
+        elif size - header_at < _HEADER_V1.size:
+            reason = "Unexpected end of file while reading module header"
+        else:
+            v2 = raw[header_at + 35 : header_at + 39] == _V2_MARK
+            layout = _HEADER_V2 if v2 else _HEADER_V1
+            if size - header_at < layout.size:
+                reason = "Unexpected end of file while reading module header"
+            else:
+                fields = layout.unpack_from(raw, header_at)
+                if v2:
+                    name, long_name, _, length, version, _, date = fields
+                else:
+                    name, long_name, length, version, date = fields
+                offset = header_at + layout.size
+                if size - offset < length:
+                    shown = long_name.rstrip(b"\0")
+                    reason = (
+                        f"Unexpected end of file while reading data current module: "
+                        f"{shown!r} length read: {size - offset} length expected: {length}"
+                    )
+                else:
+                    modules.append(
+                        _Module(
+                            name.rstrip(b"\0").strip(),
+                            long_name.rstrip(b"\0").strip(),
+                            version,
+                            length,
+                            date.rstrip(b"\0"),
+                            offset,
+                            view[offset : offset + length],
+                        )
+                    )
+                    at = offset + length
+                    continue
+        reason = " ".join(str(reason).split())
         raise ParseError(
             f"corrupt or truncated module after {len(modules)} complete module(s): {reason}",
             path,
-            offset=handle.tell(),
-        ) from None
+            offset=failed_at,
+        )
     return modules
 
 
-def _short_name(module: Mapping[str, Any]) -> bytes:
-    return bytes(module["shortname"]).strip()
-
-
-def _the_module(modules: list[dict[str, Any]], name: bytes, path: Path) -> dict[str, Any]:
-    found = [m for m in modules if _short_name(m) == name]
+def _the_module(modules: list[_Module], name: bytes, path: Path) -> _Module:
+    found = [m for m in modules if m.name == name]
     if len(found) != 1:
         raise ParseError(
             f"expected one {name.decode()!r} module, found {len(found)}",
@@ -217,49 +297,48 @@ def _the_module(modules: list[dict[str, Any]], name: bytes, path: Path) -> dict[
     return found[0]
 
 
-def _optional_module(modules: list[dict[str, Any]], name: bytes) -> dict[str, Any] | None:
-    found = [m for m in modules if _short_name(m) == name]
-    return found[0] if found else None
+def _optional_module(modules: list[_Module], name: bytes) -> _Module | None:
+    return next((m for m in modules if m.name == name), None)
 
 
-def _module_summary(module: Mapping[str, Any]) -> dict[str, Any]:
+def _module_summary(module: _Module) -> dict[str, Any]:
     return {
-        "name": _short_name(module).decode("latin-1"),
-        "long_name": bytes(module["longname"]).strip().decode("latin-1"),
-        "version": int(module["version"]),
-        "length": int(module["length"]),
-        "date": bytes(module["date"]).decode("latin-1"),
-        "offset": int(module["offset"]),
+        "name": module.name.decode("latin-1"),
+        "long_name": module.long_name.decode("latin-1"),
+        "version": module.version,
+        "length": module.length,
+        "date": module.date.decode("latin-1"),
+        "offset": module.offset,
     }
 
 
-def _layout(data: bytes, version: int) -> str | None:
+def _layout(data: memoryview, version: int) -> str | None:
     if version == 0:
         return "v0-uint8" if data[5] else "v0-uint16"
     return {2: "v2", 3: "v3"}.get(version)
 
 
-def _data_records(module: Mapping[str, Any], path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Column IDs and the record array of the data module."""
-    data: bytes = module["data"]
-    start = int(module["offset"])
-    version = int(module["version"])
+def _data_records(module: _Module, path: Path) -> tuple[list[int], np.ndarray]:
+    """Column IDs and the record array of the data module (a view of the file buffer)."""
+    data = module.data
+    start = module.offset
+    version = module.version
     if len(data) < 6:
         raise ParseError("data module too short for its header", path, offset=start)
     layout = _layout(data, version)
     if layout is None:
         raise ParseError(f"unsupported data-module version {version}", path, offset=start)
     ids_at, id_dtype, records_at = _LAYOUTS[layout]
-    n_points = int(np.frombuffer(data, "<u4", count=1)[0])
-    n_columns = data[4]
-    id_size = np.dtype(id_dtype).itemsize
+    n_points, n_columns = struct.unpack_from("<IB", data, 0)
+    id_size = 1 if id_dtype == "u1" else 2
     if len(data) < max(records_at, ids_at + n_columns * id_size):
         raise ParseError(
             f"data module ({layout}) ends before its records start", path, offset=start + len(data)
         )
     if n_columns == 0:
         raise ParseError("the data module declares no columns", path, offset=start + 4)
-    column_ids = np.frombuffer(data, id_dtype, count=n_columns, offset=ids_at).astype(np.int64)
+    id_format = f"<{n_columns}{'B' if id_size == 1 else 'H'}"
+    column_ids = list(struct.unpack_from(id_format, data, ids_at))
     dtype = _record_dtype(column_ids, path, start + ids_at)
     needed = n_points * dtype.itemsize
     available = len(data) - records_at
@@ -272,58 +351,66 @@ def _data_records(module: Mapping[str, Any], path: Path) -> tuple[np.ndarray, np
             path,
             offset=start + min(len(data), records_at + needed),
         )
-    # a writable copy of the records: the frame's columns are views of it
-    records = np.frombuffer(
-        bytearray(data[records_at : records_at + needed]), dtype, count=n_points
-    )
+    # a writable view: the buffer is this call's own copy of the file
+    records = np.frombuffer(data, dtype, count=n_points, offset=records_at)
     return column_ids, records
 
 
-def _record_dtype(column_ids: np.ndarray, path: Path, offset: int) -> np.dtype:
+def _record_dtype(column_ids: list[int], path: Path, offset: int) -> np.dtype:
     """numpy record dtype from the column IDs (flags packed in one byte, as galvani does)."""
-    table = column_table()
+    extra = EXTRA_COLUMNS
+    known = galvani_biologic.VMPdata_colID_dtype_map
     flag_table = galvani_biologic.VMPdata_colID_flag_map
-    fields: list[tuple[str, str]] = []
+    names: list[str] = []
+    formats: list[str] = []
     counts: dict[str, int] = {}
-    for index, column_id in enumerate(column_ids.tolist()):
+    for index, column_id in enumerate(column_ids):
         if column_id in flag_table:
             if "flags" not in counts:
                 counts["flags"] = 1
-                fields.append(("flags", "u1"))
+                names.append("flags")
+                formats.append("u1")
             continue
-        if column_id not in table:
-            previous = fields[-1][0] if fields else "(none)"
+        entry = extra.get(column_id) or known.get(column_id)
+        if entry is None:
+            previous = names[-1] if names else "(none)"
             raise ParseError(
                 f"unknown column ID {column_id} (column {index + 1}, after {previous!r}); "
                 "add it to echem.io._biologic_columns.EXTRA_COLUMNS",
                 path,
                 offset=offset,
             )
-        name, field_dtype = table[column_id]
-        counts[name] = counts.get(name, 0) + 1
-        fields.append((name if counts[name] == 1 else f"{name} {counts[name]}", field_dtype))
-    return np.dtype(fields)
+        name, field_dtype = entry
+        count = counts[name] = counts.get(name, 0) + 1
+        names.append(name if count == 1 else f"{name} {count}")
+        formats.append(field_dtype)
+    return np.dtype({"names": names, "formats": formats})
 
 
-def _columns_from_records(records: np.ndarray, column_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Original columns as views of the records (the binary's dtypes), flags expanded.
+def _columns_from_records(records: np.ndarray, column_ids: list[int]) -> dict[str, np.ndarray]:
+    """Original columns, flags expanded, in record order.
 
-    The packed flag byte becomes ``mode``, ``ox/red``, ``error``... (uint8 each), as in
-    the .mpt export. Columns that feed a canonical column are converted to float64 so
-    that the canonical columns are float64 whatever the binary width.
+    The packed flag byte becomes ``mode``, ``ox/red``, ``error``... (uint8 each, rows of
+    one array), as in the .mpt export. Float columns that feed a canonical column are
+    float64 (converted when the binary holds float32) so that the canonical columns are
+    float64 whatever the binary width; the other columns are views of the records.
     """
     flag_table = galvani_biologic.VMPdata_colID_flag_map
     columns: dict[str, np.ndarray] = {}
     for name in records.dtype.names or ():
         values = records[name]
         if name == "flags":
-            for column_id in column_ids.tolist():
+            flags = {}
+            for column_id in column_ids:
                 if column_id in flag_table:
                     flag_name, mask, _ = flag_table[column_id]
-                    shift = (int(mask) & -int(mask)).bit_length() - 1
-                    columns[flag_name] = (values & mask) >> shift
+                    flags[flag_name] = int(mask)
+            masks = np.array(list(flags.values()), dtype=np.uint8)
+            shifts = np.array([(m & -m).bit_length() - 1 for m in flags.values()], np.uint8)
+            expanded = (values[np.newaxis, :] & masks[:, np.newaxis]) >> shifts[:, np.newaxis]
+            columns.update(zip(flags, expanded, strict=True))
         elif name in _CANONICAL_SOURCES and values.dtype.kind == "f":
-            columns[name] = values.astype(np.float64)
+            columns[name] = values.astype(np.float64)  # contiguous: used more than once
         else:
             columns[name] = values
     return columns
@@ -333,8 +420,8 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
     """Add the columns EC-Lab's .mpt export computes when the binary lacks them.
 
     * ``<I>/mA`` = ``dq/mA.h`` x 3600 / (t_k - t_(k-1)), 0 on the first row and where
-      the time step is 0 (GCPL files record the charge increment, not the current;
-      this reproduces the twin .mpt files to 1e-16 mA).
+      the time step is 0 or not finite (GCPL files record the charge increment, not the
+      current; this reproduces the twin .mpt files to 1e-16 mA).
     * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
       ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
     * ``cycle number`` = ``half cycle`` // 2 (equal to the exported column in all eight
@@ -343,18 +430,23 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
     Returns the names of the added columns (``columns`` is extended in place).
     """
     added: list[str] = []
-    has = set(columns)
-    if not has & {"I/mA", "<I>/mA"} and {"dq/mA.h", "time/s"} <= has:
+    has = columns.keys()
+    if "I/mA" not in has and "<I>/mA" not in has and "dq/mA.h" in has and "time/s" in has:
         increment = columns["dq/mA.h"] * 3600.0
-        step = np.diff(columns["time/s"], prepend=np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            current = np.where(np.isfinite(step) & (step != 0), increment / step, 0.0)
+        time = columns["time/s"]
+        step = np.empty(len(time), dtype=np.result_type(time.dtype, np.float64))
+        step[:1] = np.nan
+        np.subtract(time[1:], time[:-1], out=step[1:])
+        valid = np.isfinite(step)
+        valid &= step != 0
+        current = np.zeros(len(time), dtype=np.result_type(increment.dtype, step.dtype))
+        np.divide(increment, step, out=current, where=valid)
         columns["<I>/mA"] = current
         added.append("<I>/mA")
     if "cycle number" not in has and "half cycle" in has:
         columns["cycle number"] = (columns["half cycle"] // 2).astype(np.float64)
         added.append("cycle number")
-    if "Re(Z)/Ohm" not in has and {"|Z|/Ohm", "Phase(Z)/deg"} <= has:
+    if "Re(Z)/Ohm" not in has and "|Z|/Ohm" in has and "Phase(Z)/deg" in has:
         modulus = columns["|Z|/Ohm"]
         phase = np.deg2rad(columns["Phase(Z)/deg"])
         columns["Re(Z)/Ohm"] = modulus * np.cos(phase)
@@ -363,17 +455,17 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
     return added
 
 
-def _pascal_strings(data: bytes, offsets: Mapping[str, int]) -> dict[str, str]:
+def _pascal_strings(data: memoryview, offsets: Mapping[str, int]) -> dict[str, str]:
     """Length-prefixed latin-1 strings at the given offsets (skipped when out of range)."""
     strings: dict[str, str] = {}
     for key, at in offsets.items():
         if at < len(data):
             length = data[at]
-            strings[key] = data[at + 1 : at + 1 + length].decode("latin-1").strip()
+            strings[key] = str(data[at + 1 : at + 1 + length], "latin-1").strip()
     return strings
 
 
-def _settings_metadata(data: bytes) -> dict[str, Any]:
+def _settings_metadata(data: memoryview) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     if data:
         code = data[0]
@@ -382,34 +474,34 @@ def _settings_metadata(data: bytes) -> dict[str, Any]:
     metadata.update(_pascal_strings(data, _SETTINGS_STRINGS))
     for key, at in _SETTINGS_FLOATS.items():
         if at + 4 <= len(data):
-            metadata[key] = float(np.frombuffer(data, "<f4", count=1, offset=at)[0])
+            metadata[key] = struct.unpack_from("<f", data, at)[0]
     if "electrode_area" in metadata:
         metadata["electrode_area_unit"] = "as set in EC-Lab (cm2 unless changed; not decoded)"
     return metadata
 
 
-def _loop_indices(data: bytes) -> list[int]:
+def _loop_indices(data: memoryview) -> list[int]:
     """Row index where each loop starts (galvani's reading of the loop module)."""
     usable = (len(data) - 4) // 4
     if usable <= 0:
         return []
     indices = np.trim_zeros(np.frombuffer(data, "<u4", count=usable, offset=4), "b")
-    return [int(i) for i in indices]
+    return indices.tolist()
 
 
-def _start_time(settings: Mapping[str, Any] | None, log: Mapping[str, Any] | None) -> str | None:
+def _start_time(settings: _Module | None, log: _Module | None) -> str | None:
     """ISO 8601 start: the LOG module's OLE timestamp, else the settings date (day only)."""
     if log is not None:
-        data: bytes = log["data"]
+        data = log.data
         for at in _LOG_TIMESTAMP_OFFSETS:
             if at + 8 <= len(data):
-                days = float(np.frombuffer(data, "<f8", count=1, offset=at)[0])
+                days = struct.unpack_from("<d", data, at)[0]
                 if _OLE_DAYS_RANGE[0] < days < _OLE_DAYS_RANGE[1]:
                     moment = _OLE_EPOCH + timedelta(milliseconds=round(days * 86_400_000))
                     return moment.isoformat(timespec="milliseconds")
     if settings is not None:
         try:
-            return galvani_biologic.parse_BioLogic_date(bytes(settings["date"])).isoformat()
+            return galvani_biologic.parse_BioLogic_date(settings.date).isoformat()
         except (ValueError, UnicodeDecodeError):
             return None
     return None
