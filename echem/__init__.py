@@ -19,8 +19,10 @@ from echem.errors import (
     CircuitError,
     DataError,
     EchemError,
+    EchemWarning,
     FitError,
     ParseError,
+    TruncatedDataWarning,
     UnsupportedFormatError,
 )
 
@@ -36,6 +38,8 @@ __all__ = [
     "CircuitError",
     "DataError",
     "FitError",
+    "EchemWarning",
+    "TruncatedDataWarning",
     "io",
     "eis",
     "coulometry",

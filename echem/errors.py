@@ -98,3 +98,12 @@ class DataError(EchemError):
 
 class FitError(EchemError):
     """A fit could not be carried out."""
+
+
+class EchemWarning(UserWarning):
+    """Base class of echem's warnings: the input was used, but something in it was off."""
+
+
+class TruncatedDataWarning(EchemWarning):
+    """The last record of a file was cut short (a file still being written, a copy
+    interrupted) and was left out; the message names the file and line."""

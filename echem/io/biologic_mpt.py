@@ -18,7 +18,9 @@ under 17 names).
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from echem.errors import ParseError
+from echem.errors import ParseError, TruncatedDataWarning
 from echem.io._biologic_columns import (
     CANONICAL_ALIASES,
     IMPEDANCE_FREQUENCY_COLUMN,
@@ -333,7 +335,20 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
-        table = _numeric_block(handle, first_data, header, path)
+        cut_at = _start_of_cut_last_line(handle)
+        if cut_at is not None and cut_at > header.data_offset:
+            handle.seek(header.data_offset)
+            complete = io.BytesIO(handle.read(cut_at - header.data_offset))
+            rows = complete.getvalue().count(b"\n")
+            warnings.warn(
+                f"{path}, line {header.columns_line + rows + 1}: the last data line is cut "
+                "short (file truncated or still being written); left out",
+                TruncatedDataWarning,
+                stacklevel=3,
+            )
+            table = _numeric_block(complete, first_data, header, path, offset=0)
+        else:
+            table = _numeric_block(handle, first_data, header, path, offset=header.data_offset)
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
     return build_frame(
@@ -348,9 +363,10 @@ def read_mpt(path: Path) -> pd.DataFrame:
 
 
 def _numeric_block(
-    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path
+    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path, *, offset: int
 ) -> pd.DataFrame:
-    """The data lines as a frame, through one ``pandas.read_csv`` call."""
+    """The data lines (from byte ``offset`` of ``handle``) as a frame, through one
+    ``pandas.read_csv`` call."""
     names = header.columns
     first_line = header.columns_line + 1
     if not first_data.strip():
@@ -368,7 +384,7 @@ def _numeric_block(
     # The numeric block is ASCII: utf-8 lets the C parser skip the Python codec (~15 %
     # faster); latin-1 is the fallback for the odd non-ASCII byte (never a decode error).
     for encoding in ("utf-8", "latin-1"):
-        handle.seek(header.data_offset)
+        handle.seek(offset)
         try:
             return pd.read_csv(
                 handle,
@@ -392,6 +408,41 @@ def _numeric_block(
                 line=first_line + int(line.group(1)) - 1 if line else first_line,
             ) from None
     raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
+
+
+def _number_shape(field: bytes) -> tuple[int, int]:
+    """(digits after the decimal separator, digits of the exponent) of a number's text."""
+    mantissa, _, exponent = field.strip().upper().partition(b"E")
+    decimals = mantissa.replace(b",", b".").partition(b".")[2]
+    return len(decimals), len(exponent.lstrip(b"+-"))
+
+
+def _start_of_cut_last_line(handle: IO[bytes]) -> int | None:
+    """Byte offset of the last line if the file ends inside it, else None.
+
+    EC-Lab ends some exports without a final newline, so a missing newline alone proves
+    nothing. The last line counts as cut when it lacks a newline and, compared with the
+    line before it, has fewer fields, or a last field with fewer decimals or exponent
+    digits (EC-Lab writes every row of a column in one format: ``-6.4485784E-002`` cut to
+    ``-6.4485784E-0`` would otherwise read as -6.45).
+    """
+    size = handle.seek(0, io.SEEK_END)
+    start = max(0, size - 65536)
+    handle.seek(start)
+    tail = handle.read()
+    if tail.endswith((b"\n", b"\r")):
+        return None
+    lines = tail.splitlines()
+    if len(lines) < 2:
+        return None
+    last = lines[-1].rstrip(b"\t").split(b"\t")
+    previous = lines[-2].rstrip(b"\t").split(b"\t")
+    cut = len(last) < len(previous)
+    if not cut:
+        decimals, exponent = _number_shape(last[len(previous) - 1])
+        decimals_before, exponent_before = _number_shape(previous[-1])
+        cut = decimals < decimals_before or exponent < exponent_before
+    return start + len(tail) - len(lines[-1]) if cut else None
 
 
 def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:

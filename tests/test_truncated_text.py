@@ -1,0 +1,48 @@
+"""A BioLogic .mpt cut inside its last line (a copy interrupted, a run still being written)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from conftest import real
+
+import echem
+from echem.errors import TruncatedDataWarning
+
+NAMES = ["peis.mpt", "mb.issue_95.de.mpt", "cp.mpt"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_whole_file_reads_without_warning(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        echem.read(real(f"biologic/{name}"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("cut", [1, 3, 5, 12, 40])
+def test_cut_last_line_is_left_out_with_a_warning(tmp_path, name, cut):
+    """Every kept row equals the intact file's; the cut one (which could read as a wrong
+    number: ``-6.4485784E-0`` is -6.45, not -0.0645) is dropped and named."""
+    source = real(f"biologic/{name}")
+    full = echem.read(source)
+    data = source.read_bytes()
+    assert not data.endswith(b"\n")  # EC-Lab wrote these without a final newline
+    copy = tmp_path / name
+    copy.write_bytes(data[: len(data) - cut])
+    with pytest.warns(TruncatedDataWarning, match=rf"{name}, line \d+: the last data line"):
+        cut_frame = echem.read(copy)
+    assert len(cut_frame) == len(full) - 1
+    kept = full.iloc[: len(cut_frame)]
+    assert cut_frame.dtypes.equals(kept.dtypes)
+    assert cut_frame.equals(kept)
+
+
+def test_complete_last_line_with_final_newline_is_kept(tmp_path):
+    source = real("biologic/peis.mpt")
+    copy = tmp_path / "peis.mpt"
+    copy.write_bytes(source.read_bytes() + b"\r\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        assert len(echem.read(copy)) == len(echem.read(source))
