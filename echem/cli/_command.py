@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from echem._atomic import atomic_path
 
-__all__ = ["Command", "report_failure", "atomic_path"]
+__all__ = ["Command", "report_failure", "atomic_path", "add_format_option"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,26 @@ def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
         return
     message = " ".join(str(error).split()) or type(error).__name__
     print(f"echem: {path}: {message}", file=sys.stderr)
+
+
+def _format_name(name: str) -> str:
+    """argparse ``type`` of ``--format``: a registered format name (else a usage error)."""
+    from echem.io import registry
+
+    names = sorted(row.name for row in registry())
+    if name not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {name!r} (formats: {', '.join(names)})"
+        )
+    return name
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--format NAME`` (force the input format; an unknown name is a usage error, exit 2).
+
+    Shared by the commands that read instrument files.
+    """
+    parser.add_argument(
+        "--format", type=_format_name, default=None, metavar="NAME",
+        help="force the input format (default: detected; see echem.formats())",
+    )

@@ -43,8 +43,7 @@ import numpy as np
 import pandas as pd
 
 from echem import __version__
-from echem.cli._command import Command, atomic_path, report_failure
-from echem.cli.info import add_format_option
+from echem.cli._command import Command, add_format_option, atomic_path, report_failure
 from echem.errors import EchemError
 
 __all__ = ["COMMAND", "WRITERS", "convert_file", "json_safe", "output_paths"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from echem.cli._command import Command, atomic_path, report_failure
+from echem.cli._command import Command, add_format_option, atomic_path, report_failure
 
 __all__ = ["COMMAND", "electrode_area_cm2"]
 
@@ -68,7 +68,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="integrate past a detected short circuit (default: stop there)",
     )
-    parser.add_argument("--format", default=None, help="force the input format")
+    add_format_option(parser)
     parser.add_argument("--out", default=None, metavar="DIR", help="write CSV tables here")
 
 

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.cli._command import Command, report_failure
+from echem.cli._command import Command, add_format_option, report_failure
 
-__all__ = ["COMMAND", "KEY_METADATA", "add_format_option", "describe", "summary"]
+__all__ = ["COMMAND", "KEY_METADATA", "describe", "summary"]
 
 #: Label -> metadata keys to look for, each with the template that prints its value (the
 #: first key present with a non-empty value wins; keys are matched case-insensitively).
@@ -231,29 +231,6 @@ def describe(path: str, df: pd.DataFrame) -> str:
     if "tables" in facts:
         add("tables", ", ".join(f"{n} ({r} rows)" for n, r in facts["tables"].items()))
     return "\n".join(lines)
-
-
-def _format_name(name: str) -> str:
-    """argparse ``type`` of ``--format``: a registered format name (else a usage error)."""
-    from echem.io import registry
-
-    names = sorted(row.name for row in registry())
-    if name not in names:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {name!r} (formats: {', '.join(names)})"
-        )
-    return name
-
-
-def add_format_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--format NAME`` (force the input format; an unknown name is a usage error, exit 2).
-
-    Shared by ``echem info``, ``echem convert`` and ``echem kk``.
-    """
-    parser.add_argument(
-        "--format", type=_format_name, default=None, metavar="NAME",
-        help="force the input format (default: detected; see echem.formats())",
-    )
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from echem.cli._command import Command, atomic_path, report_failure
-from echem.cli.info import add_format_option
+from echem.cli._command import Command, add_format_option, atomic_path, report_failure
 
 __all__ = ["COMMAND", "KKFile", "POINT_COLUMNS", "kk_file", "line"]
 
