@@ -23,7 +23,7 @@ def test_summary_with_ct_and_outputs(tmp_path, capsys):
     assert "gaps: 0" in text and "instrument charge" in text
     assert "Li3PS4 + 8 Li -> 4 Li2S + Li3P" in text
     written = sorted(p.name for p in out.iterdir())
-    stem = CP.stem
+    stem = CP.name
     assert written == sorted(
         f"{stem}_{name}.csv"
         for name in ("charge_steps", "gaps", "cumulative_charge", "ct_comparison")

@@ -141,7 +141,7 @@ def test_kk_command_prints_each_sweep_and_writes_csv(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4
     assert all("valid" in line and "M=" in line and "mu=" in line for line in lines)
-    table = pd.read_csv(tmp_path / "peis.issue_149_kk.csv")
+    table = pd.read_csv(tmp_path / "peis.issue_149.mpr_kk.csv")
     assert list(table.columns) == [
         "sweep", "freq_Hz", "z_real_ohm", "z_imag_ohm",
         "z_fit_real_ohm", "z_fit_imag_ohm", "residual_real", "residual_imag",
@@ -166,4 +166,4 @@ def test_kk_command_reports_a_bad_file_and_goes_on(tmp_path, capsys):
     assert len(errors) == 2
     assert str(garbage) in errors[0] and str(not_eis) in errors[1]
     assert "exampleDataZPlot.z" in captured.out and "valid" in captured.out
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["exampleDataZPlot_kk.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["exampleDataZPlot.z_kk.csv"]

@@ -3,8 +3,9 @@
 Prints the charge passed (magnitude and direction), the short-circuit time, the Li
 equivalent (moles, volume, thickness), logging gaps and the cross-check against the
 instrument's charge column; with ``--ct``, the Faradaic vs CT volume table. With
-``--out``, writes ``<stem>_charge_steps.csv``, ``<stem>_gaps.csv``,
-``<stem>_cumulative_charge.csv`` (and ``<stem>_ct_comparison.csv``), each atomically.
+``--out``, writes ``<file name>_charge_steps.csv``, ``<file name>_gaps.csv``,
+``<file name>_cumulative_charge.csv`` (and ``<file name>_ct_comparison.csv``), each
+atomically (the whole input name, e.g. ``cp.mpr_gaps.csv``, as every echem output).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         print(_comparison_text(comparison))
     if args.out is not None:
         out = Path(args.out)
-        stem = Path(args.file).stem
+        prefix = Path(args.file).name
         tables: dict[str, Any] = {
             "charge_steps": result.steps,
             "gaps": result.gaps,
@@ -134,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
             tables["ct_comparison"] = comparison
         try:
             for name, frame in tables.items():
-                _write_csv(frame, out / f"{stem}_{name}.csv")
+                _write_csv(frame, out / f"{prefix}_{name}.csv")
         except OSError as error:
             report_failure(out, error)
             return 1

@@ -5,11 +5,11 @@ numbers them), points, M, μ, RMS and largest relative residual (%), trend (%), 
 The test is :func:`echem.eis.lin_kk` (Schönleber, Klotz & Ivers-Tiffée, Electrochim. Acta 131
 (2014) 20).
 
-With ``--out DIR`` also writes ``DIR/<file stem>_kk.csv`` per file: one row per point with the
-measured and KK-model impedance (Ω) and the relative residuals, written atomically. When
-another input of the run already wrote that name (twins such as ``peis.mpr`` and
-``peis.mpt``), the whole file name is used instead (``peis.mpt_kk.csv``), so that no result
-overwrites another.
+With ``--out DIR`` also writes ``DIR/<file name>_kk.csv`` per file (``peis.mpr_kk.csv``: the
+whole name, as every echem output, so that twins such as ``peis.mpr`` and ``peis.mpt`` never
+collide): one row per point with the measured and KK-model impedance (Ω) and the relative
+residuals, written atomically. Two inputs with the same name from different folders would
+write the same output: the second fails alone.
 
 A file that cannot be read or holds no impedance sweep is reported in one line on stderr and
 the others go on; so is a single sweep that cannot be tested (e.g. an interrupted last sweep
@@ -177,7 +177,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``echem kk``."""
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="write DIR/<file stem>_kk.csv per file")
+                        help="write DIR/<file name>_kk.csv per file")
     parser.add_argument("--c", type=_positive(float), default=0.85,
                         help="mu cut-off (default 0.85)")
     parser.add_argument("--threshold", type=_positive(float), default=None,
@@ -189,21 +189,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _output_path(out_dir: Path, path: Path, claimed: set[Path]) -> Path:
-    """``out_dir/<stem>_kk.csv``, or ``out_dir/<file name>_kk.csv`` when another input of this
-    run already wrote the first (twins ``peis.mpr`` and ``peis.mpt``).
+    """``out_dir/<file name>_kk.csv``.
 
     Raises
     ------
     echem.EchemError
-        Both names were already written in this run (same file name in two folders).
+        Another input of this run already wrote that name (same file name in two folders).
     """
     from echem.errors import EchemError
 
-    for name in (f"{path.stem}_kk.csv", f"{path.name}_kk.csv"):
-        target = out_dir / name
-        if target.resolve() not in claimed:
-            return target
-    raise EchemError(f"output {target} was already written for another input of this run")
+    target = out_dir / f"{path.name}_kk.csv"
+    if target.resolve() in claimed:
+        raise EchemError(f"output {target} was already written for another input of this run")
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
