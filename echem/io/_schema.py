@@ -8,7 +8,8 @@ every original column under its original name. ``df.attrs`` carries ``format``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "TECHNIQUES",
     "Alias",
+    "ColumnBlocks",
     "build_frame",
 ]
 
@@ -59,8 +61,36 @@ TECHNIQUES: tuple[str, ...] = (
 Alias = tuple[str, float]
 
 
+@dataclass(frozen=True)
+class ColumnBlocks:
+    """Original columns held as 2-D blocks, for :func:`build_frame` (binary readers).
+
+    Attributes
+    ----------
+    blocks
+        ``(names, array)`` pairs in column order: ``array`` has shape
+        ``(len(names), n_rows)``, row ``i`` being the column ``names[i]``; bool,
+        integer or float values in native byte order. Arrays are used as they are
+        (strided views of a record buffer included) and become one pandas block each.
+    n_rows
+        Number of rows of every block.
+    whole
+        Columns the reader knows to hold whole numbers of magnitude below 2**53 (e.g.
+        integers stored as float64): ``cycle`` or ``step`` made from one of them is
+        int64 without the check of :func:`build_frame` (the result is the same).
+    """
+
+    blocks: tuple[tuple[tuple[str, ...], np.ndarray], ...]
+    n_rows: int
+    whole: frozenset[str] = frozenset()
+
+    def names(self) -> list[str]:
+        """Every column name, in order."""
+        return [name for names, _ in self.blocks for name in names]
+
+
 def build_frame(
-    raw: pd.DataFrame | Mapping[str, Any],
+    raw: pd.DataFrame | Mapping[str, Any] | ColumnBlocks,
     aliases: Mapping[str, Sequence[Alias]],
     *,
     format: str,
@@ -75,9 +105,9 @@ def build_frame(
     ----------
     raw
         The file's table, columns under their original names (already numeric where
-        the file's values are numbers): a DataFrame, or a mapping of name to 1-D
-        array of equal lengths (the fast path for binary readers: arrays are used
-        without copying).
+        the file's values are numbers): a DataFrame, a mapping of name to 1-D
+        array of equal lengths, or :class:`ColumnBlocks` (the fast paths for binary
+        readers: arrays are used without copying).
     aliases
         For each canonical column, the original columns it may come from, in order of
         preference, each with the factor that converts it to the canonical unit
@@ -94,23 +124,33 @@ def build_frame(
         numbers), then every original column (a column already named canonically is
         not repeated).
 
+    Raises
+    ------
+    ValueError
+        Columns of unequal lengths; :class:`ColumnBlocks` with repeated names or a
+        block of the wrong shape or dtype.
+
     Notes
     -----
-    When ``raw`` is a mapping of 1-D numeric numpy arrays, the frame is assembled
-    from blocks (:func:`pandas.api.internals.create_dataframe_from_blocks`): the
-    canonical columns are computed into one new float64 (and one int64) 2-D block,
-    and each original array becomes a block of its own, as it is (no copy, no
-    consolidation; a strided view of a binary record array stays a view). The
-    values, dtypes and column labels are those of the general path
-    (``pandas.DataFrame`` of a dict), which is used for any other input.
+    :class:`ColumnBlocks`, and a mapping of 1-D numeric numpy arrays (each its own
+    block), are assembled from blocks
+    (:func:`pandas.api.internals.create_dataframe_from_blocks`): the canonical
+    columns are computed into one new float64 (and one int64) 2-D block, the original
+    arrays are used as they are (no copy, no consolidation). The values, dtypes and
+    column labels are those of the general path (``pandas.DataFrame`` of a dict),
+    which is used for any other input.
     """
     if isinstance(raw, pd.DataFrame):
         frame = _frame_from_mapping(dict(raw.items()), aliases, len(raw))
+    elif isinstance(raw, ColumnBlocks):
+        _check_blocks(raw)
+        frame = _frame_from_blocks(raw, aliases)
     else:
         originals = dict(raw)
         n_rows = _common_length(originals)
         if all(_is_plain_numeric(values) for values in originals.values()):
-            frame = _frame_from_blocks(originals, aliases, n_rows)
+            blocks = tuple(((name,), v.reshape(1, n_rows)) for name, v in originals.items())
+            frame = _frame_from_blocks(ColumnBlocks(blocks, n_rows), aliases)
         else:
             frame = _frame_from_mapping(originals, aliases, n_rows)
     frame.attrs.update(
@@ -130,7 +170,7 @@ _PLAIN_KINDS = frozenset("biuf")
 
 
 def _canonical_picks(
-    originals: Mapping[str, Any], aliases: Mapping[str, Sequence[Alias]]
+    originals: Collection[str], aliases: Mapping[str, Sequence[Alias]]
 ) -> list[tuple[str, str, float]]:
     """(canonical name, original column, factor) of each canonical column present."""
     picks = []
@@ -162,27 +202,40 @@ def _frame_from_mapping(
 
 def _is_plain_numeric(values: Any) -> bool:
     """A 1-D numpy array of native-order bool, integer or float (not float16) values."""
-    return (
-        type(values) is np.ndarray
-        and values.ndim == 1
-        and values.dtype.kind in _PLAIN_KINDS
-        and values.dtype.isnative
-        and values.dtype != np.float16
-    )
+    return type(values) is np.ndarray and values.ndim == 1 and _is_plain_dtype(values.dtype)
 
 
-def _frame_from_blocks(
-    originals: Mapping[str, np.ndarray], aliases: Mapping[str, Sequence[Alias]], n_rows: int
-) -> pd.DataFrame:
+def _is_plain_dtype(dtype: np.dtype) -> bool:
+    return dtype.kind in _PLAIN_KINDS and dtype.isnative and dtype.char != "e"  # e: float16
+
+
+def _check_blocks(raw: ColumnBlocks) -> None:
+    names = raw.names()
+    if len(set(names)) != len(names):
+        raise ValueError(f"repeated column names in {names}")
+    for block_names, array in raw.blocks:
+        if not isinstance(array, np.ndarray) or array.shape != (len(block_names), raw.n_rows):
+            raise ValueError(
+                f"block {block_names} must be an array of shape "
+                f"{(len(block_names), raw.n_rows)}, not {getattr(array, 'shape', None)}"
+            )
+        if not _is_plain_dtype(array.dtype):
+            raise ValueError(f"block {block_names} has dtype {array.dtype}, not bool/int/float")
+
+
+def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]) -> pd.DataFrame:
     """Block path (see :func:`build_frame` Notes): same frame as the general path."""
-    picks = _canonical_picks(originals, aliases)
+    n_rows = raw.n_rows
+    rows = {name: (array, row) for names, array in raw.blocks for row, name in enumerate(names)}
+    picks = _canonical_picks(rows, aliases)
     # index columns first: whether they are int64 decides the float block's size
     whole: dict[str, np.ndarray] = {}
     for name, original, factor in picks:
         if name in _INDEX_COLUMNS and factor == 1.0:
-            values = originals[original]
-            if values.dtype.kind in "iu" and values.dtype.itemsize <= 4:
-                whole[name] = values  # always exact in int64 (and in float64)
+            array, row = rows[original]
+            values = array[row]
+            if (values.dtype.kind in "iu" and values.dtype.itemsize <= 4) or original in raw.whole:
+                whole[name] = values  # exact in int64 (and in float64)
             else:
                 indices = _as_index(_as_float(values))
                 if indices.dtype == np.int64:
@@ -192,27 +245,34 @@ def _frame_from_blocks(
     blocks: list[tuple[np.ndarray, np.ndarray]] = []
     if real:
         block = np.empty((len(real), n_rows), dtype=np.float64)
-        for row, (_, (_, original, factor)) in zip(block, real, strict=True):
-            row[...] = originals[original]
+        for target, (_, (_, original, factor)) in zip(block, real, strict=True):
+            array, row = rows[original]
+            target[...] = array[row]
             if factor != 1.0:
-                row *= factor
+                target *= factor
         blocks.append((block, np.array([position for position, _ in real], dtype=np.intp)))
     if whole:
         block = np.empty((len(whole), n_rows), dtype=np.int64)
         positions = []
-        for row, (position, name) in zip(block, _positions_of(names, whole), strict=True):
-            row[...] = whole[name]
+        for target, (position, name) in zip(block, _positions_of(names, whole), strict=True):
+            target[...] = whole[name]
             positions.append(position)
         blocks.append((block, np.array(positions, dtype=np.intp)))
     taken = set(names)
-    for original, values in originals.items():
-        if original not in taken:
-            blocks.append((values.reshape(1, n_rows), np.array([len(names)], dtype=np.intp)))
-            names.append(original)
+    for block_names, array in raw.blocks:
+        kept = [row for row, name in enumerate(block_names) if name not in taken]
+        if len(kept) == len(block_names):
+            start = len(names)
+            blocks.append((array, np.arange(start, start + len(kept), dtype=np.intp)))
+            names.extend(block_names)
+        else:  # a column renamed canonically: keep the other rows, one block each
+            for row in kept:
+                blocks.append((array[row : row + 1], np.array([len(names)], dtype=np.intp)))
+                names.append(block_names[row])
     return create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), _column_index(names))
 
 
-def _positions_of(names: Sequence[str], wanted: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _positions_of(names: Sequence[str], wanted: Collection[str]) -> list[tuple[int, str]]:
     return [(position, name) for position, name in enumerate(names) if name in wanted]
 
 

@@ -47,7 +47,7 @@ from echem.io._biologic_columns import (
     SETTINGS_TECHNIQUES,
     technique_kind,
 )
-from echem.io._schema import build_frame
+from echem.io._schema import ColumnBlocks, build_frame
 
 __all__ = ["MAGIC", "sniff_mpr", "read_mpr", "column_table"]
 
@@ -97,6 +97,9 @@ _HEADER_V1 = struct.Struct("<10s25sII8s")
 _HEADER_V2 = struct.Struct("<10s25sIIII8s")
 #: Bytes 35-39 of the header are all 0xFF in the v2 layout (EC-Lab >= 11.50).
 _V2_MARK = b"\xff\xff\xff\xff"
+_FLOAT64 = np.dtype(np.float64)
+#: Rule of a ``cycle number`` derived from integer half cycles (whole numbers).
+_HALF_CYCLES = "integer half cycle // 2"
 #: Original columns that canonical columns are made from.
 _CANONICAL_SOURCES = frozenset(
     original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases
@@ -123,6 +126,27 @@ class _Module(NamedTuple):
     date: bytes
     offset: int
     data: memoryview
+
+
+class _Run(NamedTuple):
+    """Consecutive record fields of one dtype: one block of the frame."""
+
+    names: list[str]
+    dtype: np.dtype
+    offset: int  # of the first field in the record
+    convert_to: np.dtype | None  # None: the block is a view of the records
+
+
+class _Records(NamedTuple):
+    """The data module's records: ``n_points`` records of ``itemsize`` bytes in
+    ``buffer`` from byte ``offset`` on, their fields grouped in runs."""
+
+    column_ids: list[int]
+    runs: list[_Run]
+    itemsize: int
+    n_points: int
+    buffer: memoryview
+    offset: int
 
 
 def read_mpr(path: Path) -> pd.DataFrame:
@@ -177,15 +201,18 @@ def read_mpr(path: Path) -> pd.DataFrame:
     log = _optional_module(modules, b"VMP LOG")
     loop = _optional_module(modules, b"VMP loop")
 
-    column_ids, records = _data_records(data_module, path)
-    columns = _columns_from_records(records, column_ids)
-    derived = _add_derived_columns(columns)
+    records = _data_records(data_module, path)
+    blocks = _column_blocks(records)
+    columns = {name: array[row] for names, array in blocks for row, name in enumerate(names)}
+    derived = _derived_columns(columns)
+    for name, values, _ in derived:
+        _put_column(blocks, name, values)
 
     metadata: dict[str, Any] = {
         "version": data_module.version,
-        "column_ids": column_ids,
+        "column_ids": records.column_ids,
         "modules": [_module_summary(m) for m in modules],
-        "derived_columns": derived,
+        "derived_columns": [name for name, _, _ in derived],
     }
     names: list[str] = []
     if settings is not None:
@@ -200,8 +227,9 @@ def read_mpr(path: Path) -> pd.DataFrame:
     technique = technique_kind(names)
     if technique == "unknown" and "freq/Hz" in columns:
         technique = "eis"
+    whole = frozenset(name for name, _, rule in derived if rule == _HALF_CYCLES)
     return build_frame(
-        columns,
+        ColumnBlocks(tuple(blocks), records.n_points, whole),
         CANONICAL_ALIASES,
         format="biologic-mpr",
         technique=technique,
@@ -318,8 +346,8 @@ def _layout(data: memoryview, version: int) -> str | None:
     return {2: "v2", 3: "v3"}.get(version)
 
 
-def _data_records(module: _Module, path: Path) -> tuple[list[int], np.ndarray]:
-    """Column IDs and the record array of the data module (a view of the file buffer)."""
+def _data_records(module: _Module, path: Path) -> _Records:
+    """Column IDs and layout of the records of the data module (checked to fill it)."""
     data = module.data
     start = module.offset
     version = module.version
@@ -339,85 +367,140 @@ def _data_records(module: _Module, path: Path) -> tuple[list[int], np.ndarray]:
         raise ParseError("the data module declares no columns", path, offset=start + 4)
     id_format = f"<{n_columns}{'B' if id_size == 1 else 'H'}"
     column_ids = list(struct.unpack_from(id_format, data, ids_at))
-    dtype = _record_dtype(column_ids, path, start + ids_at)
-    needed = n_points * dtype.itemsize
+    runs, itemsize = _record_runs(column_ids, path, start + ids_at)
+    needed = n_points * itemsize
     available = len(data) - records_at
     if available != needed:
         # galvani requires the same: the records fill the module exactly
         problem = "truncated" if available < needed else "longer than its records"
         raise ParseError(
-            f"data module {problem}: {n_points} records of {dtype.itemsize} bytes announced, "
+            f"data module {problem}: {n_points} records of {itemsize} bytes announced, "
             f"{available} bytes present",
             path,
             offset=start + min(len(data), records_at + needed),
         )
-    # a writable view: the buffer is this call's own copy of the file
-    records = np.frombuffer(data, dtype, count=n_points, offset=records_at)
-    return column_ids, records
+    return _Records(column_ids, runs, itemsize, n_points, data, records_at)
 
 
-def _record_dtype(column_ids: list[int], path: Path, offset: int) -> np.dtype:
-    """numpy record dtype from the column IDs (flags packed in one byte, as galvani does)."""
+def _record_runs(column_ids: list[int], path: Path, offset: int) -> tuple[list[_Run], int]:
+    """The record layout from the column IDs, as galvani's ``VMPdata_dtype_from_colIDs``
+    lays it out (flags packed in one byte at the first flag ID, a repeated name
+    numbered ``name 2``...), fields grouped in runs; and the record size in bytes.
+
+    Float fields that feed a canonical column are converted to float64 (so that the
+    canonical columns are float64 whatever the binary width), non-native byte orders
+    to native; runs join consecutive fields of one dtype and one conversion.
+    """
     extra = EXTRA_COLUMNS
     known = galvani_biologic.VMPdata_colID_dtype_map
     flag_table = galvani_biologic.VMPdata_colID_flag_map
-    names: list[str] = []
-    formats: list[str] = []
+    runs: list[_Run] = []
     counts: dict[str, int] = {}
+    at = 0
+    last = "(none)"
     for index, column_id in enumerate(column_ids):
         if column_id in flag_table:
             if "flags" not in counts:
                 counts["flags"] = 1
-                names.append("flags")
-                formats.append("u1")
+                runs.append(_Run(["flags"], np.dtype(np.uint8), at, None))
+                at += 1
+                last = "flags"
             continue
         entry = extra.get(column_id) or known.get(column_id)
         if entry is None:
-            previous = names[-1] if names else "(none)"
             raise ParseError(
-                f"unknown column ID {column_id} (column {index + 1}, after {previous!r}); "
+                f"unknown column ID {column_id} (column {index + 1}, after {last!r}); "
                 "add it to echem.io._biologic_columns.EXTRA_COLUMNS",
                 path,
                 offset=offset,
             )
-        name, field_dtype = entry
-        count = counts[name] = counts.get(name, 0) + 1
-        names.append(name if count == 1 else f"{name} {count}")
-        formats.append(field_dtype)
-    return np.dtype({"names": names, "formats": formats})
-
-
-def _columns_from_records(records: np.ndarray, column_ids: list[int]) -> dict[str, np.ndarray]:
-    """Original columns, flags expanded, in record order.
-
-    The packed flag byte becomes ``mode``, ``ox/red``, ``error``... (uint8 each, rows of
-    one array), as in the .mpt export. Float columns that feed a canonical column are
-    float64 (converted when the binary holds float32) so that the canonical columns are
-    float64 whatever the binary width; the other columns are views of the records.
-    """
-    flag_table = galvani_biologic.VMPdata_colID_flag_map
-    columns: dict[str, np.ndarray] = {}
-    for name in records.dtype.names or ():
-        values = records[name]
-        if name == "flags":
-            flags = {}
-            for column_id in column_ids:
-                if column_id in flag_table:
-                    flag_name, mask, _ = flag_table[column_id]
-                    flags[flag_name] = int(mask)
-            masks = np.array(list(flags.values()), dtype=np.uint8)
-            shifts = np.array([(m & -m).bit_length() - 1 for m in flags.values()], np.uint8)
-            expanded = (values[np.newaxis, :] & masks[:, np.newaxis]) >> shifts[:, np.newaxis]
-            columns.update(zip(flags, expanded, strict=True))
-        elif name in _CANONICAL_SOURCES and values.dtype.kind == "f":
-            columns[name] = values.astype(np.float64)  # contiguous: used more than once
+        base_name, field_format = entry
+        count = counts[base_name] = counts.get(base_name, 0) + 1
+        name = last = base_name if count == 1 else f"{base_name} {count}"
+        dtype = np.dtype(field_format)
+        convert_to = None
+        if name in _CANONICAL_SOURCES and dtype.kind == "f" and dtype.itemsize != 8:
+            convert_to = _FLOAT64
+        elif not dtype.isnative:
+            convert_to = dtype.newbyteorder("=")
+        previous = runs[-1] if runs else None
+        if (
+            previous is not None
+            and previous.names[0] != "flags"
+            and previous.dtype == dtype
+            and (previous.convert_to is None) == (convert_to is None)  # dtype == None is f8
+            and (convert_to is None or previous.convert_to == convert_to)
+            and at == previous.offset + len(previous.names) * dtype.itemsize
+        ):
+            previous.names.append(name)
         else:
-            columns[name] = values
-    return columns
+            runs.append(_Run([name], dtype, at, convert_to))
+        at += dtype.itemsize
+    return runs, at
 
 
-def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
-    """Add the columns EC-Lab's .mpt export computes when the binary lacks them.
+def _column_blocks(records: _Records) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """Original columns as 2-D blocks, in record order (see :class:`ColumnBlocks`).
+
+    The packed flag byte becomes ``mode``, ``ox/red``, ``error``... (uint8, one new
+    block), as in the .mpt export; runs to convert become new arrays; every other run
+    is a strided view of the records (the file buffer is this call's own, writable
+    copy).
+    """
+    blocks: list[tuple[tuple[str, ...], np.ndarray]] = []
+    n_points = records.n_points
+    for names, dtype, at, convert_to in records.runs:
+        shape = (len(names), n_points)
+        if n_points == 0:  # numpy refuses an offset at the end of the buffer
+            view = np.empty(shape, dtype)
+        else:
+            view = np.ndarray(
+                shape,
+                dtype,
+                buffer=records.buffer,
+                offset=records.offset + at,
+                strides=(dtype.itemsize, records.itemsize),
+            )
+        if names[0] == "flags":
+            blocks.append(_expanded_flags(view[0], records.column_ids))
+        elif convert_to is not None:
+            blocks.append((tuple(names), view.astype(convert_to)))
+        else:
+            blocks.append((tuple(names), view))
+    return blocks
+
+
+def _put_column(
+    blocks: list[tuple[tuple[str, ...], np.ndarray]], name: str, values: np.ndarray
+) -> None:
+    """Append a column, or replace the column of that name where it stands (its block
+    split into one block per row)."""
+    for index, (names, array) in enumerate(blocks):
+        if name in names:
+            rows = [((n,), array[row : row + 1]) for row, n in enumerate(names)]
+            rows[names.index(name)] = ((name,), values.reshape(1, -1))
+            blocks[index : index + 1] = rows
+            return
+    blocks.append(((name,), values.reshape(1, -1)))
+
+
+def _expanded_flags(
+    flags: np.ndarray, column_ids: list[int]
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The flag byte split into its columns (galvani's masks), one uint8 row each."""
+    flag_table = galvani_biologic.VMPdata_colID_flag_map
+    masks: dict[str, int] = {}
+    for column_id in column_ids:
+        if column_id in flag_table:
+            flag_name, mask, _ = flag_table[column_id]
+            masks[flag_name] = int(mask)
+    mask_array = np.array(list(masks.values()), dtype=np.uint8)[:, np.newaxis]
+    shifts = np.array([(m & -m).bit_length() - 1 for m in masks.values()], np.uint8)
+    return tuple(masks), (flags[np.newaxis, :] & mask_array) >> shifts[:, np.newaxis]
+
+
+def _derived_columns(columns: Mapping[str, np.ndarray]) -> list[tuple[str, np.ndarray, str]]:
+    """The columns EC-Lab's .mpt export computes when the binary lacks them.
 
     * ``<I>/mA`` = ``dq/mA.h`` x 3600 / (t_k - t_(k-1)), 0 on the first row and where
       the time step is 0 or not finite (GCPL files record the charge increment, not the
@@ -425,15 +508,17 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
     * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
       ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
     * ``cycle number`` = ``half cycle`` // 2 (equal to the exported column in all eight
-      real twins that have ``half cycle``: GCPL, CP, CA, MB, BCD).
+      real twins that have ``half cycle``: GCPL, CP, CA, MB, BCD); float64, as exported.
 
-    Returns the names of the added columns (``columns`` is extended in place).
+    Returns (name, values, rule) of the added columns, in that order; ``rule`` is
+    :data:`_HALF_CYCLES` for a cycle number made from integer half cycles (whole
+    numbers below 2**32).
     """
-    added: list[str] = []
+    added: list[tuple[str, np.ndarray, str]] = []
     has = columns.keys()
     if "I/mA" not in has and "<I>/mA" not in has and "dq/mA.h" in has and "time/s" in has:
         increment = columns["dq/mA.h"] * 3600.0
-        time = columns["time/s"]
+        time = np.ascontiguousarray(columns["time/s"])
         step = np.empty(len(time), dtype=np.result_type(time.dtype, np.float64))
         step[:1] = np.nan
         np.subtract(time[1:], time[:-1], out=step[1:])
@@ -441,17 +526,17 @@ def _add_derived_columns(columns: dict[str, np.ndarray]) -> list[str]:
         valid &= step != 0
         current = np.zeros(len(time), dtype=np.result_type(increment.dtype, step.dtype))
         np.divide(increment, step, out=current, where=valid)
-        columns["<I>/mA"] = current
-        added.append("<I>/mA")
+        added.append(("<I>/mA", current, "dq"))
     if "cycle number" not in has and "half cycle" in has:
-        columns["cycle number"] = (columns["half cycle"] // 2).astype(np.float64)
-        added.append("cycle number")
+        half_cycles = columns["half cycle"]
+        exact = half_cycles.dtype.kind in "iu" and half_cycles.dtype.itemsize <= 4
+        cycles = (half_cycles // 2).astype(np.float64)
+        added.append(("cycle number", cycles, _HALF_CYCLES if exact else "half cycle"))
     if "Re(Z)/Ohm" not in has and "|Z|/Ohm" in has and "Phase(Z)/deg" in has:
         modulus = columns["|Z|/Ohm"]
         phase = np.deg2rad(columns["Phase(Z)/deg"])
-        columns["Re(Z)/Ohm"] = modulus * np.cos(phase)
-        columns["-Im(Z)/Ohm"] = -modulus * np.sin(phase)
-        added.extend(["Re(Z)/Ohm", "-Im(Z)/Ohm"])
+        added.append(("Re(Z)/Ohm", modulus * np.cos(phase), "polar"))
+        added.append(("-Im(Z)/Ohm", -modulus * np.sin(phase), "polar"))
     return added
 
 
