@@ -3,11 +3,12 @@
 * .mpr: ``echem.read`` (canonical DataFrame included) vs ``galvani.BioLogic.MPRfile``
   alone (numpy record array, no DataFrame) on the largest real .mpr files galvani 0.5 can
   read. Target: echem <= 1.3x galvani. Printed beside it, from the same run:
-  ``galvani+DataFrame`` (``pandas.DataFrame(MPRfile(path).data)``) and ``floor``: galvani
-  plus the least pandas needs to assemble echem's frame from arrays that already exist
+  ``galvani+DataFrame`` (``pandas.DataFrame(MPRfile(path).data)``), ``frame``: the least
+  pandas needs to assemble echem's frame from arrays that already exist
   (:func:`pandas.api.internals.create_dataframe_from_blocks`, one block per dtype, no
-  copy, column labels included) - what any galvani-based reader returning that frame
-  would cost at best, before computing a single canonical column.
+  copy, column labels included), and ``floor``: reading the file's bytes plus ``frame`` -
+  what any reader returning that frame costs at best, before parsing a module or
+  computing a single canonical column.
 * .mpt: a generated 1,000,000-row EC-Lab export (written to a temporary folder) read with
   ``echem.read`` vs ``pandas.read_csv(engine="c")`` on the same numeric block (column line
   and data only, in a file of its own). Target: echem <= 1.5x pandas. Run for point and
@@ -16,13 +17,22 @@
 Warm calls (one untimed call each first), interleaved (A, B, C, A, B, C...) so that cache,
 allocator and machine-load effects weigh on all alike; medians of many repeats. The
 machine is shared, so run it when it is quiet.
+
+Allocator: with glibc's default settings every buffer above ~128 kB may be returned to the
+kernel when freed and page-faulted in again (zeroed) at the next call; on this machine
+that adds 0.3-1 ms per call to *both* readers of a 600 kB file, depending on the call
+order, and the ratios swing from 1.2x to 3x between runs. By default the benchmark
+therefore asks glibc (``mallopt``) to keep freed memory in the heap, so that the figures
+are the readers' own work and reproducible; ``--default-malloc`` keeps glibc's default.
+
 Usage: ``python benchmarks/bench_read.py [--rows N] [--repeats R] [--mpr-repeats R]
-[--skip-mpt]``.
+[--skip-mpt] [--default-malloc]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import statistics
 import tempfile
 import time
@@ -59,6 +69,19 @@ _COLUMNS = (
     "mode\tox/red\terror\tcontrol changes\tNs changes\tcounter inc.\tNs\ttime/s\t"
     "control/V/mA\tEwe/V\t<I>/mA\tdq/mA.h\t(Q-Qo)/mA.h\tcycle number\t"
 )
+
+
+def _steady_allocator() -> bool:
+    """Ask glibc to keep freed memory (no ``munmap``/trim between calls); False when the
+    C library is not glibc or refuses."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(
+        libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
+    )
 
 
 def _interleaved_medians(functions: Sequence[Callable[[], object]], repeats: int) -> list[float]:
@@ -139,7 +162,7 @@ def _assembly_floor(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     return lambda: create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), pd.Index(names))
 
 
-def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float, float | None, float]]:
+def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float, float, float, float]]:
     readable = []
     for path in sorted(REAL.glob("*.mpr"), key=lambda p: p.stat().st_size, reverse=True):
         try:
@@ -153,17 +176,18 @@ def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float, flo
     for path in readable:
         frame = echem.read(path)
         assemble = _assembly_floor(frame)
-        ours, reference, with_frame, assembly = _interleaved_medians(
+        ours, reference, with_frame, assembly, read_bytes = _interleaved_medians(
             [
                 lambda p=path: echem.read(p),
                 lambda p=path: galvani_biologic.MPRfile(str(p)),
                 lambda p=path: _galvani_frame(p),
                 assemble,
+                path.read_bytes,
             ],
             repeats,
         )
         name = f"{path.name} ({path.stat().st_size // 1000} kB, {frame.shape[1]} cols)"
-        results.append((name, ours, reference, with_frame, reference + assembly))
+        results.append((name, ours, reference, with_frame, assembly, read_bytes + assembly))
     return results
 
 
@@ -173,24 +197,28 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help=".mpt repeats")
     parser.add_argument("--mpr-repeats", type=int, default=300)
     parser.add_argument("--skip-mpt", action="store_true")
+    parser.add_argument("--default-malloc", action="store_true")
     args = parser.parse_args()
+    steady = not args.default_malloc and _steady_allocator()
+    print(f"allocator: {'glibc mallopt, freed memory kept' if steady else 'default'}")
     rows = [
         (*result, MPR_TARGET) for result in (bench_mpr(args.mpr_repeats) if REAL.exists() else [])
     ]
     if not args.skip_mpt:
-        rows += [(*result, None, MPT_TARGET) for result in bench_mpt(args.rows, args.repeats)]
+        mpt = bench_mpt(args.rows, args.repeats)
+        rows += [(*result, None, None, MPT_TARGET) for result in mpt]
     print(
         f"{'case':44s} {'echem ms':>9s} {'ref ms':>8s} {'ratio':>6s} {'target':>7s}"
-        f" {'ref+DataFrame':>14s} {'ratio':>6s} {'floor ms':>9s} {'ratio':>6s}"
+        f" {'ref+DataFrame':>14s} {'ratio':>6s} {'frame ms':>9s} {'floor ms':>9s} {'ratio':>6s}"
     )
-    for name, ours, reference, with_frame, floor, target in rows:
+    for name, ours, reference, with_frame, assembly, floor, target in rows:
         ratio = ours / reference
         flag = "ok" if ratio <= target else "SLOW"
         extra = ""
         if with_frame is not None:
             extra += f" {with_frame * 1e3:14.3f} {ours / with_frame:6.2f}"
         if floor is not None:
-            extra += f" {floor * 1e3:9.3f} {floor / reference:6.2f}"
+            extra += f" {assembly * 1e3:9.3f} {floor * 1e3:9.3f} {floor / reference:6.2f}"
         print(
             f"{name:44s} {ours * 1e3:9.3f} {reference * 1e3:8.3f} {ratio:6.2f} "
             f"{'<=' + str(target):>7s}{extra}  {flag}"
@@ -199,8 +227,9 @@ def main() -> None:
         "ref: galvani.BioLogic.MPRfile (numpy records, no DataFrame) for .mpr, "
         "pandas.read_csv(engine='c') on the numeric block for .mpt;\n"
         "ref+DataFrame: MPRfile then pandas.DataFrame(records), ratio = echem / it;\n"
-        "floor: MPRfile + assembling echem's frame from ready-made blocks, ratio = "
-        "floor / MPRfile (the best a galvani-based reader returning that frame can reach)."
+        "frame: assembling echem's frame from ready-made blocks (labels included); floor: "
+        "Path.read_bytes + frame, ratio = floor / ref\n(the least any reader returning that "
+        "frame costs, before parsing modules or computing canonical columns)."
     )
 
 

@@ -186,12 +186,13 @@ def read_mpr(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     raw = _read_file(path)
-    if not raw.startswith(MAGIC):
+    if raw[: len(MAGIC)] != MAGIC:
         raise ParseError("not a BioLogic .mpr file (magic bytes missing)", path, offset=0)
     full_magic = galvani_biologic.MPR_MAGIC
     if raw[: len(full_magic)] != full_magic:
+        head = bytes(raw[: len(full_magic)])
         mismatch = next(
-            (i for i, (a, b) in enumerate(zip(raw, full_magic, strict=False)) if a != b),
+            (i for i, (a, b) in enumerate(zip(head, full_magic, strict=False)) if a != b),
             min(len(raw), len(full_magic)),
         )
         raise ParseError("corrupt or truncated file header", path, offset=mismatch)
@@ -239,29 +240,25 @@ def read_mpr(path: Path) -> pd.DataFrame:
     )
 
 
-def _read_file(path: Path) -> bytearray:
-    """The whole file in a new writable buffer (one read, no intermediate copy)."""
+def _read_file(path: Path) -> memoryview:
+    """The whole file in a new writable buffer (one read into uninitialised memory, no
+    intermediate copy)."""
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
-        buffer = bytearray(size)
-        view = memoryview(buffer)
+        view = memoryview(np.empty(size, dtype=np.uint8))
         filled = 0
         while filled < size:
             count = handle.readinto(view[filled:])
             if not count:
                 break
             filled += count
-        view.release()
-    if filled < size:  # the file shrank while being read
-        del buffer[filled:]
-    return buffer
+    return view[:filled]  # shorter if the file shrank while being read
 
 
-def _read_modules(raw: bytearray, path: Path) -> list[_Module]:
+def _read_modules(raw: memoryview, path: Path) -> list[_Module]:
     """Every module of the file (the walk of galvani's ``read_VMP_modules``, on the
     buffer: module data are views, not copies), errors turned into ParseError."""
     modules: list[_Module] = []
-    view = memoryview(raw)
     size = len(raw)
     at = len(galvani_biologic.MPR_MAGIC)
     while at < size:
@@ -300,7 +297,7 @@ def _read_modules(raw: bytearray, path: Path) -> list[_Module]:
                             length,
                             date.rstrip(b"\0"),
                             offset,
-                            view[offset : offset + length],
+                            raw[offset : offset + length],
                         )
                     )
                     at = offset + length
