@@ -269,6 +269,8 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
             for row in kept:
                 blocks.append((array[row : row + 1], np.array([len(names)], dtype=np.intp)))
                 names.append(block_names[row])
+    if not names:  # as the general path: no column labels to infer a dtype from
+        return pd.DataFrame({}, index=pd.RangeIndex(n_rows))
     return create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), _column_index(names))
 
 
