@@ -259,16 +259,18 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
             positions.append(position)
         blocks.append((block, np.array(positions, dtype=np.intp)))
     taken = set(names)
+    originals: list[tuple[np.ndarray, int, int]] = []  # block, first position, columns
     for block_names, array in raw.blocks:
-        kept = [row for row, name in enumerate(block_names) if name not in taken]
-        if len(kept) == len(block_names):
-            start = len(names)
-            blocks.append((array, np.arange(start, start + len(kept), dtype=np.intp)))
+        if taken.isdisjoint(block_names):
+            originals.append((array, len(names), len(block_names)))
             names.extend(block_names)
-        else:  # a column renamed canonically: keep the other rows, one block each
-            for row in kept:
-                blocks.append((array[row : row + 1], np.array([len(names)], dtype=np.intp)))
-                names.append(block_names[row])
+            continue
+        for row, name in enumerate(block_names):  # keep the rows not named canonically
+            if name not in taken:
+                originals.append((array[row : row + 1], len(names), 1))
+                names.append(name)
+    positions = np.arange(len(names), dtype=np.intp)
+    blocks.extend((array, positions[at : at + count]) for array, at, count in originals)
     if not names:  # as the general path: no column labels to infer a dtype from
         return pd.DataFrame({}, index=pd.RangeIndex(n_rows))
     return create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), _column_index(names))
