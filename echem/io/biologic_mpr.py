@@ -1,14 +1,20 @@
 """BioLogic EC-Lab .mpr (binary "modular file") reader, on galvani's building blocks.
 
 The file is ``MPR_MAGIC`` followed by modules (``VMP Set``, ``VMP data``, ``VMP LOG``,
-``VMP loop``, ``VMP ExtDev``...). galvani 0.5 walks the modules
-(:func:`galvani.BioLogic.read_VMP_modules`) and knows most column IDs
-(``VMPdata_colID_dtype_map``, ``VMPdata_colID_flag_map``); its ``MPRfile`` class,
-however, stops on column IDs of newer EC-Lab versions and on files without a LOG
-module. This module lays out the data module itself from galvani's tables merged
-(read-only, in a :class:`collections.ChainMap`) with echem's own
-:data:`echem.io._biologic_columns.EXTRA_COLUMNS`; galvani's module-level dicts are
-never modified.
+``VMP loop``, ``VMP ExtDev``...). galvani 0.5 knows the module headers
+(``VMPmodule_hdr_v1``/``_v2``) and most column IDs (``VMPdata_colID_dtype_map``,
+``VMPdata_colID_flag_map``); its ``MPRfile`` class, however, stops on column IDs of
+newer EC-Lab versions and on files without a LOG module. This module walks the modules
+as galvani's ``read_VMP_modules`` does, but on one buffer holding the whole file (module
+data are views, not copies), and lays out the data module itself from galvani's tables
+and echem's own :data:`echem.io._biologic_columns.EXTRA_COLUMNS` (looked up, never
+merged into galvani's module-level dicts).
+
+Speed: the frame is assembled from blocks (:class:`echem.io._schema.ColumnBlocks`):
+runs of consecutive record fields of one dtype are strided 2-D views of the buffer (no
+copy), the flag byte is expanded into one uint8 block, float32 fields feeding canonical
+columns are converted to float64 run by run; the canonical columns are computed by
+:func:`echem.io._schema.build_frame` into one float64 and one int64 block.
 
 Data-module layouts (``version``; where the column IDs and the records start):
 
@@ -168,7 +174,7 @@ def read_mpr(path: Path) -> pd.DataFrame:
         binary's dtypes are kept, e.g. float32, uint16, except that float columns
         feeding a canonical column are float64), then
         the columns EC-Lab's export derives when the binary lacks them (listed in
-        ``attrs["metadata"]["derived_columns"]``, see :func:`_add_derived_columns`).
+        ``attrs["metadata"]["derived_columns"]``, see :func:`_derived_columns`).
         Canonical columns are float64 (int64 for cycle and step). ``attrs["metadata"]`` holds
         the data-module version, column IDs, modules, settings, LOG strings and loop
         indices.
@@ -181,8 +187,9 @@ def read_mpr(path: Path) -> pd.DataFrame:
     Notes
     -----
     The file is read once into a private buffer; original columns stored as they are
-    in the binary are views of its records (strided, no copy), the others (flags,
-    float64 conversions, derived and canonical columns) are new arrays.
+    in the binary are views of its records (strided, no copy; the frame keeps the
+    buffer, about the file's size, alive), the others (flags, float64 conversions,
+    derived and canonical columns) are new arrays. No two columns share memory.
     """
     path = Path(path)
     raw = _read_file(path)
