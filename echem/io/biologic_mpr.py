@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import struct
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -211,7 +211,7 @@ def read_mpr(path: Path) -> pd.DataFrame:
 
     records = _data_records(data_module, path)
     blocks = _column_blocks(records)
-    columns = {name: array[row] for names, array in blocks for row, name in enumerate(names)}
+    columns = _ColumnLookup(blocks)
     derived = _derived_columns(columns)
     for name, values, _ in derived:
         _put_column(blocks, name, values)
@@ -245,6 +245,26 @@ def read_mpr(path: Path) -> pd.DataFrame:
         start_time=_start_time(settings, log),
         metadata=metadata,
     )
+
+
+class _ColumnLookup(Mapping[str, np.ndarray]):
+    """Read-only name -> 1-D column view over blocks (a row view made on access only)."""
+
+    def __init__(self, blocks: list[tuple[tuple[str, ...], np.ndarray]]) -> None:
+        self._where = {name: (array, row) for names, array in blocks for row, name in enumerate(names)}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        array, row = self._where[name]
+        return array[row]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 def _read_file(path: Path) -> memoryview:
