@@ -18,6 +18,7 @@ import pytest
 from conftest import real, real_files
 from galvani import BioLogic as galvani_biologic
 
+from echem.io import _schema as schema
 from echem.io._schema import ColumnBlocks, _as_index, _column_index, build_frame
 from echem.io.biologic_mpr import read_mpr
 
@@ -222,3 +223,13 @@ def test_mpr_canonical_columns_are_independent_of_the_originals() -> None:
     assert frame["charge_C"].iloc[2] != 123.0 * 3.6
     again = read_mpr(real("biologic/gcpl.issue_228.mpr"))  # a fresh buffer per read
     assert again["time_s"].iloc[1] == before
+
+
+def test_without_create_dataframe_from_blocks_the_frame_is_the_same(monkeypatch) -> None:
+    """pandas < 3 lacks pandas.api.internals.create_dataframe_from_blocks: general path."""
+    path = real("biologic/gcpl.issue_228.mpr")
+    fast = read_mpr(path)
+    monkeypatch.setattr(schema, "create_dataframe_from_blocks", None)
+    general = read_mpr(path)
+    _assert_same(fast, general)
+    assert list(fast["step"].unique()) == list(general["step"].unique())

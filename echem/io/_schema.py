@@ -14,8 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.internals import create_dataframe_from_blocks
 from pandas.arrays import ArrowStringArray
+
+try:  # public since pandas 3.0
+    from pandas.api.internals import create_dataframe_from_blocks
+except ImportError:  # pragma: no cover - older pandas: block inputs take the general path
+    create_dataframe_from_blocks = None
 
 try:  # whether pandas infers its ``str`` dtype for labels (pandas >= 3 default)
     from pandas._config import using_string_dtype
@@ -144,11 +148,16 @@ def build_frame(
         frame = _frame_from_mapping(dict(raw.items()), aliases, len(raw))
     elif isinstance(raw, ColumnBlocks):
         _check_blocks(raw)
-        frame = _frame_from_blocks(raw, aliases)
+        if create_dataframe_from_blocks is None:
+            rows = {name: array[row] for names, array in raw.blocks for row, name in enumerate(names)}
+            frame = _frame_from_mapping(rows, aliases, raw.n_rows)
+        else:
+            frame = _frame_from_blocks(raw, aliases)
     else:
         originals = dict(raw)
         n_rows = _common_length(originals)
-        if all(_is_plain_numeric(values) for values in originals.values()):
+        plain = all(_is_plain_numeric(values) for values in originals.values())
+        if plain and create_dataframe_from_blocks is not None:
             blocks = tuple(((name,), v.reshape(1, n_rows)) for name, v in originals.items())
             frame = _frame_from_blocks(ColumnBlocks(blocks, n_rows), aliases)
         else:
