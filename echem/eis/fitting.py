@@ -27,8 +27,9 @@ import pandas as pd
 from ..errors import DataError, FitError
 from .batch import fit_many
 from .circuit import Circuit
-from .guess import candidate_starts, order_arcs
+from .guess import arc_moves, candidate_starts, order_arcs, refit_amplitudes
 from .optimise import Problem, multistart
+from .rc_model import rc_series_model
 from .result import FitResult
 from .weighting import weights
 
@@ -39,7 +40,8 @@ OPTIONS: dict[str, Any] = {
     "seed": 0,  # seed of the random perturbations (results are reproducible)
     "n_random": 24,  # random perturbations around the best data-driven starts
     "n_short": 16,  # starts given a short local refinement
-    "n_full": 2,  # refinements run to convergence
+    "n_full": 4,  # distinct short refinements run to convergence
+    "n_moves": 1,  # arc moves of the optimum (relocate/split an arc) refined per family; 0: none
     "n_hops": 0,  # rounds of perturbing the optimum and refining again (3: more robust, ~1.6x slower)
     "multistart": True,  # False: refine only the first start (the given or guessed values)
 }
@@ -216,8 +218,8 @@ def fit(
     f_range
         (f_min, f_max) in Hz: only points with f_min <= f <= f_max are fitted (None = open).
     **options
-        ``seed`` (0), ``n_random`` (24), ``n_short`` (16), ``n_full`` (2), ``n_hops`` (0),
-        ``multistart`` (True).
+        ``seed`` (0), ``n_random`` (24), ``n_short`` (16), ``n_full`` (4), ``n_moves`` (1),
+        ``n_hops`` (0), ``multistart`` (True); see :data:`OPTIONS`.
 
     Returns
     -------
@@ -303,8 +305,23 @@ def fit(
         log=np.array([specs[i].log for i in free], dtype=bool),
         lower=lower[free],
         upper=upper[free],
+        model_jac=rc_series_model(circuit, omega),
     )
     x_starts = problem.to_internal(starts[:, free])
+
+    def moves(x: np.ndarray) -> list[np.ndarray]:
+        """Arc moves from the optimum ``x``, as they are and with amplitudes re-balanced."""
+        families = arc_moves(circuit, freq, zz, problem.to_natural(x))
+        if not fixed_map:  # re-balancing would change fixed resistances
+            families += [refit_amplitudes(circuit, omega, zz, sigma_re, sigma_im, model, f) for f in families]
+        out = []
+        for family in families:
+            family = family.copy()
+            for name, value in fixed_map.items():
+                family[:, names.index(name)] = value
+            out.append(problem.to_internal(family[:, free]))
+        return out
+
     if opts["multistart"]:
         x_best, _ = multistart(
             problem,
@@ -313,6 +330,8 @@ def fit(
             n_short=int(opts["n_short"]),
             n_full=int(opts["n_full"]),
             n_hops=int(opts["n_hops"]),
+            moves=moves,
+            n_moves=int(opts["n_moves"]),
             seed=opts["seed"],
         )
     else:
@@ -346,8 +365,27 @@ def _polish(
         d = model(p[None, :])[0] - z
         return np.concatenate([d.real / s_re, d.imag / s_im])
 
+    free_idx = np.asarray(free)  # ascending: lmfit's order of the varied parameters
+
+    def jacobian(pars: lmfit.Parameters) -> np.ndarray:
+        """Analytic if available, else forward differences in natural units (one batched call)."""
+        p = np.array([pars[n].value for n in names], dtype=float)
+        if problem.model_jac is not None:
+            problem.nfev += 1
+            dz = problem.model_jac(p[None, :])[1][0][:, free_idx]
+            return np.concatenate([dz.real / s_re[:, None], dz.imag / s_im[:, None]])
+        pf = p[free_idx]
+        h = 1e-7 * np.where(pf != 0, np.abs(pf), 1.0)
+        h = np.where(pf + h > upper[free_idx], -h, h)  # step away from an upper bound
+        sets = np.repeat(p[None, :], len(free_idx) + 1, axis=0)
+        sets[1 + np.arange(len(free_idx)), free_idx] += h
+        problem.nfev += len(sets)
+        d = model(sets) - z
+        r = np.concatenate([d.real / s_re, d.imag / s_im], axis=-1)
+        return ((r[1:] - r[0]) / h[:, None]).T  # (residuals, free parameters), lmfit's var order
+
     minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
-    return minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10)
+    return minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10, Dfun=jacobian, col_deriv=0)
 
 
 def _result(

@@ -33,7 +33,17 @@ from scipy.signal import find_peaks
 
 from .circuit import Circuit, ElementNode, Parallel, Series
 
-__all__ = ["Arc", "Relaxation", "relaxation_spectrum", "find_arcs", "initial_guess", "candidate_starts"]
+__all__ = [
+    "Arc",
+    "Relaxation",
+    "relaxation_spectrum",
+    "find_arcs",
+    "initial_guess",
+    "candidate_starts",
+    "order_arcs",
+    "arc_moves",
+    "refit_amplitudes",
+]
 
 #: CPE exponents tried for every arc in the multi-start stage.
 _EXPONENTS = (0.9, 0.75)
@@ -471,16 +481,10 @@ def _signature(node) -> tuple:
     return (type(node).__name__, tuple(_signature(c) for c in node.children))
 
 
-def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
-    """Permute the values of like ``p(R,C)``/``p(R,CPE)`` blocks so that apex frequencies fall.
-
-    Such blocks in series are interchangeable (the same impedance), so the fitted arcs are
-    numbered in the conventional order: block 1 is the highest-frequency arc,
-    :math:`f_0 = 1/(2\\pi (RQ)^{1/n})`.
-    """
-    values = np.array(values, dtype=float)
+def _rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
+    """Top-level ``p(R,C)``/``p(R,CPE)`` blocks: (kinds, parameter slots [R, C] or [R, Q, n])."""
     index = {(p.element, p.symbol): i for i, p in enumerate(circuit.parameters)}
-    groups: dict[tuple, list[list[int]]] = {}
+    out = []
     for block in _arc_blocks(circuit):
         elements = block.children
         kinds = sorted(e.kind for e in elements if isinstance(e, ElementNode))
@@ -490,7 +494,21 @@ def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
         cap = next(e for e in elements if e.kind != "R")
         slots = [index[(r.name, "")]]
         slots += [index[(cap.name, "")]] if cap.kind == "C" else [index[(cap.name, "Q")], index[(cap.name, "n")]]
-        groups.setdefault(tuple(kinds), []).append(slots)
+        out.append((tuple(kinds), slots))
+    return out
+
+
+def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
+    """Permute the values of like ``p(R,C)``/``p(R,CPE)`` blocks so that apex frequencies fall.
+
+    Such blocks in series are interchangeable (the same impedance), so the fitted arcs are
+    numbered in the conventional order: block 1 is the highest-frequency arc,
+    :math:`f_0 = 1/(2\\pi (RQ)^{1/n})`.
+    """
+    values = np.array(values, dtype=float)
+    groups: dict[tuple, list[list[int]]] = {}
+    for kinds, slots in _rc_blocks(circuit):
+        groups.setdefault(kinds, []).append(slots)
     for blocks in groups.values():
         if len(blocks) < 2:
             continue
@@ -506,3 +524,180 @@ def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
         for dest, src in zip(blocks, [blocks[i] for i in order], strict=True):
             values[dest] = original[src]
     return values
+
+
+#: Size of a relocated arc, as shares of |Z| at its apex frequency (see :func:`arc_moves`).
+_RELOCATED_SHARES = (0.05, 0.3)
+
+#: A relocated arc lands at least this far (decades) from where the block was.
+_MIN_MOVE_DECADES = 1.0
+
+#: An arc split in two: halves at τ/factor and τ·factor (see :func:`arc_moves`).
+_SPLIT_FACTORS = (1.5, 4.0)
+
+
+def _block_tau_n(values: np.ndarray, slots: list[int]) -> tuple[float, float]:
+    """(τ, n) of a p(R,C)/p(R,CPE) block: τ = (RQ)^(1/n) (nan when undefined)."""
+    n = float(values[slots[2]]) if len(slots) == 3 else 1.0
+    with np.errstate(all="ignore"):
+        tau = float((values[slots[0]] * values[slots[1]]) ** (1 / n)) if n > 0 else float("nan")
+    return tau, n
+
+
+def _set_block(row: np.ndarray, slots: list[int], r: float, tau: float, n: float) -> None:
+    row[slots[0]] = r
+    if len(slots) == 3:
+        row[slots[1]] = tau**n / r
+        row[slots[2]] = n
+    else:
+        row[slots[1]] = tau / r
+
+
+def arc_moves(
+    circuit: Circuit,
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    values: np.ndarray,
+    *,
+    per_decade: float = 2.0,
+    n: float = 0.85,
+) -> list[np.ndarray]:
+    """Structural neighbours of a fitted parameter set: one arc moved elsewhere, or split.
+
+    A local optimum of a multi-arc fit often wastes one ``p(R,CPE)`` block (apex far
+    outside the measured range, exponent near 0 so that it acts as a resistor, or a sliver
+    of a neighbour) while a small arc hidden between or under big ones is missed, or models
+    two overlapping arcs as one. Local refinement cannot carry a block across the spectrum;
+    these moves do:
+
+    - *relocate* block b: replaced by a small arc (resistance :data:`_RELOCATED_SHARES` of
+      the measured |Z| there, exponent ``n``) with its apex at each point of a grid of
+      ``per_decade`` frequencies per decade over the data;
+    - *split* arc a into blocks a and b: halves of its resistance at τ_a/f and τ_a·f
+      (f in :data:`_SPLIT_FACTORS`), exponent raised by 0.1 (capped at 1).
+
+    The other parameters are unchanged (see :func:`refit_amplitudes` to re-balance them).
+
+    Parameters
+    ----------
+    circuit
+        The circuit (only its top-level ``p(R,C)``/``p(R,CPE)`` blocks move).
+    freq_Hz, z
+        The data (Hz, Ω).
+    values
+        The fitted parameter set (natural units, ``circuit.param_names`` order).
+
+    Returns
+    -------
+    list of ndarray
+        One array (n_moves, n_parameters) per family of moves: one family per relocated
+        block, then one with all the splits. Empty list when there is nothing to move.
+    """
+    values = np.asarray(values, dtype=float)
+    f, zz = _sorted(freq_Hz, z)
+    decades = np.log10(f[0] / f[-1])
+    grid = np.geomspace(f[-1], f[0], max(int(round(decades * per_decade)) + 1, 2))
+    # |Z| at the grid frequencies (interpolated in log f; f is decreasing)
+    z_abs = np.exp(np.interp(np.log(grid), np.log(f[::-1]), np.log(np.abs(zz[::-1]))))
+    blocks = _rc_blocks(circuit)
+    families = []
+    for _kinds, slots in blocks:
+        rows = []
+        tau_b, _n_b = _block_tau_n(values, slots)
+        ln_tau_b = np.log(tau_b) if np.isfinite(tau_b) and tau_b > 0 else np.inf
+        for f0, m in zip(grid, z_abs, strict=True):
+            if abs(np.log(1 / (2 * np.pi * f0)) - ln_tau_b) < _MIN_MOVE_DECADES * np.log(10):
+                continue  # a move, not a nudge: local refinement does those
+            for share in _RELOCATED_SHARES:
+                row = values.copy()
+                _set_block(row, slots, share * m, 1 / (2 * np.pi * f0), n if len(slots) == 3 else 1.0)
+                rows.append(row)
+        if rows:
+            families.append(np.array(rows))
+    splits = []
+    for (kinds_a, a), (kinds_b, b) in itertools.permutations(blocks, 2):
+        tau_a, n_a = _block_tau_n(values, a)
+        r_a = float(values[a[0]])
+        if kinds_a != kinds_b or not (np.isfinite(tau_a) and r_a > 0):
+            continue
+        n_new = min(1.0, n_a + 0.1) if len(a) == 3 else 1.0
+        for factor in _SPLIT_FACTORS:
+            row = values.copy()
+            _set_block(row, a, r_a / 2, tau_a / factor, n_new)
+            _set_block(row, b, r_a / 2, tau_a * factor, n_new)
+            splits.append(row)
+    if splits:
+        families.append(np.array(splits))
+    return families
+
+
+def refit_amplitudes(
+    circuit: Circuit,
+    omega: np.ndarray,
+    z: np.ndarray,
+    sigma_re: np.ndarray,
+    sigma_im: np.ndarray,
+    model,
+    starts: np.ndarray,
+) -> np.ndarray:
+    r"""Starts with the best non-negative amplitudes for their arc shapes (variable projection).
+
+    With every block's time constant τ and exponent n held, the impedance is linear in the
+    resistances of the top-level resistors and of the ``p(R,C)``/``p(R,CPE)`` blocks
+    (:math:`Z_b = R_b / (1 + (j\omega\tau_b)^{n_b})`), the other elements held as they are.
+    Each start's resistances are scaled by the weighted non-negative least-squares solution
+    (Lawson & Hanson, *Solving Least Squares Problems*, 1974, ch. 23; Golub & Pereyra,
+    SIAM J. Numer. Anal. 1973, 10, 413), Q and C scaled inversely so that τ is kept. A
+    start whose block was moved elsewhere is then judged with its neighbours re-balanced.
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+    omega
+        Angular frequencies (rad/s) of the data.
+    z, sigma_re, sigma_im
+        Data (Ω) and weights of the real and imaginary residuals.
+    model
+        ``model(P)``: (K, n_parameters) natural parameter sets -> (K, F) impedance.
+    starts
+        (K, n_parameters) natural parameter sets.
+    """
+    starts = np.atleast_2d(np.asarray(starts, dtype=float))
+    names = circuit.param_names
+    series_r = [names.index(e.name) for e in _top_level(circuit) if isinstance(e, ElementNode) and e.kind == "R"]
+    blocks = [slots for _kinds, slots in _rc_blocks(circuit)]
+    if len(starts) == 0 or not (series_r or blocks):
+        return starts
+    jw = 1j * omega
+    with np.errstate(all="ignore"):
+        cols = [np.repeat(starts[:, i, None], len(omega), axis=1).astype(complex) for i in series_r]
+        for slots in blocks:
+            r = starts[:, slots[0], None]
+            if len(slots) == 3:
+                cols.append(r / (1 + r * starts[:, slots[1], None] * jw ** starts[:, slots[2], None]))
+            else:
+                cols.append(r / (1 + jw * r * starts[:, slots[1], None]))
+        basis = np.stack(cols, axis=1)  # (K, m, F)
+        rest = model(starts) - basis.sum(axis=1)
+    a = np.concatenate([basis.real / sigma_re, basis.imag / sigma_im], axis=-1)
+    b = np.concatenate([(z - rest).real / sigma_re, (z - rest).imag / sigma_im], axis=-1)
+    finite = np.all(np.isfinite(a), axis=(1, 2)) & np.all(np.isfinite(b), axis=1)
+    scale = np.ones(a.shape[:2])
+    # unconstrained solution of all starts at once (normal equations); NNLS where it is negative
+    ata = np.einsum("kmi,kni->kmn", a[finite], a[finite])
+    atb = np.einsum("kmi,ki->km", a[finite], b[finite])
+    ridge = 1e-12 * np.einsum("kmm->k", ata)[:, None, None] * np.eye(a.shape[1])
+    try:
+        scale[finite] = np.linalg.solve(ata + ridge, atb[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        scale[finite] = -1.0  # all by NNLS below
+    for k in np.flatnonzero(finite & ~np.all(scale > 0, axis=1)):
+        scale[k], _ = nnls(a[k].T, b[k])
+    scale = np.where(finite[:, None], np.maximum(scale, 1e-6), 1.0)  # keep every element alive
+    out = starts.copy()
+    out[:, series_r] *= scale[:, : len(series_r)]
+    for j, slots in enumerate(blocks):
+        out[:, slots[0]] *= scale[:, len(series_r) + j]
+        out[:, slots[1]] /= scale[:, len(series_r) + j]
+    return out

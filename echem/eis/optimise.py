@@ -10,7 +10,7 @@ in one vectorised call), the best of those run to convergence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +45,9 @@ class Problem:
         Per free parameter: searched as ln p.
     lower, upper
         Natural bounds of the free parameters.
+    model_jac
+        Optional analytic ``model_jac(P) -> (Z (K, F), dZ/dp (K, F, n_all))``; without it
+        the Jacobian is taken by forward differences.
     """
 
     model: Callable[[np.ndarray], np.ndarray]
@@ -57,6 +60,7 @@ class Problem:
     lower: np.ndarray
     upper: np.ndarray
     nfev: int = field(default=0)
+    model_jac: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     def __post_init__(self) -> None:
         self.log = self.log & (self.lower >= 0)
@@ -98,6 +102,24 @@ class Problem:
             r = np.concatenate([d.real / self.sigma_re, d.imag / self.sigma_im], axis=-1)
         r[~np.isfinite(r)] = 1e150
         return r
+
+    def residuals_jac(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals (K, 2F) and their analytic Jacobian (K, n_free, 2F) in search coordinates."""
+        x2 = np.atleast_2d(x)
+        self.nfev += x2.shape[0]
+        p = self.to_natural(x2)
+        with np.errstate(all="ignore"):
+            zm, dz = self.model_jac(p)
+            d = zm - self.z
+            r = np.concatenate([d.real / self.sigma_re, d.imag / self.sigma_im], axis=-1)
+            # d/d(ln p) = p d/dp
+            dzf = dz[:, :, self.free] * np.where(self.log, p[:, self.free], 1.0)[:, None, :]
+            jac = np.concatenate(
+                [dzf.real / self.sigma_re[None, :, None], dzf.imag / self.sigma_im[None, :, None]], axis=1
+            ).transpose(0, 2, 1)
+        r[~np.isfinite(r)] = 1e150
+        jac[~np.isfinite(jac)] = 0.0
+        return r, jac
 
     def cost(self, x: np.ndarray) -> np.ndarray:
         """χ² of each parameter set (K,)."""
@@ -154,8 +176,9 @@ def batch_lm(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Levenberg-Marquardt on many starts at once (search coordinates, projected on the bounds).
 
-    Every iteration evaluates the residuals and forward-difference Jacobians of all active
-    starts in one vectorised model call, then solves the damped normal equations
+    Every iteration evaluates the residuals and Jacobians (analytic when the problem has
+    ``model_jac``, else forward differences) of all active starts in one vectorised call,
+    then solves the damped normal equations
     :math:`(J^T J + \lambda\,\mathrm{diag}(J^T J))\,\delta = -J^T r` for each start
     (Marquardt, J. SIAM 1963, 11, 431). A step is accepted when it lowers χ²; λ shrinks by 3 on
     success and grows by 4 on failure. A start stops when a step gains less than ``tol``
@@ -175,36 +198,46 @@ def batch_lm(
     lam = np.full(k, 1e-3)
     active = np.ones(k, bool)
     max_step = np.where(problem.log, 3.0, 0.3)
+    eye = np.eye(n)
 
     def resid_jac(xa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if problem.model_jac is not None:
+            return problem.residuals_jac(xa)
         ka = len(xa)
         h = 1e-7 * np.maximum(1.0, np.abs(xa))
         h = np.where(xa + h > hi, -h, h)
-        shifted = xa[:, None, :] + h[:, None, :] * np.eye(n)[None, :, :]  # (ka, n, n)
+        shifted = xa[:, None, :] + h[:, None, :] * eye  # (ka, n, n)
         r_all = problem.residuals(np.concatenate([xa, shifted.reshape(ka * n, n)]))
         r0 = r_all[:ka]
         jac = (r_all[ka:].reshape(ka, n, -1) - r0[:, None, :]) / h[:, :, None]  # (ka, n, m)
         return r0, jac
 
+    def normal_equations(rows: np.ndarray) -> None:
+        """J^T J, J^T r and the Marquardt scaling of ``rows`` (kept until they move)."""
+        ja = jac[rows]
+        a_all[rows] = np.einsum("kim,kjm->kij", ja, ja)
+        g_all[rows] = np.einsum("kim,km->ki", ja, r[rows])
+        diag = np.einsum("kii->ki", a_all[rows])
+        d_all[rows] = np.maximum(diag, 1e-12 * (diag.sum(axis=1)[:, None] + 1e-300))
+
     r, jac = resid_jac(x)
+    a_all, g_all, d_all = np.empty((k, n, n)), np.empty((k, n)), np.empty((k, n))
+    normal_equations(np.arange(k))
     cost = np.einsum("ij,ij->i", r, r)
     ref_cost = cost.copy()
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if len(idx) == 0:
             break
-        ja, ra = jac[idx], r[idx]
-        a = np.einsum("kim,kjm->kij", ja, ja)
-        g = np.einsum("kim,km->ki", ja, ra)
-        d = np.maximum(np.einsum("kii->ki", a), 1e-12 * (np.einsum("kii->k", a)[:, None] + 1e-300))
-        damped = a + (lam[idx, None] * d)[:, :, None] * np.eye(n)[None]
+        g, d = g_all[idx], d_all[idx]
+        damped = a_all[idx] + (lam[idx, None] * d)[:, :, None] * eye
         # active set: a variable on a bound that the gradient pushes outwards stays put
         xa = x[idx]
         pinned = ((xa <= lo) & (g > 0)) | ((xa >= hi) & (g < 0))
         if pinned.any():
             keep = ~pinned
             damped = np.where(keep[:, :, None] & keep[:, None, :], damped, 0.0)
-            damped = damped + pinned[:, :, None] * np.eye(n)[None]
+            damped = damped + pinned[:, :, None] * eye
             g = np.where(keep, g, 0.0)
         try:
             step = -np.linalg.solve(damped, g[..., None])[..., 0]
@@ -220,13 +253,14 @@ def batch_lm(
         moved = np.max(np.abs(x_new - x[idx]), axis=1)
         acc = idx[better]
         rej = idx[~better]
-        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
-        lam[rej] *= 4.0
+        lam[acc] = np.maximum(lam[acc] / LAMBDA_DOWN, 1e-12)
+        lam[rej] *= LAMBDA_UP
         if len(acc):
             x[acc] = x_new[better]
             cost[acc] = c_new[better]
             r_acc, j_acc = resid_jac(x[acc])
             r[acc], jac[acc] = r_acc, j_acc
+            normal_equations(acc)
         done = np.zeros(len(idx), bool)
         done |= better & ((gain < tol) | (moved < tol))
         done |= lam[idx] > 1e12
@@ -239,6 +273,72 @@ def batch_lm(
     return x, cost
 
 
+#: Marquardt damping: divided by LAMBDA_DOWN after an accepted step, times LAMBDA_UP after a rejected one.
+LAMBDA_DOWN, LAMBDA_UP = 3.0, 4.0
+
+#: Settings of :func:`batch_lm` for the short refinements that rank starts.
+SHORT = {"max_iter": 30, "tol": 1e-6}
+#: ... and for the refinements to convergence (the lmfit polish of :func:`echem.eis.fit`
+#: finishes the job, so χ² need not be settled beyond ~1e-5 relative here).
+FULL = {"max_iter": 500, "tol": 1e-10, "stall_window": 10, "stall_tol": 1e-5}
+
+#: Two points closer than this in every search coordinate (ln p or p) are the same optimum.
+SAME_POINT = 0.05
+
+
+def _distinct(x: np.ndarray, order: np.ndarray, count: int) -> list[int]:
+    """The first ``count`` indices of ``order`` whose points differ from all earlier ones.
+
+    Many short refinements end in the same (shallow, quickly reached) optimum; a slowly
+    converging start in another basin may still be above it after the short stage, so the
+    stage continued to convergence takes distinct points rather than copies of one.
+    """
+    kept: list[int] = []
+    for i in order:
+        if all(np.max(np.abs(x[i] - x[j])) > SAME_POINT for j in kept):
+            kept.append(int(i))
+        if len(kept) >= count:
+            break
+    return kept
+
+
+def _improve(problem: Problem, x_best: np.ndarray, c_best: float, starts: np.ndarray):
+    """Short refinement of ``starts``; the best continued to convergence if it beats ``c_best``."""
+    x_short, c_short = batch_lm(problem, starts, **SHORT)
+    j = int(np.argmin(c_short))
+    if c_short[j] < c_best * (1 - 1e-6):
+        x_f, c_f = batch_lm(problem, x_short[j : j + 1], **FULL)
+        if c_f[0] < c_best:
+            return x_f[0], float(c_f[0])
+    return x_best, c_best
+
+
+def _pick_moves(problem: Problem, families: Sequence[np.ndarray], per_family: int) -> np.ndarray:
+    """The ``per_family`` lowest-cost members of each family, distinct (search coordinates)."""
+    picked = []
+    for family in families:
+        family = np.clip(np.atleast_2d(family), problem.x_lower, problem.x_upper)
+        if family.size == 0:
+            continue
+        cost = problem.cost(family)
+        order = np.argsort(cost)[:per_family]
+        picked += [family[i] for i in order if np.isfinite(cost[i])]
+    if not picked:
+        return np.empty((0, len(problem.x_lower)))
+    arr = np.array(picked)
+    return arr[_distinct(arr, np.arange(len(arr)), len(arr))]
+
+
+def _try_moves(
+    problem: Problem, x_best: np.ndarray, c_best: float, families: Sequence[np.ndarray], per_family: int
+) -> tuple[np.ndarray, float]:
+    """Refine the ``per_family`` lowest-cost candidates of each family (see :func:`multistart`)."""
+    picked = _pick_moves(problem, families, per_family)
+    if len(picked) == 0:
+        return x_best, c_best
+    return _improve(problem, x_best, c_best, picked)
+
+
 def multistart(
     problem: Problem,
     starts: np.ndarray,
@@ -247,6 +347,8 @@ def multistart(
     n_short: int = 16,
     n_full: int = 2,
     n_hops: int = 0,
+    moves: Callable[[np.ndarray], Sequence[np.ndarray]] | None = None,
+    n_moves: int = 1,
     seed: int | None = 0,
 ) -> tuple[np.ndarray, float]:
     """Best free-parameter vector (search coordinates) found from ``starts``.
@@ -266,6 +368,14 @@ def multistart(
     n_hops
         Rounds of random perturbation of the optimum (``n_short``/2 neighbours, ±0.7 in
         ln p), each refined; an improvement replaces the optimum.
+    moves
+        ``moves(x)``: families of structural neighbours (each (K, n_free), search
+        coordinates) of the optimum ``x``, e.g. one arc moved elsewhere or split
+        (:func:`echem.eis.guess.arc_moves`). The ``n_moves`` lowest-cost members of each
+        family get a short refinement together, and the best of those runs to convergence
+        if it beats the optimum. One short batched run: cheap next to the search itself.
+    n_moves
+        Candidates taken from each family of moves (0: no moves).
     seed
         Seed of the perturbations.
 
@@ -289,17 +399,15 @@ def multistart(
             chosen.append(pool[i])
         if len(chosen) >= n_short:
             break
-    x_short, c_short = batch_lm(problem, np.array(chosen), max_iter=30, tol=1e-6)
-    best = np.argsort(c_short)[: max(n_full, 1)]
-    x_full, c_full = batch_lm(problem, x_short[best], max_iter=500)
+    x_short, c_short = batch_lm(problem, np.array(chosen), **SHORT)
+    best = _distinct(x_short, np.argsort(c_short), max(n_full, 1))
+    x_full, c_full = batch_lm(problem, x_short[best], **FULL)
     i = int(np.argmin(c_full))
     x_best, c_best = x_full[i], float(c_full[i])
+    if moves is not None and n_moves > 0:
+        x_best, c_best = _try_moves(problem, x_best, c_best, moves(x_best), n_moves)
     for _ in range(n_hops):
         # basin hopping, lite: refine random neighbours of the optimum, keep any improvement
         hops = perturb(problem, x_best, max(n_short // 2, 1), rng, scale=0.7)
-        x_hop, c_hop = batch_lm(problem, hops, max_iter=30, tol=1e-6)
-        j = int(np.argmin(c_hop))
-        if c_hop[j] < c_best * (1 - 1e-6):
-            x_f, c_f = batch_lm(problem, x_hop[j : j + 1], max_iter=500)
-            x_best, c_best = x_f[0], float(c_f[0])
+        x_best, c_best = _improve(problem, x_best, c_best, hops)
     return x_best, c_best
