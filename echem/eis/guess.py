@@ -348,6 +348,27 @@ def _assign(circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list
     return assign.values
 
 
+def _assign_rc(
+    base: np.ndarray,
+    rc_slots: list[list[int]],
+    arcs: list[Arc],
+    exponents: list[float],
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    """:func:`_assign` for circuits whose arc blocks are all p(R,C)/p(R,CPE): same values."""
+    values = base.copy()
+    for slots, arc, n in zip(rc_slots, arcs, exponents, strict=False):
+        if len(slots) == 3:
+            new = ((slots[0], arc.R_ohm), (slots[1], arc.tau_s**n / arc.R_ohm), (slots[2], n))
+        else:
+            new = ((slots[0], arc.R_ohm), (slots[1], arc.tau_s / arc.R_ohm))
+        for i, v in new:
+            if math.isfinite(v):
+                values[i] = min(max(float(v), lower[i]), upper[i])
+    return values
+
+
 def _arc_sets(arcs: list[Arc], k: int, feats: _Features) -> list[list[Arc]]:
     """Several ways of choosing ``k`` arcs from the detected ones, each sorted by τ."""
     if k == 0:
@@ -460,16 +481,24 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
         variants.append((inside, replace(feats, r_inf=feats.r_inf + extra_r)))
     starts = []
     distinct_blocks = len({str(_signature(b)) for b in blocks}) > 1
+    # fast path: every arc block is p(R,C) or p(R,CPE), whose values _set_arc writes directly
+    rc_slots = [slots for _kinds, slots in _rc_blocks(circuit)]
+    fast = len(rc_slots) == k
+    lower = np.array([p.lower for p in circuit.parameters])
+    upper = np.array([p.upper for p in circuit.parameters])
     for found, feat in variants:
         arc_sets = _arc_sets(found, k, feat) or [[]]
+        base = _assign(circuit, feat, [], [])
         for arc_set in arc_sets:
             orders = [arc_set]
             if distinct_blocks and len(arc_set) <= 3:
                 orders = [list(p) for p in itertools.permutations(arc_set)]
             for order in orders:
-                starts.append(_assign(circuit, feat, order, [a.n for a in order]))
-                for n in _EXPONENTS:
-                    starts.append(_assign(circuit, feat, order, [n] * len(order)))
+                for exponents in ([a.n for a in order], *([n] * len(order) for n in _EXPONENTS)):
+                    if fast:
+                        starts.append(_assign_rc(base, rc_slots, order, exponents, lower, upper))
+                    else:
+                        starts.append(_assign(circuit, feat, order, exponents))
     arr = np.array(starts)
     _, first = np.unique(arr, axis=0, return_index=True)
     return arr[np.sort(first)]  # distinct rows, in order of first appearance
