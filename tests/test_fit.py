@@ -381,3 +381,33 @@ def test_analytic_jacobian_only_for_resistors_and_rc_blocks():
     omega = 2 * np.pi * FREQ
     for text in ("R0-p(R1,CPE1)-W1", "L0-R0-p(R1,CPE1)", "R0-p(R1-Wo1,C1)", "R0-CPE1"):
         assert rc_series_model(Circuit(text), omega) is None
+
+
+def test_full_refinement_drops_starts_that_cannot_catch_up():
+    """batch_lm(catch_up=0): a start above the best after the first window stops there."""
+    from echem.eis.optimise import Problem, batch_lm
+
+    circuit = Circuit(TWO_ARCS)
+    names = list(circuit.param_names)
+    z = noisy(circuit.impedance(FREQ, TRUE_TWO))
+    true = np.array([TRUE_TWO[n] for n in names])
+    specs = circuit.parameters
+    problem = Problem(
+        model=lambda p: np.array([circuit.impedance(FREQ, row) for row in p]),
+        z=z,
+        sigma_re=np.abs(z),
+        sigma_im=np.abs(z),
+        base=true,
+        free=np.arange(len(names)),
+        log=np.array([s.log for s in specs]),
+        lower=np.array([s.lower for s in specs]),
+        upper=np.array([s.upper for s in specs]),
+    )
+    x_true = problem.to_internal(true)
+    far = x_true + np.where(problem.log, 2.0, -0.2)
+    x, cost = batch_lm(problem, np.array([x_true, far]), max_iter=200, stall_window=5, catch_up=0.0)
+    x_far, cost_far = batch_lm(problem, far[None, :], max_iter=5)
+    np.testing.assert_allclose(x[1], x_far[0])
+    assert cost[1] > cost[0]
+    x_free, cost_free = batch_lm(problem, far[None, :], max_iter=200)
+    assert cost_free[0] < cost[1]  # left alone, it would have gone further

@@ -173,6 +173,7 @@ def batch_lm(
     tol: float = 1e-10,
     stall_window: int = 10,
     stall_tol: float = 1e-5,
+    catch_up: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Levenberg-Marquardt on many starts at once (search coordinates, projected on the bounds).
 
@@ -184,7 +185,10 @@ def batch_lm(
     success and grows by 4 on failure. A start stops when a step gains less than ``tol``
     (relative), or when χ² fell by less than ``stall_tol`` (relative) over ``stall_window``
     iterations: a difference far below the noise (a 1 % noise level makes χ² ≈ 1e-4 · 2N, so
-    1e-5 of it is 1e-3 of one standard deviation of χ²).
+    1e-5 of it is 1e-3 of one standard deviation of χ²). With ``catch_up``, a start also
+    stops when it is above the best start by more than ``catch_up`` times what it gained over
+    the last window: at that pace it would not catch up within ``catch_up`` more windows (a
+    start creeping along a flat valley otherwise keeps the whole batch iterating).
 
     Returns
     -------
@@ -267,7 +271,11 @@ def batch_lm(
         active[idx[done]] = False
         if it % stall_window == 0:
             # stalled: χ² fell by less than stall_tol (relative) over the last window
-            stalled = (ref_cost - cost) <= stall_tol * cost
+            gained = ref_cost - cost
+            stalled = gained <= stall_tol * cost
+            if catch_up is not None:
+                # behind: above the best start by more than catch_up windows at this pace
+                stalled |= (cost - cost.min()) > catch_up * gained
             active &= ~stalled
             ref_cost = cost.copy()
     return x, cost
@@ -280,7 +288,7 @@ LAMBDA_DOWN, LAMBDA_UP = 3.0, 4.0
 SHORT = {"max_iter": 30, "tol": 1e-6}
 #: ... and for the refinements to convergence (the lmfit polish of :func:`echem.eis.fit`
 #: finishes the job, so χ² need not be settled beyond ~1e-5 relative here).
-FULL = {"max_iter": 500, "tol": 1e-10, "stall_window": 10, "stall_tol": 1e-5}
+FULL = {"max_iter": 500, "tol": 1e-10, "stall_window": 10, "stall_tol": 1e-5, "catch_up": 30.0}
 
 #: Two points closer than this in every search coordinate (ln p or p) are the same optimum.
 SAME_POINT = 0.05
