@@ -7,10 +7,18 @@ Strategy (see :mod:`echem.eis.guess` and :mod:`echem.eis.optimise`):
    elements in order, with alternative assignments (other peaks, split/merged arcs, other
    CPE exponents, permutations of unlike blocks);
 2. a multi-start stage: these starts plus random perturbations in ln p are scored in one
-   vectorised evaluation, the best few refined by short trust-region runs in the search
-   coordinates (ln p for positive quantities, p for exponents), the best run to convergence;
-3. a final lmfit polish (Levenberg-Marquardt) from that optimum in natural units, which gives
+   vectorised evaluation, the best few refined by short batched Levenberg-Marquardt runs in
+   the search coordinates (ln p for positive quantities, p for exponents), the best
+   *distinct* results run to convergence;
+3. arc moves from that optimum (:func:`echem.eis.guess.arc_moves`): each arc block in turn
+   relocated across the spectrum, or an arc split in two, as they are and with the
+   resistances re-balanced by NNLS; the best of each family refined, kept if better (a
+   local optimum that wastes a block on a sliver of the tail while a small arc is missed);
+4. a final lmfit polish (Levenberg-Marquardt) from that optimum in natural units, which gives
    the :class:`lmfit.minimizer.MinimizerResult`, standard errors and correlations.
+
+For circuits of resistors and ``p(R,C)``/``p(R,CPE)`` blocks in series the Jacobian is
+analytic (:mod:`echem.eis.rc_model`), otherwise forward differences in one batched call.
 
 Weightings are documented in :mod:`echem.eis.weighting`.
 """

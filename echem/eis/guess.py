@@ -18,7 +18,8 @@ The arcs are matched to the circuit's parallel blocks in order of appearance, hi
 frequency first, and the remaining elements get values from the intercept and the tail.
 :func:`candidate_starts` builds a handful of alternative assignments (other peak choices,
 split or merged arcs, other exponents, permutations) for the multi-start stage of
-:func:`echem.eis.fit`.
+:func:`echem.eis.fit`; :func:`arc_moves` and :func:`refit_amplitudes` build structural
+neighbours of an optimum (an arc relocated or split, amplitudes re-balanced).
 """
 
 from __future__ import annotations

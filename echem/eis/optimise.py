@@ -3,9 +3,10 @@
 Free parameters flagged ``log`` (resistances, capacitances, time constants...) are searched as
 :math:`\\ln p`, the others (CPE exponents) as they are. Many starting points (data-driven and
 perturbed, see :mod:`echem.eis.guess`) are scored in one vectorised model evaluation; the best
-few are refined by a short trust-region least-squares run
-(:func:`scipy.optimize.least_squares`, method ``trf``, Jacobian by forward differences computed
-in one vectorised call), the best of those run to convergence.
+few are refined together by a short batched Levenberg-Marquardt run (:func:`batch_lm`), the
+best distinct results of those run to convergence, then structural moves of the optimum
+(``moves``) and optional random hops are tried. :meth:`Problem.refine` (trust-region
+:func:`scipy.optimize.least_squares`) refines a single start.
 """
 
 from __future__ import annotations
@@ -372,7 +373,9 @@ def multistart(
     n_short
         Best starts (by χ²) given a short batched Levenberg-Marquardt run.
     n_full
-        Best short runs continued to convergence.
+        Best short runs continued to convergence, distinct ones (:func:`_distinct`): a
+        slowly converging start in a better basin may still trail copies of a quickly
+        reached optimum after the short stage.
     n_hops
         Rounds of random perturbation of the optimum (``n_short``/2 neighbours, ±0.7 in
         ln p), each refined; an improvement replaces the optimum.
