@@ -7,6 +7,7 @@ adding a format is adding a row, not a branch.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Callable
@@ -62,8 +63,9 @@ class Format:
     reader: Callable[[Path], pd.DataFrame]
 
 
+@functools.cache
 def registry() -> tuple[Format, ...]:
-    """Every known format, in sniffing order."""
+    """Every known format, in sniffing order (an immutable table, built once)."""
     rows: list[Format] = []
     for module_name in _FORMAT_MODULES:
         module = importlib.import_module(f"{__name__}.{module_name}")
@@ -125,9 +127,9 @@ def read(path: str | os.PathLike[str], format: str | None = None) -> pd.DataFram
     if not head:
         raise ParseError("the file is empty", path, offset=0)
 
-    sniffed = [f for f in table if f.sniff(head)]
-    if sniffed:
-        return sniffed[0].reader(path)
+    sniffed = next((f for f in table if f.sniff(head)), None)
+    if sniffed is not None:
+        return sniffed.reader(path)
 
     suffix = path.suffix.lower()
     by_extension = [f for f in table if suffix in f.extensions]
