@@ -380,7 +380,7 @@ def _polish(
         p = np.array([pars[n].value for n in names], dtype=float)
         if problem.model_jac is not None:
             problem.nfev += 1
-            dz = problem.model_jac(p[None, :])[1][0][:, free_idx]
+            dz = problem.model_jac(p[None, :])[1][0][free_idx].T
             return np.concatenate([dz.real / s_re[:, None], dz.imag / s_im[:, None]])
         pf = p[free_idx]
         h = 1e-7 * np.where(pf != 0, np.abs(pf), 1.0)

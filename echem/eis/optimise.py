@@ -47,7 +47,7 @@ class Problem:
     lower, upper
         Natural bounds of the free parameters.
     model_jac
-        Optional analytic ``model_jac(P) -> (Z (K, F), dZ/dp (K, F, n_all))``; without it
+        Optional analytic ``model_jac(P) -> (Z (K, F), dZ/dp (K, n_all, F))``; without it
         the Jacobian is taken by forward differences.
     """
 
@@ -114,10 +114,8 @@ class Problem:
             d = zm - self.z
             r = np.concatenate([d.real / self.sigma_re, d.imag / self.sigma_im], axis=-1)
             # d/d(ln p) = p d/dp
-            dzf = dz[:, :, self.free] * np.where(self.log, p[:, self.free], 1.0)[:, None, :]
-            jac = np.concatenate(
-                [dzf.real / self.sigma_re[None, :, None], dzf.imag / self.sigma_im[None, :, None]], axis=1
-            ).transpose(0, 2, 1)
+            dzf = dz[:, self.free] * np.where(self.log, p[:, self.free], 1.0)[:, :, None]
+            jac = np.concatenate([dzf.real / self.sigma_re, dzf.imag / self.sigma_im], axis=-1)
         r[~np.isfinite(r)] = 1e150
         jac[~np.isfinite(jac)] = 0.0
         return r, jac

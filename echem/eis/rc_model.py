@@ -66,42 +66,44 @@ def rc_series_model(circuit: Circuit, omega: np.ndarray) -> ModelJac | None:
     -------
     callable or None
         ``model_jac(P)`` with ``P`` (K, n_parameters) natural parameter sets returning the
-        impedance (K, F) in Ω and its derivatives (K, F, n_parameters).
+        impedance (K, F) in Ω and its derivatives (K, n_parameters, F).
     """
     terms = _terms(circuit)
     if terms is None:
         return None
     omega = np.asarray(omega, dtype=float)
     s = 1j * omega
-    ln_s = np.log(omega) + 0.5j * np.pi
+    ln_omega = np.log(omega)
+    ln_s = ln_omega + 0.5j * np.pi
     n_all = len(circuit.param_names)
 
     def model_jac(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = np.atleast_2d(np.asarray(p, dtype=float))
         k = len(p)
         z = np.zeros((k, len(omega)), dtype=complex)
-        dz = np.zeros((k, len(omega), n_all), dtype=complex)
+        dz = np.zeros((k, n_all, len(omega)), dtype=complex)
         for kind, slots in terms:
             r = p[:, slots[0], None]
             if kind == "R":
                 z += r
-                dz[:, :, slots[0]] = 1.0
+                dz[:, slots[0]] = 1.0
                 continue
             if kind == "RC":
-                rcs = r * p[:, slots[1], None] * s
-                d2 = (1 + rcs) ** 2
-                z += r / (1 + rcs)
-                dz[:, :, slots[0]] = 1 / d2
-                dz[:, :, slots[1]] = -(r**2) * s / d2
-                continue
-            q, n = p[:, slots[1], None], p[:, slots[2], None]
-            s_n = np.exp(n * ln_s)  # s**n, principal branch
-            d = 1 + r * q * s_n
-            d2 = d**2
-            z += r / d
-            dz[:, :, slots[0]] = 1 / d2
-            dz[:, :, slots[1]] = -(r**2) * s_n / d2
-            dz[:, :, slots[2]] = -(r**2) * q * s_n * ln_s / d2
+                s_n = s  # jω
+            else:
+                n = p[:, slots[2], None]
+                # (jω)^n = ω^n e^{jπn/2} (principal branch): a real power and a phase per set
+                s_n = np.exp(n * ln_omega) * np.exp(0.5j * np.pi * n)
+            x = (r * p[:, slots[1], None]) * s_n  # jωRC or RQ(jω)^n
+            inv = 1.0 / (1.0 + x)
+            inv2 = inv * inv
+            z += r * inv
+            dz[:, slots[0]] = inv2
+            dz_cap = -(r * r) * s_n * inv2  # ∂Z/∂C = -R² jω/D², ∂Z/∂Q = -R² (jω)^n/D²
+            dz[:, slots[1]] = dz_cap
+            if kind == "RCPE":
+                dz[:, slots[2]] = dz_cap * p[:, slots[1], None] * ln_s  # -R² Q (jω)^n ln(jω)/D²
         return z, dz
 
     return model_jac
+
