@@ -19,6 +19,10 @@ import echem
 from echem.eis import spectra
 from tests.conftest import REAL_DATA, real
 
+# Cut files legitimately warn that their last line was left out (tested in
+# test_truncated_text.py); here only exceptions matter.
+pytestmark = pytest.mark.filterwarnings("ignore::echem.TruncatedDataWarning")
+
 #: Folder -> format name, for the forced-format reads.
 FOLDERS = {
     "autolab": "autolab",
