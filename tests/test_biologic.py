@@ -21,6 +21,7 @@ from conftest import real, real_files
 from galvani import BioLogic as galvani_biologic
 
 import echem
+import echem.io.biologic
 from echem.io.biologic_mpr import read_mpr
 from echem.io.biologic_mpt import read_mpt, sniff_mpt
 
