@@ -274,6 +274,23 @@ def test_like_arcs_are_numbered_by_falling_apex_frequency():
     assert rel_err(result.values, TRUE_TWO) < 1e-6
 
 
+@pytest.mark.parametrize(
+    "constraint",
+    [{"fixed": {"R1": 2000.0}}, {"bounds": {"R1": (1000.0, 5000.0)}}],
+    ids=["fixed", "bounds"],
+)
+def test_arc_numbering_respects_fixed_values_and_bounds(constraint):
+    """R1 constrained to the low-frequency arc's value: block 1 must model that arc. Numbering
+    the blocks by apex frequency used to swap them after the search, moving the fixed value
+    to R2 (R1 reported as 500 Ω) or clipping R1 to its bound (a wrong fit)."""
+    circuit = Circuit(TWO_ARCS)
+    expected = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    result = fit(FREQ, z, circuit, initial=expected, **constraint)
+    assert rel_err(result.values, expected) < 1e-6
+    assert result.chisqr < 1e-12
+
+
 @functools.cache
 def _three_arc_case(index: int) -> tuple[np.ndarray, float]:
     """Spectrum ``index`` of the 3-arc benchmark (bench seed 1) and its reference χ²."""

@@ -344,7 +344,8 @@ def fit(
         )
     else:
         x_best = problem.refine(x_starts[0])[0]
-    p_best = order_arcs(circuit, problem.to_natural(x_best))
+    fixed_idx = [names.index(name) for name in fixed_map]
+    p_best = order_arcs(circuit, problem.to_natural(x_best), lower=lower, upper=upper, fixed=fixed_idx)
     lm = _polish(problem, names, p_best, lower, upper, free)
     return _result(circuit, freq, zz, names, free, lm, problem, weighting, tuple(fixed_map), time_s)
 

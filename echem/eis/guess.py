@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -528,17 +529,50 @@ def _rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
     return out
 
 
-def order_arcs(circuit: Circuit, values: np.ndarray) -> np.ndarray:
+def order_arcs(
+    circuit: Circuit,
+    values: np.ndarray,
+    *,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    fixed: Collection[int] = (),
+) -> np.ndarray:
     """Permute the values of like ``p(R,C)``/``p(R,CPE)`` blocks so that apex frequencies fall.
 
     Such blocks in series are interchangeable (the same impedance), so the fitted arcs are
     numbered in the conventional order: block 1 is the highest-frequency arc,
-    :math:`f_0 = 1/(2\\pi (RQ)^{1/n})`.
+    :math:`f_0 = 1/(2\\pi (RQ)^{1/n})`. Blocks are interchangeable only under the same
+    constraints: a block with a fixed parameter keeps its values (a swap would move the
+    fixed value to another block), and only blocks with the same bounds are permuted among
+    themselves (a swap could put a value outside its bounds).
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+    values
+        Parameter set (natural units, ``circuit.param_names`` order).
+    lower, upper
+        Bounds of every parameter (default: those of ``circuit.parameters``).
+    fixed
+        Indices of fixed parameters.
+
+    Returns
+    -------
+    ndarray
+        The permuted copy of ``values``.
     """
     values = np.array(values, dtype=float)
+    if lower is None:
+        lower = np.array([p.lower for p in circuit.parameters], dtype=float)
+    if upper is None:
+        upper = np.array([p.upper for p in circuit.parameters], dtype=float)
+    fixed = set(fixed)
     groups: dict[tuple, list[list[int]]] = {}
     for kinds, slots in _rc_blocks(circuit):
-        groups.setdefault(kinds, []).append(slots)
+        if fixed.isdisjoint(slots):
+            key = (kinds, tuple(lower[slots]), tuple(upper[slots]))
+            groups.setdefault(key, []).append(slots)
     for blocks in groups.values():
         if len(blocks) < 2:
             continue
@@ -667,7 +701,7 @@ def refit_amplitudes(
     z: np.ndarray,
     sigma_re: np.ndarray,
     sigma_im: np.ndarray,
-    model,
+    model: Callable[[np.ndarray], np.ndarray],
     starts: np.ndarray,
 ) -> np.ndarray:
     r"""Starts with the best non-negative amplitudes for their arc shapes (variable projection).
@@ -692,6 +726,12 @@ def refit_amplitudes(
         ``model(P)``: (K, n_parameters) natural parameter sets -> (K, F) impedance.
     starts
         (K, n_parameters) natural parameter sets.
+
+    Returns
+    -------
+    ndarray
+        (K, n_parameters): the starts with resistances scaled (floor 1e-6 of the start's
+        value, so that no element vanishes) and Q, C scaled inversely.
     """
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     names = circuit.param_names
