@@ -112,6 +112,24 @@ def test_originals_are_not_copied_and_canonical_columns_are_independent() -> Non
     assert not np.shares_memory(frame["time_s"].to_numpy(), time)
 
 
+@pytest.mark.parametrize("route", ["mapping", "mapping, pandas < 3", "DataFrame"])
+def test_general_path_canonical_columns_are_new_writable_arrays(monkeypatch, route) -> None:
+    """A canonical column taken at factor 1 is a copy on every path: writing it neither
+    fails (a DataFrame's columns are read-only arrays under copy-on-write) nor changes
+    the original column (an alias of the same array)."""
+    columns = {"time/s": np.arange(5.0), "cycle number": np.array([0.0, 0.5, 1.0, 1.0, 2.0])}
+    if route == "mapping, pandas < 3":
+        monkeypatch.setattr(schema, "create_dataframe_from_blocks", None)
+    raw = pd.DataFrame(columns) if route == "DataFrame" else columns
+    frame = build_frame(raw, ALIASES, **ATTRS)
+    frame.loc[1, "time_s"] = -1.0
+    frame.loc[1, "cycle"] = -1.0
+    assert frame["time/s"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert frame["cycle number"].tolist() == [0.0, 0.5, 1.0, 1.0, 2.0]
+    assert frame["time_s"].tolist() == [0.0, -1.0, 2.0, 3.0, 4.0]
+    assert frame["cycle"].tolist() == [0.0, -1.0, 1.0, 1.0, 2.0]
+
+
 def test_column_blocks_equal_the_mapping_of_their_rows() -> None:
     records = np.zeros(6, dtype=[("t", "<f8"), ("a", "<f4"), ("b", "<f4"), ("Ns", "<u2")])
     records["t"] = np.arange(6) * 0.5

@@ -197,11 +197,13 @@ def _frame_from_mapping(
     """General path: any column type, through ``pandas.DataFrame`` of a dict."""
     columns: dict[str, Any] = {}
     for name, original, factor in _canonical_picks(originals, aliases):
-        values = _as_float(originals[original])
+        values = _as_float(originals[original])  # may be the original itself, or read-only
         if factor != 1.0:
-            values = values * factor
-        elif name in _INDEX_COLUMNS:
-            values = _as_index(values)
+            values = values * factor  # a new array
+        elif name in _INDEX_COLUMNS and (indices := _as_index(values)) is not values:
+            values = indices  # a new int64 array
+        else:  # a new array, as in the block path: a write to one column never shows in another
+            values = values.copy()
         columns[name] = values
     for original, values in originals.items():
         if original not in columns:
