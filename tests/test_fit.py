@@ -396,7 +396,7 @@ def test_analytic_jacobian_matches_finite_differences(text):
 
 def test_analytic_jacobian_only_for_resistors_and_rc_blocks():
     omega = 2 * np.pi * FREQ
-    for text in ("R0-p(R1,CPE1)-W1", "L0-R0-p(R1,CPE1)", "R0-p(R1-Wo1,C1)", "R0-CPE1"):
+    for text in ("R0-p(R1,CPE1)-W1", "L0-R0-p(R1,CPE1)", "R0-p(R1-Wo1,C1)", "R0-CPE1", "R0-p(R1-Wo1,C1)-p(R2,C2)"):
         assert rc_series_model(Circuit(text), omega) is None
 
 

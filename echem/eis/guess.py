@@ -34,6 +34,7 @@ from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
 from .circuit import Circuit, ElementNode, Parallel, Series
+from .rc_model import rc_blocks, top_level
 
 __all__ = [
     "Arc",
@@ -254,13 +255,8 @@ def _elements(node) -> list[ElementNode]:
     return [e for child in node.children for e in _elements(child)]
 
 
-def _top_level(circuit: Circuit) -> list:
-    tree = circuit.tree
-    return list(tree.children) if isinstance(tree, Series) else [tree]
-
-
 def _arc_blocks(circuit: Circuit) -> list[Parallel]:
-    return [node for node in _top_level(circuit) if isinstance(node, Parallel)]
+    return [node for node in top_level(circuit) if isinstance(node, Parallel)]
 
 
 class _Assigner:
@@ -326,7 +322,7 @@ def _set_inductance(assign: _Assigner, e: ElementNode, feats: _Features) -> None
 
 def _assign(circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list[float]) -> np.ndarray:
     assign = _Assigner(circuit)
-    top = _top_level(circuit)
+    top = top_level(circuit)
     series_r = [n for n in top if isinstance(n, ElementNode) and n.kind == "R"]
     for e in series_r:
         assign.set(e.name, "", feats.r_inf / len(series_r))
@@ -484,7 +480,7 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
     starts = []
     distinct_blocks = len({str(_signature(b)) for b in blocks}) > 1
     # fast path: every arc block is p(R,C) or p(R,CPE), whose values _set_arc writes directly
-    rc_slots = [slots for _kinds, slots in _rc_blocks(circuit)]
+    rc_slots = [slots for _kinds, slots in rc_blocks(circuit)]
     fast = len(rc_slots) == k
     lower = np.array([p.lower for p in circuit.parameters])
     upper = np.array([p.upper for p in circuit.parameters])
@@ -510,23 +506,6 @@ def _signature(node) -> tuple:
     if isinstance(node, ElementNode):
         return (node.kind,)
     return (type(node).__name__, tuple(_signature(c) for c in node.children))
-
-
-def _rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
-    """Top-level ``p(R,C)``/``p(R,CPE)`` blocks: (kinds, parameter slots [R, C] or [R, Q, n])."""
-    index = {(p.element, p.symbol): i for i, p in enumerate(circuit.parameters)}
-    out = []
-    for block in _arc_blocks(circuit):
-        elements = block.children
-        kinds = sorted(e.kind for e in elements if isinstance(e, ElementNode))
-        if len(elements) != 2 or kinds not in (["C", "R"], ["CPE", "R"]):
-            continue
-        r = next(e for e in elements if e.kind == "R")
-        cap = next(e for e in elements if e.kind != "R")
-        slots = [index[(r.name, "")]]
-        slots += [index[(cap.name, "")]] if cap.kind == "C" else [index[(cap.name, "Q")], index[(cap.name, "n")]]
-        out.append((tuple(kinds), slots))
-    return out
 
 
 def order_arcs(
@@ -569,7 +548,7 @@ def order_arcs(
         upper = np.array([p.upper for p in circuit.parameters], dtype=float)
     fixed = set(fixed)
     groups: dict[tuple, list[list[int]]] = {}
-    for kinds, slots in _rc_blocks(circuit):
+    for kinds, slots in rc_blocks(circuit):
         if fixed.isdisjoint(slots):
             key = (kinds, tuple(lower[slots]), tuple(upper[slots]))
             groups.setdefault(key, []).append(slots)
@@ -663,7 +642,7 @@ def arc_moves(
     grid = np.geomspace(f[-1], f[0], max(int(round(decades * per_decade)) + 1, 2))
     # |Z| at the grid frequencies (interpolated in log f; f is decreasing)
     z_abs = np.exp(np.interp(np.log(grid), np.log(f[::-1]), np.log(np.abs(zz[::-1]))))
-    blocks = _rc_blocks(circuit)
+    blocks = rc_blocks(circuit)
     families = []
     for _kinds, slots in blocks:
         rows = []
@@ -735,8 +714,8 @@ def refit_amplitudes(
     """
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     names = circuit.param_names
-    series_r = [names.index(e.name) for e in _top_level(circuit) if isinstance(e, ElementNode) and e.kind == "R"]
-    blocks = [slots for _kinds, slots in _rc_blocks(circuit)]
+    series_r = [names.index(e.name) for e in top_level(circuit) if isinstance(e, ElementNode) and e.kind == "R"]
+    blocks = [slots for _kinds, slots in rc_blocks(circuit)]
     if len(starts) == 0 or not (series_r or blocks):
         return starts
     jw = 1j * omega

@@ -12,6 +12,11 @@ instead of one per parameter). With :math:`s = j\omega`:
   :math:`\partial Z/\partial n = -R^2 Q s^n \ln s/D^2` with :math:`\ln s = \ln\omega + j\pi/2`;
 - ``p(R,C)``: :math:`D = 1 + RCs`, :math:`\partial Z/\partial R = 1/D^2`,
   :math:`\partial Z/\partial C = -R^2 s/D^2`.
+
+The impedances repeat the formulas of :mod:`echem.eis.elements` because the derivatives share
+their intermediate terms; ``tests/test_fit.py`` checks Z against :meth:`Circuit.impedance` and
+dZ/dp against finite differences. :func:`rc_blocks` is also the block detection used by
+:mod:`echem.eis.guess` (starts, arc moves, arc numbering).
 """
 
 from __future__ import annotations
@@ -22,33 +27,60 @@ import numpy as np
 
 from .circuit import Circuit, ElementNode, Parallel, Series
 
-__all__ = ["rc_series_model"]
+__all__ = ["rc_series_model", "rc_blocks", "top_level"]
 
 ModelJac = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def _terms(circuit: Circuit) -> list[tuple[str, list[int]]] | None:
-    """[(kind, parameter slots)] with kind "R", "RC" ([R, C]) or "RCPE" ([R, Q, n]); None if other."""
+def top_level(circuit: Circuit) -> list:
+    """The nodes in series at the top of ``circuit`` (the whole tree when it is not a series)."""
+    tree = circuit.tree
+    return list(tree.children) if isinstance(tree, Series) else [tree]
+
+
+def rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
+    """Top-level ``p(R,C)``/``p(R,CPE)`` blocks, in circuit order; other blocks are skipped.
+
+    Returns
+    -------
+    list of (kinds, slots)
+        ``kinds`` ("C", "R") or ("CPE", "R"); ``slots`` the parameter indices [R, C] or
+        [R, Q, n] in ``circuit.param_names``.
+    """
     index = {(p.element, p.symbol): i for i, p in enumerate(circuit.parameters)}
-    top = circuit.tree.children if isinstance(circuit.tree, Series) else (circuit.tree,)
+    out = []
+    for block in top_level(circuit):
+        if not isinstance(block, Parallel):
+            continue
+        elements = block.children
+        kinds = sorted(e.kind for e in elements if isinstance(e, ElementNode))
+        if len(elements) != 2 or kinds not in (["C", "R"], ["CPE", "R"]):
+            continue
+        r = next(e for e in elements if e.kind == "R")
+        cap = next(e for e in elements if e.kind != "R")
+        slots = [index[(r.name, "")]]
+        slots += [index[(cap.name, "")]] if cap.kind == "C" else [index[(cap.name, "Q")], index[(cap.name, "n")]]
+        out.append((tuple(kinds), slots))
+    return out
+
+
+def _terms(circuit: Circuit) -> list[tuple[str, list[int]]] | None:
+    """[(kind, parameter slots)] in circuit order, kind "R", "RC" ([R, C]) or "RCPE" ([R, Q, n]);
+    None unless every top-level node is a resistor or such a block."""
+    top = top_level(circuit)
+    blocks = rc_blocks(circuit)
+    if sum(isinstance(node, Parallel) for node in top) != len(blocks):
+        return None  # a parallel block of another form
+    in_order = iter(blocks)  # rc_blocks keeps the circuit order
     terms: list[tuple[str, list[int]]] = []
     for node in top:
-        if isinstance(node, ElementNode) and node.kind == "R":
-            terms.append(("R", [index[(node.name, "")]]))
-            continue
-        if not (isinstance(node, Parallel) and len(node.children) == 2):
-            return None
-        if not all(isinstance(e, ElementNode) for e in node.children):
-            return None
-        kinds = sorted(e.kind for e in node.children)
-        if kinds not in (["C", "R"], ["CPE", "R"]):
-            return None
-        r = next(e for e in node.children if e.kind == "R")
-        cap = next(e for e in node.children if e.kind != "R")
-        if cap.kind == "C":
-            terms.append(("RC", [index[(r.name, "")], index[(cap.name, "")]]))
+        if isinstance(node, Parallel):
+            kinds, slots = next(in_order)
+            terms.append(("RC" if kinds == ("C", "R") else "RCPE", slots))
+        elif isinstance(node, ElementNode) and node.kind == "R":
+            terms.append(("R", [circuit.param_names.index(node.name)]))
         else:
-            terms.append(("RCPE", [index[(r.name, "")], index[(cap.name, "Q")], index[(cap.name, "n")]]))
+            return None
     return terms
 
 
@@ -106,4 +138,3 @@ def rc_series_model(circuit: Circuit, omega: np.ndarray) -> ModelJac | None:
         return z, dz
 
     return model_jac
-
