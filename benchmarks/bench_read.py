@@ -42,7 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from galvani import BioLogic as galvani_biologic
-from pandas.api.internals import create_dataframe_from_blocks
+
+try:  # public since pandas 3.0 (pyproject allows >= 2.0): without it, no assembly floor
+    from pandas.api.internals import create_dataframe_from_blocks
+except ImportError:
+    create_dataframe_from_blocks = None
 
 import echem
 
@@ -162,7 +166,9 @@ def _assembly_floor(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     return lambda: create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), pd.Index(names))
 
 
-def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float, float, float, float]]:
+def bench_mpr(
+    repeats: int, count: int = 3
+) -> list[tuple[str, float, float, float, float | None, float | None]]:
     readable = []
     for path in sorted(REAL.glob("*.mpr"), key=lambda p: p.stat().st_size, reverse=True):
         try:
@@ -175,19 +181,20 @@ def bench_mpr(repeats: int, count: int = 3) -> list[tuple[str, float, float, flo
     results = []
     for path in readable:
         frame = echem.read(path)
-        assemble = _assembly_floor(frame)
-        ours, reference, with_frame, assembly, read_bytes = _interleaved_medians(
-            [
-                lambda p=path: echem.read(p),
-                lambda p=path: galvani_biologic.MPRfile(str(p)),
-                lambda p=path: _galvani_frame(p),
-                assemble,
-                path.read_bytes,
-            ],
-            repeats,
-        )
+        functions: list[Callable[[], object]] = [
+            lambda p=path: echem.read(p),
+            lambda p=path: galvani_biologic.MPRfile(str(p)),
+            lambda p=path: _galvani_frame(p),
+        ]
+        if create_dataframe_from_blocks is not None:
+            functions += [_assembly_floor(frame), path.read_bytes]
+        ours, reference, with_frame, *floor_parts = _interleaved_medians(functions, repeats)
+        assembly, floor = None, None
+        if floor_parts:
+            assembly, read_bytes = floor_parts
+            floor = read_bytes + assembly
         name = f"{path.name} ({path.stat().st_size // 1000} kB, {frame.shape[1]} cols)"
-        results.append((name, ours, reference, with_frame, assembly, read_bytes + assembly))
+        results.append((name, ours, reference, with_frame, assembly, floor))
     return results
 
 
