@@ -25,6 +25,22 @@ _LN_MIN, _LN_MAX = np.log(1e-300), np.log(1e300)
 #: Half-width (decades) of the search box of log parameters around the first start.
 SEARCH_DECADES = 8.0
 
+#: Marquardt damping: divided by LAMBDA_DOWN after an accepted step, times LAMBDA_UP after a rejected one.
+LAMBDA_DOWN, LAMBDA_UP = 3.0, 4.0
+
+#: Settings of :func:`batch_lm` for the short refinements that rank starts.
+SHORT = {"max_iter": 30, "tol": 1e-6}
+#: ... and for the refinements to convergence (the lmfit polish of :func:`echem.eis.fit`
+#: finishes the job, so χ² need not be settled beyond ~1e-5 relative here).
+FULL = {"max_iter": 500, "tol": 1e-10, "stall_window": 10, "stall_tol": 1e-5, "catch_up": 30.0}
+
+#: Two points closer than this in every search coordinate (ln p or p) are the same optimum.
+SAME_POINT = 0.05
+
+#: A short refinement is continued to convergence only if it lowers the best χ² by more
+#: than this (relative): smaller gains are the same optimum reached again.
+MIN_GAIN = 1e-6
+
 
 @dataclass
 class Problem:
@@ -280,19 +296,6 @@ def batch_lm(
     return x, cost
 
 
-#: Marquardt damping: divided by LAMBDA_DOWN after an accepted step, times LAMBDA_UP after a rejected one.
-LAMBDA_DOWN, LAMBDA_UP = 3.0, 4.0
-
-#: Settings of :func:`batch_lm` for the short refinements that rank starts.
-SHORT = {"max_iter": 30, "tol": 1e-6}
-#: ... and for the refinements to convergence (the lmfit polish of :func:`echem.eis.fit`
-#: finishes the job, so χ² need not be settled beyond ~1e-5 relative here).
-FULL = {"max_iter": 500, "tol": 1e-10, "stall_window": 10, "stall_tol": 1e-5, "catch_up": 30.0}
-
-#: Two points closer than this in every search coordinate (ln p or p) are the same optimum.
-SAME_POINT = 0.05
-
-
 def _distinct(x: np.ndarray, order: np.ndarray, count: int) -> list[int]:
     """The first ``count`` indices of ``order`` whose points differ from all earlier ones.
 
@@ -309,11 +312,16 @@ def _distinct(x: np.ndarray, order: np.ndarray, count: int) -> list[int]:
     return kept
 
 
-def _improve(problem: Problem, x_best: np.ndarray, c_best: float, starts: np.ndarray):
-    """Short refinement of ``starts``; the best continued to convergence if it beats ``c_best``."""
+def _improve(
+    problem: Problem, x_best: np.ndarray, c_best: float, starts: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Short refinement of ``starts``; the best continued to convergence if it beats ``c_best``.
+
+    Returns the better of (``x_best``, ``c_best``) and that result.
+    """
     x_short, c_short = batch_lm(problem, starts, **SHORT)
     j = int(np.argmin(c_short))
-    if c_short[j] < c_best * (1 - 1e-6):
+    if c_short[j] < c_best * (1 - MIN_GAIN):
         x_f, c_f = batch_lm(problem, x_short[j : j + 1], **FULL)
         if c_f[0] < c_best:
             return x_f[0], float(c_f[0])
@@ -334,16 +342,6 @@ def _pick_moves(problem: Problem, families: Sequence[np.ndarray], per_family: in
         return np.empty((0, len(problem.x_lower)))
     arr = np.array(picked)
     return arr[_distinct(arr, np.arange(len(arr)), len(arr))]
-
-
-def _try_moves(
-    problem: Problem, x_best: np.ndarray, c_best: float, families: Sequence[np.ndarray], per_family: int
-) -> tuple[np.ndarray, float]:
-    """Refine the ``per_family`` lowest-cost candidates of each family (see :func:`multistart`)."""
-    picked = _pick_moves(problem, families, per_family)
-    if len(picked) == 0:
-        return x_best, c_best
-    return _improve(problem, x_best, c_best, picked)
 
 
 def multistart(
@@ -414,7 +412,9 @@ def multistart(
     i = int(np.argmin(c_full))
     x_best, c_best = x_full[i], float(c_full[i])
     if moves is not None and n_moves > 0:
-        x_best, c_best = _try_moves(problem, x_best, c_best, moves(x_best), n_moves)
+        picked = _pick_moves(problem, moves(x_best), n_moves)
+        if len(picked):
+            x_best, c_best = _improve(problem, x_best, c_best, picked)
     for _ in range(n_hops):
         # basin hopping, lite: refine random neighbours of the optimum, keep any improvement
         hops = perturb(problem, x_best, max(n_short // 2, 1), rng, scale=0.7)
