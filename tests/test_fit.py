@@ -15,7 +15,13 @@ from conftest import real
 
 from echem.eis import FitResult, fit
 from echem.eis.circuit import Circuit
-from echem.eis.guess import arc_moves, find_arcs, initial_guess, refit_amplitudes
+from echem.eis.guess import (
+    arc_moves,
+    find_arcs,
+    initial_guess,
+    like_block_permutations,
+    refit_amplitudes,
+)
 from echem.eis.rc_model import rc_series_model
 from echem.eis.weighting import PROPORTIONAL_FLOOR
 from echem.errors import CircuitError, DataError, FitError
@@ -164,7 +170,10 @@ def test_fixed_parameters_stay_fixed_and_aliases_are_accepted():
 def test_bounds_are_respected():
     circuit = Circuit(TWO_ARCS)
     z = circuit.impedance(FREQ, TRUE_TWO)
-    result = fit(FREQ, z, circuit, bounds={"R2": (None, 1500.0), "CPE2_n": (0.85, 1.0)})
+    # R1 bounded too: with R2 alone bounded, block 2 modelling the 500 Ω arc (n 0.9) and block 1
+    # the 2 kΩ one is an exact fit inside the bounds, which the fit now finds
+    bounds = {"R1": (None, 1500.0), "R2": (None, 1500.0), "CPE2_n": (0.85, 1.0)}
+    result = fit(FREQ, z, circuit, bounds=bounds)
     assert result.values["R2"] <= 1500.0 + 1e-9
     assert result.values["CPE2_n"] >= 0.85 - 1e-12
     assert result.chisqr > 1e-6  # the true values are out of bounds
@@ -289,6 +298,34 @@ def test_arc_numbering_respects_fixed_values_and_bounds(constraint):
     result = fit(FREQ, z, circuit, initial=expected, **constraint)
     assert rel_err(result.values, expected) < 1e-6
     assert result.chisqr < 1e-12
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [{"fixed": {"CPE1_n": 0.8}}, {"fixed": {"R1": 2000.0}}, {"bounds": {"R1": (1000.0, 5000.0)}}],
+    ids=["fixed n", "fixed R", "bounds"],
+)
+def test_constraints_that_tell_like_blocks_apart_are_searched_in_every_order(constraint):
+    """No initial values: the starts put the high-frequency arc in block 1, which these
+    constraints forbid; the permuted starts reach the exact optimum (noise-free data)."""
+    circuit = Circuit(TWO_ARCS)
+    result = fit(FREQ, circuit.impedance(FREQ, TRUE_TWO), circuit, **constraint)
+    expected = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    assert rel_err(result.values, expected) < 1e-6
+
+
+def test_like_block_permutations():
+    circuit = Circuit("R0-p(R1,C1)-p(R2,CPE2)-p(R3,CPE3)-p(R4,CPE4)")
+    row = np.arange(1.0, len(circuit.param_names) + 1)
+    out = like_block_permutations(circuit, row[None, :])
+    names = list(circuit.param_names)
+    cpe = [[names.index(f"R{b}"), names.index(f"CPE{b}_Q"), names.index(f"CPE{b}_n")] for b in (2, 3, 4)]
+    assert out.shape == (6, len(names))
+    np.testing.assert_array_equal(out[0], row)
+    assert {tuple(r[cpe[0]]) for r in out} == {tuple(row[slots]) for slots in cpe}  # each CPE block first once
+    assert len({tuple(r) for r in out}) == 6
+    others = [i for i in range(len(names)) if i not in sum(cpe, [])]
+    np.testing.assert_array_equal(out[:, others], np.broadcast_to(row[others], (6, len(others))))
 
 
 @functools.cache

@@ -35,7 +35,13 @@ import pandas as pd
 from ..errors import DataError, FitError
 from .batch import fit_many
 from .circuit import Circuit
-from .guess import arc_moves, candidate_starts, order_arcs, refit_amplitudes
+from .guess import (
+    arc_moves,
+    candidate_starts,
+    like_block_permutations,
+    order_arcs,
+    refit_amplitudes,
+)
 from .optimise import Problem, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
@@ -295,6 +301,8 @@ def fit(
     omega = 2 * np.pi * freq
     model = _batch_model(circuit, omega, n_all)
     starts = candidate_starts(freq, zz, circuit)
+    if fixed_map or bounds:  # constraints may tell like blocks apart: try every order of them
+        starts = like_block_permutations(circuit, starts)
     for name, value in {**fixed_map}.items():
         starts[:, names.index(name)] = value
     if init:

@@ -44,6 +44,7 @@ __all__ = [
     "initial_guess",
     "candidate_starts",
     "order_arcs",
+    "like_block_permutations",
     "arc_moves",
     "refit_amplitudes",
 ]
@@ -567,6 +568,43 @@ def order_arcs(
         for dest, src in zip(blocks, [blocks[i] for i in order], strict=True):
             values[dest] = original[src]
     return values
+
+
+def like_block_permutations(circuit: Circuit, starts: np.ndarray) -> np.ndarray:
+    """``starts`` followed by copies with the values of like blocks permuted (every order).
+
+    Like ``p(R,C)``/``p(R,CPE)`` blocks are interchangeable, so :func:`candidate_starts`
+    tries one order of them. A fixed value or different bounds break the symmetry (fixing
+    ``CPE1_n`` decides which arc block 1 must model); these copies give the search the
+    other assignments. Groups of more than 3 like blocks are left in their order.
+
+    Parameters
+    ----------
+    circuit
+        The circuit.
+    starts
+        (K, n_parameters) natural parameter sets.
+
+    Returns
+    -------
+    ndarray
+        (K·m, n_parameters), the original rows first.
+    """
+    out = np.atleast_2d(np.asarray(starts, dtype=float))
+    groups: dict[tuple[str, ...], list[list[int]]] = {}
+    for kinds, slots in rc_blocks(circuit):
+        groups.setdefault(kinds, []).append(slots)
+    for blocks in groups.values():
+        if not 2 <= len(blocks) <= 3:
+            continue
+        copies = [out]
+        for order in list(itertools.permutations(range(len(blocks))))[1:]:
+            moved = out.copy()
+            for dest, src in zip(blocks, order, strict=True):
+                moved[:, dest] = out[:, blocks[src]]
+            copies.append(moved)
+        out = np.vstack(copies)
+    return out
 
 
 #: Size of a relocated arc, as shares of |Z| at its apex frequency (see :func:`arc_moves`).
