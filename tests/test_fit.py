@@ -167,6 +167,16 @@ def test_fixed_parameters_stay_fixed_and_aliases_are_accepted():
         fit(FREQ, z, circuit, initial={"R9": 1.0})
 
 
+def test_a_fixed_value_outside_the_bounds_is_kept():
+    """Fixed means fixed: lmfit used to clip the value to the (default or given) bounds in the
+    final polish, so R0 was reported as 30 and the other values fitted around it."""
+    circuit = Circuit(TWO_ARCS)
+    z = circuit.impedance(FREQ, TRUE_TWO)
+    result = fit(FREQ, z, circuit, fixed={"R0": 20.0}, bounds={"R0": (30.0, 40.0)})
+    assert result.values["R0"] == 20.0
+    assert rel_err(result.values, TRUE_TWO) < 1e-6
+
+
 def test_bounds_are_respected():
     circuit = Circuit(TWO_ARCS)
     z = circuit.impedance(FREQ, TRUE_TWO)

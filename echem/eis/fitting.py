@@ -371,8 +371,10 @@ def _polish(
     is_free = np.zeros(len(names), bool)
     is_free[free] = True
     for i, name in enumerate(names):
-        value = float(np.clip(p_best[i], lower[i], upper[i])) if is_free[i] else float(p_best[i])
-        params.add(name, value=value, min=lower[i], max=upper[i], vary=bool(is_free[i]))
+        if is_free[i]:
+            params.add(name, value=float(np.clip(p_best[i], lower[i], upper[i])), min=lower[i], max=upper[i])
+        else:  # no bounds: lmfit would clip a fixed value given outside them
+            params.add(name, value=float(p_best[i]), vary=False)
     names = list(names)
     z, s_re, s_im, model = problem.z, problem.sigma_re, problem.sigma_im, problem.model
 
