@@ -176,7 +176,9 @@ def identifiable_sample(
     """Spectra of the generator conditioned on: apexes >= 2 decades apart and :func:`identifiable`.
 
     Rejection sampling (the parameters are drawn exactly as in :func:`synthetic`, the noise
-    only for accepted ones). Returns ([(true, noisy z), ...], number of draws).
+    only for accepted ones). ``max_draws`` only bounds the run time should the acceptance
+    rate be tiny (the rate is printed as "1 in N draws"); fewer than ``count`` spectra are
+    then returned. Returns ([(true, noisy z), ...], number of draws).
     """
     out = []
     draws = 0
