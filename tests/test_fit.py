@@ -475,3 +475,23 @@ def test_full_refinement_drops_starts_that_cannot_catch_up():
     assert cost[1] > cost[0]
     x_free, cost_free = batch_lm(problem, far[None, :], max_iter=200)
     assert cost_free[0] < cost[1]  # left alone, it would have gone further
+
+
+THREE_MIXED = "R0-p(R1,C1)-p(R2,CPE2)-p(R3,CPE3)"
+TRUE_THREE_MIXED = {"R0": 10.0, "R1": 50.0, "C1": 1e-10, "R2": 400.0, "CPE2_Q": 1e-7, "CPE2_n": 0.85}
+TRUE_THREE_MIXED |= {"R3": 3000.0, "CPE3_Q": 1e-4, "CPE3_n": 0.75}
+
+
+@pytest.mark.parametrize("text, true", [(TWO_ARCS, TRUE_TWO), (THREE_MIXED, TRUE_THREE_MIXED)])
+def test_candidate_starts_fast_path_equals_general_assignment(text, true, monkeypatch):
+    """candidate_starts writes p(R,C)/p(R,CPE) values directly (_assign_rc); without that fast
+    path (no block recognised) the general element-by-element assignment gives the same rows."""
+    from echem.eis import guess
+
+    circuit = Circuit(text)
+    z = noisy(circuit.impedance(FREQ, true))
+    fast = guess.candidate_starts(FREQ, z, circuit)
+    monkeypatch.setattr(guess, "rc_blocks", lambda circuit: [])
+    general = guess.candidate_starts(FREQ, z, circuit)
+    assert len(fast) > 3
+    np.testing.assert_array_equal(fast, general)
