@@ -204,3 +204,11 @@ def test_forced_and_unknown_formats(capsys):
         main(["info", "--format", "nope", str(path)])
     assert exit_info.value.code == 2
     assert "unknown format 'nope'" in capsys.readouterr().err
+
+
+def test_a_file_named_twice_is_described_once(capsys):
+    path = real("biologic/peis.mpt")
+    assert main(["info", str(path)]) == 0
+    once = capsys.readouterr().out
+    assert main(["info", str(path), str(path.parent / ".." / path.parent.name / path.name)]) == 0
+    assert capsys.readouterr().out == once

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from echem._atomic import atomic_path
 
-__all__ = ["Command", "report_failure", "atomic_path", "add_format_option"]
+__all__ = ["Command", "report_failure", "atomic_path", "add_format_option", "distinct_files"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,11 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
         "--format", type=_format_name, default=None, metavar="NAME",
         help="force the input format (default: detected; see echem.formats())",
     )
+
+
+def distinct_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The command-line files in order, each once (overlapping globs name a file twice)."""
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        unique.setdefault(Path(path).resolve(), Path(path))
+    return list(unique.values())

@@ -43,7 +43,13 @@ import numpy as np
 import pandas as pd
 
 from echem import __version__
-from echem.cli._command import Command, add_format_option, atomic_path, report_failure
+from echem.cli._command import (
+    Command,
+    add_format_option,
+    atomic_path,
+    distinct_files,
+    report_failure,
+)
 from echem.errors import EchemError
 
 __all__ = ["COMMAND", "WRITERS", "convert_file", "json_safe", "output_paths"]
@@ -281,12 +287,9 @@ def _run(args: argparse.Namespace) -> int:
         report_failure(f"--to {args.to}", EchemError(unavailable))
         return 2
     failed = False
-    # A file named twice (overlapping globs) is converted once.
-    unique: dict[Path, Path] = {}
-    for path in args.files:
-        unique.setdefault(path.resolve(), path)
-    claimed: set[Path] = set(unique)
-    for path in unique.values():
+    files = distinct_files(args.files)
+    claimed: set[Path] = {path.resolve() for path in files}
+    for path in files:
         try:
             written = convert_file(path, args.to, args.out, format=args.format, claimed=claimed)
         except (ValueError, OSError) as error:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.cli._command import Command, add_format_option, report_failure
+from echem.cli._command import Command, add_format_option, distinct_files, report_failure
 
 __all__ = ["COMMAND", "KEY_METADATA", "describe", "summary"]
 
@@ -243,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
 
     failed = False
     printed = False
-    for path in args.files:
+    for path in distinct_files(args.files):
         try:
             text = describe(path, read(path, format=args.format))
         except (ValueError, OSError) as error:

@@ -27,7 +27,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from echem.cli._command import Command, add_format_option, atomic_path, report_failure
+from echem.cli._command import (
+    Command,
+    add_format_option,
+    atomic_path,
+    distinct_files,
+    report_failure,
+)
 
 __all__ = ["COMMAND", "KKFile", "POINT_COLUMNS", "kk_file", "line"]
 
@@ -208,10 +214,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``echem kk``; 0 when every sweep of every file was tested, else 1."""
     failed = False
     claimed: set[Path] = set()
-    unique: dict[Path, Path] = {}  # a file named twice (overlapping globs) is tested once
-    for path in args.files:
-        unique.setdefault(path.resolve(), path)
-    for path in unique.values():
+    for path in distinct_files(args.files):
         try:
             result = kk_file(
                 path, c=args.c, threshold=args.threshold, max_M=args.max_M, format=args.format
