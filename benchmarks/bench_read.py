@@ -49,6 +49,7 @@ except ImportError:
     create_dataframe_from_blocks = None
 
 import echem
+from echem.io._threaded_csv import usable_threads
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "biologic"
 MPR_TARGET = 1.3
@@ -86,6 +87,16 @@ def _steady_allocator() -> bool:
     return bool(
         libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
     )
+
+
+def pandas_threads() -> str:
+    """pandas' ``mode.max_threads`` (None: its default) or "1" where the option does not
+    exist (pandas before 3.1 parses on one thread)."""
+    try:
+        threads = pd.get_option("mode.max_threads")
+    except (KeyError, pd.errors.OptionError):
+        return "1"
+    return "min(CPUs, 6) (mode.max_threads unset)" if threads is None else str(threads)
 
 
 def _interleaved_medians(functions: Sequence[Callable[[], object]], repeats: int) -> list[float]:
@@ -208,6 +219,7 @@ def main() -> None:
     args = parser.parse_args()
     steady = not args.default_malloc and _steady_allocator()
     print(f"allocator: {'glibc mallopt, freed memory kept' if steady else 'default'}")
+    print(f"threads for a large numeric block: echem {usable_threads()}, pandas {pandas_threads()}")
     rows = [
         (*result, MPR_TARGET) for result in (bench_mpr(args.mpr_repeats) if REAL.exists() else [])
     ]

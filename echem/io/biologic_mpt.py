@@ -7,7 +7,8 @@ the decimal separator follows the Windows locale (``mb.issue_95.de.mpt`` uses co
 detected on the first data line.
 
 The header is parsed here line by line; the numeric block goes to
-``pandas.read_csv(engine="c")`` in one call, so reading costs about what pandas costs.
+``pandas.read_csv(engine="c")``, on several threads when it is large
+(:mod:`echem.io._threaded_csv`), so reading costs about what pandas costs.
 
 An impedance technique (header) without a ``freq/Hz`` column is refused with a
 :class:`echem.ParseError` naming the column: EC-Lab always writes it, so its absence
@@ -19,6 +20,7 @@ under 17 names).
 from __future__ import annotations
 
 import io
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -37,6 +39,7 @@ from echem.io._biologic_columns import (
     technique_kind,
 )
 from echem.io._schema import build_frame
+from echem.io._threaded_csv import read_numeric_block
 
 __all__ = ["MAGIC", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
 
@@ -343,20 +346,19 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
+        end = os.fstat(handle.fileno()).st_size
         cut_at = _start_of_cut_last_line(handle)
         if cut_at is not None and cut_at > header.data_offset:
             handle.seek(header.data_offset)
-            complete = io.BytesIO(handle.read(cut_at - header.data_offset))
-            rows = complete.getvalue().count(b"\n")
+            rows = handle.read(cut_at - header.data_offset).count(b"\n")
             warnings.warn(
                 f"{path}, line {header.columns_line + rows + 1}: the last data line is cut "
                 "short (file truncated or still being written); left out",
                 TruncatedDataWarning,
                 stacklevel=3,
             )
-            table = _numeric_block(complete, first_data, header, path, offset=0)
-        else:
-            table = _numeric_block(handle, first_data, header, path, offset=header.data_offset)
+            end = cut_at
+        table = _numeric_block(handle, first_data, header, path, end=end)
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
     return build_frame(
@@ -371,10 +373,11 @@ def read_mpt(path: Path) -> pd.DataFrame:
 
 
 def _numeric_block(
-    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path, *, offset: int
+    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path, *, end: int
 ) -> pd.DataFrame:
-    """The data lines (from byte ``offset`` of ``handle``) as a frame, through one
-    ``pandas.read_csv`` call."""
+    """The data lines (bytes ``header.data_offset`` to ``end`` of ``handle``, the open
+    ``path``) as a frame, through ``pandas.read_csv``: on several threads for a large
+    block (:mod:`echem.io._threaded_csv`), else in one call."""
     names = header.columns
     first_line = header.columns_line + 1
     if not first_data.strip():
@@ -387,25 +390,29 @@ def _numeric_block(
             path,
             line=first_line,
         )
-    decimal = "," if b"," in first_data else "."
-    padded = names + [f"\x00unnamed {i}" for i in range(len(extra))]
+    options: dict[str, Any] = {
+        "sep": "\t",
+        "header": None,
+        "names": names + [f"\x00unnamed {i}" for i in range(len(extra))],
+        "usecols": names if extra else None,
+        "index_col": False,
+        "decimal": "," if b"," in first_data else ".",
+        "engine": "c",
+        "float_precision": _FLOAT_PRECISION,
+    }
+    table = read_numeric_block(path, header.data_offset, end, options)
+    if table is not None:
+        return table
+    handle.seek(header.data_offset)
+    if end < os.fstat(handle.fileno()).st_size:  # a cut last line: leave it out
+        handle = io.BytesIO(handle.read(end - header.data_offset))
+    start = handle.tell()
     # The numeric block is ASCII: utf-8 lets the C parser skip the Python codec (~15 %
     # faster); latin-1 is the fallback for the odd non-ASCII byte (never a decode error).
     for encoding in ("utf-8", "latin-1"):
-        handle.seek(offset)
+        handle.seek(start)
         try:
-            return pd.read_csv(
-                handle,
-                sep="\t",
-                header=None,
-                names=padded,
-                usecols=names if extra else None,
-                index_col=False,
-                decimal=decimal,
-                engine="c",
-                encoding=encoding,
-                float_precision=_FLOAT_PRECISION,
-            )
+            return pd.read_csv(handle, encoding=encoding, **options)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, ValueError, OverflowError) as error:

@@ -1,0 +1,208 @@
+"""The threaded numeric-block parse equals one serial ``read_csv`` call, or declines."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import echem
+from echem.io import _threaded_csv, biologic_mpt
+from echem.io._threaded_csv import read_numeric_block, usable_threads
+from tests.conftest import real_files
+
+NAMES = ["a", "b", "c"]
+OPTIONS = {"sep": "\t", "header": None, "names": NAMES, "index_col": False, "engine": "c"}
+
+
+def serial(path: Path, start: int = 0, **options) -> pd.DataFrame:
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        return pd.read_csv(handle, **{**OPTIONS, **options})
+
+
+def threaded(path: Path, start: int = 0, **options) -> pd.DataFrame | None:
+    return read_numeric_block(
+        path,
+        start,
+        path.stat().st_size,
+        {**OPTIONS, **options},
+        threads=2,
+        min_bytes=0,
+        piece_bytes=16,
+    )
+
+
+def assert_same(frame: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert list(frame.dtypes) == list(expected.dtypes)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "block.txt"
+    path.write_bytes(text.encode("latin-1"))
+    return path
+
+
+def test_numbers_join_exactly_across_pieces(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    rows = [f"{k}\t{x:.15E}\t{k % 3 == 0}" for k, x in enumerate(rng.normal(size=500))]
+    path = write(tmp_path, "\r\n".join(rows) + "\r\n")
+    frame = threaded(path)
+    assert frame is not None
+    assert_same(frame, serial(path))
+    assert frame.dtypes.tolist() == [np.int64, np.float64, np.bool_]
+    assert frame["a"].tolist() == list(range(500))
+
+
+def test_decimal_commas_and_a_byte_offset(tmp_path: Path) -> None:
+    preamble = "header line\n\nNb header lines : 3\n"
+    rows = "".join(f"{k}\t{k / 7:.7f}\t-{k},5\n".replace(".", ",") for k in range(300))
+    path = write(tmp_path, preamble + rows)
+    start = len(preamble)
+    frame = threaded(path, start, decimal=",")
+    assert frame is not None
+    assert_same(frame, serial(path, start, decimal=","))
+    assert frame["c"].iloc[3] == -3.5
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("1\t2\t3\n" * 200 + "1\t2\t3\t4\n" + "1\t2\t3\n" * 200, "a line with too many fields"),
+        ("1\t2\tx\n" * 400, "a text column"),
+        ("1\t2\t3\n" * 400 + "1\t2\t3.5\n" * 400, "int in one piece, float in another"),
+        ('1\t2\t"3"\n' * 400, "a quoted field"),
+        ("1\t2\t3\r" * 400, "no line feed to cut at"),
+    ],
+)
+def test_declines_what_a_serial_read_could_type_or_report_differently(
+    tmp_path: Path, text: str, why: str
+) -> None:
+    path = write(tmp_path, text)
+    assert threaded(path) is None, why
+
+
+def test_declines_small_ranges_and_one_thread(tmp_path: Path) -> None:
+    path = write(tmp_path, "1\t2\t3\n" * 1000)
+    size = path.stat().st_size
+    assert read_numeric_block(path, 0, size, OPTIONS, threads=2, min_bytes=size + 1) is None
+    assert read_numeric_block(path, 0, size, OPTIONS, threads=1, min_bytes=0) is None
+    joined = read_numeric_block(path, 0, size, OPTIONS, threads=2, min_bytes=0, piece_bytes=16)
+    assert joined is not None and joined.shape == (1000, 3)
+
+
+def test_a_range_ending_before_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "1\t2\t3\n" * 300 + "9\t9\t9.")
+    end = path.stat().st_size - len("9\t9\t9.")
+    frame = read_numeric_block(path, 0, end, OPTIONS, threads=3, min_bytes=0, piece_bytes=16)
+    assert frame is not None
+    assert frame.shape == (300, 3) and frame.dtypes.tolist() == [np.int64] * 3
+
+
+def test_usable_threads_follows_pandas_option_when_it_exists() -> None:
+    assert 1 <= usable_threads() <= max(6, 1)
+    try:
+        with pd.option_context("mode.max_threads", 1):
+            assert usable_threads() == 1
+    except (KeyError, pd.errors.OptionError):
+        pytest.skip(f"pandas {pd.__version__} has no mode.max_threads option")
+
+
+_fields = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(lambda x: f"{x:.6E}"),
+    st.just(""),
+    st.just("nan"),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(_fields, min_size=3, max_size=3), min_size=1, max_size=60),
+    pieces=st.integers(2, 8),
+    blank=st.booleans(),
+)
+def test_never_differs_from_a_serial_read(
+    tmp_path: Path, rows: list[list[str]], pieces: int, blank: bool
+) -> None:
+    lines = ["\t".join(row) for row in rows]
+    if blank:
+        lines.insert(len(lines) // 2, "")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    frame = read_numeric_block(
+        path, 0, path.stat().st_size, OPTIONS, threads=pieces, min_bytes=0, piece_bytes=1
+    )
+    if frame is not None:
+        assert_same(frame, serial(path))
+
+
+@pytest.mark.parametrize(
+    "path", real_files("**/*.mpt"), ids=lambda p: p.name
+)
+def test_real_mpt_files_read_the_same_on_threads(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every real .mpt, its data block cut into 512-byte pieces, gives the frame (or the
+    error) of the serial read."""
+
+    def read(file: Path) -> pd.DataFrame | str:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", echem.TruncatedDataWarning)
+                return echem.read(file, format="biologic-mpt")
+        except echem.ParseError as error:
+            return str(error)
+
+    monkeypatch.setattr(biologic_mpt, "read_numeric_block", lambda *a, **k: None)
+    expected = read(path)
+    used: list[bool] = []
+
+    def small_pieces(*args, **kwargs):
+        frame = _threaded_csv.read_numeric_block(
+            *args, threads=2, min_bytes=0, piece_bytes=512
+        )
+        used.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(biologic_mpt, "read_numeric_block", small_pieces)
+    got = read(path)
+    if isinstance(expected, str):
+        assert got == expected
+        return
+    assert_same(got, expected)
+    assert got.attrs == expected.attrs
+    if path.stat().st_size > 100_000:  # large files: the threaded path really ran
+        assert used == [True]
+
+
+def test_large_generated_mpt_takes_the_threaded_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "EC-Lab ASCII FILE\nNb header lines : 4\n\ntime/s\tEwe/V\t<I>/mA\t(Q-Qo)/mA.h\t\n"
+    rows = "".join(
+        f"{k * 0.5:.15E}\t{3 + k * 1e-6:.7E}\t{0.8:.15E}\t{k * 1.1e-4:.15E}\t\n"
+        for k in range(60_000)
+    )
+    path = tmp_path / "large.mpt"
+    path.write_text(header + rows, encoding="latin-1")
+    assert path.stat().st_size > _threaded_csv.MIN_BYTES
+    calls: list[bool] = []
+
+    def spy(*args, **kwargs):
+        frame = _threaded_csv.read_numeric_block(*args, threads=2, **kwargs)
+        calls.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(biologic_mpt, "read_numeric_block", spy)
+    frame = echem.read(path)
+    assert calls == [True]
+    assert len(frame) == 60_000
+    assert frame["time_s"].iloc[-1] == 59_999 * 0.5
+    np.testing.assert_allclose(frame["current_A"].to_numpy(), 8e-4, rtol=0, atol=0)
+    assert frame["charge_C"].iloc[10] == pytest.approx(10 * 1.1e-4 * 3.6, rel=1e-15)
