@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import real_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import echem
 from echem.io import _threaded_csv, biologic_mpt
 from echem.io._threaded_csv import read_numeric_block, usable_threads
-from tests.conftest import real_files
 
 NAMES = ["a", "b", "c"]
 OPTIONS = {"sep": "\t", "header": None, "names": NAMES, "index_col": False, "engine": "c"}
@@ -206,3 +207,24 @@ def test_large_generated_mpt_takes_the_threaded_path(
     assert frame["time_s"].iloc[-1] == 59_999 * 0.5
     np.testing.assert_allclose(frame["current_A"].to_numpy(), 8e-4, rtol=0, atol=0)
     assert frame["charge_C"].iloc[10] == pytest.approx(10 * 1.1e-4 * 3.6, rel=1e-15)
+
+
+def test_byte_range_reads_exactly_its_bytes(tmp_path: Path) -> None:
+    from echem.io._byte_range import ByteRange
+
+    path = tmp_path / "bytes.bin"
+    data = bytes(range(256)) * 40
+    path.write_bytes(data)
+    with ByteRange(path, 100, 5000) as stream:
+        parts = [stream.read(1000) for _ in range(6)]
+    assert b"".join(parts) == data[100:5000] and parts[-1] == b""
+    with ByteRange(path, 7, 10_000_000) as stream:  # past the end: what the file has
+        assert stream.read() == data[7:]
+    with ByteRange(path, 10, 20) as stream, io.BufferedReader(stream) as buffered:
+        assert buffered.readline() == data[10:11]  # byte 10 is "\n"
+        assert buffered.read() == data[11:20]
+    text = "t/s\tµ/V\n1\t2\n".encode("latin-1")
+    path.write_bytes(b"skip me\n" + text)
+    with ByteRange(path, 8, 8 + len(text)) as stream:
+        frame = pd.read_csv(stream, sep="\t", encoding="latin-1")
+    assert list(frame.columns) == ["t/s", "µ/V"] and frame.iloc[0].tolist() == [1, 2]

@@ -46,3 +46,39 @@ def test_complete_last_line_with_final_newline_is_kept(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", TruncatedDataWarning)
         assert len(echem.read(copy)) == len(echem.read(source))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["serial", "threaded"])
+def test_rows_appended_while_reading_are_not_read(tmp_path, monkeypatch, large):
+    """A run still being written: what EC-Lab appends after the last-line check (here a
+    half-written line) is outside the range read, on the serial and the threaded path."""
+    from echem.io import _threaded_csv, biologic_mpt
+
+    source = real("biologic/cp.mpt")
+    copy = tmp_path / "growing.mpt"
+    data = source.read_bytes()
+    assert not data.endswith(b"\n")
+    copy.write_bytes(data)
+    expected = echem.read(source)
+    check = biologic_mpt._start_of_cut_last_line
+
+    def check_then_grow(handle):
+        answer = check(handle)
+        with open(copy, "ab") as writer:
+            writer.write(b"\r\n" + data.splitlines()[-1][:9])  # the next row, cut short
+        return answer
+
+    monkeypatch.setattr(biologic_mpt, "_start_of_cut_last_line", check_then_grow)
+    if large:
+        monkeypatch.setattr(
+            biologic_mpt,
+            "read_numeric_block",
+            lambda *a, **k: _threaded_csv.read_numeric_block(
+                *a, threads=2, min_bytes=0, piece_bytes=4096
+            ),
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        frame = echem.read(copy)
+    assert frame.equals(expected)
+    assert copy.stat().st_size > len(data)

@@ -19,7 +19,6 @@ the caller reads serially, which also gives the serial error messages and line n
 from __future__ import annotations
 
 import csv
-import io
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from echem.io._byte_range import ByteRange
 
 try:  # public since pandas 3.0
     from pandas.api.internals import create_dataframe_from_blocks
@@ -111,7 +112,7 @@ def read_numeric_block(
     options = {**read_csv_options, "quoting": csv.QUOTE_NONE, "encoding": "utf-8"}
 
     def parse(bounds: tuple[int, int]) -> pd.DataFrame | None:
-        with _ByteRange(path, *bounds) as source:
+        with ByteRange(path, *bounds) as source:
             try:
                 return pd.read_csv(source, **options)
             except (ValueError, OverflowError):  # ParserError and UnicodeDecodeError too
@@ -189,35 +190,3 @@ def _join(
 def _copy_all(copies: Sequence[tuple[np.ndarray, int, np.ndarray]]) -> None:
     for target, offset, values in copies:
         target[offset : offset + len(values)] = values
-
-
-class _ByteRange(io.RawIOBase):
-    """Read-only binary stream of the bytes ``[start, end)`` of a file."""
-
-    def __init__(self, path: Path, start: int, end: int) -> None:
-        super().__init__()
-        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
-        self._file.seek(start)
-        self._left = end - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")[: self._left]
-        count = self._file.readinto(view) or 0
-        self._left -= count
-        return count
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Up to ``size`` bytes in one system call (``read_csv`` asks for 256 kB at a
-        time); all that is left for a negative size."""
-        if size is None or size < 0 or size > self._left:
-            size = self._left
-        data = self._file.read(size) or b""
-        self._left -= len(data)
-        return data
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()

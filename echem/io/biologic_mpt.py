@@ -38,6 +38,7 @@ from echem.io._biologic_columns import (
     TECHNIQUE_KINDS,
     technique_kind,
 )
+from echem.io._byte_range import ByteRange
 from echem.io._schema import build_frame
 from echem.io._threaded_csv import read_numeric_block
 
@@ -358,7 +359,7 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 stacklevel=3,
             )
             end = cut_at
-        table = _numeric_block(handle, first_data, header, path, end=end)
+        table = _numeric_block(first_data, header, path, end=end)
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
     return build_frame(
@@ -372,12 +373,11 @@ def read_mpt(path: Path) -> pd.DataFrame:
     )
 
 
-def _numeric_block(
-    handle: IO[bytes], first_data: bytes, header: MptHeader, path: Path, *, end: int
-) -> pd.DataFrame:
-    """The data lines (bytes ``header.data_offset`` to ``end`` of ``handle``, the open
-    ``path``) as a frame, through ``pandas.read_csv``: on several threads for a large
-    block (:mod:`echem.io._threaded_csv`), else in one call."""
+def _numeric_block(first_data: bytes, header: MptHeader, path: Path, *, end: int) -> pd.DataFrame:
+    """The data lines (bytes ``header.data_offset`` to ``end`` of ``path``: not a byte
+    beyond, even if the file has grown since) as a frame, through ``pandas.read_csv``:
+    on several threads for a large block (:mod:`echem.io._threaded_csv`), else in one
+    call."""
     names = header.columns
     first_line = header.columns_line + 1
     if not first_data.strip():
@@ -403,16 +403,12 @@ def _numeric_block(
     table = read_numeric_block(path, header.data_offset, end, options)
     if table is not None:
         return table
-    handle.seek(header.data_offset)
-    if end < os.fstat(handle.fileno()).st_size:  # a cut last line: leave it out
-        handle = io.BytesIO(handle.read(end - header.data_offset))
-    start = handle.tell()
     # The numeric block is ASCII: utf-8 lets the C parser skip the Python codec (~15 %
     # faster); latin-1 is the fallback for the odd non-ASCII byte (never a decode error).
     for encoding in ("utf-8", "latin-1"):
-        handle.seek(start)
         try:
-            return pd.read_csv(handle, encoding=encoding, **options)
+            with ByteRange(path, header.data_offset, end) as block:
+                return pd.read_csv(block, encoding=encoding, **options)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, ValueError, OverflowError) as error:
