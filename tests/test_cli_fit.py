@@ -119,7 +119,7 @@ def test_fit_on_a_dask_scheduler(tmp_path, capsys):
     distributed = pytest.importorskip("dask.distributed")
     out = tmp_path / "out"
     with distributed.LocalCluster(
-        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None
+        n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
         code = main(
             [

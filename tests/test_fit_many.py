@@ -67,6 +67,6 @@ def test_fit_options_are_passed():
 def test_dask_executor():
     distributed = pytest.importorskip("distributed")
     spectra, truths = inputs()
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as client:
         table = fit_many(spectra, TEXT, executor=client.get_executor(), progress=False)
     check(table, truths)
