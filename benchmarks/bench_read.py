@@ -8,7 +8,9 @@
   (:func:`pandas.api.internals.create_dataframe_from_blocks`, one block per dtype, no
   copy, column labels included), and ``floor``: reading the file's bytes plus ``frame`` -
   what any reader returning that frame costs at best, before parsing a module or
-  computing a single canonical column.
+  computing a single canonical column. Then the largest of them with its records
+  repeated ``--mpr-scale`` times (30: ~17 MB, the size of a long cycling run; made by the
+  benchmark), to show whether the ratio is fixed overhead or per-row work.
 * .mpt: a generated 1,000,000-row EC-Lab export (written to a temporary folder) read with
   ``echem.read`` vs ``pandas.read_csv(engine="c")`` on the same numeric block (column line
   and data only, in a file of its own). Target: echem <= 1.5x pandas. Run for point and
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import statistics
+import struct
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -49,6 +52,7 @@ except ImportError:
     create_dataframe_from_blocks = None
 
 import echem
+from echem.io import biologic_mpr
 from echem.io._threaded_csv import usable_threads
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "biologic"
@@ -177,8 +181,39 @@ def _assembly_floor(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     return lambda: create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), pd.Index(names))
 
 
+def _scaled_copy(path: Path, repeats: int, folder: Path) -> Path:
+    """A copy of a real .mpr whose data module holds its records ``repeats`` times over
+    (record count and module length patched; every other module as it was)."""
+    raw = path.read_bytes()
+    modules = biologic_mpr._read_modules(memoryview(raw), path)
+    data = biologic_mpr._the_module(modules, b"VMP data", path)
+    records = biologic_mpr._data_records(data, path)
+    v2 = biologic_mpr._HEADER_V2
+    header_at = data.offset - v2.size
+    if raw[header_at + 35 : header_at + 39] == biologic_mpr._V2_MARK:
+        layout, length_field = v2, 3
+    else:
+        layout, length_field = biologic_mpr._HEADER_V1, 2
+        header_at = data.offset - layout.size
+    fields = list(layout.unpack_from(raw, header_at))
+    body_at = data.offset + records.offset
+    body = raw[body_at : body_at + records.n_points * records.itemsize]
+    fields[length_field] += len(body) * (repeats - 1)
+    preamble = bytearray(raw[data.offset : body_at])
+    struct.pack_into("<I", preamble, 0, records.n_points * repeats)
+    scaled = folder / f"{path.stem}.x{repeats}.mpr"
+    scaled.write_bytes(
+        raw[:header_at] + layout.pack(*fields) + preamble + body * repeats
+        + raw[body_at + len(body) :]
+    )
+    original, copy = echem.read(path), echem.read(scaled)
+    assert len(copy) == repeats * len(original)
+    assert copy.iloc[: len(original)].equals(original)  # the first repeat is the file
+    return scaled
+
+
 def bench_mpr(
-    repeats: int, count: int = 3
+    repeats: int, count: int = 3, scale: int = 30
 ) -> list[tuple[str, float, float, float, float | None, float | None]]:
     readable = []
     for path in sorted(REAL.glob("*.mpr"), key=lambda p: p.stat().st_size, reverse=True):
@@ -190,23 +225,36 @@ def bench_mpr(
         if len(readable) == count:
             break
     results = []
-    for path in readable:
-        frame = echem.read(path)
-        functions: list[Callable[[], object]] = [
-            lambda p=path: echem.read(p),
-            lambda p=path: galvani_biologic.MPRfile(str(p)),
-            lambda p=path: _galvani_frame(p),
-        ]
-        if create_dataframe_from_blocks is not None:
-            functions += [_assembly_floor(frame), path.read_bytes]
-        ours, reference, with_frame, *floor_parts = _interleaved_medians(functions, repeats)
-        assembly, floor = None, None
-        if floor_parts:
-            assembly, read_bytes = floor_parts
-            floor = read_bytes + assembly
-        name = f"{path.name} ({path.stat().st_size // 1000} kB, {frame.shape[1]} cols)"
-        results.append((name, ours, reference, with_frame, assembly, floor))
+    with tempfile.TemporaryDirectory() as folder:
+        if readable and scale > 1:  # the largest file at the size of a long run
+            readable.append(_scaled_copy(readable[0], scale, Path(folder)))
+        for path in readable:
+            scaled = path.parent == Path(folder)  # 30x larger: fewer repeats
+            results.append(_bench_one_mpr(path, max(10, repeats // 10) if scaled else repeats))
     return results
+
+
+def _bench_one_mpr(
+    path: Path, repeats: int
+) -> tuple[str, float, float, float, float | None, float | None]:
+    """echem, galvani, galvani + DataFrame, and the assembly floor on one file."""
+    frame = echem.read(path)
+    functions: list[Callable[[], object]] = [
+        lambda p=path: echem.read(p),
+        lambda p=path: galvani_biologic.MPRfile(str(p)),
+        lambda p=path: _galvani_frame(p),
+    ]
+    if create_dataframe_from_blocks is not None:
+        functions += [_assembly_floor(frame), path.read_bytes]
+    ours, reference, with_frame, *floor_parts = _interleaved_medians(functions, repeats)
+    assembly, floor = None, None
+    if floor_parts:
+        assembly, read_bytes = floor_parts
+        floor = read_bytes + assembly
+    size = path.stat().st_size
+    shown = f"{size // 1000} kB" if size < 10**7 else f"{size / 1e6:.0f} MB"
+    name = f"{path.name} ({shown}, {frame.shape[1]} cols)"
+    return name, ours, reference, with_frame, assembly, floor
 
 
 def main() -> None:
@@ -214,6 +262,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5, help=".mpt repeats")
     parser.add_argument("--mpr-repeats", type=int, default=300)
+    parser.add_argument(
+        "--mpr-scale", type=int, default=30, help="records of the largest .mpr repeated (1: off)"
+    )
     parser.add_argument("--skip-mpt", action="store_true")
     parser.add_argument("--default-malloc", action="store_true")
     args = parser.parse_args()
@@ -221,7 +272,7 @@ def main() -> None:
     print(f"allocator: {'glibc mallopt, freed memory kept' if steady else 'default'}")
     print(f"threads for a large numeric block: echem {usable_threads()}, pandas {pandas_threads()}")
     rows = [
-        (*result, MPR_TARGET) for result in (bench_mpr(args.mpr_repeats) if REAL.exists() else [])
+        (*result, MPR_TARGET) for result in (bench_mpr(args.mpr_repeats, scale=args.mpr_scale) if REAL.exists() else [])
     ]
     if not args.skip_mpt:
         mpt = bench_mpt(args.rows, args.repeats)
