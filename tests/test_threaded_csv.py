@@ -89,6 +89,36 @@ def test_declines_what_a_serial_read_could_type_or_report_differently(
     assert threaded(path) is None, why
 
 
+@pytest.mark.filterwarnings("ignore::pandas.errors.ParserWarning")
+def test_a_line_made_the_index_by_read_csv_is_not_dropped(tmp_path: Path) -> None:
+    """Default ``index_col``: lines with one field more than the names make the first
+    column the index (of the serial read and of every piece)."""
+    path = write(tmp_path, "".join(f"{k % 25}\t4\t5\t6\n" for k in range(100)))
+    expected = serial(path, index_col=None)
+    assert expected.index.tolist() == [k % 25 for k in range(100)]
+    assert threaded(path, index_col=None) is None
+    frame = threaded(path)  # index_col=False: the 4th field is dropped, as serially
+    assert frame is not None
+    assert_same(frame, serial(path))
+
+
+def test_a_byte_order_mark_inside_the_range_stays_text(tmp_path: Path) -> None:
+    """read_csv drops a BOM only at the start of its input: a piece must not start at one."""
+    for bom_line in range(1, 40):
+        lines = ["1\t2\t3"] * 40
+        lines[bom_line] = "\ufeff4\t5\t6"
+        path = tmp_path / "bom.txt"
+        path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+        expected = serial(path)
+        assert expected["a"].dtype == object or expected["a"].dtype == "str"
+        for threads in range(2, 7):
+            size = path.stat().st_size
+            frame = read_numeric_block(
+                path, 0, size, OPTIONS, threads=threads, min_bytes=0, piece_bytes=1
+            )
+            assert frame is None, (bom_line, threads)
+
+
 def test_declines_small_ranges_and_one_thread(tmp_path: Path) -> None:
     path = write(tmp_path, "1\t2\t3\n" * 1000)
     size = path.stat().st_size
@@ -218,6 +248,8 @@ def test_byte_range_reads_exactly_its_bytes(tmp_path: Path) -> None:
     with ByteRange(path, 100, 5000) as stream:
         parts = [stream.read(1000) for _ in range(6)]
     assert b"".join(parts) == data[100:5000] and parts[-1] == b""
+    with ByteRange(path, 50, 40) as stream:  # an inverted range is empty
+        assert stream.read() == b"" and stream.readinto(bytearray(8)) == 0
     with ByteRange(path, 7, 10_000_000) as stream:  # past the end: what the file has
         assert stream.read() == data[7:]
     with ByteRange(path, 10, 20) as stream, io.BufferedReader(stream) as buffered:

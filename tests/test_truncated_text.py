@@ -82,3 +82,31 @@ def test_rows_appended_while_reading_are_not_read(tmp_path, monkeypatch, large):
         frame = echem.read(copy)
     assert frame.equals(expected)
     assert copy.stat().st_size > len(data)
+
+
+@pytest.mark.parametrize("missing", [3, 9])
+def test_row_completed_between_size_and_last_line_check_is_read_whole(
+    tmp_path, monkeypatch, missing
+):
+    """The instrument finishes the row being written just before the last-line check:
+    the range read ends where the check looked, not inside that row (``-8.5542`` for
+    ``-8.5542145E+000``, with no warning)."""
+    from echem.io import biologic_mpt
+
+    source = real("biologic/cp.mpt")
+    data = source.read_bytes()
+    copy = tmp_path / "growing.mpt"
+    copy.write_bytes(data[:-missing])
+    expected = echem.read(source)
+    check = biologic_mpt._start_of_cut_last_line
+
+    def finish_row_then_check(handle):
+        with open(copy, "ab") as writer:
+            writer.write(data[-missing:])
+        return check(handle)
+
+    monkeypatch.setattr(biologic_mpt, "_start_of_cut_last_line", finish_row_then_check)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        frame = echem.read(copy)
+    assert frame.equals(expected)

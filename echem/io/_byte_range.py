@@ -18,7 +18,7 @@ class ByteRange(io.RawIOBase):
         super().__init__()
         self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
         self._file.seek(start)
-        self._left = end - start
+        self._left = max(0, end - start)  # an inverted range is empty
 
     def readable(self) -> bool:
         return True

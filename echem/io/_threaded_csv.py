@@ -44,6 +44,8 @@ MIN_BYTES = 4 * 2**20
 MIN_PIECE_BYTES = 2**20
 #: Default ceiling on threads (pandas' own default for its parallel read_csv).
 _MAX_DEFAULT_THREADS = 6
+#: Skipped by ``read_csv`` at the start of its input only: never cut before one.
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def usable_threads() -> int:
@@ -84,7 +86,9 @@ def read_numeric_block(
         of one (or of the file).
     read_csv_options
         Keyword arguments of :func:`pandas.read_csv` for the block, without the source;
-        they must name the columns (``header=None, names=...``). ``quoting`` is set to
+        they must name the columns (``header=None, names=...``) and set
+        ``index_col=False`` (else None: a piece whose first line has one field more
+        than the names would make its first column the index). ``quoting`` is set to
         :data:`csv.QUOTE_NONE` and ``encoding`` to utf-8 in the pieces.
     threads
         Threads to use (default :func:`usable_threads`).
@@ -104,6 +108,8 @@ def read_numeric_block(
     """
     threads = usable_threads() if threads is None else threads
     size = end - start
+    if read_csv_options.get("index_col") is not False:  # a piece could take an index
+        return None
     if threads < 2 or size < max(min_bytes, 2 * piece_bytes, 1):
         return None
     cuts = _line_starts(path, start, end, min(2 * threads, size // max(piece_bytes, 1)))
@@ -139,6 +145,8 @@ def _line_starts(path: Path, start: int, end: int, pieces: int) -> list[int]:
             position = handle.tell()
             if position >= end:
                 break
+            if handle.read(len(_UTF8_BOM)) == _UTF8_BOM:  # read_csv drops it from a start
+                continue
             if position > cuts[-1]:
                 cuts.append(position)
     cuts.append(end)

@@ -20,7 +20,6 @@ under 17 names).
 from __future__ import annotations
 
 import io
-import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -347,8 +346,10 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
-        end = os.fstat(handle.fileno()).st_size
         cut_at = _start_of_cut_last_line(handle)
+        # the size the check saw (it leaves the handle there): a size taken before it
+        # could end inside a row the instrument completed in between
+        end = handle.tell()
         if cut_at is not None and cut_at > header.data_offset:
             handle.seek(header.data_offset)
             rows = handle.read(cut_at - header.data_offset).count(b"\n")
@@ -436,7 +437,8 @@ def _start_of_cut_last_line(handle: IO[bytes]) -> int | None:
     nothing. The last line counts as cut when it lacks a newline and, compared with the
     line before it, has fewer fields, or a last field with fewer decimals or exponent
     digits (EC-Lab writes every row of a column in one format: ``-6.4485784E-002`` cut to
-    ``-6.4485784E-0`` would otherwise read as -6.45).
+    ``-6.4485784E-0`` would otherwise read as -6.45). Leaves ``handle`` at the end of
+    the bytes it looked at.
     """
     size = handle.seek(0, io.SEEK_END)
     start = max(0, size - 65536)
