@@ -10,8 +10,8 @@ would be parsed on one thread, about twice as slowly on two cores.
 ``read_csv`` call over the same bytes returns: every piece parsed, and every column of
 one plain numeric dtype (bool, integer or float) in every piece. Values are converted
 one field at a time either way, so they are identical. Quoting is switched off in the
-pieces (a quoted line end could straddle a cut); a quote character then makes its
-column text, which is refused. In every other case (a parse error, text columns, dtypes
+pieces (a quoted line end could straddle a cut), so a quote character anywhere is
+refused. In every other case (a parse error, text columns, dtypes
 that differ between pieces, too little data or a single usable CPU) it returns None and
 the caller reads serially, which also gives the serial error messages and line numbers.
 """
@@ -44,6 +44,8 @@ MIN_BYTES = 4 * 2**20
 MIN_PIECE_BYTES = 2**20
 #: Default ceiling on threads (pandas' own default for its parallel read_csv).
 _MAX_DEFAULT_THREADS = 6
+#: ``read_csv`` options that act on a whole source, not on each line.
+_PER_SOURCE_OPTIONS = ("skiprows", "skipfooter", "nrows", "comment", "chunksize", "iterator")
 #: Skipped by ``read_csv`` at the start of its input only: never cut before one.
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -103,32 +105,57 @@ def read_numeric_block(
     pandas.DataFrame or None
         The frame (RangeIndex, columns as ``read_csv`` names them, one block per
         dtype), or None: range below ``min_bytes``, one thread, fewer than two pieces,
-        a piece that fails to parse, or a column not of one plain numeric dtype in all
-        pieces.
+        a piece that fails to parse or holds a quote character, a piece starting at a
+        row wider than the serial read accepts, or a column not of one plain numeric
+        dtype in all pieces.
     """
     threads = usable_threads() if threads is None else threads
     size = end - start
     if read_csv_options.get("index_col") is not False:  # a piece could take an index
         return None
+    if any(read_csv_options.get(name) for name in _PER_SOURCE_OPTIONS):
+        return None  # each piece would skip rows, stop early or end a line at a comment
     if threads < 2 or size < max(min_bytes, 2 * piece_bytes, 1):
         return None
     cuts = _line_starts(path, start, end, min(2 * threads, size // max(piece_bytes, 1)))
-    if len(cuts) < 3:
+    if len(cuts) < 3 or _a_piece_could_accept_a_wider_row(path, cuts, read_csv_options):
         return None
     options = {**read_csv_options, "quoting": csv.QUOTE_NONE, "encoding": "utf-8"}
+    quote = str(read_csv_options.get("quotechar", '"')).encode()
 
     def parse(bounds: tuple[int, int]) -> pd.DataFrame | None:
-        with ByteRange(path, *bounds) as source:
+        with _RangeWatchingFor(quote, path, *bounds) as source:
             try:
-                return pd.read_csv(source, **options)
+                frame = pd.read_csv(source, **options)
             except (ValueError, OverflowError):  # ParserError and UnicodeDecodeError too
                 return None
+            # a quote, even in a column usecols leaves out, can join lines serially
+            return None if source.seen else frame
 
     with ThreadPoolExecutor(min(threads, len(cuts) - 1)) as pool:
         pieces = list(pool.map(parse, pairwise(cuts)))
         if any(piece is None for piece in pieces):
             return None
         return _join(pieces, pool, threads)
+
+
+class _RangeWatchingFor(ByteRange):
+    """A :class:`ByteRange` noting in ``seen`` whether ``byte`` was among the bytes read."""
+
+    def __init__(self, byte: bytes, path: Path, start: int, end: int) -> None:
+        super().__init__(path, start, end)
+        self._byte = byte
+        self.seen = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.seen = self.seen or self._byte in data
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = super().readinto(buffer)
+        self.seen = self.seen or self._byte in bytes(memoryview(buffer).cast("B")[:count])
+        return count
 
 
 def _line_starts(path: Path, start: int, end: int, pieces: int) -> list[int]:
@@ -151,6 +178,42 @@ def _line_starts(path: Path, start: int, end: int, pieces: int) -> list[int]:
                 cuts.append(position)
     cuts.append(end)
     return cuts
+
+
+def _a_piece_could_accept_a_wider_row(
+    path: Path, cuts: Sequence[int], options: dict[str, Any]
+) -> bool:
+    """True if a piece could parse a row the serial read refuses.
+
+    Without ``usecols``, ``read_csv`` never checks the field count of the first row of
+    its input and refuses a later row with more fields than the names or that first
+    row; a piece starting at a wider row would drop its extra fields with a warning
+    where the serial read stops with "Expected n fields in line ...".
+    """
+    if options.get("usecols") is not None:  # no field count is checked then
+        return False
+    separator = options.get("sep", options.get("delimiter", ","))
+    names = options.get("names")
+    if not isinstance(separator, str) or len(separator) != 1 or names is None:
+        return True
+    sep = separator.encode()
+    with open(path, "rb") as handle:
+        widths = [_first_row_width(handle, start, end, sep) for start, end in pairwise(cuts)]
+    limit = max(len(names), widths[0])
+    return any(width > limit for width in widths[1:])
+
+
+def _first_row_width(handle: Any, start: int, end: int, sep: bytes) -> int:
+    """Fields of the first row of bytes ``[start, end)`` that ``read_csv`` would not skip
+    as blank (rows end at CR, LF or CR LF; 0 if there is none)."""
+    handle.seek(start)
+    while handle.tell() < end:
+        line = handle.readline()
+        line = line[: max(0, len(line) - (handle.tell() - end))]
+        for row in line.rstrip(b"\n").split(b"\r"):
+            if sep in row or row.strip():
+                return row.count(sep) + 1
+    return 0
 
 
 def _join(
