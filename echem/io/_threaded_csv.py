@@ -211,7 +211,7 @@ def _first_row_width(handle: Any, start: int, end: int, sep: bytes) -> int:
         line = handle.readline()
         line = line[: max(0, len(line) - (handle.tell() - end))]
         for row in line.rstrip(b"\n").split(b"\r"):
-            if sep in row or row.strip():
+            if sep in row or row.strip(b" \t"):  # read_csv skips spaces-only rows
                 return row.count(sep) + 1
     return 0
 
