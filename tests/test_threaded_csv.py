@@ -209,6 +209,11 @@ def test_never_differs_from_a_serial_read(
         assert_same(frame, serial(path))
 
 
+#: pandas < 3 reads .mpt with float_precision="round_trip", converted under the GIL:
+#: the threaded path declines there and the serial one runs.
+THREADS_ARE_USED = biologic_mpt._FLOAT_PRECISION is None
+
+
 @pytest.mark.parametrize(
     "path", real_files("**/*.mpt"), ids=lambda p: p.name
 )
@@ -245,7 +250,7 @@ def test_real_mpt_files_read_the_same_on_threads(
     assert_same(got, expected)
     assert got.attrs == expected.attrs
     if path.stat().st_size > 100_000:  # large files: the threaded path really ran
-        assert used == [True]
+        assert used == [THREADS_ARE_USED]
 
 
 def test_large_generated_mpt_takes_the_threaded_path(
@@ -268,7 +273,7 @@ def test_large_generated_mpt_takes_the_threaded_path(
 
     monkeypatch.setattr(biologic_mpt, "read_numeric_block", spy)
     frame = echem.read(path)
-    assert calls == [True]
+    assert calls == [THREADS_ARE_USED]
     assert len(frame) == 60_000
     assert frame["time_s"].iloc[-1] == 59_999 * 0.5
     np.testing.assert_allclose(frame["current_A"].to_numpy(), 8e-4, rtol=0, atol=0)
@@ -296,3 +301,28 @@ def test_byte_range_reads_exactly_its_bytes(tmp_path: Path) -> None:
     with ByteRange(path, 8, 8 + len(text)) as stream:
         frame = pd.read_csv(stream, sep="\t", encoding="latin-1")
     assert list(frame.columns) == ["t/s", "µ/V"] and frame.iloc[0].tolist() == [1, 2]
+
+
+def test_declines_round_trip_precision_and_any_failing_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "1\t2\t3.5\n" * 400)
+    assert threaded(path, float_precision="round_trip") is None  # GIL-bound in pandas
+    assert threaded(path) is not None
+
+    def warn_as_error(*args, **kwargs):
+        raise pd.errors.ParserWarning("a warning turned into an error")
+
+    monkeypatch.setattr(_threaded_csv.pd, "read_csv", warn_as_error)
+    assert threaded(path) is None
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_byte_range_of_a_missing_file_raises_cleanly(tmp_path: Path) -> None:
+    import gc
+
+    from echem.io._byte_range import ByteRange
+
+    with pytest.raises(FileNotFoundError):
+        ByteRange(tmp_path / "missing", 0, 10)
+    gc.collect()  # its __del__ (close) must not fail on the file it never opened

@@ -16,6 +16,7 @@ class ByteRange(io.RawIOBase):
 
     def __init__(self, path: Path, start: int, end: int) -> None:
         super().__init__()
+        self._file = None  # close() may run (from __del__) even if open fails
         self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
         self._file.seek(start)
         self._left = max(0, end - start)  # an inverted range is empty
@@ -39,5 +40,6 @@ class ByteRange(io.RawIOBase):
         return data
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
         super().close()

@@ -115,6 +115,8 @@ def read_numeric_block(
         return None
     if any(read_csv_options.get(name) for name in _PER_SOURCE_OPTIONS):
         return None  # each piece would skip rows, stop early or end a line at a comment
+    if read_csv_options.get("float_precision") == "round_trip":
+        return None  # pandas converts these under the GIL: threads would only add work
     if threads < 2 or size < max(min_bytes, 2 * piece_bytes, 1):
         return None
     cuts = _line_starts(path, start, end, min(2 * threads, size // max(piece_bytes, 1)))
@@ -127,8 +129,8 @@ def read_numeric_block(
         with _RangeWatchingFor(quote, path, *bounds) as source:
             try:
                 frame = pd.read_csv(source, **options)
-            except (ValueError, OverflowError):  # ParserError and UnicodeDecodeError too
-                return None
+            except Exception:  # noqa: BLE001 - any failure (a warning made an error too)
+                return None  # means: read serially, which raises what is really wrong
             # a quote, even in a column usecols leaves out, can join lines serially
             return None if source.seen else frame
 
