@@ -62,8 +62,8 @@ def test_rows_appended_while_reading_are_not_read(tmp_path, monkeypatch, large):
     expected = echem.read(source)
     check = biologic_mpt._start_of_cut_last_line
 
-    def check_then_grow(handle):
-        answer = check(handle)
+    def check_then_grow(handle, *args):
+        answer = check(handle, *args)
         with open(copy, "ab") as writer:
             writer.write(b"\r\n" + data.splitlines()[-1][:9])  # the next row, cut short
         return answer
@@ -100,13 +100,62 @@ def test_row_completed_between_size_and_last_line_check_is_read_whole(
     expected = echem.read(source)
     check = biologic_mpt._start_of_cut_last_line
 
-    def finish_row_then_check(handle):
+    def finish_row_then_check(handle, *args):
         with open(copy, "ab") as writer:
             writer.write(data[-missing:])
-        return check(handle)
+        return check(handle, *args)
 
     monkeypatch.setattr(biologic_mpt, "_start_of_cut_last_line", finish_row_then_check)
     with warnings.catch_warnings():
         warnings.simplefilter("error", TruncatedDataWarning)
         frame = echem.read(copy)
     assert frame.equals(expected)
+
+
+HEADERLESS = "time/s\tEwe/V\t<I>/mA\n"
+ROWS = "1.000000E+000\t3.1000000E+000\t8.0000000E-001\n2.000000E+000\t3.2000000E+000\t8.0000000E-001"
+
+
+def test_the_only_data_line_cut_is_left_out(tmp_path):
+    path = tmp_path / "one.mpt"
+    path.write_text(HEADERLESS + "1.000000E+000\t3.10000")  # two fields of three
+    with pytest.warns(TruncatedDataWarning, match=r"one.mpt, line 2: the last data line"):
+        frame = echem.read(path, format="biologic-mpt")
+    assert len(frame) == 0 and list(frame.columns[-3:]) == ["time/s", "Ewe/V", "<I>/mA"]
+
+
+def test_the_only_data_line_whole_is_kept(tmp_path):
+    path = tmp_path / "one.mpt"
+    path.write_text(HEADERLESS + ROWS.splitlines()[0])  # no final newline, as EC-Lab
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        frame = echem.read(path, format="biologic-mpt")
+    assert frame["voltage_V"].tolist() == [3.1]
+
+
+def test_cut_line_is_named_in_a_file_with_crlf_line_ends(tmp_path):
+    path = tmp_path / "crlf.mpt"
+    path.write_bytes((HEADERLESS + ROWS + "\n3.000000E+000\t3.3").replace("\n", "\r\n").encode())
+    with pytest.warns(TruncatedDataWarning, match=r"crlf.mpt, line 4: the last data line"):
+        frame = echem.read(path, format="biologic-mpt")
+    assert frame["time_s"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("magic", [False, True], ids=["headerless", "EC-Lab header"])
+def test_bare_cr_line_ends_are_refused_not_read_as_one_line(tmp_path, magic):
+    """Read by lines, a bare-CR file is one line: its data became column names, silently."""
+    top = "EC-Lab ASCII FILE\nNb header lines : 3\n\n" if magic else ""
+    path = tmp_path / "cr.mpt"
+    path.write_bytes((top + HEADERLESS + ROWS).replace("\n", "\r").encode())
+    with pytest.raises(echem.ParseError, match=r"cr.mpt, line 1: .*bare CR"):
+        echem.read(path, format="biologic-mpt")
+
+
+@pytest.mark.parametrize("blank", ["\n", "\t\t\n", "  \n\n"])
+def test_blank_lines_after_the_column_line_do_not_hide_the_data(tmp_path, blank):
+    path = tmp_path / "blank.mpt"
+    path.write_text(HEADERLESS + blank + ROWS.replace(".", ","))  # decimal commas
+    frame = echem.read(path, format="biologic-mpt")
+    rows = frame.dropna(subset=["time_s"])  # a tab-only line is a row of NaN, as pandas reads it
+    assert rows["time_s"].tolist() == [1.0, 2.0]
+    assert rows["current_A"].tolist() == [8e-4, 8e-4]

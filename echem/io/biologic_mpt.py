@@ -143,12 +143,20 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     Raises
     ------
     echem.ParseError
-        Bad ``Nb header lines``, file ending inside the header, empty column line.
+        Bad ``Nb header lines``, file ending inside the header, empty column line,
+        bare-CR line ends.
     """
     header = MptHeader()
     first = handle.readline()
     if not first:
         raise ParseError("the file is empty", path, line=1)
+    if b"\r" in first.rstrip(b"\r\n"):
+        raise ParseError(
+            "lines end in a bare CR (classic Mac OS line ends); EC-Lab writes CRLF: "
+            "convert the line ends to LF or CRLF",
+            path,
+            line=1,
+        )
     lines: list[str] = []
     if first.lstrip(b"\xef\xbb\xbf").startswith(MAGIC):
         second = handle.readline().decode("latin-1").strip()
@@ -337,7 +345,6 @@ def read_mpt(path: Path) -> pd.DataFrame:
     path = Path(path)
     with open(path, "rb") as handle:
         header = parse_header(handle, path)
-        first_data = handle.readline()
         technique = _technique(header)
         if technique == "eis" and IMPEDANCE_FREQUENCY_COLUMN not in header.columns:
             raise ParseError(
@@ -346,20 +353,20 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
-        cut_at = _start_of_cut_last_line(handle)
+        cut_at = _start_of_cut_last_line(handle, header.data_offset, len(header.columns))
         # the size the check saw (it leaves the handle there): a size taken before it
         # could end inside a row the instrument completed in between
         end = handle.tell()
-        if cut_at is not None and cut_at > header.data_offset:
-            handle.seek(header.data_offset)
-            rows = handle.read(cut_at - header.data_offset).count(b"\n")
+        if cut_at is not None:
+            line = header.columns_line + 1 + _line_ends(handle, header.data_offset, cut_at)
             warnings.warn(
-                f"{path}, line {header.columns_line + rows + 1}: the last data line is cut "
-                "short (file truncated or still being written); left out",
+                f"{path}, line {line}: the last data line is cut short (file truncated "
+                "or still being written); left out",
                 TruncatedDataWarning,
                 stacklevel=3,
             )
             end = cut_at
+        first_data = _first_data_line(handle, header.data_offset, end)
         table = _numeric_block(first_data, header, path, end=end)
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
@@ -423,6 +430,31 @@ def _numeric_block(first_data: bytes, header: MptHeader, path: Path, *, end: int
     raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
 
 
+def _first_data_line(handle: IO[bytes], start: int, end: int) -> bytes:
+    """The first line of bytes ``[start, end)`` with more than white space and tabs
+    (b"" if there is none): it sets the decimal separator and the field count."""
+    handle.seek(start)
+    while handle.tell() < end:
+        line = handle.readline(end - handle.tell())
+        if line.strip():
+            return line
+    return b""
+
+
+def _line_ends(handle: IO[bytes], start: int, end: int) -> int:
+    """Line ends (LF) in bytes ``[start, end)``, counted a megabyte at a time."""
+    handle.seek(start)
+    feeds = 0
+    left = end - start
+    while left > 0:
+        chunk = handle.read(min(left, 2**20))
+        if not chunk:
+            break
+        left -= len(chunk)
+        feeds += chunk.count(b"\n")
+    return feeds
+
+
 def _number_shape(field: bytes) -> tuple[int, int]:
     """(digits after the decimal separator, digits of the exponent) of a number's text."""
     mantissa, _, exponent = field.strip().upper().partition(b"E")
@@ -430,15 +462,16 @@ def _number_shape(field: bytes) -> tuple[int, int]:
     return len(decimals), len(exponent.lstrip(b"+-"))
 
 
-def _start_of_cut_last_line(handle: IO[bytes]) -> int | None:
-    """Byte offset of the last line if the file ends inside it, else None.
+def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int) -> int | None:
+    """Byte offset of the last data line if the file ends inside it, else None.
 
     EC-Lab ends some exports without a final newline, so a missing newline alone proves
     nothing. The last line counts as cut when it lacks a newline and, compared with the
     line before it, has fewer fields, or a last field with fewer decimals or exponent
     digits (EC-Lab writes every row of a column in one format: ``-6.4485784E-002`` cut to
-    ``-6.4485784E-0`` would otherwise read as -6.45). Leaves ``handle`` at the end of
-    the bytes it looked at.
+    ``-6.4485784E-0`` would otherwise read as -6.45). The only data line (the line
+    before it is the column line) counts as cut when it has fewer fields than the
+    ``n_columns`` names. Leaves ``handle`` at the end of the bytes it looked at.
     """
     size = handle.seek(0, io.SEEK_END)
     start = max(0, size - 65536)
@@ -447,16 +480,23 @@ def _start_of_cut_last_line(handle: IO[bytes]) -> int | None:
     if tail.endswith((b"\n", b"\r")):
         return None
     lines = tail.splitlines()
-    if len(lines) < 2:
+    if not lines:
+        return None
+    last_at = start + len(tail) - len(lines[-1])
+    if last_at < data_offset:  # the file ends inside the header: no data line
         return None
     last = lines[-1].rstrip(b"\t").split(b"\t")
+    if last_at == data_offset:  # the only data line: only its field count can tell
+        return last_at if len(last) < n_columns else None
+    if len(lines) < 2:  # a line longer than the tail looked at
+        return None
     previous = lines[-2].rstrip(b"\t").split(b"\t")
     cut = len(last) < len(previous)
     if not cut:
         decimals, exponent = _number_shape(last[len(previous) - 1])
         decimals_before, exponent_before = _number_shape(previous[-1])
         cut = decimals < decimals_before or exponent < exponent_before
-    return start + len(tail) - len(lines[-1]) if cut else None
+    return last_at if cut else None
 
 
 def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
