@@ -413,3 +413,18 @@ def test_unknown_technique_name_is_kept(tmp_path: Path) -> None:
     assert frame.attrs["technique"] == "unknown"
     assert frame.attrs["metadata"]["technique"] == "Constant Power Wobble"
     assert "notes" not in frame.attrs["metadata"]
+
+
+def test_headerless_mpt_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """A UTF-8 BOM before a header-less export's column line is not part of the first
+    column's name (it was: ``ï»¿freq/Hz``, so no ``freq_Hz``, technique "unknown", and
+    the file was sniffed as CSV)."""
+    text = b"freq/Hz\tRe(Z)/Ohm\tfoo\r\n1000\t1.5\t3\r\n10\t2.5\t4\r\n"
+    assert sniff_mpt(b"\xef\xbb\xbf" + text)
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text)
+    frame = echem.read(path)
+    assert frame.attrs["format"] == "biologic-mpt"
+    assert frame.attrs["technique"] == "eis"
+    assert list(frame.columns) == ["freq_Hz", "z_real_ohm", "freq/Hz", "Re(Z)/Ohm", "foo"]
+    np.testing.assert_array_equal(frame["freq_Hz"], [1000.0, 10.0])

@@ -45,6 +45,8 @@ __all__ = ["MAGIC", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
 
 #: First line of every EC-Lab text export with a header block.
 MAGIC = b"EC-Lab ASCII FILE"
+#: UTF-8 byte order mark an editor may put before the first line: not part of it.
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 #: Column names that identify a header-less BioLogic export (tab-separated first line).
 _SIGNATURE_COLUMNS = frozenset(
@@ -89,7 +91,8 @@ _FLOAT_PRECISION: str | None = (
 def sniff_mpt(head: bytes) -> bool:
     """True for an EC-Lab text export: the magic line, or a first line of BioLogic columns."""
     try:
-        if head.lstrip(b"\xef\xbb\xbf").startswith(MAGIC):
+        head = head.removeprefix(_UTF8_BOM)
+        if head.startswith(MAGIC):
             return True
         first = head.split(b"\n", 1)[0].decode("latin-1").rstrip("\r")
         names = set(first.split("\t"))
@@ -157,8 +160,9 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
             path,
             line=1,
         )
+    first = first.removeprefix(_UTF8_BOM)
     lines: list[str] = []
-    if first.lstrip(b"\xef\xbb\xbf").startswith(MAGIC):
+    if first.startswith(MAGIC):
         second = handle.readline().decode("latin-1").strip()
         match = _NB_HEADER.match(second)
         if match is None:
