@@ -159,3 +159,27 @@ def test_blank_lines_after_the_column_line_do_not_hide_the_data(tmp_path, blank)
     rows = frame.dropna(subset=["time_s"])  # a tab-only line is a row of NaN, as pandas reads it
     assert rows["time_s"].tolist() == [1.0, 2.0]
     assert rows["current_A"].tolist() == [8e-4, 8e-4]
+
+
+@pytest.mark.parametrize("blank", ["\n", "\r\n", "  \n\n"])
+def test_the_only_data_line_cut_after_blank_lines_is_left_out(tmp_path, blank):
+    """Blank lines between the column line and the only data line: it is still the only
+    one (it was compared with a blank line and read, ``<I>/mA`` NaN, silently)."""
+    path = tmp_path / "one.mpt"
+    path.write_text(HEADERLESS + blank + "1.000000E+000\t3.10000")
+    line = 2 + blank.count("\n")
+    with pytest.warns(TruncatedDataWarning, match=rf"one.mpt, line {line}: the last data line"):
+        frame = echem.read(path, format="biologic-mpt")
+    assert len(frame) == 0
+
+
+@pytest.mark.parametrize("cut", [3, 20])
+def test_a_cut_line_after_a_blank_line_is_compared_with_the_last_data_line(tmp_path, cut):
+    """A blank line before the cut one: the data line above it shows the cut (it raised
+    a ParseError on ``8.0000000E-``, or read ``<I>/mA`` as NaN, silently)."""
+    first, second = ROWS.splitlines()
+    path = tmp_path / "gap.mpt"
+    path.write_text(HEADERLESS + first + "\n\n" + second[:-cut])
+    with pytest.warns(TruncatedDataWarning, match=r"gap.mpt, line 4: the last data line"):
+        frame = echem.read(path, format="biologic-mpt")
+    assert frame["time_s"].tolist() == [1.0]

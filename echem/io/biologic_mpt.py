@@ -78,6 +78,8 @@ _AREA_UNITS: Mapping[str, float] = {"cm²": 1.0, "mm²": 1e-2, "m²": 1e4, "µm�
 _MASS_UNITS: Mapping[str, float] = {"g": 1.0, "mg": 1e-3, "µg": 1e-6, "kg": 1e3}
 #: Width of the columns of EC-Lab's technique-parameter table.
 _PARAMETER_WIDTH = 20
+#: Bytes at the end of a file looked at for a last line cut short.
+_TAIL_BYTES = 65536
 
 
 #: pandas < 3's default C float parser can be one unit in the last place off (about 10 % of
@@ -471,36 +473,41 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
 
     EC-Lab ends some exports without a final newline, so a missing newline alone proves
     nothing. The last line counts as cut when it lacks a newline and, compared with the
-    line before it, has fewer fields, or a last field with fewer decimals or exponent
-    digits (EC-Lab writes every row of a column in one format: ``-6.4485784E-002`` cut to
-    ``-6.4485784E-0`` would otherwise read as -6.45). The only data line (the line
-    before it is the column line) counts as cut when it has fewer fields than the
-    ``n_columns`` names. Leaves ``handle`` at the end of the bytes it looked at.
+    data line before it (blank lines skipped), has fewer fields, or a last field with
+    fewer decimals or exponent digits (EC-Lab writes every row of a column in one
+    format: ``-6.4485784E-002`` cut to ``-6.4485784E-0`` would otherwise read as -6.45).
+    The only data line (only blank lines between it and the column line) counts as cut
+    when it has fewer fields than the ``n_columns`` names. Leaves ``handle`` at the end
+    of the bytes it looked at.
     """
     size = handle.seek(0, io.SEEK_END)
-    start = max(0, size - 65536)
+    start = max(data_offset, size - _TAIL_BYTES)
     handle.seek(start)
     tail = handle.read()
-    if tail.endswith((b"\n", b"\r")):
+    if not tail or tail.endswith((b"\n", b"\r")):
         return None
     lines = tail.splitlines()
-    if not lines:
-        return None
     last_at = start + len(tail) - len(lines[-1])
-    if last_at < data_offset:  # the file ends inside the header: no data line
-        return None
-    last = lines[-1].rstrip(b"\t").split(b"\t")
-    if last_at == data_offset:  # the only data line: only its field count can tell
-        return last_at if len(last) < n_columns else None
-    if len(lines) < 2:  # a line longer than the tail looked at
-        return None
-    previous = lines[-2].rstrip(b"\t").split(b"\t")
+    last = _fields(lines[-1])
+    # a tail starting inside the data may start inside a line: that one is not compared
+    earlier = lines[1 if start > data_offset else 0 : -1]
+    previous_line = next((line for line in reversed(earlier) if line.strip()), None)
+    if previous_line is None:
+        if start > data_offset:  # a line longer than the tail looked at
+            return None
+        return last_at if len(last) < n_columns else None  # only the field count can tell
+    previous = _fields(previous_line)
     cut = len(last) < len(previous)
     if not cut:
         decimals, exponent = _number_shape(last[len(previous) - 1])
         decimals_before, exponent_before = _number_shape(previous[-1])
         cut = decimals < decimals_before or exponent < exponent_before
     return last_at if cut else None
+
+
+def _fields(line: bytes) -> list[bytes]:
+    """The tab-separated fields of a data line, trailing empty ones dropped."""
+    return line.rstrip(b"\t").split(b"\t")
 
 
 def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
