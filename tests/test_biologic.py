@@ -428,3 +428,13 @@ def test_headerless_mpt_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert frame.attrs["technique"] == "eis"
     assert list(frame.columns) == ["freq_Hz", "z_real_ohm", "freq/Hz", "Re(Z)/Ohm", "foo"]
     np.testing.assert_array_equal(frame["freq_Hz"], [1000.0, 10.0])
+
+
+def test_too_many_values_after_blank_lines_names_their_line(tmp_path: Path) -> None:
+    """Blank lines after the column line: the error names the first data line (line 4),
+    not the line after the column line (a blank one)."""
+    path = tmp_path / "wide.mpt"
+    path.write_bytes(b"time/s\tEwe/V\r\n\r\n  \r\n0\t1\t2\r\n1\t2\t3\r\n")
+    with pytest.raises(echem.ParseError, match="3 values") as caught:
+        echem.read(path, format="biologic-mpt")
+    assert caught.value.line == 4

@@ -372,8 +372,10 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 stacklevel=3,
             )
             end = cut_at
-        first_data = _first_data_line(handle, header.data_offset, end)
-        table = _numeric_block(first_data, header, path, end=end)
+        skipped, first_data = _first_data_line(handle, header.data_offset, end)
+        table = _numeric_block(
+            first_data, header, path, end=end, line=header.columns_line + 1 + skipped
+        )
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
     return build_frame(
@@ -387,11 +389,13 @@ def read_mpt(path: Path) -> pd.DataFrame:
     )
 
 
-def _numeric_block(first_data: bytes, header: MptHeader, path: Path, *, end: int) -> pd.DataFrame:
+def _numeric_block(
+    first_data: bytes, header: MptHeader, path: Path, *, end: int, line: int
+) -> pd.DataFrame:
     """The data lines (bytes ``header.data_offset`` to ``end`` of ``path``: not a byte
     beyond, even if the file has grown since) as a frame, through ``pandas.read_csv``:
     on several threads for a large block (:mod:`echem.io._threaded_csv`), else in one
-    call."""
+    call. ``first_data`` is the first data line that is not blank, line ``line``."""
     names = header.columns
     first_line = header.columns_line + 1
     if not first_data.strip():
@@ -402,7 +406,7 @@ def _numeric_block(first_data: bytes, header: MptHeader, path: Path, *, end: int
         raise ParseError(
             f"{len(fields)} values but the column line names {len(names)} columns",
             path,
-            line=first_line,
+            line=line,
         )
     options: dict[str, Any] = {
         "sep": "\t",
@@ -436,15 +440,18 @@ def _numeric_block(first_data: bytes, header: MptHeader, path: Path, *, end: int
     raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
 
 
-def _first_data_line(handle: IO[bytes], start: int, end: int) -> bytes:
+def _first_data_line(handle: IO[bytes], start: int, end: int) -> tuple[int, bytes]:
     """The first line of bytes ``[start, end)`` with more than white space and tabs
-    (b"" if there is none): it sets the decimal separator and the field count."""
+    (b"" if there is none), after how many blank lines: it sets the decimal separator
+    and the field count."""
     handle.seek(start)
+    skipped = 0
     while handle.tell() < end:
         line = handle.readline(end - handle.tell())
         if line.strip():
-            return line
-    return b""
+            return skipped, line
+        skipped += 1
+    return skipped, b""
 
 
 def _line_ends(handle: IO[bytes], start: int, end: int) -> int:
