@@ -183,3 +183,24 @@ def test_a_cut_line_after_a_blank_line_is_compared_with_the_last_data_line(tmp_p
     with pytest.warns(TruncatedDataWarning, match=r"gap.mpt, line 4: the last data line"):
         frame = echem.read(path, format="biologic-mpt")
     assert frame["time_s"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    "top",
+    ["EC-Lab ASCII FILE\nNb header lines : 4\n\n", "EC-Lab ASCII FILE\r\nNb header lines : 4\r\n\r\n"],
+    ids=["LF header", "CRLF header"],
+)
+def test_bare_cr_line_ends_after_the_first_line_are_refused(tmp_path, top):
+    """Bare CRs from the column line on: its readline ran to the end of the file, so the
+    data became column names and the frame had 0 rows, silently."""
+    path = tmp_path / "cr.mpt"
+    path.write_bytes((top + (HEADERLESS + ROWS).replace("\n", "\r")).encode())
+    with pytest.raises(echem.ParseError, match=r"cr.mpt, line 4: .*bare CR"):
+        echem.read(path, format="biologic-mpt")
+
+
+def test_bare_cr_line_ends_in_the_data_are_refused(tmp_path):
+    path = tmp_path / "cr.mpt"
+    path.write_bytes((HEADERLESS + "\n" + ROWS.replace("\n", "\r") + "\r").encode())
+    with pytest.raises(echem.ParseError, match=r"cr.mpt, line 3: .*bare CR"):
+        echem.read(path, format="biologic-mpt")

@@ -155,13 +155,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     first = handle.readline()
     if not first:
         raise ParseError("the file is empty", path, line=1)
-    if b"\r" in first.rstrip(b"\r\n"):
-        raise ParseError(
-            "lines end in a bare CR (classic Mac OS line ends); EC-Lab writes CRLF: "
-            "convert the line ends to LF or CRLF",
-            path,
-            line=1,
-        )
+    _refuse_bare_cr(first, path, 1)
     first = first.removeprefix(_UTF8_BOM)
     lines: list[str] = []
     if first.startswith(MAGIC):
@@ -187,10 +181,23 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
             raise ParseError("the file ends before the column line", path, line=n_header)
     else:
         column_bytes = first
+    _refuse_bare_cr(column_bytes, path, header.columns_line)
     header.data_offset = handle.tell()
     header.columns = _column_names(column_bytes.decode("latin-1"), path, header.columns_line)
     _read_header_lines(lines, header)
     return header
+
+
+def _refuse_bare_cr(line: bytes, path: Path, number: int) -> None:
+    """Raise :class:`echem.ParseError` if ``line`` (line ``number``, read up to a LF)
+    holds a CR before its end: it is several lines with bare-CR ends, read as one."""
+    if b"\r" in line.rstrip(b"\r\n"):
+        raise ParseError(
+            "lines end in a bare CR (classic Mac OS line ends); EC-Lab writes CRLF: "
+            "convert the line ends to LF or CRLF",
+            path,
+            line=number,
+        )
 
 
 def _column_names(text: str, path: Path, line: int) -> list[str]:
@@ -373,6 +380,7 @@ def read_mpt(path: Path) -> pd.DataFrame:
             )
             end = cut_at
         skipped, first_data = _first_data_line(handle, header.data_offset, end)
+        _refuse_bare_cr(first_data, path, header.columns_line + 1 + skipped)
         table = _numeric_block(
             first_data, header, path, end=end, line=header.columns_line + 1 + skipped
         )
