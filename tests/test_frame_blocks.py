@@ -252,3 +252,25 @@ def test_without_create_dataframe_from_blocks_the_frame_is_the_same(monkeypatch)
     general = read_mpr(path)
     _assert_same(fast, general)
     assert list(fast["step"].unique()) == list(general["step"].unique())
+
+
+@pytest.mark.parametrize("path", real_files("biologic/*.mpr"), ids=lambda p: p.name)
+def test_mpr_read_in_small_chunks_is_the_same_frame(path: Path, monkeypatch) -> None:
+    """The copied runs (flags, float64 conversions, canonical and derived sources) are
+    gathered a chunk of rows at a time; 997 bytes of records per chunk (a few rows,
+    the last chunk shorter) give the frame of one chunk for the whole file."""
+    from echem.io import biologic_mpr
+
+    try:
+        whole = read_mpr(path)
+    except ValueError:  # the deliberately broken file: covered in test_biologic
+        return
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", 997)
+    chunked = read_mpr(path)
+    _assert_same(chunked, whole)
+    assert chunked.attrs == whole.attrs
+    for name in chunked.columns.intersection(biologic_mpr._COMPUTED_FROM):
+        values = chunked[name].to_numpy()
+        assert values.flags.c_contiguous, name  # gathered, not a strided view
+        others = [n for n in chunked.columns if n != name]
+        assert not any(np.shares_memory(values, chunked[n].to_numpy()) for n in others), name

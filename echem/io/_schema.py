@@ -258,9 +258,10 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
         block = np.empty((len(real), n_rows), dtype=np.float64)
         for target, (_, (_, original, factor)) in zip(block, real, strict=True):
             array, row = rows[original]
-            target[...] = array[row]
-            if factor != 1.0:
-                target *= factor
+            if factor != 1.0:  # in float64 whatever the source's width, as the general path
+                np.multiply(array[row], factor, out=target, dtype=np.float64)
+            else:
+                target[...] = array[row]
         blocks.append((block, np.array([position for position, _ in real], dtype=np.intp)))
     if whole:
         block = np.empty((len(whole), n_rows), dtype=np.int64)
