@@ -9,8 +9,9 @@
   copy, column labels included), and ``floor``: reading the file's bytes plus ``frame`` -
   what any reader returning that frame costs at best, before parsing a module or
   computing a single canonical column. Then the largest of them with its records
-  repeated ``--mpr-scale`` times (30: ~17 MB, the size of a long cycling run; made by the
-  benchmark), to show whether the ratio is fixed overhead or per-row work.
+  repeated ``--mpr-scale`` times (30: ~17 MB, the size of a long cycling run) and cut to
+  its first 10 records (both made by the benchmark), to show fixed cost and per-row cost
+  apart.
 * .mpt: a generated 1,000,000-row EC-Lab export (written to a temporary folder) read with
   ``echem.read`` vs ``pandas.read_csv(engine="c")`` on the same numeric block (column line
   and data only, in a file of its own). Target: echem <= 1.5x pandas. Run for point and
@@ -181,9 +182,10 @@ def _assembly_floor(frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
     return lambda: create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), pd.Index(names))
 
 
-def _scaled_copy(path: Path, repeats: int, folder: Path) -> Path:
-    """A copy of a real .mpr whose data module holds its records ``repeats`` times over
-    (record count and module length patched; every other module as it was)."""
+def _resized_copy(path: Path, n_records: int, folder: Path) -> Path:
+    """A copy of a real .mpr whose data module holds ``n_records`` records: its own
+    repeated, or the first of them (record count and module length patched; every other
+    module as it was)."""
     raw = path.read_bytes()
     modules = biologic_mpr._read_modules(memoryview(raw), path)
     data = biologic_mpr._the_module(modules, b"VMP data", path)
@@ -198,18 +200,23 @@ def _scaled_copy(path: Path, repeats: int, folder: Path) -> Path:
     fields = list(layout.unpack_from(raw, header_at))
     body_at = data.offset + records.offset
     body = raw[body_at : body_at + records.n_points * records.itemsize]
-    fields[length_field] += len(body) * (repeats - 1)
+    new_body = (body * -(-n_records // records.n_points))[: n_records * records.itemsize]
+    fields[length_field] += len(new_body) - len(body)
     preamble = bytearray(raw[data.offset : body_at])
-    struct.pack_into("<I", preamble, 0, records.n_points * repeats)
-    scaled = folder / f"{path.stem}.x{repeats}.mpr"
-    scaled.write_bytes(
-        raw[:header_at] + layout.pack(*fields) + preamble + body * repeats
+    struct.pack_into("<I", preamble, 0, n_records)
+    if n_records < records.n_points:
+        resized = folder / f"{path.stem}.first{n_records}.mpr"
+    else:
+        resized = folder / f"{path.stem}.x{n_records / records.n_points:g}.mpr"
+    resized.write_bytes(
+        raw[:header_at] + layout.pack(*fields) + preamble + new_body
         + raw[body_at + len(body) :]
     )
-    original, copy = echem.read(path), echem.read(scaled)
-    assert len(copy) == repeats * len(original)
-    assert copy.iloc[: len(original)].equals(original)  # the first repeat is the file
-    return scaled
+    original, copy = echem.read(path), echem.read(resized)
+    assert len(copy) == n_records
+    shared = min(n_records, len(original))
+    assert copy.iloc[:shared].equals(original.iloc[:shared])  # the file's own records
+    return resized
 
 
 def bench_mpr(
@@ -226,11 +233,15 @@ def bench_mpr(
             break
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        if readable and scale > 1:  # the largest file at the size of a long run
-            readable.append(_scaled_copy(readable[0], scale, Path(folder)))
-        for path in readable:
-            scaled = path.parent == Path(folder)  # 30x larger: fewer repeats
-            results.append(_bench_one_mpr(path, max(10, repeats // 10) if scaled else repeats))
+        made = []
+        if readable:  # the largest file with 10 records (fixed cost) and scaled up
+            n_points = len(echem.read(readable[0]))
+            made.append(_resized_copy(readable[0], min(10, n_points), Path(folder)))
+            if scale > 1:  # at the size of a long run (per-row cost)
+                made.append(_resized_copy(readable[0], scale * n_points, Path(folder)))
+        for path in readable + made:
+            large = path.stat().st_size > 10**7  # fewer repeats
+            results.append(_bench_one_mpr(path, max(10, repeats // 10) if large else repeats))
     return results
 
 
