@@ -438,3 +438,34 @@ def test_too_many_values_after_blank_lines_names_their_line(tmp_path: Path) -> N
     with pytest.raises(echem.ParseError, match="3 values") as caught:
         echem.read(path, format="biologic-mpt")
     assert caught.value.line == 4
+
+
+@pytest.mark.parametrize(
+    "body, line",
+    [
+        (b"1\t2\t3\t\r\n4\t5\t6\t7\r\n8\t9\t10\t\r\n", 3),  # trailing tabs, a 4th value
+        (b"1\t2\t3\t\r\n4\t5\t6\t\t8\r\n", 3),  # a 5th value
+        (b"1\t2\t3\t\r\n\r\n4\t5\t6\tx\r\n", 4),  # text, after a blank line
+        (b"\t\t\t\r\n1\t2\t3\r\n4\t5\t6\t7\r\n", 4),  # a row of tabs first
+    ],
+    ids=["4th value", "5th value", "text", "tab row first"],
+)
+def test_a_value_beyond_the_named_columns_is_a_parse_error(
+    tmp_path: Path, body: bytes, line: int
+) -> None:
+    """Rows ending in a tab (the first data row wider than the column line) made the
+    extra fields a dropped column: a value there was lost silently (or with a pandas
+    ParserWarning only), where rows without the tab raise 'Expected n fields'."""
+    path = tmp_path / "wide.mpt"
+    path.write_bytes(b"time/s\tEwe/V\t<I>/mA\r\n" + body)
+    with pytest.raises(echem.ParseError, match="column line names 3|Expected 4 fields") as caught:
+        echem.read(path, format="biologic-mpt")
+    assert caught.value.line == line
+
+
+def test_empty_fields_beyond_the_named_columns_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "tabs.mpt"
+    path.write_bytes(b"time/s\tEwe/V\r\n0\t1\t\r\n1\t2\t \r\n2\t3\r\n")
+    frame = echem.read(path, format="biologic-mpt")
+    assert list(frame.columns) == ["time_s", "voltage_V", "time/s", "Ewe/V"]
+    assert frame["voltage_V"].tolist() == [1.0, 2.0, 3.0]

@@ -187,7 +187,10 @@ def test_a_cut_line_after_a_blank_line_is_compared_with_the_last_data_line(tmp_p
 
 @pytest.mark.parametrize(
     "top",
-    ["EC-Lab ASCII FILE\nNb header lines : 4\n\n", "EC-Lab ASCII FILE\r\nNb header lines : 4\r\n\r\n"],
+    [
+        "EC-Lab ASCII FILE\nNb header lines : 4\n\n",
+        "EC-Lab ASCII FILE\r\nNb header lines : 4\r\n\r\n",
+    ],
     ids=["LF header", "CRLF header"],
 )
 def test_bare_cr_line_ends_after_the_first_line_are_refused(tmp_path, top):

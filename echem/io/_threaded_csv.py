@@ -36,7 +36,13 @@ try:  # public since pandas 3.0
 except ImportError:  # pragma: no cover - older pandas: pandas.DataFrame of a dict
     create_dataframe_from_blocks = None
 
-__all__ = ["MIN_BYTES", "MIN_PIECE_BYTES", "read_numeric_block", "usable_threads"]
+__all__ = [
+    "MIN_BYTES",
+    "MIN_PIECE_BYTES",
+    "first_row_width",
+    "read_numeric_block",
+    "usable_threads",
+]
 
 #: Below this many bytes one thread is as fast (thread start-up and the join dominate).
 MIN_BYTES = 4 * 2**20
@@ -200,12 +206,12 @@ def _a_piece_could_accept_a_wider_row(
         return True
     sep = separator.encode()
     with open(path, "rb") as handle:
-        widths = [_first_row_width(handle, start, end, sep) for start, end in pairwise(cuts)]
+        widths = [first_row_width(handle, start, end, sep) for start, end in pairwise(cuts)]
     limit = max(len(names), widths[0])
     return any(width > limit for width in widths[1:])
 
 
-def _first_row_width(handle: Any, start: int, end: int, sep: bytes) -> int:
+def first_row_width(handle: Any, start: int, end: int, sep: bytes) -> int:
     """Fields of the first row of bytes ``[start, end)`` that ``read_csv`` would not skip
     as blank (rows end at CR, LF or CR LF; 0 if there is none)."""
     handle.seek(start)

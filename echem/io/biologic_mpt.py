@@ -39,7 +39,7 @@ from echem.io._biologic_columns import (
 )
 from echem.io._byte_range import ByteRange
 from echem.io._schema import build_frame
-from echem.io._threaded_csv import read_numeric_block
+from echem.io._threaded_csv import first_row_width, read_numeric_block
 
 __all__ = ["MAGIC", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
 
@@ -381,8 +381,14 @@ def read_mpt(path: Path) -> pd.DataFrame:
             end = cut_at
         skipped, first_data = _first_data_line(handle, header.data_offset, end)
         _refuse_bare_cr(first_data, path, header.columns_line + 1 + skipped)
+        width = first_row_width(handle, header.data_offset, end, b"\t")
         table = _numeric_block(
-            first_data, header, path, end=end, line=header.columns_line + 1 + skipped
+            first_data,
+            header,
+            path,
+            end=end,
+            line=header.columns_line + 1 + skipped,
+            width=width,
         )
     _absolute_times_to_seconds(table, header)
     _check_canonical_numeric(table, header, path)
@@ -398,19 +404,23 @@ def read_mpt(path: Path) -> pd.DataFrame:
 
 
 def _numeric_block(
-    first_data: bytes, header: MptHeader, path: Path, *, end: int, line: int
+    first_data: bytes, header: MptHeader, path: Path, *, end: int, line: int, width: int
 ) -> pd.DataFrame:
     """The data lines (bytes ``header.data_offset`` to ``end`` of ``path``: not a byte
     beyond, even if the file has grown since) as a frame, through ``pandas.read_csv``:
     on several threads for a large block (:mod:`echem.io._threaded_csv`), else in one
-    call. ``first_data`` is the first data line that is not blank, line ``line``."""
+    call. ``first_data`` is the first data line that is not blank, line ``line``;
+    ``width`` the field count of the first row ``read_csv`` reads.
+
+    Fields beyond the named columns (rows ending in a tab) are read as unnamed columns,
+    then dropped if empty: ``read_csv`` would drop them unread (``usecols``), a value
+    there with them, or accept rows as wide as its first row only with a warning."""
     names = header.columns
-    first_line = header.columns_line + 1
     if not first_data.strip():
         return pd.DataFrame({name: np.empty(0) for name in names})
     fields = first_data.rstrip(b"\r\n").split(b"\t")
-    extra = fields[len(names) :]
-    if any(f.strip() for f in extra):
+    extra = [f"\x00unnamed {i}" for i in range(max(len(fields), width) - len(names))]
+    if any(f.strip() for f in fields[len(names) :]):
         raise ParseError(
             f"{len(fields)} values but the column line names {len(names)} columns",
             path,
@@ -419,16 +429,23 @@ def _numeric_block(
     options: dict[str, Any] = {
         "sep": "\t",
         "header": None,
-        "names": names + [f"\x00unnamed {i}" for i in range(len(extra))],
-        "usecols": names if extra else None,
+        "names": names + extra,
         "index_col": False,
         "decimal": "," if b"," in first_data else ".",
         "engine": "c",
         "float_precision": _FLOAT_PRECISION,
     }
     table = read_numeric_block(path, header.data_offset, end, options)
-    if table is not None:
-        return table
+    if table is None:
+        table = _read_serially(path, header, end, options)
+    return _without_empty_extra_columns(table, extra, path, header, end)
+
+
+def _read_serially(
+    path: Path, header: MptHeader, end: int, options: dict[str, Any]
+) -> pd.DataFrame:
+    """The data lines in one ``read_csv`` call; its errors as :class:`echem.ParseError`."""
+    first_line = header.columns_line + 1
     # The numeric block is ASCII: utf-8 lets the C parser skip the Python codec (~15 %
     # faster); latin-1 is the fallback for the odd non-ASCII byte (never a decode error).
     for encoding in ("utf-8", "latin-1"):
@@ -439,13 +456,58 @@ def _numeric_block(
             continue
         except (pd.errors.ParserError, ValueError, OverflowError) as error:
             reason = " ".join(str(error).split())
-            line = re.search(r"line (\d+)", reason)
+            where = re.search(r"line (\d+)", reason)
             raise ParseError(
                 f"malformed data: {reason}",
                 path,
-                line=first_line + int(line.group(1)) - 1 if line else first_line,
+                line=first_line + int(where.group(1)) - 1 if where else first_line,
             ) from None
     raise ParseError("undecodable data block", path, line=first_line)  # pragma: no cover
+
+
+def _without_empty_extra_columns(
+    table: pd.DataFrame, extra: list[str], path: Path, header: MptHeader, end: int
+) -> pd.DataFrame:
+    """``table`` without the ``extra`` columns (fields beyond the named ones), which
+    must be empty: else :class:`echem.ParseError` naming the first line with a value."""
+    if not extra:
+        return table
+    filled = np.zeros(len(table), dtype=bool)
+    for name in extra:
+        filled |= _has_value(table[name])
+    if filled.any():
+        row = int(np.flatnonzero(filled)[0])
+        raise ParseError(
+            f"a value in field {len(header.columns) + 1} or beyond, but the column line "
+            f"names {len(header.columns)} columns",
+            path,
+            line=_line_of_row(path, header.data_offset, end, row) + header.columns_line,
+        )
+    return table.drop(columns=extra)
+
+
+def _has_value(column: pd.Series) -> np.ndarray:
+    """Rows of ``column`` holding a value (not NaN, not only spaces), as booleans."""
+    present = column.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(column):
+        return present
+    return present & column.astype(str).str.strip().ne("").to_numpy()
+
+
+def _line_of_row(path: Path, start: int, end: int, row: int) -> int:
+    """1-based line, counted from ``start``, of row ``row`` (0-based) that ``read_csv``
+    reads from bytes ``[start, end)``: it skips empty lines and lines of spaces."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        number = 0
+        while handle.tell() < end:
+            line = handle.readline(end - handle.tell())
+            number += 1
+            if line.rstrip(b"\r\n").strip(b" "):
+                row -= 1
+                if row < 0:
+                    break
+    return number
 
 
 def _first_data_line(handle: IO[bytes], start: int, end: int) -> tuple[int, bytes]:
