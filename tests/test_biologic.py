@@ -469,3 +469,12 @@ def test_empty_fields_beyond_the_named_columns_are_dropped(tmp_path: Path) -> No
     frame = echem.read(path, format="biologic-mpt")
     assert list(frame.columns) == ["time_s", "voltage_V", "time/s", "Ewe/V"]
     assert frame["voltage_V"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_text_in_a_canonical_column_after_blank_lines_names_its_line(tmp_path: Path) -> None:
+    """Blank lines (skipped by read_csv) before the bad row: it is line 5, not 3."""
+    path = tmp_path / "text.mpt"
+    path.write_bytes(b"time/s\tEwe/V\r\n\r\n  \r\n0\t1\r\n1\toops\r\n")
+    with pytest.raises(echem.ParseError, match="oops") as caught:
+        echem.read(path, format="biologic-mpt")
+    assert caught.value.line == 5

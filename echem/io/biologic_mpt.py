@@ -391,7 +391,7 @@ def read_mpt(path: Path) -> pd.DataFrame:
             width=width,
         )
     _absolute_times_to_seconds(table, header)
-    _check_canonical_numeric(table, header, path)
+    _check_canonical_numeric(table, header, path, end)
     return build_frame(
         table,
         CANONICAL_ALIASES,
@@ -608,8 +608,11 @@ def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
         header.start_time = moments.iloc[0].isoformat(timespec="milliseconds")
 
 
-def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path) -> None:
-    """A column feeding a canonical column must be numeric; name the first bad line."""
+def _check_canonical_numeric(
+    table: pd.DataFrame, header: MptHeader, path: Path, end: int
+) -> None:
+    """A column feeding a canonical column must be numeric; name the first bad line
+    (``end``: where the data read ends)."""
     sources = {original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases}
     for name in table.columns:
         column = table[name]
@@ -620,5 +623,5 @@ def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path)
             raise ParseError(
                 f"non-numeric value {str(column.iloc[row])[:40]!r} in column {name!r}",
                 path,
-                line=header.columns_line + 1 + row,
+                line=header.columns_line + _line_of_row(path, header.data_offset, end, row),
             )
