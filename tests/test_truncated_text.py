@@ -9,6 +9,7 @@ from conftest import real
 
 import echem
 from echem.errors import TruncatedDataWarning
+from echem.io import biologic_mpt
 
 NAMES = ["peis.mpt", "mb.issue_95.de.mpt", "cp.mpt"]
 
@@ -207,3 +208,27 @@ def test_bare_cr_line_ends_in_the_data_are_refused(tmp_path):
     path.write_bytes((HEADERLESS + "\n" + ROWS.replace("\n", "\r") + "\r").encode())
     with pytest.raises(echem.ParseError, match=r"cr.mpt, line 3: .*bare CR"):
         echem.read(path, format="biologic-mpt")
+
+
+def test_the_only_data_line_whole_is_kept_where_rows_are_narrower_than_the_names(tmp_path):
+    """EC-Lab writes 61 values under 63 names in ``peis.issue_225.with_ece.mpt``: its
+    first row alone, complete but without a final newline (as EC-Lab ends files), was
+    left out as cut for having fewer fields than names."""
+    source = real("biologic/peis.issue_225.with_ece.mpt")
+    full = echem.read(source)
+    data = source.read_bytes()
+    with open(source, "rb") as handle:
+        header_end = biologic_mpt.parse_header(handle, source).data_offset
+    first_row = data[header_end:].split(b"\n", 1)[0].rstrip(b"\r")
+    copy = tmp_path / "one_row.mpt"
+    copy.write_bytes(data[:header_end] + first_row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        frame = echem.read(copy)
+    assert frame.equals(full.iloc[:1])
+    copy.write_bytes(data[:header_end] + first_row[:-3])  # cut inside its last value
+    with pytest.warns(TruncatedDataWarning, match="the last data line"):
+        assert len(echem.read(copy)) == 0
+    copy.write_bytes(data[:header_end] + first_row[: first_row.rindex(b"\t") + 1])
+    with pytest.warns(TruncatedDataWarning, match="the last data line"):  # after a tab
+        assert len(echem.read(copy)) == 0

@@ -80,6 +80,8 @@ _MASS_UNITS: Mapping[str, float] = {"g": 1.0, "mg": 1e-3, "µg": 1e-6, "kg": 1e3
 _PARAMETER_WIDTH = 20
 #: Bytes at the end of a file looked at for a last line cut short.
 _TAIL_BYTES = 65536
+#: A value as EC-Lab writes it whole: an integer, or a mantissa with a 3-digit exponent.
+_WHOLE_NUMBER = re.compile(rb"[-+]?\d+(?:[.,]\d+E[-+]\d{3})?")
 
 
 #: pandas < 3's default C float parser can be one unit in the last place off (about 10 % of
@@ -553,9 +555,9 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
     data line before it (blank lines skipped), has fewer fields, or a last field with
     fewer decimals or exponent digits (EC-Lab writes every row of a column in one
     format: ``-6.4485784E-002`` cut to ``-6.4485784E-0`` would otherwise read as -6.45).
-    The only data line (only blank lines between it and the column line) counts as cut
-    when it has fewer fields than the ``n_columns`` names. Leaves ``handle`` at the end
-    of the bytes it looked at.
+    The only data line (only blank lines between it and the column line) is judged by
+    :func:`_only_data_line_is_cut`. Leaves ``handle`` at the end of the bytes it looked
+    at.
     """
     size = handle.seek(0, io.SEEK_END)
     start = max(data_offset, size - _TAIL_BYTES)
@@ -572,7 +574,7 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
     if previous_line is None:
         if start > data_offset:  # a line longer than the tail looked at
             return None
-        return last_at if len(last) < n_columns else None  # only the field count can tell
+        return last_at if _only_data_line_is_cut(lines[-1], n_columns) else None
     previous = _fields(previous_line)
     cut = len(last) < len(previous)
     if not cut:
@@ -580,6 +582,21 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
         decimals_before, exponent_before = _number_shape(previous[-1])
         cut = decimals < decimals_before or exponent < exponent_before
     return last_at if cut else None
+
+
+def _only_data_line_is_cut(line: bytes, n_columns: int) -> bool:
+    """Whether the only data line, without a final newline, is cut short.
+
+    It is when it has fewer fields than the ``n_columns`` names and it ends in a tab or
+    its last field is not a whole EC-Lab number (an integer, or a mantissa with a
+    three-digit exponent). Fewer fields alone prove nothing: some exports have fewer
+    values than names on every row (``peis.issue_225.with_ece.mpt``: 61 under 63). A
+    line cut just before a tab is not seen.
+    """
+    fields = _fields(line)
+    if len(fields) >= n_columns:
+        return False
+    return line.endswith(b"\t") or _WHOLE_NUMBER.fullmatch(fields[-1].strip()) is None
 
 
 def _fields(line: bytes) -> list[bytes]:
