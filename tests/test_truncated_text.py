@@ -232,3 +232,17 @@ def test_the_only_data_line_whole_is_kept_where_rows_are_narrower_than_the_names
     copy.write_bytes(data[:header_end] + first_row[: first_row.rindex(b"\t") + 1])
     with pytest.warns(TruncatedDataWarning, match="the last data line"):  # after a tab
         assert len(echem.read(copy)) == 0
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 4])
+def test_the_only_data_line_cut_inside_an_exponent_is_left_out(tmp_path, cut):
+    """``zir.mpt`` has one data line with every field: cut to ``4.2044960E+0`` its last
+    value read as 4.2 instead of 42.0, silently (only the field count was looked at)."""
+    source = real("biologic/zir.mpt")
+    data = source.read_bytes()
+    assert data.endswith(b"4.2044960E+001")
+    copy = tmp_path / "zir.mpt"
+    copy.write_bytes(data[:-cut])
+    with pytest.warns(TruncatedDataWarning, match=r"zir.mpt, line 51: the last data line"):
+        frame = echem.read(copy)
+    assert len(frame) == 0

@@ -82,6 +82,8 @@ _PARAMETER_WIDTH = 20
 _TAIL_BYTES = 65536
 #: A value as EC-Lab writes it whole: an integer, or a mantissa with a 3-digit exponent.
 _WHOLE_NUMBER = re.compile(rb"[-+]?\d+(?:[.,]\d+E[-+]\d{3})?")
+#: A number cut inside its exponent (fewer than EC-Lab's three digits).
+_CUT_EXPONENT = re.compile(rb"[-+]?\d+[.,]\d*E[-+]?\d{0,2}")
 
 
 #: pandas < 3's default C float parser can be one unit in the last place off (about 10 % of
@@ -587,16 +589,21 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
 def _only_data_line_is_cut(line: bytes, n_columns: int) -> bool:
     """Whether the only data line, without a final newline, is cut short.
 
-    It is when it has fewer fields than the ``n_columns`` names and it ends in a tab or
-    its last field is not a whole EC-Lab number (an integer, or a mantissa with a
-    three-digit exponent). Fewer fields alone prove nothing: some exports have fewer
-    values than names on every row (``peis.issue_225.with_ece.mpt``: 61 under 63). A
-    line cut just before a tab is not seen.
+    It is when its last field is a number cut inside its exponent (``4.2044960E+0``
+    for ``4.2044960E+001``: 4.2, not 42.0), or when it has fewer fields than the
+    ``n_columns`` names and it ends in a tab or its last field is not a whole EC-Lab
+    number (an integer, or a mantissa with a three-digit exponent). Fewer fields alone
+    prove nothing: some exports have fewer values than names on every row
+    (``peis.issue_225.with_ece.mpt``: 61 under 63). Not seen: a line cut just before a
+    tab, or inside the mantissa of its last value (``4.20449`` could be whole).
     """
     fields = _fields(line)
+    last = fields[-1].strip()
+    if _CUT_EXPONENT.fullmatch(last):
+        return True
     if len(fields) >= n_columns:
         return False
-    return line.endswith(b"\t") or _WHOLE_NUMBER.fullmatch(fields[-1].strip()) is None
+    return line.endswith(b"\t") or _WHOLE_NUMBER.fullmatch(last) is None
 
 
 def _fields(line: bytes) -> list[bytes]:
