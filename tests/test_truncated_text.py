@@ -246,3 +246,14 @@ def test_the_only_data_line_cut_inside_an_exponent_is_left_out(tmp_path, cut):
     with pytest.warns(TruncatedDataWarning, match=r"zir.mpt, line 51: the last data line"):
         frame = echem.read(copy)
     assert len(frame) == 0
+
+
+@pytest.mark.parametrize("end", ["\n\t\t", "\n  ", "\r\n\t"])
+def test_white_space_after_the_last_newline_is_not_a_cut_row(tmp_path, end):
+    path = tmp_path / "end.mpt"
+    path.write_text(HEADERLESS + ROWS + end)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedDataWarning)
+        frame = echem.read(path, format="biologic-mpt")
+    assert frame["time_s"].dropna().tolist() == [1.0, 2.0]
+    assert frame["voltage_V"].dropna().tolist() == [3.1, 3.2]

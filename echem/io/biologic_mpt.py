@@ -568,6 +568,8 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
     if not tail or tail.endswith((b"\n", b"\r")):
         return None
     lines = tail.splitlines()
+    if not lines[-1].strip():  # spaces or tabs after the last newline: no row is cut
+        return None
     last_at = start + len(tail) - len(lines[-1])
     last = _fields(lines[-1])
     # a tail starting inside the data may start inside a line: that one is not compared
