@@ -14,17 +14,27 @@ in ``df.attrs["tables"][name]`` as its own tidy frame (same canonical columns), 
 ``df.attrs["tables"]["OCVCURVE"]``. ``metadata`` holds every tagged value by its tag,
 plus ``instrument``, ``software_version``, ``area_cm2``, ``notes``, ``aborted`` and
 ``units`` (column -> unit of the main table).
+
+Canonical columns are converted from the unit on the table's units line (``mA`` -> A,
+``kHz`` -> Hz...; Gamry itself writes SI units). Numbers may use decimal commas (Gamry
+writes the Windows locale's separator) and MSVC's ``1.#INF``/``-1.#IND`` spellings.
+A last row cut short at the end of the file (no final line break, fewer fields or an
+empty last field) is left out with a :class:`echem.TruncatedDataWarning`; a table with
+another number of rows than its ``TABLE`` line declares warns too. A cut inside the last
+value of a complete-looking row cannot be seen. Indented lines outside a table warn; a table row
+that lost its leading tab is a :class:`echem.ParseError`.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from echem.errors import ParseError
+from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._tables import Tables
@@ -58,35 +68,90 @@ _TECHNIQUES: dict[str, str] = {
 }
 
 _NUMERIC_TYPES = frozenset({"QUANT", "IQUANT", "POTEN"})
+#: TYPE fields of tagged lines: ``TAG<TAB>TYPE`` with nothing after it has no value
+#: (``TAG<TAB>EISPOT``, the one line without a TYPE, has its value second).
+_TYPES = _NUMERIC_TYPES | {"LABEL", "TOGGLE", "TWOPARAM", "SELECTOR", "PSTAT", "NOTES",
+                           "TABLE", "ONEPARAM", "IQUANTPARAM", "POTENPARAM", "OUTPUT", "PATH"}
 _CURVE = re.compile(r"CURVE(\d*)$")
+#: Infinities and NaNs as the Microsoft C runtime prints them (``1.#INF00``, ``-1.#IND``).
+_MSVC_SPECIAL = re.compile(r"([+-]?)1\.#(INF|IND|QNAN|SNAN)\d*")
+
+#: Unit (first word of a units-line entry: "V vs. Ref." is V) -> factor to the canonical
+#: unit, per canonical column. Matched exactly, else case-insensitively where that is
+#: unambiguous (mHz and MHz are not).
+_OHM = {"ohm": 1.0, "Ohm": 1.0, "ohms": 1.0, "Ω": 1.0, "kohm": 1e3, "kOhm": 1e3, "kΩ": 1e3,
+        "Mohm": 1e6, "MOhm": 1e6, "MΩ": 1e6, "mohm": 1e-3, "mOhm": 1e-3, "mΩ": 1e-3}
+_UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "time_s": {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0},
+    "voltage_V": {"V": 1.0, "mV": 1e-3, "µV": 1e-6, "μV": 1e-6, "uV": 1e-6},
+    "current_A": {"A": 1.0, "mA": 1e-3, "µA": 1e-6, "μA": 1e-6, "uA": 1e-6, "nA": 1e-9,
+                  "pA": 1e-12},
+    "charge_C": {"C": 1.0, "mC": 1e-3, "µC": 1e-6, "μC": 1e-6, "uC": 1e-6, "nC": 1e-9},
+    "freq_Hz": {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3},
+    "z_real_ohm": _OHM,
+    "z_imag_ohm": _OHM,
+}
+
+
+def _unit_factor(canonical: str, unit: str) -> float | None:
+    """Factor from ``unit`` to the canonical column's unit; 1 for no unit, None if unknown."""
+    if not unit.strip():
+        return 1.0
+    word = unit.split()[0]
+    table = _UNIT_FACTORS[canonical]
+    if word in table:
+        return table[word]
+    matches = {factor for key, factor in table.items() if key.lower() == word.lower()}
+    return matches.pop() if len(matches) == 1 else None
+
+
+def _number(text: str) -> float | None:
+    """A number written with a decimal point or (Gamry under a European locale) a
+    decimal comma; None when ``text`` is not one."""
+    text = text.strip()
+    for candidate in (text, text.replace(",", ".") if text.count(",") == 1 else None):
+        if candidate is None:
+            continue
+        try:
+            return float(candidate)
+        except ValueError:
+            continue
+    return None
 
 
 def _value(kind: str, fields: list[str]) -> Any:
-    """The value of a tagged line, typed by its TYPE field."""
-    if not fields:
+    """The value of a tagged line, typed by its TYPE field (None when it has none)."""
+    if not fields or not fields[0].strip():
         return None
     if kind in _NUMERIC_TYPES:
-        try:
-            return float(fields[0])
-        except ValueError:
-            return fields[0]
+        number = _number(fields[0])
+        return fields[0] if number is None else number
     if kind == "TOGGLE":
         return fields[0].strip().upper() == "T"
     if kind == "TWOPARAM":
         values: list[Any] = [fields[0].strip().upper() == "T"]
         for text in fields[1:3]:
-            try:
-                values.append(float(text))
-            except ValueError:
-                values.append(text)
+            number = _number(text)
+            values.append(text if number is None else number)
         return values
     return fields[0]
 
 
-def _table(name: str, lines: list[Line], start: int, path: Path) -> tuple[pd.DataFrame, dict, int]:
+def _declared_rows(fields: list[str]) -> int | None:
+    """The row count of a ``NAME<TAB>TABLE<TAB>count`` line, None when absent."""
+    if len(fields) < 3:
+        return None
+    text = fields[2].strip()
+    return int(text) if text.isdigit() else None
+
+
+def _table(name: str, lines: list[Line], start: int, path: Path,
+           ends_with_newline: bool) -> tuple[pd.DataFrame, dict, int]:
     """Parse the table whose ``NAME TABLE`` line is ``lines[start]``.
 
     Returns the raw frame, the column units and the index of the first line after it.
+    A last row of the file cut short (fewer fields, no final line end) is left out with
+    a :class:`TruncatedDataWarning`; fewer rows than the ``TABLE`` line declares warn.
     """
     header = lines[start + 1] if start + 1 < len(lines) else None
     units = lines[start + 2] if start + 2 < len(lines) else None
@@ -95,24 +160,79 @@ def _table(name: str, lines: list[Line], start: int, path: Path) -> tuple[pd.Dat
                          line=lines[start].number + 1)
     names = unique_names(header.text.split("\t")[1:])
     unit_row = units.text.split("\t")[1:] if units is not None and units.text.startswith("\t") else []
+    filled = [text for text in unit_row if text.strip()]
+    if filled and all(_number(text) is not None for text in filled):
+        unit_row = []  # a data row: this table has no units line
     index = start + 3 if unit_row else start + 2
     rows = []
     while index < len(lines) and lines[index].text.startswith("\t"):
         tokens = lines[index].text.split("\t")[1:]
         while len(tokens) > len(names) and tokens[-1].strip() == "":
             tokens.pop()
-        rows.append((lines[index].number, tokens))
+        rows.append((lines[index].number, [_special(t) for t in tokens]))
         index += 1
+    if (rows and index == len(lines) and not ends_with_newline
+            and (len(rows[-1][1]) < len(names) or not rows[-1][1][-1].strip())):
+        warnings.warn(f"{path}, line {rows[-1][0]}: the last data line is cut short (file "
+                      "truncated or still being written); left out", TruncatedDataWarning,
+                      stacklevel=3)
+        rows.pop()
+    declared = _declared_rows(lines[start].text.split("\t"))
+    if declared is not None and declared != len(rows):
+        warnings.warn(f"{path}, line {lines[start].number}: table {name} declares {declared} "
+                      f"rows, {len(rows)} read", TruncatedDataWarning if index == len(lines)
+                      and len(rows) < declared else EchemWarning, stacklevel=3)
     required = [n for n in names if n in {a for al in _ALIASES.values() for a, _ in al}]
-    raw = numeric_table(rows, names, path, required=required)
+    raw = numeric_table(rows, names, path, required=required,
+                        decimal_comma=_decimal_comma(rows, names, required))
     unit_map = {n: (unit_row[i].strip() if i < len(unit_row) else "") for i, n in enumerate(names)}
     return raw, unit_map, index
 
 
-def _tidy(raw: pd.DataFrame, technique: str, source: str, start_time: str | None,
-          metadata: dict) -> pd.DataFrame:
-    return build_frame(raw, _ALIASES, format="gamry-dta", technique=technique, source=source,
-                       start_time=start_time, metadata=metadata)
+def _special(token: str) -> str:
+    """``token``, or ``inf``/``-inf``/``nan`` for an MSVC-printed special value."""
+    match = _MSVC_SPECIAL.fullmatch(token.strip()) if "#" in token else None
+    if match is None:
+        return token
+    return f"{match.group(1)}inf" if match.group(2) == "INF" else "nan"
+
+
+def _decimal_comma(rows: list[tuple[int, list[str]]], names: list[str],
+                   required: list[str]) -> bool:
+    """Whether the numbers of a table use decimal commas (Gamry writes the Windows
+    locale's separator): some canonical-source value has a comma and none has a point."""
+    columns = [i for i, name in enumerate(names) if name in required]
+    texts = [tokens[i] for _, tokens in rows for i in columns if i < len(tokens)]
+    return any("," in t for t in texts) and not any("." in t for t in texts)
+
+
+def _unit_aliases(units: dict[str, str], path: Path) -> dict[str, list[tuple[str, float]]]:
+    """:data:`_ALIASES` reduced to the column each canonical one comes from, with the
+    factor from that column's unit (``units``: column -> unit) to the canonical unit.
+
+    A unit that is not one of the canonical column's kind (e.g. ``bits`` for a current)
+    warns and the values are taken as they are.
+    """
+    aliases: dict[str, list[tuple[str, float]]] = {}
+    for canonical, candidates in _ALIASES.items():
+        present = [(original, factor) for original, factor in candidates if original in units]
+        if not present:
+            continue
+        original, factor = present[0]
+        scale = _unit_factor(canonical, units[original])
+        if scale is None:
+            warnings.warn(f"{path}: column {original!r} is in {units[original]!r}, not a unit "
+                          f"of {canonical}; its values are taken as they are", EchemWarning,
+                          stacklevel=4)
+            scale = 1.0
+        aliases[canonical] = [(original, factor * scale)]
+    return aliases
+
+
+def _tidy(raw: pd.DataFrame, units: dict[str, str], technique: str, source: str,
+          start_time: str | None, metadata: dict, path: Path) -> pd.DataFrame:
+    return build_frame(raw, _unit_aliases(units, path), format="gamry-dta", technique=technique,
+                       source=source, start_time=start_time, metadata=metadata)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -152,45 +272,8 @@ def read_dta(path: str | Path) -> pd.DataFrame:
     if first is None or first.text.strip() != "EXPLAIN":
         raise ParseError("not a Gamry .DTA file (first line is not EXPLAIN)", path,
                          line=first.number if first else 1)
-    metadata: dict[str, Any] = {}
-    raw_tables: dict[str, tuple[pd.DataFrame, dict]] = {}
-    notes: list[str] = []
-    index = 1 if lines[0].text.strip() == "EXPLAIN" else lines.index(first) + 1
-    while index < len(lines):
-        line = lines[index]
-        if not line.text.strip():
-            index += 1
-            continue
-        fields = line.text.split("\t")
-        tag = fields[0].strip()
-        kind = fields[1].strip() if len(fields) > 1 else ""
-        if kind == "TABLE":
-            raw, units, index = _table(tag, lines, index, path)
-            name, suffix = tag, 1
-            while name in raw_tables:
-                suffix += 1
-                name = f"{tag}.{suffix}"
-            raw_tables[name] = (raw, units)
-            continue
-        if kind == "NOTES":
-            count = 0
-            try:
-                count = int(float(fields[2]))
-            except (IndexError, ValueError):
-                count = 0
-            block = []
-            index += 1
-            while len(block) < count and index < len(lines) and lines[index].text.startswith("\t"):
-                block.append(lines[index].text[1:])
-                index += 1
-            metadata[tag] = "\n".join(block).strip()
-            notes.append(metadata[tag])
-            continue
-        if tag and not line.text.startswith("\t"):
-            # "TAG<TAB>EISPOT" has no TYPE field: its second field is the value.
-            metadata[tag] = _value(kind, fields[2:]) if len(fields) > 2 else kind or None
-        index += 1
-
+    metadata, raw_tables, notes = _parse(lines, lines.index(first) + 1, path,
+                                         _ends_with_newline(path))
     if not raw_tables:
         raise ParseError("no data table (… TABLE line) in the Gamry file", path,
                          line=lines[-1].number)
@@ -199,6 +282,8 @@ def read_dta(path: str | Path) -> pd.DataFrame:
     technique = _TECHNIQUES.get(str(experiment).upper(), "unknown")
     if main_name == "ZCURVE":
         technique = "eis"
+    elif main_name.startswith("OCV"):  # e.g. an EIS run that ended before its sweep
+        technique = "ocv"
     metadata.update(
         experiment=experiment,
         instrument=metadata.get("PSTAT") or metadata.get("PSTATSECTION"),
@@ -226,18 +311,102 @@ def read_dta(path: str | Path) -> pd.DataFrame:
         main_raw = raw_tables[main_name][0]
         consumed = {main_name}
     others = {
-        name: _tidy(raw, "ocv" if name.startswith("OCV") else "unknown", source, start_time,
-                    {"units": units})
+        name: _tidy(raw, units, "ocv" if name.startswith("OCV") else "unknown", source,
+                    start_time, {"units": units}, path)
         for name, (raw, units) in raw_tables.items()
         if name not in consumed
     }
-    metadata["units"] = raw_tables[main_name][1]
-    aliases_cycle = dict(_ALIASES)
-    frame = build_frame(main_raw, {**aliases_cycle, "cycle": [("cycle", 1.0)]}, format="gamry-dta",
-                        technique=technique, source=source, start_time=start_time,
-                        metadata=metadata)
+    units = raw_tables[main_name][1]
+    _check_same_units([raw_tables[name][1] for name in sorted(consumed)], path)
+    metadata["units"] = units
+    aliases = {**_unit_aliases(units, path), "cycle": [("cycle", 1.0)]}
+    frame = build_frame(main_raw, aliases, format="gamry-dta", technique=technique,
+                        source=source, start_time=start_time, metadata=metadata)
     frame.attrs["tables"] = Tables(others)
     return frame
+
+
+def _ends_with_newline(path: Path) -> bool:
+    """Whether the file's last byte ends a line (else its last line may be cut short)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-1, 2)
+            return handle.read(1) in (b"\n", b"\r")
+    except OSError:
+        return True
+
+
+def _parse(lines: list[Line], index: int, path: Path, ends_with_newline: bool
+           ) -> tuple[dict[str, Any], dict[str, tuple[pd.DataFrame, dict]], list[str]]:
+    """Tagged values, tables (name -> raw frame, units) and notes, from ``lines[index:]``.
+
+    A line that is not a tagged line and not inside a table or notes block is an error
+    when it looks like a table row that lost its leading tab (the rows after it would be
+    skipped), and an :class:`EchemWarning` when indented (it is skipped).
+    """
+    metadata: dict[str, Any] = {}
+    raw_tables: dict[str, tuple[pd.DataFrame, dict]] = {}
+    notes: list[str] = []
+    stray: list[int] = []
+    while index < len(lines):
+        line = lines[index]
+        if not line.text.strip():
+            index += 1
+            continue
+        fields = line.text.split("\t")
+        tag = fields[0].strip()
+        kind = fields[1].strip() if len(fields) > 1 else ""
+        if kind == "TABLE":
+            raw, units, index = _table(tag, lines, index, path, ends_with_newline)
+            name, suffix = tag, 1
+            while name in raw_tables:
+                suffix += 1
+                name = f"{tag}.{suffix}"
+            raw_tables[name] = (raw, units)
+            continue
+        if kind == "NOTES":
+            index = _notes(tag, fields, lines, index, metadata, notes)
+            continue
+        if not tag:
+            stray.append(line.number)
+        elif _number(tag) is not None:
+            raise ParseError(f"a line starting with the number {tag[:20]!r}: a table row "
+                             "without its leading tab, or not a Gamry tagged line", path,
+                             line=line.number)
+        elif kind in _TYPES or len(fields) > 2:
+            metadata[tag] = _value(kind, fields[2:])
+        else:  # "TAG<TAB>EISPOT" has no TYPE field: its second field is the value.
+            metadata[tag] = kind or None
+        index += 1
+    if stray:
+        shown = ", ".join(map(str, stray[:5])) + (", ..." if len(stray) > 5 else "")
+        warnings.warn(f"{path}: {len(stray)} indented line(s) outside any table or notes "
+                      f"block skipped (line {shown})", EchemWarning, stacklevel=3)
+    return metadata, raw_tables, notes
+
+
+def _notes(tag: str, fields: list[str], lines: list[Line], index: int,
+           metadata: dict[str, Any], notes: list[str]) -> int:
+    """Read the ``TAG<TAB>NOTES<TAB>count`` block at ``lines[index]``; the next index."""
+    count = _declared_rows(fields) or 0
+    block = []
+    index += 1
+    while len(block) < count and index < len(lines) and lines[index].text.startswith("\t"):
+        block.append(lines[index].text[1:])
+        index += 1
+    metadata[tag] = "\n".join(block).strip()
+    notes.append(metadata[tag])
+    return index
+
+
+def _check_same_units(unit_maps: list[dict[str, str]], path: Path) -> None:
+    """Concatenated CURVE tables must give their common columns the same units."""
+    first = unit_maps[0]
+    for other in unit_maps[1:]:
+        for column, unit in other.items():
+            if column in first and first[column] != unit:
+                raise ParseError(f"column {column!r} is in {first[column]!r} in one CURVE table "
+                                 f"and {unit!r} in another", path)
 
 
 def _main_table(tables: dict[str, tuple[pd.DataFrame, dict]]) -> str:
