@@ -8,6 +8,7 @@ Every helper reports bad input as :class:`echem.ParseError` naming the file and 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from echem.errors import ParseError
 __all__ = [
     "Line",
     "read_lines",
+    "read_lines_and_end",
+    "check_last_row",
+    "number_shape",
     "decode",
     "head_text",
     "parse_float",
@@ -89,6 +93,17 @@ def split_lines(text: str) -> list[str]:
 
 def read_lines(path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS) -> list[Line]:
     """Read a text file as numbered lines (a final empty line after the last LF is dropped)."""
+    return read_lines_and_end(path, encodings)[0]
+
+
+def read_lines_and_end(
+    path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS
+) -> tuple[list[Line], bool]:
+    """Like :func:`read_lines`, and whether the file ends with a line break.
+
+    The flag comes from the same bytes as the lines: a file that does not end with a
+    line break may have been cut inside its last line (see :func:`check_last_row`).
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -96,10 +111,84 @@ def read_lines(path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS)
         raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
     if not data:
         raise ParseError("the file is empty", path, offset=0)
-    lines = split_lines(decode(data, path, encodings))
+    text = decode(data, path, encodings)
+    lines = split_lines(text)
     if lines and lines[-1] == "":
         lines.pop()
-    return [Line(number, text) for number, text in enumerate(lines, start=1)]
+    terminated = text.endswith(("\n", "\r"))
+    return [Line(number, text) for number, text in enumerate(lines, start=1)], terminated
+
+
+_NUMBER_SHAPE = re.compile(r"[-+]?\d*(?P<point>\.(?P<decimals>\d*))?(?:[eEdD][-+]?(?P<exp>\d*))?")
+
+
+def number_shape(token: str) -> tuple[int, int] | None:
+    """How a number is written: (digits after the point or -1 without a point, exponent
+    digits or -1 without an exponent); None when the token is not written as a number."""
+    match = _NUMBER_SHAPE.fullmatch(token.strip())
+    if match is None or not token.strip():
+        return None
+    decimals = len(match.group("decimals")) if match.group("point") else -1
+    exponent = len(match.group("exp")) if match.group("exp") is not None else -1
+    return decimals, exponent
+
+
+def check_last_row(
+    rows: Sequence[tuple[int, Sequence[str]]],
+    texts: Sequence[str],
+    terminated: bool,
+    path: str | Path,
+    *,
+    lookback: int = 3,
+) -> None:
+    """Raise :class:`ParseError` when the last data row looks cut inside its last value.
+
+    A file copied only in part, or still being written, can end inside its last line:
+    ``1.0157E-02`` cut to ``1.0157E-0`` still reads as a number (1.0157, a factor 100
+    off). Instruments end every line with a line break, so a cut is looked for only
+    when the file does not end with one, and only where the rows before show how the
+    writer writes: the ``lookback`` rows before the last all end with the same
+    separator and the last row does not (Parstat ends each row with a tab), or their
+    last values are all written alike (same digits after the point, same exponent
+    digits) and the last row's differs. Fewer fields than the header are reported by
+    the table itself; a cut that leaves a value written like the others (free-format
+    numbers) cannot be seen.
+
+    Parameters
+    ----------
+    rows
+        ``(line number, tokens)`` per data row, in file order.
+    texts
+        The text of the same rows as read (line terminator removed).
+    terminated
+        Whether the file ends with a line break (see :func:`read_lines_and_end`).
+    path
+        File name for the error message.
+    lookback
+        How many rows before the last must agree to be evidence.
+    """
+    if terminated or len(rows) <= lookback or len(texts) != len(rows):
+        return
+    number, last = rows[-1]
+    before = [tokens for _, tokens in rows[-1 - lookback : -1]]
+    if not last or any(len(tokens) != len(last) for tokens in before):
+        return
+    endings = {text.rstrip(" ")[-1:] for text in texts[-1 - lookback : -1]}
+    ending = endings.pop() if len(endings) == 1 else ""
+    reason = None
+    if ending in ("\t", ",", ";") and not texts[-1].rstrip(" ").endswith(ending):
+        reason = f"the rows before end with {ending!r}, this one does not"
+    else:
+        shapes = {number_shape(tokens[-1]) for tokens in before}
+        shape = shapes.pop() if len(shapes) == 1 else None
+        if shape is not None and number_shape(last[-1]) != shape:
+            reason = f"its last value {last[-1].strip()[:30]!r} is written unlike the rows before"
+    if reason is not None:
+        raise ParseError(
+            f"the last line looks cut short (no line break at the end of the file; {reason})",
+            path,
+            line=number,
+        )
 
 
 def head_text(head: bytes) -> str | None:
@@ -161,11 +250,13 @@ def numeric_table(
         File name for error messages.
     required
         Columns that must be numeric in every row (the ones canonical columns come
-        from); a non-number there raises :class:`ParseError` at its line.
+        from); a non-number or an empty cell there raises :class:`ParseError` at its
+        line (an empty cell would otherwise become a NaN that drops the row from
+        ``spectra`` without notice).
     decimal_comma
         Read ``1,5`` as 1.5.
     blank
-        Value of an empty numeric cell.
+        Value of an empty cell in a numeric column that is not ``required``.
     """
     width = len(names)
     for number, tokens in rows:
@@ -182,6 +273,12 @@ def numeric_table(
         bad = -1
         for position, text in enumerate(texts):
             if not text:
+                if name in required:
+                    raise ParseError(
+                        f"column {name!r}: empty value (expected a number)",
+                        path,
+                        line=rows[position][0],
+                    )
                 values[position] = blank
                 continue
             value = _to_float(text)

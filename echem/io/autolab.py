@@ -16,7 +16,7 @@ import pandas as pd
 
 from echem.errors import ParseError
 from echem.io import Format
-from echem.io._text import read_lines, safe_sniff
+from echem.io._text import read_lines_and_end, safe_sniff
 from echem.io.zplot import read_zplotw_layout
 
 __all__ = ["FORMATS", "read_autolab"]
@@ -31,10 +31,10 @@ def read_autolab(path: str | Path) -> pd.DataFrame:
         Not a Z60W file, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     if not lines[0].text.strip().strip('"').startswith("Z60W Data File"):
         raise ParseError("not an Autolab Z60W file (first line)", path, line=1)
-    frame = read_zplotw_layout(path, lines, format="autolab")
+    frame = read_zplotw_layout(path, lines, format="autolab", terminated=terminated)
     frame.attrs["metadata"].setdefault("instrument", "Autolab (FRA, Z60W export)")
     return frame
 

@@ -18,7 +18,14 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import iso_datetime, numeric_table, read_lines, safe_sniff, unique_names
+from echem.io._text import (
+    check_last_row,
+    iso_datetime,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    unique_names,
+)
 
 __all__ = ["FORMATS", "read_chi"]
 
@@ -57,7 +64,7 @@ def read_chi(path: str | Path) -> pd.DataFrame:
         Not a CHI export (no date line / column header), or a malformed row.
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     if not _DATE.match(lines[0].text.strip() + " "):
         raise ParseError("not a CH Instruments export (first line is not a date)", path, line=1)
     header = next(
@@ -86,11 +93,9 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     if "Instrument Model" in metadata:
         metadata["instrument"] = metadata["Instrument Model"]
     names = unique_names(ln.strip() for ln in lines[header].text.split(","))
-    rows = [
-        (ln.number, [t.strip() for t in ln.text.split(",")])
-        for ln in lines[header + 1 :]
-        if ln.text.strip()
-    ]
+    body = [ln for ln in lines[header + 1 :] if ln.text.strip()]
+    rows = [(ln.number, [t.strip() for t in ln.text.split(",")]) for ln in body]
+    check_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
     start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")

@@ -25,7 +25,15 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import Line, numeric_table, read_lines, safe_sniff, split_lines, unique_names
+from echem.io._text import (
+    Line,
+    check_last_row,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    split_lines,
+    unique_names,
+)
 
 __all__ = ["FORMATS", "read_delimited", "recognise_column", "Dialect"]
 
@@ -143,6 +151,22 @@ def _guess_dialect(samples: Sequence[str]) -> Dialect | None:
     return None
 
 
+def _raise_uneven_row(sample: Sequence[Line], path: Path) -> None:
+    """When the first line splits into 2+ fields on a separator that every sample line
+    holds, raise :class:`ParseError` at the first line with another field count (an
+    extra or a missing value in the first rows, rather than no separator at all)."""
+    for delimiter in ("\t", ";", ","):
+        widths = [len(_split(line.text, Dialect(delimiter, False))) for line in sample]
+        if widths[0] >= 2 and min(widths) >= 2:
+            odd = next(i for i, width in enumerate(widths) if width != widths[0])
+            raise ParseError(
+                f"expected {widths[0]} fields (as on line {sample[0].number}), found "
+                f"{widths[odd]}",
+                path,
+                line=sample[odd].number,
+            )
+
+
 def _looks_like_header(text: str, delimiter: str | None) -> bool:
     fields = text.split(delimiter) if delimiter else text.split()
     return not all(_is_number(f, False) or _is_number(f, True) for f in fields if f.strip())
@@ -172,12 +196,13 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
         headered file where neither frequency nor any other known column is found.
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     comments, body = _content(lines)
     if not body:
         raise ParseError("no table rows (only comments or blank lines)", path, line=lines[-1].number)
     dialect = _guess_dialect([ln.text for ln in body[:20]] if len(body) > 1 else [body[0].text])
     if dialect is None:
+        _raise_uneven_row(body[:20], path)
         raise ParseError("cannot find a consistent separator (, ; tab or spaces)", path,
                          line=body[0].number)
     first = _split(body[0].text, dialect)
@@ -215,6 +240,7 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
                              path, line=body[0].number)
         metadata["header"] = list(names)
     tokenised = [(ln.number, _split(ln.text, dialect)) for ln in rows]
+    check_last_row(tokenised, [ln.text for ln in rows], terminated, path)
     required = [original for candidates in aliases.values() for original, _ in candidates]
     raw = numeric_table(tokenised, names, path, required=required,
                         decimal_comma=dialect.decimal_comma)

@@ -14,7 +14,13 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import numeric_table, read_lines, safe_sniff, unique_names
+from echem.io._text import (
+    check_last_row,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    unique_names,
+)
 
 __all__ = ["FORMATS", "read_powersuite"]
 
@@ -38,13 +44,15 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
         No ``Frequency Zre Zimg`` header, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     names = _header(lines[0].text)
     if names[:3] != ["Frequency", "Zre", "Zimg"]:
         raise ParseError("not a PowerSuite export (header is not 'Frequency Zre Zimg')", path,
                          line=1)
     names = unique_names(names)
-    rows = [(ln.number, ln.text.split("\t")) for ln in lines[1:] if ln.text.strip()]
+    body = [ln for ln in lines[1:] if ln.text.strip()]
+    rows = [(ln.number, ln.text.split("\t")) for ln in body]
+    check_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path, required=["Frequency", "Zre", "Zimg"])
     return build_frame(raw, _ALIASES, format="powersuite", technique="eis", source=path.name,
                        metadata={"software": "PowerSuite"})

@@ -17,16 +17,25 @@ keep the zeros, and the technique is ``mixed`` when both kinds of rows are prese
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from echem.errors import ParseError
+from echem.errors import ParseError, TruncatedDataWarning
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import Line, iso_datetime, numeric_table, read_lines, safe_sniff, unique_names
+from echem.io._text import (
+    Line,
+    check_last_row,
+    iso_datetime,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    unique_names,
+)
 
 __all__ = ["FORMATS", "read_par", "read_parstat"]
 
@@ -104,7 +113,7 @@ def read_par(path: str | Path) -> pd.DataFrame:
         Not a ``.par`` file, no ``<Segment>`` with data, or a malformed row.
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     if lines[0].text.strip() != "<Application>":
         raise ParseError("not a VersaStudio .par file (first line is not <Application>)", path,
                          line=1)
@@ -146,6 +155,9 @@ def read_par(path: str | Path) -> pd.DataFrame:
     if section is not None and section != "DockingLayout":
         # A file cut inside a section: keep what was read (a truncated segment).
         if names is not None:
+            if rows and not terminated and rows[-1][0] == lines[-1].number:
+                _warn_cut_row(path, section, rows[-1][0])
+                rows = rows[:-1]
             segments.append((section, names, rows, section_line))
         metadata[section] = values
         metadata["truncated"] = True
@@ -202,6 +214,16 @@ def read_par(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def _warn_cut_row(path: Path, section: str, line: int) -> None:
+    """Warn that the data line a file ends in (inside ``<section>``) was left out."""
+    warnings.warn(
+        f"{path}, line {line}: the file ends inside <{section}> in the middle of a data line"
+        " (file truncated or still being written); that line is left out",
+        TruncatedDataWarning,
+        stacklevel=4,
+    )
+
+
 def read_parstat(path: str | Path) -> pd.DataFrame:
     """Read a Parstat tab-separated text export into the canonical tidy frame.
 
@@ -211,13 +233,15 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
         No recognisable header, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     header = _fields(lines[0])
     if "Frequency (Hz)" not in header or "Zre (ohms)" not in header:
         raise ParseError("not a Parstat export (no 'Frequency (Hz)'/'Zre (ohms)' header)",
                          path, line=1)
     names = unique_names(header)
-    rows = [(ln.number, _fields(ln)) for ln in lines[1:] if ln.text.strip()]
+    body = [ln for ln in lines[1:] if ln.text.strip()]
+    rows = [(ln.number, _fields(ln)) for ln in body]
+    check_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path,
                         required=[n for n in names if n in _sources(_PARSTAT_ALIASES)])
     frame = build_frame(raw, _PARSTAT_ALIASES, format="parstat", technique="unknown",

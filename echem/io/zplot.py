@@ -23,7 +23,15 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import Line, iso_datetime, numeric_table, read_lines, safe_sniff, unique_names
+from echem.io._text import (
+    Line,
+    check_last_row,
+    iso_datetime,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    unique_names,
+)
 
 __all__ = ["FORMATS", "read_z", "read_zplotw_layout", "ALIASES"]
 
@@ -69,9 +77,10 @@ def _rows(lines: list[Line], width: int, path: Path) -> list[tuple[int, list[str
 
 
 def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metadata: dict,
-           start_time: str | None) -> pd.DataFrame:
+           start_time: str | None, terminated: bool = True) -> pd.DataFrame:
     names = unique_names(names)
     rows = _rows(body, len(names), path)
+    check_last_row(rows, [line.text for line in body if line.text.strip()], terminated, path)
     if rows and len(rows[0][1]) != len(names):
         # A header split into more/less names than the data has fields: fall back to
         # single whitespace, then report the mismatch at the first data line.
@@ -86,7 +95,7 @@ def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metad
                        start_time=start_time, metadata=metadata)
 
 
-def _read_zplot2(lines: list[Line], path: Path) -> pd.DataFrame:
+def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.DataFrame:
     """The ``ZPLOT2 ASCII`` layout (header with comments)."""
     end = next((i for i, ln in enumerate(lines) if ln.text.strip() == "End Comments"), None)
     if end is None:
@@ -124,7 +133,7 @@ def _read_zplot2(lines: list[Line], path: Path) -> pd.DataFrame:
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[end - 1].text)
     return _frame(names, lines[end + 1 :], path, format="zplot", metadata=metadata,
-                  start_time=start_time)
+                  start_time=start_time, terminated=terminated)
 
 
 def _number(text: Any) -> Any:
@@ -134,10 +143,13 @@ def _number(text: Any) -> Any:
         return text
 
 
-def read_zplotw_layout(path: Path, lines: list[Line], *, format: str) -> pd.DataFrame:
+def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
+                       terminated: bool = True) -> pd.DataFrame:
     """The ``"ZPlotW/Z60W Data File"`` layout: quoted header lines then the data.
 
-    The column header is the first line whose first name starts with ``Freq``.
+    The column header is the first line whose first name starts with ``Freq``;
+    ``terminated`` tells whether the file ends with a line break (else its last row is
+    checked for a cut, see :func:`echem.io._text.check_last_row`).
     """
     header = next(
         (i for i, ln in enumerate(lines) if ln.text.strip().strip('"').strip().startswith("Freq")
@@ -178,7 +190,7 @@ def read_zplotw_layout(path: Path, lines: list[Line], *, format: str) -> pd.Data
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[header].text)
     return _frame(names, lines[header + 1 :], path, format=format, metadata=metadata,
-                  start_time=start_time)
+                  start_time=start_time, terminated=terminated)
 
 
 def read_z(path: str | Path) -> pd.DataFrame:
@@ -190,12 +202,12 @@ def read_z(path: str | Path) -> pd.DataFrame:
         Not a ZPlot file, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines = read_lines(path)
+    lines, terminated = read_lines_and_end(path)
     first = lines[0].text.strip()
     if first.startswith("ZPLOT2 ASCII"):
-        return _read_zplot2(lines, path)
+        return _read_zplot2(lines, path, terminated)
     if first.strip('"').startswith("ZPlotW Data File"):
-        return read_zplotw_layout(path, lines, format="zplot")
+        return read_zplotw_layout(path, lines, format="zplot", terminated=terminated)
     raise ParseError("not a ZPlot file (first line is neither ZPLOT2 ASCII nor ZPlotW)", path,
                      line=1)
 
