@@ -258,3 +258,49 @@ def test_csv_dialects_read_the_same_numbers(tmp_path, separator, decimal, newlin
     frame = echem.read(path)
     assert frame.attrs["format"] == "csv"
     np.testing.assert_array_equal(frame[CANONICAL_Z].to_numpy(), expected)
+
+
+# --- sniffing ---------------------------------------------------------------------------
+
+
+def _line_end_variants(data: bytes) -> dict[str, bytes]:
+    lf = data.replace(b"\r", b"")
+    return {
+        "lf": lf,
+        "crlf": lf.replace(b"\n", b"\r\n"),
+        "cr": lf.replace(b"\n", b"\r"),
+        "bom": b"\xef\xbb\xbf" + data.removeprefix(b"\xef\xbb\xbf"),
+        "no-bom": data.removeprefix(b"\xef\xbb\xbf"),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_content_decides_the_format_whatever_the_line_ends(tmp_path, name):
+    """CR-only CHI and PowerSuite exports were not recognised by content (sniffers split
+    on LF only): CHI was read only thanks to '.txt', PowerSuite was read as 'csv'."""
+    relative, format, _ = FILES[name]
+    expected = echem.read(real(relative))
+    for kind, data in _line_end_variants(real(relative).read_bytes()).items():
+        path = tmp_path / f"{kind}.dat"  # an extension that does not point at the format
+        path.write_bytes(data)
+        frame = echem.read(path)
+        assert frame.attrs["format"] == format, kind
+        np.testing.assert_array_equal(frame[CANONICAL_Z].to_numpy(),
+                                      expected[CANONICAL_Z].to_numpy())
+
+
+def test_unrecognised_txt_says_why_each_txt_format_refused_it(tmp_path):
+    """A headerless CSV saved as .txt with a typo in row 6 (no sniffer claims it) gave
+    only 'no known format recognises this file'; the CSV reader's line is now named."""
+    lines = _text(FILES["csv"][0]).split("\n")
+    lines[5] = "1,abc,2"
+    path = tmp_path / "typo.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(echem.UnsupportedFormatError) as info:
+        echem.read(path)
+    assert "csv: line 6: column 'z_real_ohm': expected a number, found 'abc'" in str(info.value)
+    assert "autolab: line 1:" in str(info.value)
+    path.rename(path.with_suffix(".csv"))
+    with pytest.raises(echem.ParseError, match="expected a number") as info:
+        echem.read(path.with_suffix(".csv"))
+    assert info.value.line == 6

@@ -142,4 +142,22 @@ def read(path: str | os.PathLike[str], format: str | None = None) -> pd.DataFram
     if len(errors) == 1:
         raise errors[0]
     tried = [f.name for f in table]
-    raise UnsupportedFormatError("no known format recognises this file", path, tried=tried)
+    message = "no known format recognises this file"
+    if errors:
+        # Say why each format of the extension refused it: a malformed file of one of
+        # them (a CSV with a typo in row 6) must not read as an unknown format only.
+        reasons = "; ".join(
+            f"{candidate.name}: {_where(error)}{error.reason}"
+            for candidate, error in zip(by_extension, errors, strict=True)
+        )
+        message = f"{message} ({suffix} files: {reasons})"
+    raise UnsupportedFormatError(message, path, tried=tried)
+
+
+def _where(error: ParseError) -> str:
+    """``"line N: "`` / ``"byte N: "`` of an error, empty when it has neither."""
+    if error.line is not None:
+        return f"line {error.line}: "
+    if error.offset is not None:
+        return f"byte {error.offset}: "
+    return ""

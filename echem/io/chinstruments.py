@@ -24,6 +24,7 @@ from echem.io._text import (
     numeric_table,
     read_lines_and_end,
     safe_sniff,
+    split_lines,
     unique_names,
 )
 
@@ -111,7 +112,7 @@ def _number(text: str) -> Any:
 
 
 def _looks_like_chi(text: str) -> bool:
-    lines = text.split("\n")
+    lines = split_lines(text)
     return (
         len(lines) > 4
         and bool(_DATE.match(lines[0].strip() + " "))

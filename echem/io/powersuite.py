@@ -19,6 +19,7 @@ from echem.io._text import (
     numeric_table,
     read_lines_and_end,
     safe_sniff,
+    split_lines,
     unique_names,
 )
 
@@ -59,7 +60,7 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
 
 
 def _looks_like_powersuite(text: str) -> bool:
-    return _header(text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r"))[:3] == [
+    return _header(split_lines(text.lstrip("\ufeff"))[0])[:3] == [
         "Frequency", "Zre", "Zimg"]
 
 
