@@ -304,3 +304,24 @@ def test_unrecognised_txt_says_why_each_txt_format_refused_it(tmp_path):
     with pytest.raises(echem.ParseError, match="expected a number") as info:
         echem.read(path.with_suffix(".csv"))
     assert info.value.line == 6
+
+
+def test_csv_units_in_another_case_and_double_prime_are_recognised(tmp_path):
+    """'Time (Sec)' (ZView's name), 'Z' (OHM)', 'KOhm' and the double-prime character
+    'Z″' were not recognised: no time_s, no z_imag_ohm, technique 'unknown'. Units whose
+    lower case is ambiguous (mHz/MHz, mOhm/MOhm) still have to be written exactly."""
+    expected = _independent(FILES["csv"][0], ",", (0, 1, 2))
+    body = "\n".join(f"{i},{line}" for i, line in enumerate(_text(FILES["csv"][0]).split()))
+    path = tmp_path / "cased.csv"
+    path.write_text("Time (Sec),Frequency (hz),Z\u2032 (OHM),-Z\u2033 (KOhm)\n" + body + "\n",
+                    encoding="utf-8")
+    frame = echem.read(path)
+    assert frame.attrs["technique"] == "eis"
+    np.testing.assert_array_equal(frame["time_s"].to_numpy(), np.arange(len(expected)))
+    np.testing.assert_array_equal(frame[CANONICAL_Z].to_numpy(),
+                                  expected * np.array([1.0, 1.0, -1e3]))
+    from echem.io.delimited import recognise_column
+
+    assert recognise_column("Frequency (mhz)") is None
+    assert recognise_column("Zreal (mOhm)") == ("z_real_ohm", 1e-3)
+    assert recognise_column("Zreal (MOhm)") == ("z_real_ohm", 1e6)

@@ -37,7 +37,8 @@ from echem.io._text import (
 
 __all__ = ["FORMATS", "read_delimited", "recognise_column", "Dialect"]
 
-#: Unit text (case-sensitive first, then lower-case) -> (quantity, factor to SI-ish unit).
+#: Unit text (looked up as written first, then in :data:`_UNITS_LOWER`) -> (quantity,
+#: factor to SI-ish unit).
 _UNITS: dict[str, tuple[str, float]] = {
     "Hz": ("freq", 1.0), "kHz": ("freq", 1e3), "MHz": ("freq", 1e6), "mHz": ("freq", 1e-3),
     "Ohm": ("ohm", 1.0), "ohm": ("ohm", 1.0), "Ω": ("ohm", 1.0), "ohms": ("ohm", 1.0),
@@ -51,6 +52,15 @@ _UNITS: dict[str, tuple[str, float]] = {
     "μA": ("amp", 1e-6), "nA": ("amp", 1e-9),
     "C": ("coulomb", 1.0), "mC": ("coulomb", 1e-3), "mAh": ("coulomb", 3.6),
     "mA.h": ("coulomb", 3.6), "Ah": ("coulomb", 3600.0),
+}
+
+#: Lower-case unit text -> (quantity, factor), for units written in another case
+#: ("Sec", "OHM", "KOhm"); only where the lower case is unambiguous ("mhz" could be mHz
+#: or MHz and "mohm" mOhm or MOhm: those must be written exactly).
+_UNITS_LOWER: dict[str, tuple[str, float]] = {
+    lower: value
+    for lower, value in ((unit.lower(), value) for unit, value in _UNITS.items())
+    if all(v == value for u, v in _UNITS.items() if u.lower() == lower)
 }
 
 #: Normalised base name -> canonical column; with the quantity its unit must have.
@@ -86,13 +96,15 @@ def recognise_column(name: str) -> tuple[str, float] | None:
     sign = 1.0
     if text.startswith("-"):
         sign, text = -1.0, text[1:].strip()
-    unit = None
+    unit: tuple[str, float] | None = None
     match = _UNIT_SUFFIX.match(text)
     if match:
-        candidate = match.group("u1") or match.group("u2") or match.group("u3")
-        if candidate is not None and candidate.strip() in _UNITS:
-            unit, text = candidate.strip(), match.group("base")
-    base = re.sub(r"[\s_]+", "", text).lower().replace("’", "'").replace("′", "'")
+        candidate = (match.group("u1") or match.group("u2") or match.group("u3") or "").strip()
+        unit = _UNITS.get(candidate) or _UNITS_LOWER.get(candidate.lower())
+        if unit is not None:
+            text = match.group("base")
+    base = (re.sub(r"[\s_]+", "", text).lower().replace("’", "'").replace("″", "''")
+            .replace("′", "'"))
     if base not in _BASES:
         base = re.sub(r"[\s]+", "", text).lower()
         if base not in _BASES:
@@ -101,7 +113,7 @@ def recognise_column(name: str) -> tuple[str, float] | None:
     if unit is None:
         factor = _DEFAULT_UNIT[quantity]
     else:
-        unit_quantity, factor = _UNITS[unit]
+        unit_quantity, factor = unit
         if unit_quantity != quantity:
             return None
     if sign < 0 and canonical != "z_imag_ohm":
