@@ -399,6 +399,15 @@ def _data_records(module: _Module, path: Path) -> _Records:
         )
     if n_columns == 0:
         raise ParseError("the data module declares no columns", path, offset=start + 4)
+    if ids_at + n_columns * id_size > records_at:
+        # the layout has room for (records_at - ids_at) // id_size IDs: more would be
+        # read from the records themselves (a corrupt count, not a wider file)
+        raise ParseError(
+            f"data module ({layout}) declares {n_columns} columns: their IDs would run "
+            f"into the records at byte {records_at} of the module",
+            path,
+            offset=start + 4,
+        )
     id_format = f"<{n_columns}{'B' if id_size == 1 else 'H'}"
     column_ids = list(struct.unpack_from(id_format, data, ids_at))
     runs, itemsize = _record_runs(column_ids, path, start + ids_at)
