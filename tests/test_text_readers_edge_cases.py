@@ -325,3 +325,23 @@ def test_csv_units_in_another_case_and_double_prime_are_recognised(tmp_path):
     assert recognise_column("Frequency (mhz)") is None
     assert recognise_column("Zreal (mOhm)") == ("z_real_ohm", 1e-3)
     assert recognise_column("Zreal (MOhm)") == ("z_real_ohm", 1e6)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "value"), [
+    ("Header: \n", "Header: Li/Li3PS4/Li, 0.8 mA/cm2\n", "Header", "Li/Li3PS4/Li, 0.8 mA/cm2"),
+    ("Note: \n", "Note: 1 M LiPF6 in EC/DMC, 25 C\n", "Note", "1 M LiPF6 in EC/DMC, 25 C"),
+    ("File: c:\\[REDACTED]", "File: C:/data/run1,a.bin", "File", "C:/data/run1,a.bin"),
+])
+def test_chi_header_or_note_with_slash_and_comma_is_not_the_column_header(
+    tmp_path, old, new, key, value
+):
+    """A Header/Note/File line with '/' before a ',' was taken for the column header:
+    ParseError 'expected 2 fields, found 1' on the next line, the file unreadable."""
+    relative = FILES["chi"][0]
+    text = _text(relative)
+    assert old in text
+    path = tmp_path / "chi.txt"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    frame = echem.read(path)
+    assert frame.equals(echem.read(real(relative)))
+    assert frame.attrs["metadata"][key] == value

@@ -68,11 +68,7 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     lines, terminated = read_lines_and_end(path)
     if not _DATE.match(lines[0].text.strip() + " "):
         raise ParseError("not a CH Instruments export (first line is not a date)", path, line=1)
-    header = next(
-        (i for i, ln in enumerate(lines) if "," in ln.text and "/" in ln.text.split(",")[0]
-         and not re.match(r"\s*[-+.\d]", ln.text)),
-        None,
-    )
+    header = next((i for i, ln in enumerate(lines) if i > 0 and _is_column_header(ln.text)), None)
     if header is None:
         raise ParseError("no column header (e.g. 'Freq/Hz, Z'/ohm, ...')", path,
                          line=lines[-1].number)
@@ -102,6 +98,22 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")
     return build_frame(raw, _ALIASES, format="chinstruments", technique=technique,
                        source=path.name, start_time=start_time, metadata=metadata)
+
+
+#: A header line "Key: value" (File:, Header:, Note:...) or a setting "Name (unit) = value".
+_METADATA_LINE = re.compile(r"^\s*[A-Za-z][\w .()-]*:(\s|$)|\s=\s")
+
+
+def _is_column_header(text: str) -> bool:
+    """``Freq/Hz, Z'/ohm, ...``: comma separated, the first name with a unit after ``/``,
+    not a number, and not a ``Key: value`` line (a Header or Note such as ``Li/Li3PS4/Li,
+    0.8 mA/cm2`` was taken for the column header and the file could not be read)."""
+    return (
+        "," in text
+        and "/" in text.split(",")[0]
+        and not re.match(r"\s*[-+.\d]", text)
+        and not _METADATA_LINE.match(text)
+    )
 
 
 def _number(text: str) -> Any:
