@@ -345,3 +345,25 @@ def test_chi_header_or_note_with_slash_and_comma_is_not_the_column_header(
     frame = echem.read(path)
     assert frame.equals(echem.read(real(relative)))
     assert frame.attrs["metadata"][key] == value
+
+
+def test_zplot_user_comment_starting_with_begin_opens_no_section(tmp_path):
+    """A user comment 'Begin cycling: 3 cycles' opened a metadata section that swallowed
+    the rest of the header: 'End User Comments' no longer matched, Experiment/Information
+    were filed under it and area_cm2 (Information's Surface Area) was lost."""
+    relative = FILES["zplot"][0]
+    old = "  Begin User Comments:        0\n  End User Comments:          0\n"
+    text = _text(relative)
+    assert old in text
+    comments = ["Begin cycling: 3 cycles", "End cycling: 3", "Date: cell built 01-01-2018"]
+    path = tmp_path / "comments.z"
+    path.write_text(text.replace(old, old.replace("  End", "".join(
+        f"  {c}\n" for c in comments) + "  End")), encoding="utf-8")
+    frame = echem.read(path)
+    full = echem.read(real(relative))
+    assert frame.equals(full)
+    metadata = frame.attrs["metadata"]
+    assert metadata["User Comments"] == {"lines": comments}
+    assert metadata["area_cm2"] == full.attrs["metadata"]["area_cm2"] == 1.0
+    assert metadata["Experiment"] == full.attrs["metadata"]["Experiment"]
+    assert frame.attrs["start_time"] == full.attrs["start_time"]

@@ -111,17 +111,19 @@ def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.D
             continue
         key, sep, value = text.partition(":")
         key, value = key.strip(), value.strip()
-        if key.startswith("Begin "):
+        in_comments = bool(stack) and stack[-1][0] == "User Comments"
+        if key.startswith("End ") and stack and key[4:] == stack[-1][0]:
+            current = stack.pop()[1]
+        elif in_comments:
+            # free text: a comment such as "Begin cycling: 3" opens no section
+            current.setdefault("lines", []).append(line.text.strip())
+        elif key.startswith("Begin "):
             section: dict[str, Any] = {}
             if value and value != "0":
                 section["id"] = value
             current[key[6:]] = section
             stack.append((key[6:], current))
             current = section
-        elif key.startswith("End ") and stack and key[4:] == stack[-1][0]:
-            current = stack.pop()[1]
-        elif stack and stack[-1][0] == "User Comments":
-            current.setdefault("lines", []).append(line.text.strip())
         else:
             current[key] = value if sep else ""
     if "Measured Data, ZPlot" in metadata:
