@@ -327,3 +327,21 @@ def test_column_ids_running_into_the_records_are_an_error(
         biologic_mpr._read_modules(memoryview(path.read_bytes()), path), b"VMP data", path
     )
     assert caught.value.offset == data.offset + 4
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_unknown_column_id_is_reported_at_its_own_byte(layout: str, tmp_path: Path) -> None:
+    """The 4th of 5 IDs is unknown (10): the error names that ID's offset in the file, not
+    the offset of the first ID."""
+    version, ids_at, code, _ = LAYOUTS[layout]
+    ids = [1, 4, 174, 10, 6]
+    content = _data_module(layout, ids, b"", 0)
+    path = _with_data_module(real("biologic/ocv.issue_149.mpr"), content, version, tmp_path)
+    data = biologic_mpr._the_module(
+        biologic_mpr._read_modules(memoryview(path.read_bytes()), path), b"VMP data", path
+    )
+    with pytest.raises(ParseError, match="unknown column ID 10 ") as caught:
+        read_mpr(path)
+    at = data.offset + ids_at + 3 * struct.calcsize(code)
+    assert caught.value.offset == at
+    assert path.read_bytes()[at] == 10

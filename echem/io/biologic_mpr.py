@@ -410,7 +410,7 @@ def _data_records(module: _Module, path: Path) -> _Records:
         )
     id_format = f"<{n_columns}{'B' if id_size == 1 else 'H'}"
     column_ids = list(struct.unpack_from(id_format, data, ids_at))
-    runs, itemsize = _record_runs(column_ids, path, start + ids_at)
+    runs, itemsize = _record_runs(column_ids, path, start + ids_at, id_size)
     needed = n_points * itemsize
     available = len(data) - records_at
     if available != needed:
@@ -425,14 +425,18 @@ def _data_records(module: _Module, path: Path) -> _Records:
     return _Records(column_ids, runs, itemsize, n_points, data, records_at)
 
 
-def _record_runs(column_ids: list[int], path: Path, offset: int) -> tuple[list[_Run], int]:
+def _record_runs(
+    column_ids: list[int], path: Path, offset: int, id_size: int
+) -> tuple[list[_Run], int]:
     """The record layout from the column IDs, as galvani's ``VMPdata_dtype_from_colIDs``
     lays it out (flags packed in one byte at the first flag ID, a repeated name
     numbered ``name 2``...), fields grouped in runs; and the record size in bytes.
 
     Float fields that feed a canonical column are converted to float64 (so that the
     canonical columns are float64 whatever the binary width), non-native byte orders
-    to native; runs join consecutive fields of one dtype and one conversion.
+    to native; runs join consecutive fields of one dtype and one conversion. ``offset``
+    is the file offset of the first column ID, ``id_size`` the bytes of one (an unknown
+    ID is reported at its own offset).
     """
     extra = EXTRA_COLUMNS
     known = galvani_biologic.VMPdata_colID_dtype_map
@@ -455,7 +459,7 @@ def _record_runs(column_ids: list[int], path: Path, offset: int) -> tuple[list[_
                 f"unknown column ID {column_id} (column {index + 1}, after {last!r}); "
                 "add it to echem.io._biologic_columns.EXTRA_COLUMNS",
                 path,
-                offset=offset,
+                offset=offset + index * id_size,
             )
         base_name, field_format = entry
         count = counts[base_name] = counts.get(base_name, 0) + 1
