@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 from conftest import real, real_files
 from galvani import BioLogic as galvani_biologic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from echem.errors import ParseError
 from echem.io import biologic_mpr
@@ -345,3 +347,65 @@ def test_unknown_column_id_is_reported_at_its_own_byte(layout: str, tmp_path: Pa
     at = data.offset + ids_at + 3 * struct.calcsize(code)
     assert caught.value.offset == at
     assert path.read_bytes()[at] == 10
+
+
+#: Column IDs whose name and dtype galvani and echem agree on (441 is renamed by echem).
+KNOWN_IDS = sorted(
+    set(galvani_biologic.VMPdata_colID_dtype_map) - set(biologic_mpr.EXTRA_COLUMNS) | set(FLAGS)
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ids=st.lists(st.sampled_from(KNOWN_IDS), min_size=1, max_size=12),
+    n_points=st.integers(0, 12),
+    chunk_rows=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_any_known_column_ids(
+    ids: list[int], n_points: int, chunk_rows: int, seed: int, tmp_path_factory, monkeypatch
+) -> None:
+    """Any sequence of known IDs (flags anywhere, repeats, any order), any record count
+    and chunk size: galvani's record layout over the same bytes, columns separate."""
+    dtype = galvani_biologic.VMPdata_dtype_from_colIDs(ids)[0]
+    monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", chunk_rows * dtype.itemsize)
+    path, records = _build(tmp_path_factory.mktemp("ids"), ids, n_points, seed=seed)
+    frame = read_mpr(path)
+    assert len(frame) == n_points
+    _assert_originals(frame, records, ids)
+    _assert_separate(frame)
+
+
+@pytest.mark.parametrize("layout", ["v0-uint8", "v2"])
+def test_damaged_small_layouts_raise_parse_errors_only(layout: str, tmp_path: Path) -> None:
+    """Layouts no real file's mutation test covers: the file cut at every byte from the
+    data module's header on, and every byte of that header and of the IDs set to 0, 1,
+    0x7F, 0xFF or flipped, either reads or raises ParseError with an offset in the file."""
+    ids = [1, 3, 131, 4, 6, 8, 13, 39, 212, 70]
+    path, _ = _build(tmp_path, ids, 3, layout=layout, seed=7)
+    raw = path.read_bytes()
+    data = biologic_mpr._the_module(
+        biologic_mpr._read_modules(memoryview(raw), path), b"VMP data", path
+    )
+    header_at = data.offset - 6 - struct.calcsize("<10s25sIIII8s")  # MODULE + v2 header
+    damaged = tmp_path / "damaged.mpr"
+
+    def check(content: bytes) -> None:
+        damaged.write_bytes(content)
+        try:
+            read_mpr(damaged)
+        except ParseError as error:
+            assert error.offset is not None and 0 <= error.offset <= len(content), error
+
+    _, ids_at, code, records_at = LAYOUTS[layout]
+    ids_end = data.offset + ids_at + len(ids) * struct.calcsize(code)
+    itemsize = (data.length - records_at) // 3
+    boundaries = [data.offset + records_at + k * itemsize for k in range(4)]
+    cuts = set(range(header_at, ids_end + 2)) | {b + d for b in boundaries for d in (-1, 0, 1)}
+    for cut in sorted(cuts - {len(raw)}):
+        check(raw[:cut])
+    for at in range(header_at, ids_end):
+        for value in {0, 1, 0x7F, 0xFF, raw[at] ^ 0x10} - {raw[at]}:
+            check(raw[:at] + bytes([value]) + raw[at + 1 :])
