@@ -177,14 +177,19 @@ def test_empty_cell_in_a_canonical_column_is_an_error(tmp_path, name, column):
     ("chi", 3),  # phase -70.3 -> -7
     ("parstat", 4),  # |Iac| 0.180029697072623 -> 0.1800296970726 (rows end with a tab)
 ])
-def test_last_value_cut_short_is_an_error(tmp_path, name, cut):
+def test_last_value_cut_short_is_left_out_with_a_warning(tmp_path, name, cut):
+    """As in the .mpt, Gamry and VersaStudio readers: the cut row is dropped and named,
+    every other row reads as in the whole file."""
     relative = FILES[name][0]
     data = real(relative).read_bytes().rstrip(b"\r\n")
     path = tmp_path / real(relative).name
     path.write_bytes(data[:-cut])
-    with pytest.raises(echem.ParseError, match="cut short") as info:
-        echem.read(path)
-    assert info.value.line == data.count(b"\n") + 1
+    line = data.count(b"\n") + 1
+    with pytest.warns(TruncatedDataWarning, match=rf"line {line}: the last data line is cut"):
+        frame = echem.read(path)
+    full = echem.read(real(relative))
+    assert len(frame) == len(full) - 1
+    assert frame.equals(full.iloc[: len(frame)])
 
 
 @pytest.mark.parametrize("name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite",

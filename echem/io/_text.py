@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from echem.errors import ParseError
+from echem.errors import ParseError, TruncatedDataWarning
 
 __all__ = [
     "Line",
     "read_lines",
     "read_lines_and_end",
-    "check_last_row",
+    "drop_cut_last_row",
     "number_shape",
     "decode",
     "head_text",
@@ -102,7 +103,7 @@ def read_lines_and_end(
     """Like :func:`read_lines`, and whether the file ends with a line break.
 
     The flag comes from the same bytes as the lines: a file that does not end with a
-    line break may have been cut inside its last line (see :func:`check_last_row`).
+    line break may have been cut inside its last line (see :func:`drop_cut_last_row`).
     """
     path = Path(path)
     try:
@@ -133,15 +134,15 @@ def number_shape(token: str) -> tuple[int, int] | None:
     return decimals, exponent
 
 
-def check_last_row(
+def drop_cut_last_row(
     rows: Sequence[tuple[int, Sequence[str]]],
     texts: Sequence[str],
     terminated: bool,
     path: str | Path,
     *,
     lookback: int = 3,
-) -> None:
-    """Raise :class:`ParseError` when the last data row looks cut inside its last value.
+) -> list[tuple[int, Sequence[str]]]:
+    """The data rows without the last one when it looks cut inside its last value.
 
     A file copied only in part, or still being written, can end inside its last line:
     ``1.0157E-02`` cut to ``1.0157E-0`` still reads as a number (1.0157, a factor 100
@@ -150,7 +151,9 @@ def check_last_row(
     writer writes: the ``lookback`` rows before the last all end with the same
     separator and the last row does not (Parstat ends each row with a tab), or their
     last values are all written alike (same digits after the point, same exponent
-    digits) and the last row's differs. Fewer fields than the header are reported by
+    digits) and the last row's differs. Such a row is left out with a
+    :class:`~echem.errors.TruncatedDataWarning` naming its line, as the BioLogic .mpt,
+    Gamry and VersaStudio readers do. Fewer fields than the header are reported by
     the table itself; a cut that leaves a value written like the others (free-format
     numbers) cannot be seen.
 
@@ -163,16 +166,22 @@ def check_last_row(
     terminated
         Whether the file ends with a line break (see :func:`read_lines_and_end`).
     path
-        File name for the error message.
+        File name for the warning.
     lookback
         How many rows before the last must agree to be evidence.
+
+    Returns
+    -------
+    list
+        ``rows``, without the last one when it is cut.
     """
+    rows = list(rows)
     if terminated or len(rows) <= lookback or len(texts) != len(rows):
-        return
+        return rows
     number, last = rows[-1]
     before = [tokens for _, tokens in rows[-1 - lookback : -1]]
     if not last or any(len(tokens) != len(last) for tokens in before):
-        return
+        return rows
     endings = {text.rstrip(" ")[-1:] for text in texts[-1 - lookback : -1]}
     ending = endings.pop() if len(endings) == 1 else ""
     reason = None
@@ -183,12 +192,15 @@ def check_last_row(
         shape = shapes.pop() if len(shapes) == 1 else None
         if shape is not None and number_shape(last[-1]) != shape:
             reason = f"its last value {last[-1].strip()[:30]!r} is written unlike the rows before"
-    if reason is not None:
-        raise ParseError(
-            f"the last line looks cut short (no line break at the end of the file; {reason})",
-            path,
-            line=number,
-        )
+    if reason is None:
+        return rows
+    warnings.warn(
+        f"{path}, line {number}: the last data line is cut short (no line break at the "
+        f"end of the file; {reason}); left out",
+        TruncatedDataWarning,
+        stacklevel=3,
+    )
+    return rows[:-1]
 
 
 def head_text(head: bytes) -> str | None:

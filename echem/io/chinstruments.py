@@ -19,7 +19,7 @@ from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
-    check_last_row,
+    drop_cut_last_row,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -92,7 +92,7 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     names = unique_names(ln.strip() for ln in lines[header].text.split(","))
     body = [ln for ln in lines[header + 1 :] if ln.text.strip()]
     rows = [(ln.number, [t.strip() for t in ln.text.split(",")]) for ln in body]
-    check_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
     start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")

@@ -27,7 +27,7 @@ from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
     Line,
-    check_last_row,
+    drop_cut_last_row,
     numeric_table,
     read_lines_and_end,
     safe_sniff,
@@ -252,7 +252,7 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
                              path, line=body[0].number)
         metadata["header"] = list(names)
     tokenised = [(ln.number, _split(ln.text, dialect)) for ln in rows]
-    check_last_row(tokenised, [ln.text for ln in rows], terminated, path)
+    tokenised = drop_cut_last_row(tokenised, [ln.text for ln in rows], terminated, path)
     required = [original for candidates in aliases.values() for original, _ in candidates]
     raw = numeric_table(tokenised, names, path, required=required,
                         decimal_comma=dialect.decimal_comma)

@@ -15,7 +15,7 @@ from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
-    check_last_row,
+    drop_cut_last_row,
     numeric_table,
     read_lines_and_end,
     safe_sniff,
@@ -53,7 +53,7 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
     names = unique_names(names)
     body = [ln for ln in lines[1:] if ln.text.strip()]
     rows = [(ln.number, ln.text.split("\t")) for ln in body]
-    check_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path, required=["Frequency", "Zre", "Zimg"])
     return build_frame(raw, _ALIASES, format="powersuite", technique="eis", source=path.name,
                        metadata={"software": "PowerSuite"})

@@ -29,7 +29,7 @@ from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
     Line,
-    check_last_row,
+    drop_cut_last_row,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -241,7 +241,7 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
     names = unique_names(header)
     body = [ln for ln in lines[1:] if ln.text.strip()]
     rows = [(ln.number, _fields(ln)) for ln in body]
-    check_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
     raw = numeric_table(rows, names, path,
                         required=[n for n in names if n in _sources(_PARSTAT_ALIASES)])
     frame = build_frame(raw, _PARSTAT_ALIASES, format="parstat", technique="unknown",

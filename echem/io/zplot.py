@@ -25,7 +25,7 @@ from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
     Line,
-    check_last_row,
+    drop_cut_last_row,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -80,7 +80,7 @@ def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metad
            start_time: str | None, terminated: bool = True) -> pd.DataFrame:
     names = unique_names(names)
     rows = _rows(body, len(names), path)
-    check_last_row(rows, [line.text for line in body if line.text.strip()], terminated, path)
+    rows = drop_cut_last_row(rows, [line.text for line in body if line.text.strip()], terminated, path)
     if rows and len(rows[0][1]) != len(names):
         # A header split into more/less names than the data has fields: fall back to
         # single whitespace, then report the mismatch at the first data line.
@@ -151,7 +151,7 @@ def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
 
     The column header is the first line whose first name starts with ``Freq``;
     ``terminated`` tells whether the file ends with a line break (else its last row is
-    checked for a cut, see :func:`echem.io._text.check_last_row`).
+    checked for a cut, see :func:`echem.io._text.drop_cut_last_row`).
     """
     header = next(
         (i for i, ln in enumerate(lines) if ln.text.strip().strip('"').strip().startswith("Freq")
