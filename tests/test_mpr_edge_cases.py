@@ -409,3 +409,15 @@ def test_damaged_small_layouts_raise_parse_errors_only(layout: str, tmp_path: Pa
     for at in range(header_at, ids_end):
         for value in {0, 1, 0x7F, 0xFF, raw[at] ^ 0x10} - {raw[at]}:
             check(raw[:at] + bytes([value]) + raw[at + 1 :])
+
+
+def test_polar_impedance_is_derived_in_float64() -> None:
+    """mb.issue_223 stores |Z| and Phase(Z) as float32: Re(Z) and -Im(Z) are computed
+    from them in float64 (they feed z_real_ohm and z_imag_ohm), not in float32."""
+    frame = read_mpr(real("biologic/mb.issue_223.mpr"))
+    assert frame["|Z|/Ohm"].dtype == np.float32
+    modulus = frame["|Z|/Ohm"].to_numpy().astype(np.float64)
+    phase = np.radians(frame["Phase(Z)/deg"].to_numpy().astype(np.float64))
+    assert frame["Re(Z)/Ohm"].dtype == np.float64
+    np.testing.assert_array_equal(frame["Re(Z)/Ohm"], modulus * np.cos(phase))
+    np.testing.assert_array_equal(frame["z_imag_ohm"], modulus * np.sin(phase))

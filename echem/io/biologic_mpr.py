@@ -594,7 +594,8 @@ def _derived_columns(columns: Mapping[str, np.ndarray]) -> list[tuple[str, np.nd
       the time step is 0 or not finite (GCPL files record the charge increment, not the
       current; this reproduces the twin .mpt files to 1e-16 mA).
     * ``Re(Z)/Ohm`` = |Z| cos(phase), ``-Im(Z)/Ohm`` = -|Z| sin(phase) from
-      ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences).
+      ``|Z|/Ohm`` and ``Phase(Z)/deg`` (Modulo Bat EIS sequences), in float64 (they
+      feed canonical columns) whatever the binary's width.
     * ``cycle number`` = ``half cycle`` // 2 (equal to the exported column in all eight
       real twins that have ``half cycle``: GCPL, CP, CA, MB, BCD); float64, as exported.
 
@@ -622,8 +623,8 @@ def _derived_columns(columns: Mapping[str, np.ndarray]) -> list[tuple[str, np.nd
         np.floor_divide(half_cycles, 2, out=cycles)
         added.append(("cycle number", cycles, _HALF_CYCLES if exact else "half cycle"))
     if "Re(Z)/Ohm" not in has and "|Z|/Ohm" in has and "Phase(Z)/deg" in has:
-        modulus = columns["|Z|/Ohm"]
-        phase = np.deg2rad(columns["Phase(Z)/deg"])
+        modulus = columns["|Z|/Ohm"].astype(np.float64)  # float32 in the binary
+        phase = np.deg2rad(columns["Phase(Z)/deg"], dtype=np.float64)
         added.append(("Re(Z)/Ohm", modulus * np.cos(phase), "polar"))
         added.append(("-Im(Z)/Ohm", -modulus * np.sin(phase), "polar"))
     return added
