@@ -102,6 +102,17 @@ def test_a_line_made_the_index_by_read_csv_is_not_dropped(tmp_path: Path) -> Non
     assert_same(frame, serial(path))
 
 
+def assert_declined_on_any_thread_count(path: Path, case: object) -> None:
+    """The threaded parse of the whole file, cut into pieces as small as can be, declines
+    (None: the caller reads serially) whatever the number of threads."""
+    size = path.stat().st_size
+    for threads in range(2, 5):
+        frame = read_numeric_block(
+            path, 0, size, OPTIONS, threads=threads, min_bytes=0, piece_bytes=1
+        )
+        assert frame is None, (case, threads)
+
+
 def test_a_byte_order_mark_inside_the_range_stays_text(tmp_path: Path) -> None:
     """read_csv drops a BOM only at the start of its input: a piece must not start at one."""
     for bom_line in range(1, 24):
@@ -111,12 +122,7 @@ def test_a_byte_order_mark_inside_the_range_stays_text(tmp_path: Path) -> None:
         path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
         expected = serial(path)
         assert expected["a"].dtype == object or expected["a"].dtype == "str"
-        for threads in range(2, 5):
-            size = path.stat().st_size
-            frame = read_numeric_block(
-                path, 0, size, OPTIONS, threads=threads, min_bytes=0, piece_bytes=1
-            )
-            assert frame is None, (bom_line, threads)
+        assert_declined_on_any_thread_count(path, bom_line)
 
 
 def test_a_row_too_wide_at_a_cut_is_refused_as_serially(tmp_path: Path) -> None:
@@ -128,12 +134,7 @@ def test_a_row_too_wide_at_a_cut_is_refused_as_serially(tmp_path: Path) -> None:
         path = write(tmp_path, "\n".join(lines) + "\n")
         with pytest.raises(pd.errors.ParserError, match=f"line {wide_line + 1}, saw 4"):
             serial(path)
-        for threads in range(2, 5):
-            size = path.stat().st_size
-            frame = read_numeric_block(
-                path, 0, size, OPTIONS, threads=threads, min_bytes=0, piece_bytes=1
-            )
-            assert frame is None, (wide_line, threads)
+        assert_declined_on_any_thread_count(path, wide_line)
 
 
 def test_a_quote_in_a_column_left_out_is_refused(tmp_path: Path) -> None:
