@@ -34,7 +34,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -43,10 +42,10 @@ import numpy as np
 import pandas as pd
 
 from echem import __version__
+from echem._atomic import atomic_paths
 from echem.cli._command import (
     Command,
     add_format_option,
-    atomic_path,
     distinct_files,
     report_failure,
 )
@@ -255,18 +254,16 @@ def convert_file(
                 f"output {target} would overwrite an input or another input's output of this run"
             )
     document = _sidecar(frame, path, data, table_paths)
-    # Every output is completed under a temporary name; the renames happen when the stack
-    # closes, in reverse order of entry, so the sidecar (entered first) comes last.
-    with ExitStack() as stack:
-        temporary = stack.enter_context(atomic_path(sidecar))
-        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-        temporary.write_text(text + "\n", encoding="utf-8")
-        for target, table in targets.items():
-            temporary = stack.enter_context(atomic_path(target))
+    # Every output is completed under a temporary name; they are renamed into place together
+    # (the sidecar last), or none is if any write or rename fails.
+    with atomic_paths([*targets, sidecar]) as temporaries:
+        for table, temporary in zip(targets.values(), temporaries, strict=False):
             plain = pd.DataFrame(table, copy=False)  # a view without attrs (never deep-copied)
             if table is frame:  # the data file carries the attrs (Parquet keeps them)
                 plain.attrs = {k: v for k, v in document.items() if k in frame.attrs}
             writer(plain, temporary)
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        temporaries[-1].write_text(text + "\n", encoding="utf-8")
     written = [*targets, sidecar]
     claimed.update(p.resolve() for p in written)
     return written

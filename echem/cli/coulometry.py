@@ -11,13 +11,15 @@ atomically (the whole input name, e.g. ``cp.mpr_gaps.csv``, as every echem outpu
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from echem.cli._command import Command, add_format_option, atomic_path, report_failure
+from echem._atomic import atomic_paths
+from echem.cli._command import Command, add_format_option, report_failure
 
 __all__ = ["COMMAND", "electrode_area_cm2"]
 
@@ -38,11 +40,22 @@ def electrode_area_cm2(df: pd.DataFrame) -> float | None:
     return None
 
 
+def _finite(text: str) -> float:
+    """argparse ``type``: a finite number (NaN or infinity is a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="galvanostatic record (any supported format)")
     parser.add_argument(
         "--area",
-        type=float,
+        type=_finite,
         default=None,
         metavar="CM2",
         help="electrode area, cm^2 (default: the area in the file's header, if any)",
@@ -50,7 +63,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ct", default=None, metavar="CSV", help="CT time-volume table")
     parser.add_argument(
         "--imaged-area",
-        type=float,
+        type=_finite,
         default=None,
         metavar="CM2",
         help="area CT imaged, cm^2 (default: the table's imaged_area_cm2, else --area)",
@@ -62,7 +75,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what the CT times stand for (default: the table's '# time_reference')",
     )
     parser.add_argument(
-        "--scan-duration", type=float, default=None, metavar="S", help="CT scan duration, s"
+        "--scan-duration", type=_finite, default=None, metavar="S", help="CT scan duration, s"
     )
     parser.add_argument(
         "--no-stop-at-short",
@@ -73,9 +86,12 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="DIR", help="write CSV tables here")
 
 
-def _write_csv(frame: pd.DataFrame, target: Path) -> None:
-    with atomic_path(target) as temporary:
-        frame.to_csv(temporary, index=False)
+def _write_tables(tables: Mapping[str, pd.DataFrame], out: Path, prefix: str) -> None:
+    """``out/<prefix>_<name>.csv`` per table, all replaced together or none."""
+    targets = [out / f"{prefix}_{name}.csv" for name in tables]
+    with atomic_paths(targets) as temporaries:
+        for frame, temporary in zip(tables.values(), temporaries, strict=True):
+            frame.to_csv(temporary, index=False)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -92,8 +108,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if area is None:
             raise ValueError("no electrode area: pass --area CM2 (the header does not state it)")
-        if area <= 0:
-            raise ValueError(f"--area must be positive, got {area:g}")
+        if not (math.isfinite(area) and area > 0):
+            raise ValueError(f"--area must be a finite positive number, got {area:g}")
         result = integrate(df, stop_at_short=not args.no_stop_at_short)
         cumulative = pd.DataFrame(
             {"time_s": df["time_s"], "cumulative_charge_C": cumulative_charge(df)}
@@ -134,8 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         if comparison is not None:
             tables["ct_comparison"] = comparison
         try:
-            for name, frame in tables.items():
-                _write_csv(frame, out / f"{prefix}_{name}.csv")
+            _write_tables(tables, out, prefix)
         except OSError as error:
             report_failure(out, error)
             return 1

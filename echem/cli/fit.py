@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.cli._command import Command, atomic_path, report_failure
+from echem._atomic import atomic_paths
+from echem.cli._command import Command, distinct_files, report_failure
 
 __all__ = ["COMMAND", "Spectrum", "load_spectra", "results_table"]
 
@@ -53,6 +54,17 @@ class Spectrum:
         return f"{self.path} (sweep {self.sweep})"
 
 
+def _frequency(text: str) -> float:
+    """argparse ``type`` of ``--f-min``/``--f-max``: a finite frequency > 0 Hz (else exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite frequency > 0 Hz, got {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
     model = parser.add_mutually_exclusive_group(required=True)
@@ -66,11 +78,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
-        "--weighting", default="modulus", help="residual weighting (default modulus)"
+        "--weighting", default="modulus", choices=WEIGHTING_NAMES,
+        help="residual weighting (default modulus)",
     )
     parser.add_argument("--kk", action="store_true", help="Lin-KK check every spectrum")
-    parser.add_argument("--f-min", type=float, default=None, metavar="HZ", help="lowest frequency")
-    parser.add_argument("--f-max", type=float, default=None, metavar="HZ", help="highest frequency")
+    parser.add_argument("--f-min", type=_frequency, default=None, metavar="HZ",
+                        help="lowest frequency, Hz")
+    parser.add_argument("--f-max", type=_frequency, default=None, metavar="HZ",
+                        help="highest frequency, Hz")
     parser.add_argument(
         "--dask", default=None, metavar="ADDRESS", help="fit on a dask.distributed scheduler"
     )
@@ -251,8 +266,6 @@ def _write_outputs(
     """Write results.csv, results.json and the plots; returns the number of failed plots."""
     out: Path = args.out
     table = results_table(items)
-    with atomic_path(out / "results.csv") as temporary:
-        table.to_csv(temporary, index=False)
     document = {
         "circuit": circuit,
         "weighting": args.weighting,
@@ -272,8 +285,10 @@ def _write_outputs(
             for item in items
         ],
     }
-    with atomic_path(out / "results.json") as temporary:
-        temporary.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
+    # results.csv and results.json describe the same fits: both are replaced, or neither.
+    with atomic_paths([out / "results.csv", out / "results.json"]) as (csv, sidecar):
+        table.to_csv(csv, index=False)
+        sidecar.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
     if args.no_plots:
         return 0
     jobs = [
@@ -342,6 +357,9 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         report_failure("--jobs", ValueError(f"must be at least 1, got {args.jobs}"))
         return 2
+    if args.f_min is not None and args.f_max is not None and args.f_min > args.f_max:
+        report_failure("--f-min", ValueError(f"{args.f_min:g} Hz is above --f-max {args.f_max:g} Hz"))
+        return 2
     try:
         circuit, preset = _resolve_model(args)
         if args.circuit is not None:
@@ -349,9 +367,10 @@ def run(args: argparse.Namespace) -> int:
 
             circuit = str(Circuit(args.circuit))
     except ValueError as error:
-        report_failure("--circuit" if args.circuit else "--preset", error)
+        report_failure("--circuit" if args.circuit is not None else "--preset", error)
         return 2
-    items, failed = load_spectra(args.files)
+    files = distinct_files(args.files)  # a file named twice is fitted once
+    items, failed = load_spectra(files)
     plot_failures = 0
     for path, error in failed:
         report_failure(path, error)
@@ -363,14 +382,18 @@ def run(args: argparse.Namespace) -> int:
                     if item.error is not None:
                         report_failure(item.label, ValueError(item.error))
                 _interpret(items, args, preset)
-                plot_failures = _write_outputs(items, args, circuit, executor)
+                try:
+                    plot_failures = _write_outputs(items, args, circuit, executor)
+                except OSError as error:  # output folder not writable, disk full...
+                    report_failure(args.out, error)
+                    return 1
         except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
             report_failure("--dask" if args.dask else "--jobs", error)
             return 2
     fitted = sum(item.result is not None for item in items)
     print(
         f"echem fit: {fitted} of {len(items)} spectra fitted from "
-        f"{len(args.files) - len(failed)} of {len(args.files)} files -> {args.out}"
+        f"{len(files) - len(failed)} of {len(files)} files -> {args.out}"
     )
     if failed or plot_failures or any(item.error for item in items) or not items:
         return 1

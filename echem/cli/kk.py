@@ -20,6 +20,7 @@ with fewer than 5 points), the file's other sweeps being printed and written. Th
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,15 +166,15 @@ def line(row: pd.Series) -> str:
 
 
 def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
-    """argparse ``type``: a number > 0 of the given kind (else a usage error, exit 2)."""
+    """argparse ``type``: a finite number > 0 of the given kind (else a usage error, exit 2)."""
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
         return value
 
     return parse

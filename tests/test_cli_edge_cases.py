@@ -1,0 +1,200 @@
+"""The ``echem`` command at its edges: bad options, outputs that cannot be written, failures
+and interruptions in the middle of writing, the same file twice, closed stdout, ``-m``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import real
+
+import echem._atomic
+from echem.cli import main
+
+PEIS = real("biologic/peis.issue_149.mpt")  # 4 sweeps of 21 points
+CP = real("biologic/cp.mpr")
+GAMRY = real("gamry-dta/exampleDataGamry.DTA")  # a data table and an OCVCURVE table
+CIRCUIT = "R0-p(R1,C1)"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# echem._atomic.atomic_paths ------------------------------------------------------------
+
+
+def test_a_failed_rename_restores_the_targets_already_replaced(tmp_path):
+    (tmp_path / "a.csv").write_text("old a\n")
+    (tmp_path / "b.json").mkdir()  # os.replace onto a folder fails
+    with pytest.raises(OSError), echem._atomic.atomic_paths([tmp_path / "a.csv", tmp_path / "new.csv",
+                                               tmp_path / "b.json"]) as temporaries:
+        for temporary in temporaries:
+            temporary.write_text("new\n")
+    assert (tmp_path / "a.csv").read_text() == "old a\n"
+    assert not (tmp_path / "new.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.json"]
+
+
+def test_all_targets_replaced_on_success(tmp_path):
+    (tmp_path / "a.csv").write_text("old\n")
+    with echem._atomic.atomic_paths([tmp_path / "a.csv", tmp_path / "sub" / "b.csv"]) as (a, b):
+        a.write_text("A\n")
+        b.write_text("B\n")
+    assert (tmp_path / "a.csv").read_text() == "A\n"
+    assert (tmp_path / "sub" / "b.csv").read_text() == "B\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "sub"]
+
+
+# python -m echem, closed stdout, Ctrl-C --------------------------------------------------
+
+
+def test_python_dash_m_echem_runs_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "echem", "info", str(PEIS)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == str(PEIS)
+    assert "  rows        84" in done.stdout
+
+
+class _ClosedPipe:
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_stdout_closed_by_its_reader_is_no_traceback(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["info", str(PEIS)]) == 141
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_ctrl_c_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch, capsys):
+    assert main(["convert", str(GAMRY), "--to", "csv", "--out", str(tmp_path)]) == 0
+    before = _snapshot(tmp_path)
+
+    def interrupted(self, path, *args, **kwargs):
+        Path(path).write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)
+    assert main(["convert", str(GAMRY), "--to", "csv", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == "echem: interrupted"
+    assert _snapshot(tmp_path) == before  # no temporary left, nothing replaced
+
+
+# convert -----------------------------------------------------------------------------------
+
+
+def test_convert_replaces_no_output_when_the_sidecar_cannot_be_renamed(tmp_path, capsys):
+    (tmp_path / "exampleDataGamry.DTA.json").mkdir()
+    (tmp_path / "exampleDataGamry.DTA.csv").write_text("old\n")
+    assert main(["convert", str(GAMRY), "--to", "csv", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "exampleDataGamry.DTA" in err[0]
+    assert (tmp_path / "exampleDataGamry.DTA.csv").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "exampleDataGamry.DTA.csv", "exampleDataGamry.DTA.json"
+    ]
+
+
+# fit ---------------------------------------------------------------------------------------
+
+
+def test_fit_the_same_file_twice_fits_it_once(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["fit", str(PEIS), str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]
+    assert main(args) == 0
+    assert "4 of 4 spectra fitted from 1 of 1 files" in capsys.readouterr().out
+    assert list(pd.read_csv(out / "results.csv")["sweep"]) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--circuit", CIRCUIT, "--weighting", "bogus"], "--weighting"),
+        (["--circuit", CIRCUIT, "--f-min", "nan"], "--f-min"),
+        (["--circuit", CIRCUIT, "--f-min", "-1"], "--f-min"),
+        (["--circuit", CIRCUIT, "--f-min", "100", "--f-max", "10"], "--f-min"),
+        (["--circuit", ""], "--circuit"),
+    ],
+)
+def test_fit_bad_option_is_one_usage_line(tmp_path, capsys, options, named):
+    try:
+        code = main(["fit", str(PEIS), *options, "--out", str(tmp_path / "o"), "--no-plots"])
+    except SystemExit as exit_:  # argparse's usage error
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and named in err.splitlines()[-1]
+    assert not (tmp_path / "o").exists()
+
+
+def test_fit_output_folder_that_cannot_be_made_names_the_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = blocker / "out"
+    assert main(["fit", str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"echem: {out}: ") and "--jobs" not in err[0]
+
+
+def test_fit_results_csv_and_json_are_replaced_together(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    args = ["fit", str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]
+    assert main(args) == 0
+    before = _snapshot(out)
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)  # results.json, after results.csv
+    assert main([*args[:3], "R0-p(R1,CPE1)", *args[4:]]) == 1
+    assert _snapshot(out) == before
+    assert json.loads(before["results.json"])["circuit"] == CIRCUIT
+
+
+# kk and coulometry -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", [["--threshold", "inf"], ["--c", "inf"], ["--c", "nan"]])
+def test_kk_non_finite_option_is_a_usage_error(capsys, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["kk", str(PEIS), *option])
+    assert exit_.value.code == 2
+    assert "finite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--area", "nan"], ["--area", "inf"],
+                                    ["--area", "1", "--scan-duration", "nan"],
+                                    ["--area", "1", "--imaged-area", "inf"]])
+def test_coulometry_non_finite_number_is_a_usage_error(capsys, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["coulometry", str(CP), *option])
+    assert exit_.value.code == 2
+    assert "finite" in capsys.readouterr().err
+
+
+def test_coulometry_tables_are_written_all_or_none(tmp_path, capsys):
+    (tmp_path / "cp.mpr_gaps.csv").mkdir()  # the second table cannot be renamed
+    assert main(["coulometry", str(CP), "--area", "1", "--out", str(tmp_path)]) == 1
+    assert "cp.mpr_gaps.csv" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.mpr_gaps.csv"]
+
+
+# every command ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["info", "convert", "fit", "kk", "coulometry", "demo"])
+def test_help_of_every_command(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: echem {command}")
