@@ -29,6 +29,18 @@ def _current_umask() -> int:
     return mask  # pragma: no cover
 
 
+def _flush_to_disk(path: Path) -> None:
+    """Ask the system to put ``path``'s content on disk before it is renamed: after a
+    power cut a renamed file is then whole, not empty."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    except OSError:  # pragma: no cover - file systems that cannot sync
+        pass
+    finally:
+        os.close(handle)
+
+
 def _temporary(target: Path, suffix: str = ".tmp") -> Path:
     """A new empty private file beside ``target`` (its folder is created if needed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +114,7 @@ def atomic_paths(targets: Sequence[str | os.PathLike[str]]) -> Iterator[list[Pat
         mode = 0o666 & ~_current_umask()
         for temporary in temporaries:
             os.chmod(temporary, mode)
+            _flush_to_disk(temporary)
         _commit(list(zip(temporaries, paths, strict=True)))
     except BaseException:
         for temporary in temporaries:

@@ -31,3 +31,24 @@ def test_failure_leaves_the_old_file_and_no_temporary(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_every_file_is_synced_before_any_rename(tmp_path, monkeypatch):
+    """After a power cut, a renamed output must hold its content: each temporary file is
+    fsynced before the first rename."""
+    import os
+
+    from echem import _atomic
+
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(_atomic.os, "fsync", lambda fd: events.append("sync") or real_fsync(fd))
+    monkeypatch.setattr(
+        _atomic.os, "replace", lambda a, b: events.append("rename") or real_replace(a, b)
+    )
+    targets = [tmp_path / "a.csv", tmp_path / "a.json"]
+    with _atomic.atomic_paths(targets) as paths:
+        for path in paths:
+            path.write_text("x")
+    assert events == ["sync", "sync", "rename", "rename"]
+    assert [t.read_text() for t in targets] == ["x", "x"]
