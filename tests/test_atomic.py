@@ -36,8 +36,6 @@ def test_failure_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_every_file_is_synced_before_any_rename(tmp_path, monkeypatch):
     """After a power cut, a renamed output must hold its content: each temporary file is
     fsynced before the first rename."""
-    import os
-
     from echem import _atomic
 
     events: list[str] = []
