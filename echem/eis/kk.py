@@ -201,6 +201,24 @@ def _running_mean(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(values, kernel, mode="valid")
 
 
+def _check_options(c: float, max_M: int | None, threshold: float | None) -> None:
+    """DataError for a μ cut-off, largest M or residual scale that cannot be meant."""
+    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not (
+        0.0 <= float(c) <= 1.0
+    ):
+        raise DataError(f"Lin-KK: c (the mu cut-off) must be a number from 0 to 1, got {c!r}")
+    if max_M is not None and (
+        isinstance(max_M, bool) or not isinstance(max_M, (int, np.integer)) or max_M < 1
+    ):
+        raise DataError(f"Lin-KK: max_M must be an integer of at least 1, got {max_M!r}")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not (np.isfinite(threshold) and threshold > 0)
+    ):
+        raise DataError(f"Lin-KK: threshold must be a positive number, got {threshold!r}")
+
+
 def lin_kk(
     freq_Hz: np.ndarray,
     z: np.ndarray,
@@ -220,13 +238,15 @@ def lin_kk(
     z
         Complex impedance, Ω, Z'' with its sign (negative on capacitive arcs).
     c
-        μ cut-off (Schönleber's 0.85).
+        μ cut-off (Schönleber's 0.85), a number from 0 to 1.
     max_M
-        Largest number of RC elements tried; default: 5 per decade of frequency (at least 5),
-        at most the number of points (see the module docstring).
+        Largest number of RC elements tried, an integer ≥ 1; default: 5 per decade of
+        frequency (at least 5), at most the number of points (see the module docstring).
+        Any value is capped at 2 × points − (number of series terms) so the fit stays
+        determined.
     threshold
-        Residual scale for ``valid`` (default 0.02): the RMS residual and the smoothed residuals
-        must both stay within threshold/2. See the module docstring.
+        Residual scale for ``valid`` (default 0.02), a positive number: the RMS residual and
+        the smoothed residuals must both stay within threshold/2. See the module docstring.
     inductance, capacitance
         Include a series inductance / series capacitance in the model (both by default: the
         capacitance lets blocking spectra without a low-frequency intercept be tested; it comes
@@ -239,8 +259,11 @@ def lin_kk(
     Raises
     ------
     DataError
-        Fewer than 5 points, non-finite values, or non-positive frequencies.
+        Fewer than 5 points, non-finite values, non-positive frequencies, or ``c``,
+        ``max_M`` or ``threshold`` out of range (NaN, ``max_M`` = 0 or 2.5, a negative
+        threshold: they used to be clamped or silently disabled the test).
     """
+    _check_options(c, max_M, threshold)
     freq = np.asarray(freq_Hz, dtype=float).ravel()
     zz = np.asarray(z, dtype=complex).ravel()
     if freq.shape != zz.shape:
