@@ -164,12 +164,23 @@ def test_fit_results_csv_and_json_are_replaced_together(tmp_path, monkeypatch, c
 # kk and coulometry -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("option", [["--threshold", "inf"], ["--c", "inf"], ["--c", "nan"]])
-def test_kk_non_finite_option_is_a_usage_error(capsys, option):
+@pytest.mark.parametrize(("option", "message"), [
+    (["--threshold", "inf"], "finite"),
+    (["--c", "inf"], "from 0 to 1"),
+    (["--c", "nan"], "from 0 to 1"),
+    (["--c", "1.5"], "from 0 to 1"),  # mu never exceeds 1: lin_kk refuses it per sweep
+    (["--c", "-0.1"], "from 0 to 1"),
+])
+def test_kk_option_out_of_range_is_a_usage_error(capsys, option, message):
     with pytest.raises(SystemExit) as exit_:
         main(["kk", str(PEIS), *option])
     assert exit_.value.code == 2
-    assert "finite" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+def test_kk_c_of_one_is_accepted(capsys):
+    assert main(["kk", str(PEIS), "--c", "1"]) in (0, 1)  # a verdict, not a usage error
+    assert "sweep" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("option", [["--area", "nan"], ["--area", "inf"],

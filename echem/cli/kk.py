@@ -180,13 +180,25 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
     return parse
 
 
+def _fraction(text: str) -> float:
+    """argparse ``type``: a number from 0 to 1, as :func:`echem.eis.kk.lin_kk` takes for
+    its mu cut-off ``c`` (else a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also False for NaN
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``echem kk``."""
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="write DIR/<file name>_kk.csv per file")
-    parser.add_argument("--c", type=_positive(float), default=0.85,
-                        help="mu cut-off (default 0.85)")
+    parser.add_argument("--c", type=_fraction, default=0.85,
+                        help="mu cut-off, from 0 to 1 (default 0.85)")
     parser.add_argument("--threshold", type=_positive(float), default=None,
                         help="residual scale of the verdict: RMS and trend within half of it "
                              "(default 0.02)")
