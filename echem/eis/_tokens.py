@@ -68,11 +68,14 @@ def tokenize(text: str) -> list[Token]:
             while i < n and text[i] in _LETTERS:
                 i += 1
             letters = text[start:i]
+            number_start = i
+            if i < n and text[i] == "_":  # impedance.py's documented "CPE_1" style
+                i += 1
             digits_start = i
             while i < n and text[i] in _DIGITS:
                 i += 1
             digits = text[digits_start:i]
-            if letters == "p" and not digits:
+            if letters == "p" and i == number_start:
                 after = _skip_space(text, i)
                 if after < n and text[after] == "(":
                     tokens.append(Token("parallel", "p", start))
@@ -83,9 +86,11 @@ def tokenize(text: str) -> list[Token]:
                 raise _unknown_kind(text, letters, start)
             if not digits:
                 raise CircuitError(
-                    f"element {letters!r} needs a number (e.g. {letters}1)", text, digits_start
+                    f"element {letters!r} needs a number (e.g. {letters}1 or {letters}_1)",
+                    text,
+                    digits_start,
                 )
-            tokens.append(Token("element", letters + digits, start, letters))
+            tokens.append(Token("element", text[start:i], start, letters))
         elif char in _WHITESPACE:
             pass
         else:

@@ -5,7 +5,10 @@ Grammar (impedance.py's, Murbach et al., J. Open Source Softw. 2020, 5, 2349)::
     circuit  := series END
     series   := term ("-" term)*            elements joined by "-" are in series
     term     := ELEMENT | "p" "(" series ("," series)+ ")"      parallel, nestable
-    ELEMENT  := KIND NUMBER                 e.g. R0, CPE1, Wo2 (KIND a row of ELEMENTS)
+    ELEMENT  := KIND ["_"] NUMBER           e.g. R0, CPE1, Wo2, CPE_1 (KIND a row of ELEMENTS)
+
+NUMBER is one or more ASCII digits; the optional underscore is impedance.py's documented
+``CPE_1`` style (its parameters are then ``CPE_1_Q``, ``CPE_1_n``, aliases ``CPE_1_0``...).
 
 Whitespace is allowed between tokens (not inside an element name). A parallel block needs at
 least two branches: ``p(R1)`` is rejected (impedance.py fails on it too). Element names must be

@@ -1,0 +1,260 @@
+"""Edge cases of the circuit grammar (against impedance.py 1.7), effective capacitance and roles.
+
+impedance.py's circuit strings (``CustomCircuit`` docstring): elements joined by ``-`` in series,
+``p(a,b,...)`` in parallel, each element a type "appended with an integer (e.g. R0) or an
+underscore and an integer (e.g. CPE_1)". Random valid circuits are compared with
+``CustomCircuit(...).predict`` for the same parameters; malformed strings must raise
+:class:`echem.CircuitError` with the position of the problem, never anything else.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import echem
+from echem.eis.circuit import Circuit, ElementNode, Parallel, Series, render
+from echem.eis.elements import ELEMENTS
+
+FREQ_HZ = np.logspace(6.5, -1.5, 25)
+
+
+def impedance_py(text: str, params: list[float], freq_Hz: np.ndarray = FREQ_HZ) -> np.ndarray:
+    circuits = pytest.importorskip("impedance.models.circuits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = circuits.CustomCircuit(text, initial_guess=[float(p) for p in params])
+        return np.asarray(model.predict(freq_Hz, use_initial=True))
+
+
+# --- names with an underscore (impedance.py's documented "CPE_1" style) -------------------------
+
+UNDERSCORED = {
+    "R_1": [42.0],
+    "CPE_1": [1e-6, 0.8],
+    "R_0-p(R_1,CPE_1)": [10.0, 200.0, 3e-6, 0.85],
+    "R0-p(R_1,C_1)-p(R2-Wo_2,CPE2)": [5.0, 80.0, 1e-7, 40.0, 60.0, 2.0, 1e-4, 0.9],
+    "R_01-Ws_3-G_4-La_5": [1.0, 20.0, 0.3, 30.0, 1e-3, 1e-6, 0.8],
+    "R1-R_1": [1.0, 2.0],  # different names, as in impedance.py
+}
+
+
+@pytest.mark.parametrize("text", list(UNDERSCORED))
+def test_underscore_names_are_accepted_and_agree_with_impedance_py(text: str) -> None:
+    params = UNDERSCORED[text]
+    circuit = Circuit(text)
+    assert circuit.text == text
+    z = circuit.impedance(FREQ_HZ, params)
+    np.testing.assert_allclose(z, impedance_py(text, params), rtol=1e-12, atol=0)
+
+
+def test_underscore_names_keep_their_underscore_in_parameter_names_and_aliases() -> None:
+    circuit = Circuit("R_0-p(R_1,CPE_1)-Wo_2")
+    assert circuit.param_names == ("R_0", "R_1", "CPE_1_Q", "CPE_1_n", "Wo_2_R", "Wo_2_tau")
+    # impedance.py's own names for the same parameters (get_param_names) are aliases
+    names, _ = _impedance_py_names("R_0-p(R_1,CPE_1)-Wo_2")
+    assert [circuit.canonical_name(name) for name in names] == list(circuit.param_names)
+    values = dict(zip(names, [1.0, 2.0, 3e-6, 0.9, 4.0, 5.0], strict=True))
+    np.testing.assert_array_equal(circuit.values(values), [1.0, 2.0, 3e-6, 0.9, 4.0, 5.0])
+
+
+def _impedance_py_names(text: str) -> tuple[list[str], list[str]]:
+    circuits = pytest.importorskip("impedance.models.circuits")
+    n = len(Circuit(text).param_names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return circuits.CustomCircuit(text, initial_guess=[1.0] * n).get_param_names()
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "message"),
+    [
+        ("R_", 2, "needs a number"),
+        ("R0-CPE_", 7, "needs a number"),
+        ("R__1", 2, "needs a number"),
+        ("R_ 1", 2, "needs a number"),
+        ("R_1_2", 3, "unexpected character '_'"),  # impedance.py fails on it too
+        ("_R1", 0, "unexpected character '_'"),
+        ("R_1-R_1", 4, "duplicate element name 'R_1'"),
+        ("p(R_1,C1)-p(R_1,C2)", 12, "duplicate element name 'R_1'"),
+        ("R_١", 2, "needs a number"),  # an Arabic-Indic digit is not a number here
+    ],
+)
+def test_bad_underscore_names_point_at_the_problem(text: str, position: int, message: str) -> None:
+    with pytest.raises(echem.CircuitError) as info:
+        Circuit(text)
+    assert info.value.position == position, str(info.value)
+    assert message in str(info.value)
+
+
+# --- random valid circuits against impedance.py -------------------------------------------------
+
+#: Kind -> strategies of its parameter values, in table order (realistic decades).
+_LOG = {
+    "Ω": (-1.0, 5.0),
+    "F": (-12.0, -2.0),
+    "F s^(n-1)": (-12.0, -2.0),
+    "H": (-9.0, -4.0),
+    "Ω^(1/α) s": (-9.0, -4.0),
+    "Ω s^-1/2": (-1.0, 4.0),
+    "s": (-6.0, 3.0),
+}
+
+
+def _parameter_values(kind: str) -> st.SearchStrategy[list[float]]:
+    parts = []
+    for spec in ELEMENTS[kind].parameters:
+        if spec.log:
+            low, high = _LOG[spec.unit]
+            parts.append(st.floats(low, high).map(lambda x: 10.0**x))
+        else:  # exponents
+            parts.append(st.floats(0.5, 1.0))
+    return st.tuples(*parts).map(list)
+
+
+@st.composite
+def circuits_with_values(draw: st.DrawFn) -> tuple[str, list[float]]:
+    """A random valid circuit text (names R1 or R_1 style) and values in its parameter order."""
+    counter = [0]
+    values: list[float] = []
+
+    def node(level: int, in_series: bool) -> object:
+        options = ["element"]
+        if level > 0:
+            options.append("parallel")
+            if not in_series:
+                options.append("series")
+        choice = draw(st.sampled_from(options))
+        if choice == "element":
+            kind = draw(st.sampled_from(sorted(ELEMENTS)))
+            counter[0] += 1
+            separator = draw(st.sampled_from(["", "_"]))
+            values.extend(draw(_parameter_values(kind)))
+            return ElementNode(kind, f"{kind}{separator}{counter[0]}")
+        size = draw(st.integers(2, 3))
+        if choice == "series":
+            return Series(tuple(node(level - 1, True) for _ in range(size)))
+        return Parallel(tuple(node(level - 1, False) for _ in range(size)))
+
+    tree = node(3, False)
+    return render(tree), values
+
+
+@settings(max_examples=150, deadline=None)
+@given(circuits_with_values())
+def test_random_circuits_agree_with_impedance_py(case: tuple[str, list[float]]) -> None:
+    text, values = case
+    circuit = Circuit(text)
+    assert circuit.text == text
+    with np.errstate(all="ignore"):
+        ours = circuit.impedance(FREQ_HZ, values)
+        theirs = impedance_py(text, values)
+    finite = np.isfinite(theirs) & (theirs != 0)
+    assume(finite.any())
+    np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(theirs))
+    relative = np.abs(ours[finite] - theirs[finite]) / np.abs(theirs[finite])
+    assert relative.max() <= 1e-12, (text, values, relative.max())
+
+
+# --- malformed strings ------------------------------------------------------------------------
+
+_SEEDS = [
+    "R0-p(R1,C1)-p(R2-W2,CPE2)",
+    "R_0-p(R_1,CPE_1)",
+    "p(R1,p(R2,C2)-L1)",
+    "L0-R0-p(R1,CPE1)-Ws1",
+    "R0-p(R1,G1)-La0",
+    "p(R0,C0,L0)-Wo1",
+]
+_CHARS = list("RCLPEWosGap0123456789-,()_ \t") + ["–", "Ｒ", "\u00a0", "\u200b", "é", "1̃"]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """A valid circuit with 1-3 characters deleted, inserted or replaced."""
+    text = draw(st.sampled_from(_SEEDS))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["delete", "insert", "replace"]))
+        char = draw(st.sampled_from(_CHARS))
+        if op == "delete":
+            text = text[:i] + text[i + 1 :]
+        elif op == "insert":
+            text = text[:i] + char + text[i:]
+        else:
+            text = text[:i] + char + text[i + 1 :]
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated())
+def test_mutated_circuits_parse_like_impedance_py_or_raise_a_positioned_circuit_error(
+    text: str,
+) -> None:
+    try:
+        circuit = Circuit(text)
+    except echem.CircuitError as error:
+        assert error.circuit == text
+        assert error.position is not None and 0 <= error.position <= len(text)
+        assert str(error).splitlines()[-1].rstrip().endswith("^")
+        return
+    # whatever echem accepts, impedance.py accepts too, with the same impedance
+    values = [0.5] * len(circuit.param_names)
+    with np.errstate(all="ignore"):
+        ours = circuit.impedance(FREQ_HZ, values)
+    if " " not in text and "\t" not in text:  # impedance.py removes spaces only
+        np.testing.assert_allclose(ours, impedance_py(text, values), rtol=1e-12, atol=0)
+    assert Circuit(circuit.text) == circuit
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "message"),
+    [
+        ("R1–C1", 2, "unexpected character '–'"),  # en dash
+        ("R1−C1", 2, "unexpected character '−'"),  # minus sign
+        ("Ｒ1-C1", 0, "unexpected character 'Ｒ'"),  # full-width R
+        ("R1-C１", 4, "needs a number"),  # full-width digit
+        ("R1\u00a0-C1", 2, "unexpected character '\\xa0'"),  # no-break space
+        ("R1-\u200bC1", 3, "unexpected character '\\u200b'"),  # zero-width space
+        ("R1-Cé1", 4, "needs a number"),
+        ("R1-p(R2,C2", 4, "unclosed '('"),
+        ("R1-p(R2,p(R3,C3)", 4, "unclosed '('"),
+        ("R1-p(R2,C2))-C3", 11, "unmatched ')'"),
+        ("R1-p(R2)-C3", 3, "at least two branches"),
+        ("R1-p(p(R2,C2))", 3, "at least two branches"),
+        ("R1-p()", 3, "empty parallel"),
+        ("R1-", 2, "dangling '-'"),
+        ("R1-p(R2,C2)-", 11, "dangling '-'"),
+        ("R1-p(R2-,C2)", 7, "dangling '-'"),
+        ("", 0, "empty circuit"),
+        ("\t\n ", 3, "empty circuit"),
+        ("R1-Gs1", 3, "unknown element type 'Gs'"),  # impedance.py elements echem lacks
+        ("R1-Zarc1", 3, "unknown element type 'Zarc'"),
+        ("R1-TLMQ1", 3, "unknown element type 'TLMQ'"),
+        ("R1-K1", 3, "unknown element type 'K'"),
+        ("R1-T1", 3, "unknown element type 'T'"),
+        ("R1-wo1", 3, "did you mean 'Wo'"),
+        ("CPE1-CPE1", 5, "duplicate element name 'CPE1'"),
+        ("R1-p(R2,p(C3,R1))", 13, "duplicate element name 'R1'"),
+        ("R0,p(R1,C1)", 2, "',' outside a parallel block"),  # impedance.py's bare ','
+        ("1R0", 0, "unexpected character '1'"),
+        ("R0-eval(1)", 3, "unknown element type 'eval'"),
+        ("__import__('os')", 0, "unexpected character '_'"),
+    ],
+)
+def test_malformed_strings_name_the_position(text: str, position: int, message: str) -> None:
+    with pytest.raises(echem.CircuitError) as info:
+        Circuit(text)
+    assert info.value.position == position, str(info.value)
+    assert message in str(info.value), str(info.value)
+    assert info.value.circuit == text
+
+
+@pytest.mark.parametrize("value", [None, b"R1", 1.5, ["R1"]])
+def test_non_text_is_a_circuit_error(value: object) -> None:
+    with pytest.raises(echem.CircuitError, match="a circuit is a string"):
+        Circuit(value)  # type: ignore[arg-type]
