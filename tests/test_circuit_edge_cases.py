@@ -9,7 +9,9 @@ underscore and an integer (e.g. CPE_1)". Random valid circuits are compared with
 
 from __future__ import annotations
 
+import math
 import warnings
+from decimal import Decimal, getcontext
 
 import numpy as np
 import pytest
@@ -17,8 +19,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import echem
+from echem.eis.capacitance import apex_frequency, cpe_q_from_capacitance, effective_capacitance
 from echem.eis.circuit import Circuit, ElementNode, Parallel, Series, render
 from echem.eis.elements import ELEMENTS
+from echem.eis.roles import DEFAULT_ROLES, assign_role, ranked_roles
 
 FREQ_HZ = np.logspace(6.5, -1.5, 25)
 
@@ -258,3 +262,192 @@ def test_malformed_strings_name_the_position(text: str, position: int, message: 
 def test_non_text_is_a_circuit_error(value: object) -> None:
     with pytest.raises(echem.CircuitError, match="a circuit is a string"):
         Circuit(value)  # type: ignore[arg-type]
+
+
+# --- effective capacitance ----------------------------------------------------------------------
+
+getcontext().prec = 40
+
+
+def _hsu_mansfeld_reference(Q: float, n: float, R: float) -> float:
+    """C = (RQ)^(1/n) / R (Hsu & Mansfeld, Corrosion 2001, 57, 747) in 40-digit decimals."""
+    RQ = Decimal(R) * Decimal(Q)
+    return float((RQ.ln() / Decimal(n)).exp() / Decimal(R))
+
+
+def _brug_reference(Q: float, n: float, Re: float, Rt: float) -> float:
+    """C = Q^(1/n) (1/Re + 1/Rt)^((n-1)/n) (Brug et al., J. Electroanal. Chem. 1984, 176, 275)."""
+    nd = Decimal(n)
+    conductance = Decimal(1) / Decimal(Re) + Decimal(1) / Decimal(Rt)
+    return float((Decimal(Q).ln() / nd + conductance.ln() * (nd - 1) / nd).exp())
+
+
+_R = st.floats(-1.0, 7.0).map(lambda x: 10.0**x)
+_Q = st.floats(-12.0, -2.0).map(lambda x: 10.0**x)
+_N = st.floats(0.6, 1.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(Q=_Q, n=_N, R=_R, Re=_R)
+def test_effective_capacitance_against_decimal_arithmetic(
+    Q: float, n: float, R: float, Re: float
+) -> None:
+    hm = effective_capacitance(Q, n, R)
+    assert math.isclose(hm, _hsu_mansfeld_reference(Q, n, R), rel_tol=1e-12)
+    brug = effective_capacitance(Q, n, R, method="brug", R_series_ohm=Re)
+    assert math.isclose(brug, _brug_reference(Q, n, Re, R), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("R", "Q", "n"), [(100.0, 1e-8, 0.9), (2e3, 3e-5, 0.75), (5.0, 1e-11, 1.0)]
+)
+def test_hsu_mansfeld_capacitance_is_one_over_r_omega_at_the_numerical_apex(
+    R: float, Q: float, n: float
+) -> None:
+    """Independent of the formula: the apex of -Z'' of R∥CPE, found numerically, is at 1/(R C)."""
+    from scipy.optimize import minimize_scalar
+
+    circuit = Circuit("p(R1,CPE1)")
+    compiled = circuit.compile()
+    values = np.array([R, Q, n])
+
+    def minus_imag(log_omega: float) -> float:
+        return float(compiled(values, np.array([10.0**log_omega]))[0].imag)  # -(-Z'')
+
+    guess = -math.log10(R * Q) / n
+    found = minimize_scalar(minus_imag, bracket=(guess - 2, guess + 2), tol=1e-12)
+    omega_apex = 10.0**found.x
+    assert math.isclose(effective_capacitance(Q, n, R), 1 / (R * omega_apex), rel_tol=1e-6)
+    assert math.isclose(apex_frequency(R, Q, n), omega_apex / (2 * math.pi), rel_tol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(Q=_Q, R=_R, Re=_R)
+def test_cpe_with_n_one_gives_q_exactly(Q: float, R: float, Re: float) -> None:
+    assert effective_capacitance(Q, 1.0, R) == Q
+    assert effective_capacitance(Q, 1.0, R, method="brug", R_series_ohm=Re) == Q
+    assert effective_capacitance(Q, 1.0, None, method="brug", R_series_ohm=Re) == Q
+    assert cpe_q_from_capacitance(Q, 1.0, R) == Q
+
+
+def test_brug_needs_a_positive_charge_transfer_resistance() -> None:
+    """A negative or zero R_t (a bad fit) gives NaN, as Hsu-Mansfeld does for a bad R.
+
+    1/R_e + 1/R_t with R_t = -R_e is 0, and 0^((n-1)/n) gave an infinite capacitance; other
+    negative R_t gave finite, meaningless numbers.
+    """
+    for Rt in (-10.0, -5.0, -1e6, 0.0, -0.0, np.nan):
+        assert np.isnan(effective_capacitance(1e-6, 0.8, Rt, method="brug", R_series_ohm=10.0)), Rt
+        assert np.isnan(effective_capacitance(1e-6, 0.8, Rt)), Rt
+    blocking = effective_capacitance(1e-6, 0.8, np.inf, method="brug", R_series_ohm=10.0)
+    assert math.isclose(blocking, 1e-6 ** (1 / 0.8) * 10.0 ** (0.2 / 0.8), rel_tol=1e-14)
+    both = effective_capacitance(
+        1e-6, 0.8, np.array([100.0, -100.0]), method="brug", R_series_ohm=10.0
+    )
+    assert np.isfinite(both[0]) and np.isnan(both[1])
+
+
+@pytest.mark.parametrize("bad", [np.nan, -1e-6, 0.0])
+def test_bad_q_or_n_gives_nan(bad: float) -> None:
+    assert np.isnan(effective_capacitance(bad, 0.9, 100.0))
+    assert np.isnan(effective_capacitance(1e-6, bad, 100.0))
+    assert np.isnan(effective_capacitance(1e-6, 0.9, 100.0, method="brug", R_series_ohm=bad))
+    assert np.isnan(effective_capacitance(1e-6, 1.01, 100.0))
+
+
+# --- roles at the table boundaries ------------------------------------------------------------
+
+
+def test_bounds_are_inside_their_ranges() -> None:
+    for role in DEFAULT_ROLES:
+        assert role.name in (assign_role(role.low_F)[0], *assign_role(role.low_F)[1])
+        assert role.name in (assign_role(role.high_F)[0], *assign_role(role.high_F)[1])
+    lowest, highest = DEFAULT_ROLES[0].low_F, DEFAULT_ROLES[-1].high_F
+    assert assign_role(np.nextafter(lowest, 0)) == (None, ())
+    assert assign_role(np.nextafter(highest, 1)) == (None, ())
+
+
+@pytest.mark.parametrize(
+    ("C_F", "expected"),
+    [
+        (1e-11, ("R_bulk", ("R_gb",))),  # 1 decade from R_bulk's centre, 1.5 from R_gb's
+        (1e-9, ("R_gb", ("R_int",))),
+        (1e-7, ("R_int", ("R_ct",))),
+        (1e-4, ("R_ct", ("R_reaction",))),  # 1.5 decades from both centres: listed first wins
+        (1e-1, ("R_reaction", ())),
+    ],
+)
+def test_capacitance_exactly_on_a_default_boundary(C_F: float, expected: tuple) -> None:
+    assert assign_role(C_F) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    low=st.floats(-13.0, -3.0).map(lambda x: 10.0**x),
+    ratio=st.floats(0.05, 3.0).map(lambda x: 10.0**x),
+)
+def test_a_tie_on_a_shared_bound_goes_to_the_role_listed_first(low: float, ratio: float) -> None:
+    """Two ranges of equal logarithmic width sharing a bound: C on that bound is equally far
+    from both centres; the winner is the first role of the table, not a rounding error."""
+    bound, high = low * ratio, low * ratio * ratio
+    assume(low < bound < high)
+    assert assign_role(bound, {"A": (low, bound), "B": (bound, high)}) == ("A", ("B",))
+    assert assign_role(bound, {"B": (bound, high), "A": (low, bound)}) == ("B", ("A",))
+    assert [r.name for r in ranked_roles(bound, {"A": (low, bound), "B": (bound, high)})] == [
+        "A",
+        "B",
+    ]
+
+
+@pytest.mark.parametrize("C_F", [np.nan, -1e-8, 0.0, -0.0, np.inf, -np.inf, 1e-20, 10.0])
+def test_capacitance_without_a_role(C_F: float) -> None:
+    assert assign_role(C_F) == (None, ())
+    assert ranked_roles(C_F) == ()
+
+
+class _Result:
+    """The part of a FitResult that arcs() reads."""
+
+    def __init__(self, circuit: str, values: dict[str, float]):
+        self.circuit = circuit
+        self.values = values
+        self.stderr = {name: np.nan for name in values}
+
+
+@pytest.mark.parametrize(
+    ("circuit", "values"),
+    [
+        ("R0-p(R1,C1)", {"R0": 1.0, "R1": 100.0, "C1": -1e-8}),
+        ("R0-p(R1,C1)", {"R0": 1.0, "R1": 100.0, "C1": np.nan}),
+        ("R0-p(R1,CPE1)", {"R0": 1.0, "R1": -100.0, "CPE1_Q": 1e-8, "CPE1_n": 0.9}),
+        ("R0-p(R1,CPE1)", {"R0": 1.0, "R1": 100.0, "CPE1_Q": 1e-8, "CPE1_n": np.nan}),
+        ("R0-p(R1,CPE1)", {"R0": 1.0, "R1": 100.0, "CPE1_Q": 0.0, "CPE1_n": 0.9}),
+    ],
+)
+def test_an_arc_without_a_capacitance_is_not_called_diffusion_like(
+    circuit: str, values: dict[str, float]
+) -> None:
+    from echem.eis.capacitance import arcs
+
+    row = arcs(_Result(circuit, values)).iloc[0]
+    assert np.isnan(row["C_F"]) and row["role"] is None
+    assert "diffusion" not in row["description"]
+    assert row["description"].startswith("no effective capacitance")
+
+
+def test_a_diffusion_like_cpe_is_still_called_so() -> None:
+    from echem.eis.capacitance import arcs
+
+    values = {"R0": 1.0, "R1": 100.0, "CPE1_Q": 1e-8, "CPE1_n": 0.5}
+    row = arcs(_Result("R0-p(R1,CPE1)", values)).iloc[0]
+    assert row["description"] == "diffusion-like (no effective capacitance)"
+
+
+def test_an_arc_from_a_cpe_with_n_one_has_c_equal_to_q() -> None:
+    from echem.eis.capacitance import arcs
+
+    values = {"R0": 1.0, "R_1": 100.0, "CPE_1_Q": 1.234e-8, "CPE_1_n": 1.0}
+    for method in ("hsu-mansfeld", "brug"):
+        row = arcs(_Result("R0-p(R_1,CPE_1)", values), method=method).iloc[0]
+        assert row["C_F"] == 1.234e-8
+        assert row["resistor"] == "R_1" and row["role"] == "R_int"

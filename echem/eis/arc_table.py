@@ -269,11 +269,12 @@ def arcs(
         if base is None and role is not None:
             base = by_name.get(role.rsplit("_", 1)[0])
         if role is None:
-            text = (
-                "diffusion-like (no effective capacitance)"
-                if np.isnan(row["C_F"])
-                else "capacitance outside the role table"
-            )
+            if row["C_method"].startswith("none"):
+                text = "diffusion-like (no effective capacitance)"
+            elif np.isnan(row["C_F"]):
+                text = "no effective capacitance (R, Q or n missing, not positive or n > 1)"
+            else:
+                text = "capacitance outside the role table"
         else:
             text = base.description if base is not None else ""
         if row["_diffusion"]:

@@ -91,7 +91,8 @@ def effective_capacitance(
     Returns
     -------
     float or ndarray
-        C_eff in F (NaN where n < min_n or inputs are not positive).
+        C_eff in F (NaN where n < min_n or n > 1, or where Q, R_ohm or R_series_ohm is not
+        positive or is NaN).
     """
     method = _check_method(method)
     Q = np.asarray(Q, dtype=float)
@@ -112,7 +113,7 @@ def effective_capacitance(
             Rt = np.inf if R_ohm is None else np.asarray(R_ohm, dtype=float)
             conductance = 1.0 / Re + 1.0 / Rt
             C = Q ** (1.0 / n) * conductance ** ((n - 1.0) / n)
-            ok = (Q > 0) & (Re > 0) & np.isfinite(conductance)
+            ok = (Q > 0) & (Re > 0) & (Rt > 0) & np.isfinite(conductance)
         C = np.where(ok & (n >= min_n) & (n <= 1.0 + 1e-12), C, np.nan)
     return float(C) if C.ndim == 0 else C
 

@@ -26,8 +26,11 @@ R_reaction 1e-4  – 1e-1   electrochemical reaction (ISW: ~1e-4)
 ISW give 1e-7 – 1e-5 for the sample-electrode interface; the R_ct range is extended to 1e-4 so
 that the seed paper's ~10 µF charge-transfer arc sits a decade inside it rather than on its edge.
 
-Overlaps: among the ranges that contain C, the one whose logarithmic centre (√(low·high)) is
-nearest to C wins; the others are returned as candidates. A capacitance outside every range has no
+Overlaps: among the ranges that contain C (bounds included), the one whose logarithmic centre
+(√(low·high)) is nearest to C wins; the others are returned as candidates. Distances equal to
+within :data:`TIE_DECADES` are a tie, won by the role listed first in the table (a capacitance
+exactly on the shared bound of two ranges of equal logarithmic width, e.g. 1e-4 F between R_ct
+and R_reaction, would otherwise be decided by rounding errors). A capacitance outside every range has no
 role (``None``). With the defaults, ~1e-8 F is R_int (from 1.8e-9 to 1e-7 F) and ~1e-5 F is R_ct
 (from 1e-7 to 1e-4 F).
 """
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cmp_to_key
 from types import MappingProxyType
 from typing import Any
 
@@ -53,7 +57,12 @@ __all__ = [
     "as_roles",
     "roles_table",
     "assign_role",
+    "ranked_roles",
+    "TIE_DECADES",
 ]
+
+#: Two roles whose logarithmic centres are this close (in decades) to C are tied for it.
+TIE_DECADES: float = 1e-9
 
 
 @dataclass(frozen=True)
@@ -227,12 +236,23 @@ def roles_table(roles: RolesLike = None) -> pd.DataFrame:
     )
 
 
+def _closer(a: tuple[float, int, Role], b: tuple[float, int, Role]) -> int:
+    """Order of two (distance in decades, table index, role): nearer first, ties by table order."""
+    if abs(a[0] - b[0]) <= TIE_DECADES:
+        return a[1] - b[1]
+    return -1 if a[0] < b[0] else 1
+
+
 def _ranked(C_F: float, roles: tuple[Role, ...]) -> list[Role]:
-    """Roles containing C_F, nearest logarithmic centre first."""
+    """Roles containing C_F, nearest logarithmic centre first (ties: table order)."""
     if not np.isfinite(C_F) or C_F <= 0:
         return []
-    inside = [role for role in roles if role.contains(C_F)]
-    return sorted(inside, key=lambda role: abs(np.log10(C_F / role.centre_F)))
+    inside = [
+        (abs(float(np.log10(C_F / role.centre_F))), index, role)
+        for index, role in enumerate(roles)
+        if role.contains(C_F)
+    ]
+    return [role for _, _, role in sorted(inside, key=cmp_to_key(_closer))]
 
 
 def assign_role(C_F: float, roles: RolesLike = None) -> tuple[str | None, tuple[str, ...]]:
