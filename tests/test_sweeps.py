@@ -48,7 +48,8 @@ def test_low_to_high_sweeps_and_alternating_directions():
 
 def test_non_eis_rows_split_and_are_dropped():
     freq = np.concatenate([[np.nan] * 4, DOWN[:6], [0.0, 0.0, np.nan], DOWN[:6], [-1.0]])
-    parts = spectra(_frame(freq))
+    with pytest.warns(echem.EchemWarning, match=r"7 row\(s\) with an impedance but no usable"):
+        parts = spectra(_frame(freq))  # rows with an impedance: their loss is told
     assert [len(p) for p in parts] == [6, 6]
     assert parts[0].attrs["time_s"] == 5.0 + 2 * 4
     assert parts[1].attrs["time_s"] == 5.0 + 2 * 13
@@ -63,7 +64,8 @@ def test_cycle_index_splits_even_without_frequency_reset():
 def test_no_time_column_gives_none_and_empty_when_no_eis_rows():
     df = _frame(DOWN).drop(columns="time_s")
     assert spectra(df)[0].attrs["time_s"] is None
-    assert spectra(_frame([0.0, np.nan, 0.0])) == []
+    with pytest.warns(echem.EchemWarning, match=r"2 row\(s\) with an impedance"):
+        assert spectra(_frame([0.0, np.nan, 0.0])) == []
 
 
 def test_missing_frequency_column_is_a_data_error():
