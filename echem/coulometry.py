@@ -44,7 +44,7 @@ import pandas as pd
 
 from echem.constants import FARADAY_C_PER_MOL, LI_DENSITY_G_PER_CM3, LI_MOLAR_MASS_G_PER_MOL
 from echem.decomposition import Decomposition, decomposition
-from echem.errors import DataError
+from echem.errors import DataError, EchemWarning
 from echem.short_circuit import ShortCircuitCriterion, detect_short_circuit
 
 __all__ = [
@@ -125,7 +125,12 @@ class ChargeResult:
     instrument_total_C
         The instrument's own charge over the integrated intervals, C (NaN if absent).
     instrument_skipped_C
-        Charge the instrument counted over the skipped intervals (gaps and step changes), C.
+        Charge the instrument counted over the skipped intervals (gaps and step changes), C,
+        leaving out the intervals where its counter reset.
+    instrument_resets
+        Intervals where the instrument's cumulative charge reset (it moved against the
+        current, towards 0); their instrument charge is unknown (NaN in ``gaps`` and, for
+        an integrated interval, in its run's ``instrument_charge_C``).
     """
 
     total_C: float
@@ -142,6 +147,7 @@ class ChargeResult:
     step_boundary_time_s: float
     instrument_total_C: float = float("nan")
     instrument_skipped_C: float = float("nan")
+    instrument_resets: int = 0
     gap_criterion: str = ""
     source: str | None = None
 
@@ -191,6 +197,11 @@ class ChargeResult:
                 f" (difference {difference:.3g} C, largest per run"
                 f" {self.max_step_difference_C:.3g} C); over skipped intervals"
                 f" {self.instrument_skipped_C:.6g} C"
+                + (
+                    f" ({self.instrument_resets} counter reset(s) left out)"
+                    if self.instrument_resets
+                    else ""
+                )
             )
         else:
             lines.append("instrument charge: no charge_C column to cross-check")
@@ -221,6 +232,33 @@ def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
         raise DataError(
             f"{where}the frame has no {', '.join(missing)} column (have {list(df.columns)})"
         )
+
+
+def _numbers(df: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as float64 (nullable <NA> -> NaN); DataError if it is not numeric."""
+    try:
+        return pd.to_numeric(df[column]).to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as error:
+        source = df.attrs.get("source") if hasattr(df, "attrs") else None
+        raise DataError(
+            f"{source + ': ' if source else ''}column {column} is not numeric ({error})"
+        ) from None
+
+
+def _warn_left_out(df: pd.DataFrame, finite: np.ndarray) -> None:
+    """Warn about rows left out for a NaN or infinite time or current (nothing silently)."""
+    bad = np.flatnonzero(~finite)
+    if bad.size == 0:
+        return
+    source = df.attrs.get("source") if hasattr(df, "attrs") else None
+    shown = ", ".join(str(i) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
+    warnings.warn(
+        f"{source or 'record'}: {bad.size} row(s) with a NaN or infinite time_s or"
+        f" current_A left out of the integration (row positions {shown}); the"
+        " neighbouring samples are joined across them",
+        EchemWarning,
+        stacklevel=4,
+    )
 
 
 def _resolve_rule(df: pd.DataFrame, rule: Rule) -> str:
@@ -283,11 +321,14 @@ def _record(
     df: pd.DataFrame, rule: Rule, gap_factor: float, max_interval_s: float | None
 ) -> _Record:
     _require(df, ("time_s", "current_A"))
-    if gap_factor <= 1:
+    if not gap_factor > 1:  # also NaN, which would disable the gap criterion silently
         raise DataError(f"gap_factor must be > 1, got {gap_factor}")
-    t_all = df["time_s"].to_numpy(dtype=float)
-    i_all = df["current_A"].to_numpy(dtype=float)
+    if max_interval_s is not None and not max_interval_s > 0:
+        raise DataError(f"max_interval_s must be > 0 s, got {max_interval_s}")
+    t_all = _numbers(df, "time_s")
+    i_all = _numbers(df, "current_A")
     finite = np.isfinite(t_all) & np.isfinite(i_all)
+    _warn_left_out(df, finite)
     runs = _run_ids(df)[finite]
     t, current = t_all[finite], i_all[finite]
     instrument = None
@@ -321,7 +362,7 @@ def _record(
     increments = np.where(kind == _INTEGRATED, increments, 0.0)
     instrument_increments = None
     if instrument is not None:
-        instrument_increments = np.nan_to_num(np.diff(instrument), nan=0.0)
+        instrument_increments = _instrument_increments(instrument, current)
     return _Record(
         t=t,
         current=current,
@@ -334,6 +375,24 @@ def _record(
         sampling_interval_s=record_median,
         gap_threshold_s=record_threshold,
     )
+
+
+def _instrument_increments(q: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Increments of the instrument's cumulative charge, C; NaN where its counter reset.
+
+    A missing value is bridged (the next increment spans it, so no charge is lost). A
+    reset (EC-Lab's ``(Q-Qo)`` restarts at every loop of ``cp.issue_149``) is an interval
+    where the current has one sign at both ends, the counter moves the other way and
+    towards 0: its increment is not a charge and is NaN (unknown) instead.
+    """
+    filled = pd.Series(q).ffill().to_numpy()
+    increments = np.nan_to_num(np.diff(filled), nan=0.0)
+    direction = np.sign(current)
+    same = (direction[:-1] == direction[1:]) & (direction[1:] != 0)
+    reset = (
+        same & (np.sign(increments) == -direction[1:]) & (np.abs(filled[1:]) < np.abs(filled[:-1]))
+    )
+    return np.where(reset, np.nan, increments)
 
 
 def _selected_rows(df: pd.DataFrame, step: int | tuple[int, int] | None) -> np.ndarray:
@@ -434,6 +493,8 @@ def integrate(
     -------
     ChargeResult
     """
+    if until_s is not None and np.isnan(until_s):
+        raise DataError("until_s must be a time in s or None, got NaN")
     record = _record(df, rule, gap_factor, max_interval_s)
     selected = _selected_rows(df, step)
     short = None
@@ -449,11 +510,13 @@ def integrate(
 
     instrument_total = float("nan")
     instrument_skipped = float("nan")
+    instrument_resets = 0
     instrument_per_interval = None
     if record.instrument_increments is not None:
         instrument_per_interval = record.instrument_increments * weights
-        instrument_total = float(np.sum(instrument_per_interval[integrated]))
-        instrument_skipped = float(np.sum(instrument_per_interval[used & ~integrated]))
+        instrument_total = float(np.nansum(instrument_per_interval[integrated]))
+        instrument_skipped = float(np.nansum(instrument_per_interval[used & ~integrated]))
+        instrument_resets = int(np.sum(np.isnan(instrument_per_interval[used])))
 
     rows = np.flatnonzero(selected[:n_rows])
     cut_end = None
@@ -482,6 +545,7 @@ def integrate(
         step_boundary_time_s=step_boundary_time,
         instrument_total_C=instrument_total,
         instrument_skipped_C=instrument_skipped,
+        instrument_resets=instrument_resets,
         gap_criterion=(
             f"interval > {max_interval_s:g} s"
             if max_interval_s is not None
@@ -680,8 +744,25 @@ def li_moles(charge_C: Any, *, faraday: float = FARADAY_C_PER_MOL) -> Any:
     faraday
         Faraday constant, C mol^-1 (CODATA 2018, exact).
     """
-    moles = np.abs(charge_C) / faraday
+    _positive("faraday", faraday, "C mol^-1")
+    try:
+        charge = np.asarray(charge_C, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"charge_C must be a number or an array of numbers (C), got {charge_C!r}"
+        ) from None
+    moles = np.abs(charge) / faraday
     return float(moles) if np.ndim(moles) == 0 else moles
+
+
+def _positive(name: str, value: Any, unit: str) -> None:
+    """DataError unless ``value`` (scalar or array) is finite and > 0 everywhere."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a positive number ({unit}), got {value!r}") from None
+    if isinstance(value, bool) or array.size == 0 or not np.all(np.isfinite(array) & (array > 0)):
+        raise DataError(f"{name} must be finite and positive ({unit}), got {value!r}")
 
 
 def li_volume(
@@ -709,15 +790,33 @@ def li_volume(
     >>> round(li_volume(9.216), 7)   # 0.8 mA cm^-2 for 3.2 h over 1 cm^2
     0.0012414
     """
+    _positive("molar_mass", molar_mass, "g mol^-1")
+    _positive("density", density, "g cm^-3")
     return li_moles(charge_C, faraday=faraday) * molar_mass / density
 
 
 def li_thickness_um(charge_C: Any, area_cm2: float, **constants: float) -> Any:
     """Thickness of a dense, flat Li layer deposited by a charge over an area, µm.
 
-    ``constants`` (``molar_mass``, ``density``, ``faraday``) are passed to
-    :func:`li_volume`. 1 mAh cm^-2 gives 4.849 µm.
+    Parameters
+    ----------
+    charge_C
+        Charge, C (scalar or array; the sign is ignored).
+    area_cm2
+        Electrode area, cm^2 (finite and > 0; scalar or array).
+    constants
+        ``molar_mass`` (g mol^-1), ``density`` (g cm^-3), ``faraday`` (C mol^-1),
+        passed to :func:`li_volume`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Thickness, µm. 1 mAh cm^-2 gives 4.849 µm.
+
+    Raises
+    ------
+    DataError
+        An area or constant that is not finite and positive.
     """
-    if not area_cm2 or area_cm2 <= 0:
-        raise DataError(f"area_cm2 must be positive, got {area_cm2!r}")
-    return li_volume(charge_C, **constants) / area_cm2 * 1e4
+    _positive("area_cm2", area_cm2, "cm^2")
+    return li_volume(charge_C, **constants) / np.asarray(area_cm2, dtype=float) * 1e4

@@ -29,16 +29,16 @@ class ShortCircuitCriterion:
     threshold_V
         |voltage| at or below which the cell counts as shorted, V ("a few mV").
     window
-        Points in the centred rolling median of |voltage| (odd; noise and single spikes
-        are removed, a clean step stays at its sample).
+        Points in the centred rolling median of |voltage| (an odd integer; noise and
+        single spikes are removed, a clean step stays at its sample).
     hold_s
         The smoothed |voltage| must stay below the threshold for at least this long, s,
         and for at least ``window`` points -- or until the end of the record, with at
         least ``window`` points.
     min_current_fraction
         Only points carrying current are examined: |I| >= this fraction of the 95th
-        percentile of |I| (rest periods of a symmetric Li|Li cell sit near 0 V too).
-        Ignored when the frame has no current.
+        percentile of the non-zero |I| (rest periods of a symmetric Li|Li cell sit near
+        0 V too). Ignored when the frame has no current.
     collapse_ratio, lookback_s
         A collapse, not a low polarisation all along: within ``lookback_s`` before the
         candidate, the smoothed |voltage| must have reached ``collapse_ratio`` times the
@@ -79,12 +79,23 @@ def detect_short_circuit(
     float or None
         ``time_s`` of the first sample of the first persistent collapse, s; None when the
         cell never shorts.
+
+    Raises
+    ------
+    DataError
+        No ``time_s``/``voltage_V`` column, or a criterion field that is NaN, infinite or
+        out of range (``threshold_V`` <= 0 V, an even ``window``...), or unknown.
     """
     crit = criterion or ShortCircuitCriterion()
     if overrides:
+        unknown = sorted(set(overrides) - set(crit.__dict__))
+        if unknown:
+            raise DataError(
+                f"unknown short-circuit criterion field(s) {unknown};"
+                f" known: {sorted(crit.__dict__)}"
+            )
         crit = ShortCircuitCriterion(**{**crit.__dict__, **overrides})
-    if crit.window < 1:
-        raise DataError(f"window must be >= 1, got {crit.window}")
+    _check_criterion(crit)
     missing = [c for c in ("time_s", "voltage_V") if c not in df.columns]
     if missing:
         source = df.attrs.get("source")
@@ -100,9 +111,12 @@ def detect_short_circuit(
         finite = np.isfinite(current)
         if not finite.any():
             return None
-        reference = float(np.percentile(current[finite], 95))
-        if reference <= 0:
+        # the reference is taken over the points that carry any current at all: a record
+        # that rests for more than 95 % of its points still has its current-carrying part
+        carrying = finite & (current > 0)
+        if not carrying.any():
             return None
+        reference = float(np.percentile(current[carrying], 95))
         keep &= finite & (current >= crit.min_current_fraction * reference)
     t, v = t[keep], v[keep]
     if t.size == 0:
@@ -124,6 +138,44 @@ def detect_short_circuit(
         if np.max(smooth[before]) >= crit.collapse_ratio * max(after_level, 1e-12):
             return float(t[start])
     return None
+
+
+def _check_criterion(crit: ShortCircuitCriterion) -> None:
+    """Raise DataError for a criterion that cannot describe a short (NaN, negative...).
+
+    A NaN field would make every comparison false and the detector answer "no short"
+    whatever the data; an even ``window`` shifts the centred median by half a sample.
+    """
+    window = crit.window
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
+        raise DataError(f"window must be an odd integer >= 1 (points), got {window!r}")
+    if window < 1 or window % 2 == 0:
+        raise DataError(f"window must be an odd integer >= 1 (points), got {window}")
+    checks = (
+        ("threshold_V", crit.threshold_V, "V", lambda x: x > 0),
+        ("hold_s", crit.hold_s, "s", lambda x: x >= 0),
+        ("lookback_s", crit.lookback_s, "s", lambda x: x > 0),
+        ("collapse_ratio", crit.collapse_ratio, "", lambda x: x >= 1),
+        ("min_current_fraction", crit.min_current_fraction, "", lambda x: 0 <= x <= 1),
+    )
+    for name, value, unit, valid in checks:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"{name} must be a number, got {value!r}") from None
+        infinite_ok = name in ("hold_s", "lookback_s")  # inf: to the end / whole record
+        finite = np.isfinite(number) or (infinite_ok and number == np.inf)
+        if isinstance(value, bool) or not finite or not valid(number):
+            bounds = {
+                "threshold_V": "> 0",
+                "hold_s": ">= 0",
+                "lookback_s": "> 0",
+                "collapse_ratio": ">= 1",
+                "min_current_fraction": "from 0 to 1",
+            }[name]
+            raise DataError(
+                f"{name} must be {'' if infinite_ok else 'finite and '}{bounds}{' ' + unit if unit else ''}, got {value!r}"
+            )
 
 
 def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
