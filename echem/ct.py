@@ -18,6 +18,7 @@ import csv
 import io
 import os
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import pandas as pd
 from echem.coulometry import charge_at, detect_short_circuit, li_volume
 from echem.ct_stack import DEFAULT_BLOCK_BYTES, LabelStack, as_voxel_size, read_stack
 from echem.decomposition import LI3PS4_REDUCTION, Reaction, decomposition
-from echem.errors import DataError, ParseError
+from echem.errors import DataError, EchemWarning, ParseError
 
 __all__ = [
     "read_volumes",
@@ -47,7 +48,8 @@ _CM3_PER_UNIT = {
     "cm3": 1.0,
     "mm3": 1e-3,
     "um3": 1e-12,
-    "µm3": 1e-12,
+    "µm3": 1e-12,  # micro sign
+    "μm3": 1e-12,  # Greek mu
     "nm3": 1e-21,
     "m3": 1e6,
     "ml": 1.0,
@@ -57,7 +59,7 @@ _CM3_PER_UNIT = {
 TIME_REFERENCES = {"start": 0.0, "middle": 0.5, "end": 1.0}
 
 _TIME_COLUMN = re.compile(r"^time_(s|min|h|d)$", re.IGNORECASE)
-_VOLUME_COLUMN = re.compile(r"^(?:.*_)?volume_(cm3|mm3|um3|µm3|nm3|m3|ml|ul)$", re.IGNORECASE)
+_VOLUME_COLUMN = re.compile(r"^(?:.*_)?volume_(cm3|mm3|um3|µm3|μm3|nm3|m3|ml|ul)$", re.IGNORECASE)
 _DURATION_COLUMN = re.compile(r"^scan_duration_(s|min|h|d)$", re.IGNORECASE)
 _META_LINE = re.compile(r"^#\s*([A-Za-z_][\w ]*?)\s*[:=]\s*(.*?)\s*$")
 
@@ -131,10 +133,14 @@ def read_volumes(
     )
     volume_cm3 = (
         raw[volume_name].to_numpy(dtype=float)
-        * _CM3_PER_UNIT[volume_match.group(1).lower().replace("µ", "u")]
+        * _CM3_PER_UNIT[volume_match.group(1).lower().replace("µ", "u").replace("μ", "u")]
     )
     if np.any(volume_cm3 < 0):
-        raise ParseError(f"negative volume in column {volume_name!r}", path)
+        row = int(np.flatnonzero(volume_cm3 < 0)[0])
+        raise ParseError(
+            f"negative volume in column {volume_name!r}", path, line=int(raw.attrs["lines"][row])
+        )
+    _warn_duplicate_times(time_s, raw.attrs["lines"], path)
 
     if time_reference is not None:
         reference_name = str(time_reference).lower()
@@ -150,7 +156,7 @@ def read_volumes(
     duration = _scan_duration(raw, metadata, scan_duration_s, path)
 
     columns: dict[str, Any] = {"time_s": time_s, "volume_cm3": volume_cm3}
-    target = reference_name if align_to is None else align_to.lower()
+    target = reference_name if align_to is None else str(align_to).lower()
     if target not in TIME_REFERENCES:
         raise DataError(f"align_to must be one of {sorted(TIME_REFERENCES)}, got {align_to!r}")
     if duration is not None:
@@ -229,19 +235,42 @@ def _parse_rows(rows: list[tuple[int, str]], header_line: int, path: Path) -> pd
             data[name].append((value, line_number))
     columns: dict[str, Any] = {}
     for name, values in data.items():
-        numbers = []
+        required = any(p.match(name) for p in (_TIME_COLUMN, _VOLUME_COLUMN, _DURATION_COLUMN))
+        numbers: list[float] | None = []
         for value, line_number in values:
             try:
-                numbers.append(float(value))
+                number = float(value)
             except ValueError:
-                if _TIME_COLUMN.match(name) or _VOLUME_COLUMN.match(name):
+                if required:
                     raise ParseError(
                         f"{name} value {value!r} is not a number", path, line=line_number
                     ) from None
                 numbers = None
                 break
+            if required and not np.isfinite(number):
+                raise ParseError(
+                    f"{name} value {value!r} is not a finite number", path, line=line_number
+                )
+            if required and number < 0 and _DURATION_COLUMN.match(name):
+                raise ParseError(f"{name} value {value!r} is negative", path, line=line_number)
+            numbers.append(number)
         columns[name] = numbers if numbers is not None else [v for v, _ in values]
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    frame.attrs["lines"] = [line_number for line_number, _ in rows[1:]]
+    return frame
+
+
+def _warn_duplicate_times(time_s: np.ndarray, lines: list[int], path: Path) -> None:
+    """Warn when two rows give the same time (two scans cannot start together)."""
+    _, first, counts = np.unique(time_s, return_index=True, return_counts=True)
+    repeated = [lines[i] for i, n in zip(first, counts, strict=True) if n > 1]
+    if repeated:
+        warnings.warn(
+            f"{path}: {int(np.sum(counts[counts > 1]))} rows share a time with another row"
+            f" (first at lines {repeated[:5]}); each row is kept as it is",
+            EchemWarning,
+            stacklevel=3,
+        )
 
 
 def _one_column(
@@ -264,18 +293,35 @@ def _scan_duration(
     raw: pd.DataFrame, metadata: dict[str, Any], given: float | None, path: Path
 ) -> np.ndarray | None:
     if given is not None:
-        if given < 0:
-            raise DataError(f"scan_duration_s must be >= 0, got {given}")
-        return np.full(len(raw), float(given))
+        return np.full(len(raw), _non_negative(given, "scan_duration_s"))
     for name in raw.columns:
         match = _DURATION_COLUMN.match(name)
         if match:
             return raw[name].to_numpy(dtype=float) * _SECONDS_PER_UNIT[match.group(1).lower()]
     for key, value in metadata.items():
         match = _DURATION_COLUMN.match(key)
-        if match and isinstance(value, float):
+        if match:
+            if not (isinstance(value, float) and np.isfinite(value) and value >= 0):
+                raise ParseError(f"header line '# {key}: {value}' must be >= 0 and finite", path)
             return np.full(len(raw), value * _SECONDS_PER_UNIT[match.group(1).lower()])
     return None
+
+
+def _non_negative(value: Any, name: str, *, zero_ok: bool = True) -> float:
+    """``value`` as a float that is finite and >= 0 (> 0), else a :class:`DataError`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a number, got {value!r}") from None
+    if not (np.isfinite(number) and (number >= 0 if zero_ok else number > 0)):
+        bound = ">= 0" if zero_ok else "> 0"
+        raise DataError(f"{name} must be finite and {bound}, got {value!r}")
+    return number
+
+
+def _positive(value: Any, name: str) -> float:
+    """``value`` as a float that is finite and > 0, else a :class:`DataError`."""
+    return _non_negative(value, name, zero_ok=False)
 
 
 # --- label stacks -------------------------------------------------------------------------
@@ -294,12 +340,50 @@ def _as_stack(stack: Any, voxel_size_um: Any) -> tuple[LabelStack, tuple[float, 
     return resolved, resolved.voxel_size_um
 
 
-def _matcher(label: Any) -> Any:
-    labels = np.atleast_1d(np.asarray(label))
+def _matcher(label: Any, dtype: np.dtype) -> Any:
+    """A function block -> boolean mask of the voxels carrying ``label`` (one or several).
+
+    A label the stack's dtype cannot hold (259 or 2.5 in a uint8 stack, NaN, text) would
+    match nothing and give a silent zero volume: it is a :class:`DataError` instead.
+    """
+    labels = np.atleast_1d(np.asarray(label, dtype=object)).ravel()
+    if labels.size == 0:
+        raise DataError("no label value given")
+    values = []
+    for value in labels:
+        if isinstance(value, str | bytes):
+            raise DataError(f"a label is a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise DataError(f"a label is a number, got {value!r}") from None
+        values.append(_label_in_dtype(number, value, dtype))
+    labels = np.array(values, dtype=dtype)
     if labels.size == 1:
-        value = labels[0]
-        return lambda block: block == value
+        single = labels[0]
+        return lambda block: block == single
     return lambda block: np.isin(block, labels)
+
+
+def _label_in_dtype(number: float, value: Any, dtype: np.dtype) -> Any:
+    """``value`` converted to ``dtype``, or a :class:`DataError` if no voxel can hold it."""
+    problem = None
+    if not np.isfinite(number):
+        problem = "is not a finite number"
+    elif dtype.kind == "b":
+        if number not in (0.0, 1.0):
+            problem = "cannot occur in a boolean (0/1) stack"
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if number != int(number) or not info.min <= int(number) <= info.max:
+            problem = f"cannot occur in a {dtype.name} stack ({info.min}..{info.max}, integers)"
+        else:
+            return int(number)
+    elif dtype.kind != "f":
+        problem = f"cannot be matched in a {dtype.name} stack"
+    if problem:
+        raise DataError(f"label {value!r} {problem}")
+    return bool(number) if dtype.kind == "b" else number
 
 
 def phase_volume(
@@ -328,7 +412,7 @@ def phase_volume(
         µm^3 (1 cm^3 = 1e12 µm^3).
     """
     resolved, size = _as_stack(stack, voxel_size_um)
-    match = _matcher(label)
+    match = _matcher(label, resolved.dtype)
     count = 0
     for _, block in resolved.blocks(block_bytes):
         count += int(np.count_nonzero(match(block)))
@@ -378,8 +462,10 @@ def depth_profile(
     """
     resolved, size = _as_stack(stack, voxel_size_um)
     axis_index = _axis_index(axis)
-    match = _matcher(label)
-    ignored = None if ignore is None else _matcher(ignore)
+    match = _matcher(label, resolved.dtype)
+    ignored = None if ignore is None else _matcher(ignore, resolved.dtype)
+    if not np.isfinite(float(origin)):
+        raise DataError(f"origin must be a finite position, um, got {origin!r}")
     length = resolved.shape[axis_index]
     phase_counts = np.zeros(length, dtype=np.int64)
     total_counts = np.zeros(length, dtype=np.int64)
@@ -402,7 +488,7 @@ def depth_profile(
     step = size[axis_index]
     voxel_volume = size[0] * size[1] * size[2]
     bin_width = step if bin_um is None else float(bin_um)
-    if not bin_width > 0:
+    if not (np.isfinite(bin_width) and bin_width > 0):
         raise DataError(f"bin_um must be positive, got {bin_um!r}")
     # Position of voxel faces along the axis, then as distance from the plane.
     faces = np.arange(length + 1) * step
@@ -431,8 +517,65 @@ def depth_profile(
     )
 
 
+def _finite(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(number):
+        raise DataError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _ct_column(table: pd.DataFrame, column: str, *, negative_ok: bool) -> np.ndarray:
+    """A column of the CT table as floats, finite (and >= 0 unless ``negative_ok``)."""
+    try:
+        values = table[column].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"the CT table's {column} column is not numeric") from None
+    bad = ~np.isfinite(values) if negative_ok else ~(np.isfinite(values) & (values >= 0))
+    if np.any(bad):
+        rows = np.flatnonzero(bad)
+        what = "finite" if negative_ok else "finite and >= 0"
+        raise DataError(
+            f"the CT table's {column} must be {what}: rows {rows[:5].tolist()}"
+            f" hold {values[rows[:5]].tolist()}"
+        )
+    return values
+
+
+def _warn_outside_record(df: pd.DataFrame, times: np.ndarray, charges: np.ndarray) -> None:
+    """Warn about CT times the record does not cover (their charge is NaN, not extrapolated)."""
+    outside = np.flatnonzero(np.isnan(charges))
+    if outside.size:
+        record = pd.to_numeric(df["time_s"], errors="coerce")
+        warnings.warn(
+            f"{outside.size} CT time(s) outside the record ({record.min():g} to"
+            f" {record.max():g} s): {times[outside][:5].tolist()} s; their charge and"
+            " theory volume are NaN (not extrapolated)",
+            EchemWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_ct_above_theory(times: np.ndarray, theory: np.ndarray, measured: np.ndarray) -> None:
+    """Warn when CT sees more Li than the charge can have deposited (negative shortfall)."""
+    above = np.flatnonzero(measured > theory)
+    if above.size:
+        warnings.warn(
+            f"at {above.size} CT time(s) ({times[above][:5].tolist()} s) the CT volume exceeds"
+            " the Faradaic volume of the charge (missing_volume_cm3 < 0): no Li is counted as"
+            " lost to side reactions there; check the imaged area, the segmentation and the"
+            " time alignment",
+            EchemWarning,
+            stacklevel=3,
+        )
+
+
 def _axis_index(axis: int | str) -> int:
     names = {"z": 0, "y": 1, "x": 2}
+    if isinstance(axis, bool):
+        raise DataError(f"axis must be 0, 1, 2 or 'z', 'y', 'x', got {axis!r}")
     if isinstance(axis, str):
         if axis.lower() not in names:
             raise DataError(f"axis must be 0, 1, 2 or 'z', 'y', 'x', got {axis!r}")
@@ -488,28 +631,35 @@ def compare_ct(
         ``attrs`` hold the basis area, the short-circuit time and the decomposition
         parameters.
     """
-    if not area_cm2 or area_cm2 <= 0:
-        raise DataError(f"area_cm2 must be positive, got {area_cm2!r}")
+    area_cm2 = _positive(area_cm2, "area_cm2")
+    time_offset_s = _finite(time_offset_s, "time_offset_s")
     table = ct_volumes if isinstance(ct_volumes, pd.DataFrame) else read_volumes(ct_volumes)
     for column in ("time_s", "volume_cm3"):
         if column not in table.columns:
             raise DataError(f"the CT table has no {column} column (read it with read_volumes)")
     metadata = table.attrs.get("metadata", {}) or {}
     basis_source = "argument"
-    if imaged_area_cm2 is None and isinstance(metadata.get("imaged_area_cm2"), float):
-        imaged_area_cm2, basis_source = float(metadata["imaged_area_cm2"]), "CT table metadata"
+    if imaged_area_cm2 is None and "imaged_area_cm2" in metadata:
+        imaged_area_cm2, basis_source = metadata["imaged_area_cm2"], "CT table metadata"
     if imaged_area_cm2 is None:
         basis, basis_source = float(area_cm2), "electrode area"
     else:
-        if imaged_area_cm2 <= 0:
-            raise DataError(f"imaged_area_cm2 must be positive, got {imaged_area_cm2!r}")
-        basis = float(imaged_area_cm2)
-    times = table["time_s"].to_numpy(dtype=float) + time_offset_s
+        basis = _positive(imaged_area_cm2, f"imaged_area_cm2 ({basis_source})")
+        if basis > area_cm2:
+            warnings.warn(
+                f"the imaged area {basis:g} cm2 ({basis_source}) is larger than the electrode"
+                f" area {area_cm2:g} cm2; the theory volume is scaled up by {basis / area_cm2:g}",
+                EchemWarning,
+                stacklevel=2,
+            )
+    measured = _ct_column(table, "volume_cm3", negative_ok=False)
+    times = _ct_column(table, "time_s", negative_ok=True) + time_offset_s
     charges = charge_at(galvanostatic_df, times, stop_at_short=stop_at_short)
+    _warn_outside_record(galvanostatic_df, times, charges)
     short = detect_short_circuit(galvanostatic_df) if "voltage_V" in galvanostatic_df else None
     theory = li_volume(charges) * basis / area_cm2
-    measured = table["volume_cm3"].to_numpy(dtype=float)
     missing = theory - measured
+    _warn_ct_above_theory(times, theory, measured)
     bookkeeping = decomposition(missing, reaction, **decomposition_options)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = measured / theory

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from echem.errors import DataError, ParseError
+from echem.errors import DataError, EchemWarning, ParseError
 
 __all__ = ["LabelStack", "read_stack", "as_voxel_size"]
 
@@ -66,13 +67,18 @@ def _unit_to_um(unit: Any) -> float | None:
 
 def as_voxel_size(value: Any) -> tuple[float, float, float]:
     """A voxel size as (z, y, x) µm from a number (isotropic) or a 3-sequence."""
-    if np.ndim(value) == 0:
-        size = (float(value),) * 3
-    else:
-        values = [float(v) for v in value]
-        if len(values) != 3:
-            raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}")
-        size = (values[0], values[1], values[2])
+    try:
+        if np.ndim(value) == 0:
+            size = (float(value),) * 3
+        else:
+            values = [float(v) for v in value]
+            if len(values) != 3:
+                raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}")
+            size = (values[0], values[1], values[2])
+    except (TypeError, ValueError) as error:
+        if isinstance(error, DataError):
+            raise
+        raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}") from None
     if not all(np.isfinite(s) and s > 0 for s in size):
         raise DataError(f"voxel size must be positive, got {value!r}")
     return size
@@ -258,6 +264,17 @@ def read_stack(
                 offset = None  # packed bits (bilevel): let tifffile unpack page by page
             found, source, metadata = _voxel_size_from_metadata(tif, path)
             metadata["axes"] = axes
+            if found is not None and not _usable_size(found):
+                metadata["note"] = f"{source} metadata gives an unusable voxel size {found} um"
+                if voxel_size_um is None:
+                    warnings.warn(
+                        f"{path}: the {source} metadata gives the voxel size {found} um"
+                        " (z, y, x), which is not positive and finite; it is left unknown"
+                        " (pass voxel_size_um)",
+                        EchemWarning,
+                        stacklevel=2,
+                    )
+                found, source = None, None
     except ParseError:
         raise
     except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError) as error:
@@ -274,6 +291,10 @@ def read_stack(
         _data_offset=int(offset) if offset is not None else None,
         _series_index=series,
     )
+
+
+def _usable_size(size: tuple[float, float, float]) -> bool:
+    return all(np.isfinite(s) and s > 0 for s in size)
 
 
 def _stack_shape(shape: Sequence[int], axes: str, path: Path) -> tuple[tuple[int, int, int], str]:
@@ -314,7 +335,11 @@ def _voxel_size_from_metadata(
         spacing = info.get("spacing")
         if unit_um is not None and xy is not None and spacing is not None:
             y, x = xy
-            return (float(spacing) * unit_um, y * unit_um, x * unit_um), "imagej", metadata
+            try:
+                z = float(spacing) * unit_um
+            except (TypeError, ValueError):
+                z = float("nan")  # unreadable: reported as unusable by the caller
+            return (z, y * unit_um, x * unit_um), "imagej", metadata
     unit_tag = page.tags.get("ResolutionUnit")
     unit_value = int(unit_tag.value) if unit_tag is not None else 1
     if xy is not None and unit_value in _UM_PER_RESOLUTION_UNIT:
@@ -353,6 +378,9 @@ def _ome_voxel_size(xml: str, metadata: dict[str, Any]) -> tuple[float, float, f
         unit_um = _unit_to_um(pixels.get(f"PhysicalSize{axis}Unit", "µm"))
         if value is None or unit_um is None:
             return None
-        sizes.append(float(value) * unit_um)
+        try:
+            sizes.append(float(value) * unit_um)
+        except ValueError:
+            sizes.append(float("nan"))  # unreadable: reported as unusable by the caller
     metadata["ome"] = {k: v for k, v in pixels.attrib.items() if k.startswith("PhysicalSize")}
     return sizes[0], sizes[1], sizes[2]
