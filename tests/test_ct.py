@@ -11,7 +11,7 @@ from conftest import FIXTURES
 import echem
 from echem.ct import compare_ct, depth_profile, phase_volume, read_stack, read_volumes
 from echem.ct_stack import LabelStack
-from echem.errors import DataError, ParseError
+from echem.errors import DataError, EchemWarning, ParseError
 
 CT_TABLE = FIXTURES / "operando" / "ct_li_volume.csv"
 OPERANDO_CP = FIXTURES / "operando" / "li3ps4_plating_02_CP_C01.mpt"
@@ -315,7 +315,8 @@ def test_compare_ct_synthetic_whole_electrode_basis_and_out_of_record_times():
     t = np.arange(0.0, 7200.0 + 1, 60.0)
     cp = pd.DataFrame({"time_s": t, "current_A": np.full(t.size, -1e-3)})
     ct = pd.DataFrame({"time_s": [3600.0, 7200.0, 9999.0], "volume_cm3": [1e-4, 3e-4, 3e-4]})
-    table = compare_ct(cp, ct, area_cm2=2.0)
+    with pytest.warns(EchemWarning, match="9999"):  # outside the record: told, not extrapolated
+        table = compare_ct(cp, ct, area_cm2=2.0)
     assert table.attrs["basis"] == "electrode area"
     assert table["charge_C"].iloc[:2].tolist() == pytest.approx([-3.6, -7.2])
     theory = np.array([3.6, 7.2]) * M_LI / (F * RHO_LI)
@@ -324,7 +325,10 @@ def test_compare_ct_synthetic_whole_electrode_basis_and_out_of_record_times():
     assert table["theory_thickness_um"].iloc[1] == pytest.approx(theory[1] / 2.0 * 1e4)
     assert np.isnan(table["charge_C"].iloc[2])  # after the record: unknown, not extrapolated
     # CT above theory: no missing Li to account for
-    above = compare_ct(cp, pd.DataFrame({"time_s": [3600.0], "volume_cm3": [1e-2]}), area_cm2=2.0)
+    with pytest.warns(EchemWarning, match="3600"):  # more Li imaged than charge explains
+        above = compare_ct(
+            cp, pd.DataFrame({"time_s": [3600.0], "volume_cm3": [1e-2]}), area_cm2=2.0
+        )
     assert above["missing_volume_cm3"].iloc[0] < 0 and above["products_cm3"].iloc[0] == 0.0
     with pytest.raises(DataError):
         compare_ct(cp, ct, area_cm2=0.0)
