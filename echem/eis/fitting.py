@@ -389,19 +389,7 @@ def _polish(
     def jacobian(pars: lmfit.Parameters) -> np.ndarray:
         """Analytic if available, else forward differences in natural units (one batched call)."""
         p = np.array([pars[n].value for n in names], dtype=float)
-        if problem.model_jac is not None:
-            problem.nfev += 1
-            dz = problem.model_jac(p[None, :])[1][0][free_idx].T
-            return np.concatenate([dz.real / s_re[:, None], dz.imag / s_im[:, None]])
-        pf = p[free_idx]
-        h = 1e-7 * np.where(pf != 0, np.abs(pf), 1.0)
-        h = np.where(pf + h > upper[free_idx], -h, h)  # step away from an upper bound
-        sets = np.repeat(p[None, :], len(free_idx) + 1, axis=0)
-        sets[1 + np.arange(len(free_idx)), free_idx] += h
-        problem.nfev += len(sets)
-        d = model(sets) - z
-        r = np.concatenate([d.real / s_re, d.imag / s_im], axis=-1)
-        return ((r[1:] - r[0]) / h[:, None]).T  # (residuals, free parameters), lmfit's var order
+        return _natural_jacobian(problem, p, free_idx, upper)
 
     minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
     return minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10, Dfun=jacobian, col_deriv=0)
@@ -425,12 +413,19 @@ def _result(
         err = lm.params[n].stderr
         stderr[n] = float(err) if (err is not None and lm.params[n].vary) else float("nan")
     correl = pd.DataFrame(np.nan, index=list(names), columns=list(names))
+    cov, var = None, []
     if lm.covar is not None:
-        cov = np.asarray(lm.covar, dtype=float)
+        cov, var = np.asarray(lm.covar, dtype=float), list(lm.var_names)
+    else:
+        fallback = _interior_covariance(problem, names, free, lm)
+        if fallback is not None:
+            cov, var = fallback
+            for n, v in zip(var, np.diag(cov), strict=True):
+                stderr[n] = float(np.sqrt(v))
+    if cov is not None:
         sd = np.sqrt(np.diag(cov))
         with np.errstate(divide="ignore", invalid="ignore"):
             cor = cov / np.outer(sd, sd)
-        var = list(lm.var_names)
         correl.loc[var, var] = cor
     else:
         for i in free:
@@ -454,3 +449,57 @@ def _result(
         time_s=time_s,
         lmfit_result=lm,
     )
+
+
+def _interior_covariance(
+    problem: Problem, names: Sequence[str], free: np.ndarray, lm: lmfit.minimizer.MinimizerResult
+) -> tuple[np.ndarray, list[str]] | None:
+    """Covariance of the free parameters *not* on a bound, when lmfit gave none.
+
+    lmfit estimates the covariance in its internal (bound-transformed) coordinates, where a
+    parameter exactly on a bound has a zero derivative: the matrix is singular and lmfit drops
+    every uncertainty ("Could not estimate error-bars"). The parameters inside their bounds
+    still have the usual conditional covariance ``redchi * inv(J^T J)`` (J: weighted residual
+    Jacobian in natural units at the optimum, pinned parameters held); the pinned ones keep
+    stderr NaN. None if nothing is pinned or the matrix is singular (undetermined parameters).
+    """
+    inside = []
+    for i in free:
+        par = lm.params[names[i]]
+        tol = 1e-12 * max(1.0, abs(par.value))
+        if par.value - par.min > tol and par.max - par.value > tol:
+            inside.append(int(i))
+    if len(inside) == len(free) or not inside or not np.isfinite(lm.redchi):
+        return None
+    p = np.array([lm.params[n].value for n in names], dtype=float)
+    jac = _natural_jacobian(problem, p, np.array(inside), np.full(len(p), np.inf))
+    with np.errstate(all="ignore"):
+        try:
+            cov = np.linalg.inv(jac.T @ jac) * lm.redchi
+        except np.linalg.LinAlgError:
+            return None
+    if not np.all(np.isfinite(cov)) or not np.all(np.diag(cov) > 0):
+        return None
+    return cov, [names[i] for i in inside]
+
+
+def _natural_jacobian(problem: Problem, p: np.ndarray, idx: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Weighted residual Jacobian (2F, len(idx)) in natural units w.r.t. the parameters ``idx``.
+
+    Analytic if the problem has one, else forward differences (one batched model call),
+    stepping away from ``upper``.
+    """
+    s_re, s_im, z = problem.sigma_re, problem.sigma_im, problem.z
+    if problem.model_jac is not None:
+        problem.nfev += 1
+        dz = problem.model_jac(p[None, :])[1][0][idx].T
+        return np.concatenate([dz.real / s_re[:, None], dz.imag / s_im[:, None]])
+    pf = p[idx]
+    h = 1e-7 * np.where(pf != 0, np.abs(pf), 1.0)
+    h = np.where(pf + h > upper[idx], -h, h)  # step away from an upper bound
+    sets = np.repeat(p[None, :], len(idx) + 1, axis=0)
+    sets[1 + np.arange(len(idx)), idx] += h
+    problem.nfev += len(sets)
+    d = problem.model(sets) - z
+    r = np.concatenate([d.real / s_re, d.imag / s_im], axis=-1)
+    return ((r[1:] - r[0]) / h[:, None]).T

@@ -35,7 +35,8 @@ class FitResult:
         The data used (after ``f_range``): frequencies (Hz) and complex impedance (Ω).
     values, stderr
         Parameter name -> best value and one-standard-deviation uncertainty (natural units,
-        from the covariance matrix scaled by ``redchi``; nan when unavailable or fixed).
+        from the covariance matrix scaled by ``redchi``; nan when unavailable, fixed, or
+        exactly on a bound; the others then keep their uncertainty given the pinned ones).
     correl
         Correlation matrix of the free parameters (DataFrame, parameter x parameter).
     chisqr, redchi, aic, bic
