@@ -149,3 +149,26 @@ def test_fit_many_and_series_with_one_bad_spectrum():
     series = fit_series(frames, TWO_ARCS, kk=False)
     assert "index 4" in series.loc[1, "error"]
     assert series.loc[[0, 2], "R1"].notna().all() and series.loc[2, "time_s"] == 200.0
+
+
+@pytest.mark.parametrize("factor", [1e-6, 1e8, 1e12])
+def test_result_scales_with_the_impedance(z_two_arcs, factor):
+    """Z -> k Z must give R -> k R, Q -> Q/k, same n, same chi-square. lmfit's bound transform
+    kept only ~2e-16 absolute of each parameter: Q = 1e-13 F (k = 1e8) lost digits, and at
+    k = 1e12 the polish wrecked the optimum (R0 1e13 -> 6.6e7, Q -> 0, chi-square x 1e30)."""
+    ref = fit(FREQ, z_two_arcs, TWO_ARCS)
+    r = fit(FREQ, factor * z_two_arcs, TWO_ARCS)
+    for name, value in ref.values.items():
+        power = {"R": 1, "C": -1}.get(name[0], 0) if not name.endswith("_n") else 0
+        assert r.values[name] == pytest.approx(value * factor**power, rel=1e-6), name
+        assert r.stderr[name] == pytest.approx(ref.stderr[name] * factor**power, rel=1e-3), name
+    assert r.chisqr == pytest.approx(ref.chisqr, rel=1e-8)
+
+
+def test_picofarad_bulk_arc_exact():
+    """A solid electrolyte's bulk arc: 1 MOhm, 1 pF ideal; noise-free data give it to ~1e-12."""
+    values = [100.0, 1e6, 1e-12, 1.0]
+    freq = np.logspace(7, 1, 40)
+    r = fit(freq, _predict("R0-p(R1,CPE1)", values, freq), "R0-p(R1,CPE1)")
+    for (name, value), true in zip(r.values.items(), values, strict=True):
+        assert value == pytest.approx(true, rel=1e-9), name

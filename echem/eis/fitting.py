@@ -366,33 +366,67 @@ def _polish(
     upper: np.ndarray,
     free: np.ndarray,
 ) -> lmfit.minimizer.MinimizerResult:
-    """Levenberg-Marquardt in natural units from the optimum: lmfit result with covariance."""
+    """Levenberg-Marquardt from the optimum: lmfit result with covariance, in natural units.
+
+    lmfit maps a bounded parameter to an internal one (``sqrt((p - min + 1)**2 - 1)`` for a
+    lower bound only), which keeps ``p - min`` only to about 2e-16 in *absolute* terms: a
+    capacitance of 1e-13 F loses digits, and one below 1e-16 F becomes 0. The free parameters
+    are therefore fitted as ``u = p / s`` with ``s`` their starting magnitude (u ≈ 1), and
+    the result is converted back (values, bounds, stderr, covariance).
+    """
+    names = list(names)
+    free_idx = np.asarray(free)  # ascending: lmfit's order of the varied parameters
+    scale = np.ones(len(names))
+    start = np.clip(p_best, lower, upper)
+    nonzero = np.isfinite(start) & (start != 0)
+    scale[free_idx] = np.where(nonzero[free_idx], np.abs(start[free_idx]), 1.0)
     params = lmfit.Parameters()
-    is_free = np.zeros(len(names), bool)
-    is_free[free] = True
     for i, name in enumerate(names):
-        if is_free[i]:
-            params.add(name, value=float(np.clip(p_best[i], lower[i], upper[i])), min=lower[i], max=upper[i])
+        if i in free_idx:
+            params.add(name, value=start[i] / scale[i], min=lower[i] / scale[i], max=upper[i] / scale[i])
         else:  # no bounds: lmfit would clip a fixed value given outside them
             params.add(name, value=float(p_best[i]), vary=False)
-    names = list(names)
     z, s_re, s_im, model = problem.z, problem.sigma_re, problem.sigma_im, problem.model
 
+    def natural(pars: lmfit.Parameters) -> np.ndarray:
+        return np.array([pars[n].value for n in names], dtype=float) * scale
+
     def residual(pars: lmfit.Parameters) -> np.ndarray:
-        p = np.array([pars[n].value for n in names], dtype=float)
+        p = natural(pars)
         problem.nfev += 1
         d = model(p[None, :])[0] - z
         return np.concatenate([d.real / s_re, d.imag / s_im])
 
-    free_idx = np.asarray(free)  # ascending: lmfit's order of the varied parameters
-
     def jacobian(pars: lmfit.Parameters) -> np.ndarray:
-        """Analytic if available, else forward differences in natural units (one batched call)."""
-        p = np.array([pars[n].value for n in names], dtype=float)
-        return _natural_jacobian(problem, p, free_idx, upper)
+        """Analytic if available, else forward differences (one batched call); d/du = s d/dp."""
+        return _natural_jacobian(problem, natural(pars), free_idx, upper) * scale[free_idx]
 
     minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
-    return minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10, Dfun=jacobian, col_deriv=0)
+    lm = minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10, Dfun=jacobian, col_deriv=0)
+    _unscale(lm, names, free_idx, scale, lower, upper)
+    return lm
+
+
+def _unscale(
+    lm: lmfit.minimizer.MinimizerResult,
+    names: list[str],
+    free_idx: np.ndarray,
+    scale: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> None:
+    """Convert the scaled free parameters of ``lm`` (u = p/s) back to natural units, in place."""
+    for i in free_idx:
+        par = lm.params[names[i]]
+        value, err = par.value * scale[i], par.stderr
+        par.set(min=-np.inf, max=np.inf)
+        par.set(value=value, min=lower[i], max=upper[i])
+        if err is not None:
+            par.stderr = err * scale[i]
+    if lm.covar is not None:
+        s = np.array([scale[names.index(n)] for n in lm.var_names])
+        lm.covar = np.asarray(lm.covar) * np.outer(s, s)
+    lm.init_vals = [v * scale[names.index(n)] for v, n in zip(lm.init_vals, lm.var_names, strict=True)]
 
 
 def _result(
