@@ -148,6 +148,7 @@ def test_fit_many_and_series_with_one_bad_spectrum():
     assert np.isnan(table.loc[1, "R1"]) and abs(table.loc[2, "R1"] - 50) < 3
     series = fit_series(frames, TWO_ARCS, kk=False)
     assert "index 4" in series.loc[1, "error"]
+    assert series["success"].tolist() == [True, False, True]  # as fit_many: False, not NaN
     assert series.loc[[0, 2], "R1"].notna().all() and series.loc[2, "time_s"] == 200.0
 
 
