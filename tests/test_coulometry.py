@@ -24,7 +24,7 @@ from echem.coulometry import (
     li_volume,
 )
 from echem.decomposition import decomposition
-from echem.errors import DataError
+from echem.errors import DataError, EchemWarning
 
 F = 96485.33212
 M_LI, RHO_LI = 6.94, 0.534
@@ -175,8 +175,10 @@ def test_bad_frames_raise_data_errors():
     with pytest.raises(DataError):
         integrate(frame([0.0, 1.0], [1.0, 1.0]), gap_factor=0.5)
     nan_row = frame([0.0, 1.0, 2.0, 3.0], [1e-3, np.nan, 1e-3, 1e-3])
-    assert charge(nan_row) == pytest.approx(3e-3)  # the NaN row is dropped
-    assert np.isnan(cumulative_charge(nan_row).iloc[1])
+    with pytest.warns(EchemWarning, match="1 row"):  # the NaN row is dropped, and told
+        assert charge(nan_row) == pytest.approx(3e-3)
+    with pytest.warns(EchemWarning, match="row positions 1"):
+        assert np.isnan(cumulative_charge(nan_row).iloc[1])
 
 
 # --- short circuit ---------------------------------------------------------------------
