@@ -105,7 +105,9 @@ def _assert_originals(frame: pd.DataFrame, records: np.ndarray, column_ids: Sequ
         assert column.dtype.isnative, name
         if column.dtype != expected.dtype:
             assert (expected.dtype, column.dtype) == (np.float32, np.float64), name
-        np.testing.assert_array_equal(column, expected.astype(column.dtype), err_msg=name)
+        with np.errstate(invalid="ignore"):  # random bytes: signalling NaNs warn when cast
+            widened = expected.astype(column.dtype)
+        np.testing.assert_array_equal(column, widened, err_msg=name)
     for column_id in column_ids:
         if column_id in FLAGS:
             flag, mask, _ = FLAGS[column_id]
@@ -421,3 +423,26 @@ def test_polar_impedance_is_derived_in_float64() -> None:
     assert frame["Re(Z)/Ohm"].dtype == np.float64
     np.testing.assert_array_equal(frame["Re(Z)/Ohm"], modulus * np.cos(phase))
     np.testing.assert_array_equal(frame["z_imag_ohm"], modulus * np.sin(phase))
+
+
+def test_a_signalling_nan_widened_to_float64_reads_as_nan_without_a_warning(tmp_path) -> None:
+    """gcpl.issue_228 stores Ewe/V as float32 (widened to float64 for voltage_V): a
+    signalling NaN there is a NaN, with no numpy 'invalid value' warning on the way."""
+    import warnings
+
+    source = real("biologic/gcpl.issue_228.mpr")
+    raw = bytearray(source.read_bytes())
+    modules = biologic_mpr._read_modules(memoryview(bytes(raw)), source)
+    data = biologic_mpr._the_module(modules, b"VMP data", source)
+    records = biologic_mpr._data_records(data, source)
+    run = next(run for run in records.runs if "Ewe/V" in run.names)
+    assert run.dtype == np.float32 and run.convert_to == np.float64
+    at = data.offset + records.offset + run.offset + 4 * run.names.index("Ewe/V")
+    raw[at : at + 4] = struct.pack("<I", 0x7FA00000)  # float32 signalling NaN, first record
+    path = tmp_path / source.name
+    path.write_bytes(bytes(raw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_mpr(path)
+    assert np.isnan(frame["voltage_V"].iloc[0]) and np.isnan(frame["Ewe/V"].iloc[0])
+    assert frame["voltage_V"].iloc[1:].equals(read_mpr(source)["voltage_V"].iloc[1:])

@@ -548,10 +548,11 @@ def _gather(
         targets.append(np.empty(view.shape, dtype))
     n_points = records.n_points
     rows = max(1, _CHUNK_BYTES // max(records.itemsize, 1))
-    for start in range(0, n_points, rows):
-        stop = min(n_points, start + rows)
-        for target, view in zip(targets, views, strict=True):
-            target[:, start:stop] = view[:, start:stop]
+    with np.errstate(invalid="ignore"):  # a signalling NaN stays NaN: nothing to warn of
+        for start in range(0, n_points, rows):
+            stop = min(n_points, start + rows)
+            for target, view in zip(targets, views, strict=True):
+                target[:, start:stop] = view[:, start:stop]
     return dict(zip(indices, targets, strict=True))
 
 
