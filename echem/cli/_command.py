@@ -11,7 +11,14 @@ from pathlib import Path
 
 from echem._atomic import atomic_path
 
-__all__ = ["Command", "report_failure", "atomic_path", "add_format_option", "distinct_files"]
+__all__ = [
+    "Command",
+    "report_failure",
+    "atomic_path",
+    "add_format_option",
+    "distinct_files",
+    "number_type",
+]
 
 
 @dataclass(frozen=True)
@@ -70,3 +77,32 @@ def distinct_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     for path in paths:
         unique.setdefault(Path(path).resolve(), Path(path))
     return list(unique.values())
+
+
+def number_type(
+    accept: Callable[[float], bool], must_be: str, kind: type[float] | type[int] = float
+) -> Callable[[str], float]:
+    """An argparse ``type``: the text as ``kind`` when ``accept`` takes it, else a usage
+    error (exit 2) saying what it ``must_be``.
+
+    Parameters
+    ----------
+    accept
+        Whether a value is allowed (give NaN and infinities a thought: ``nan > 0`` is False
+        but ``not nan < 0`` is True).
+    must_be
+        The rule, as in "must be {must_be}, got ...".
+    kind
+        ``float`` or ``int`` (``int("2.5")`` is "not a number").
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {must_be}, got {text}")
+        return value
+
+    return parse

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from echem._atomic import atomic_paths
-from echem.cli._command import Command, add_format_option, report_failure
+from echem.cli._command import Command, add_format_option, number_type, report_failure
 
 __all__ = ["COMMAND", "electrode_area_cm2"]
 
@@ -40,15 +40,8 @@ def electrode_area_cm2(df: pd.DataFrame) -> float | None:
     return None
 
 
-def _finite(text: str) -> float:
-    """argparse ``type``: a finite number (NaN or infinity is a usage error, exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
+#: A finite number (NaN or infinity is a usage error, exit 2).
+_finite = number_type(math.isfinite, "a finite number")
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

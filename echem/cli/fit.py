@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from echem._atomic import atomic_paths
-from echem.cli._command import Command, distinct_files, report_failure
+from echem.cli._command import Command, distinct_files, number_type, report_failure
 
 __all__ = ["COMMAND", "Spectrum", "load_spectra", "results_table"]
 
@@ -54,15 +54,10 @@ class Spectrum:
         return f"{self.path} (sweep {self.sweep})"
 
 
-def _frequency(text: str) -> float:
-    """argparse ``type`` of ``--f-min``/``--f-max``: a finite frequency > 0 Hz (else exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite frequency > 0 Hz, got {text}")
-    return value
+#: ``--f-min``/``--f-max``: a finite frequency > 0 Hz.
+_frequency = number_type(
+    lambda value: math.isfinite(value) and value > 0, "a finite frequency > 0 Hz"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -33,6 +33,7 @@ from echem.cli._command import (
     add_format_option,
     atomic_path,
     distinct_files,
+    number_type,
     report_failure,
 )
 
@@ -167,29 +168,13 @@ def line(row: pd.Series) -> str:
 
 def _positive(kind: type[float] | type[int]) -> Callable[[str], float]:
     """argparse ``type``: a finite number > 0 of the given kind (else a usage error, exit 2)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"must be a finite positive number, got {text}")
-        return value
-
-    return parse
+    return number_type(
+        lambda value: math.isfinite(value) and value > 0, "a finite positive number", kind
+    )
 
 
-def _fraction(text: str) -> float:
-    """argparse ``type``: a number from 0 to 1, as :func:`echem.eis.kk.lin_kk` takes for
-    its mu cut-off ``c`` (else a usage error, exit 2)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:  # also False for NaN
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text}")
-    return value
+#: ``--c``: a number from 0 to 1, as :func:`echem.eis.kk.lin_kk` takes its mu cut-off.
+_fraction = number_type(lambda value: 0.0 <= value <= 1.0, "a number from 0 to 1")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
