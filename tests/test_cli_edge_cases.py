@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import real
@@ -209,3 +210,22 @@ def test_help_of_every_command(capsys, command):
         main([command, "--help"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: echem {command}")
+
+
+def test_kk_tells_of_points_left_out_for_a_non_finite_value(tmp_path, capsys):
+    """An 'inf' impedance in a CSV sweep: the sweep is tested without it (it failed as a
+    whole before), and the printed line and the summary say how many points were left out."""
+    freq = np.logspace(5, -1, 31)
+    z = 10 + 100 / (1 + 1j * 2 * np.pi * freq * 100 * 1e-5)
+    rows = [f"{f:.10e},{v.real:.10e},{v.imag:.10e}" for f, v in zip(freq, z, strict=True)]
+    rows[10] = f"{freq[10]:.10e},inf,{z[10].imag:.10e}"
+    path = tmp_path / "randles.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["kk", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\t30 points\t" in out and out.rstrip().endswith(
+        "valid\t(1 points left out: not a finite number)"
+    )
+    from echem.cli.kk import kk_file
+
+    assert kk_file(path).summary["left_out"].tolist() == [1]

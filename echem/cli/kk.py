@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from echem.cli._command import (
@@ -53,8 +54,9 @@ class KKFile:
     Attributes
     ----------
     summary
-        One row per tested sweep: file, sweep, points, M, mu, rms_residual, max_residual,
-        trend (relative, dimensionless), valid.
+        One row per tested sweep: file, sweep, points, left_out (rows of the sweep whose
+        frequency or impedance is not a finite number: not tested), M, mu, rms_residual,
+        max_residual, trend (relative, dimensionless), valid.
     points
         One row per point of the tested sweeps (:data:`POINT_COLUMNS`; impedances in Ω,
         residuals relative to |Z|).
@@ -113,7 +115,8 @@ def kk_file(
     for position, frame in enumerate(sweeps):
         sweep = int(frame.attrs.get("sweep", position))
         data = frame[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].apply(pd.to_numeric, errors="coerce")
-        data = data.dropna()
+        data = data[np.isfinite(data.to_numpy(float)).all(axis=1)]
+        left_out = len(frame) - len(data)
         freq = data["freq_Hz"].to_numpy(float)
         z = data["z_real_ohm"].to_numpy(float) + 1j * data["z_imag_ohm"].to_numpy(float)
         try:
@@ -126,6 +129,7 @@ def kk_file(
                 "file": str(path),
                 "sweep": sweep,
                 "points": freq.size,
+                "left_out": left_out,
                 "M": result.M,
                 "mu": result.mu,
                 "rms_residual": result.rms_residual,
@@ -163,6 +167,7 @@ def line(row: pd.Series) -> str:
         f"mu={row['mu']:.3f}\trms residual={100 * row['rms_residual']:.2f} %\t"
         f"max residual={100 * row['max_residual']:.2f} %\t"
         f"trend={100 * row['trend']:.2f} %\t{verdict}"
+        + (f"\t({row['left_out']} points left out: not a finite number)" if row["left_out"] else "")
     )
 
 
