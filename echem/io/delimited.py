@@ -34,34 +34,9 @@ from echem.io._text import (
     split_lines,
     unique_names,
 )
+from echem.io._units import find_unit
 
 __all__ = ["FORMATS", "read_delimited", "recognise_column", "Dialect"]
-
-#: Unit text (looked up as written first, then in :data:`_UNITS_LOWER`) -> (quantity,
-#: factor to SI-ish unit).
-_UNITS: dict[str, tuple[str, float]] = {
-    "Hz": ("freq", 1.0), "kHz": ("freq", 1e3), "MHz": ("freq", 1e6), "mHz": ("freq", 1e-3),
-    "Ohm": ("ohm", 1.0), "ohm": ("ohm", 1.0), "Ω": ("ohm", 1.0), "ohms": ("ohm", 1.0),
-    "Ohms": ("ohm", 1.0), "kOhm": ("ohm", 1e3), "kohm": ("ohm", 1e3), "kΩ": ("ohm", 1e3),
-    "MOhm": ("ohm", 1e6), "MΩ": ("ohm", 1e6), "mOhm": ("ohm", 1e-3), "mΩ": ("ohm", 1e-3),
-    "Ohm cm2": ("ohm_area", 1.0), "Ohm.cm2": ("ohm_area", 1.0), "Ohm cm²": ("ohm_area", 1.0),
-    "s": ("time", 1.0), "sec": ("time", 1.0), "ms": ("time", 1e-3), "min": ("time", 60.0),
-    "h": ("time", 3600.0), "hr": ("time", 3600.0),
-    "V": ("volt", 1.0), "mV": ("volt", 1e-3),
-    "A": ("amp", 1.0), "mA": ("amp", 1e-3), "uA": ("amp", 1e-6), "µA": ("amp", 1e-6),
-    "μA": ("amp", 1e-6), "nA": ("amp", 1e-9),
-    "C": ("coulomb", 1.0), "mC": ("coulomb", 1e-3), "mAh": ("coulomb", 3.6),
-    "mA.h": ("coulomb", 3.6), "Ah": ("coulomb", 3600.0),
-}
-
-#: Lower-case unit text -> (quantity, factor), for units written in another case
-#: ("Sec", "OHM", "KOhm"); only where the lower case is unambiguous ("mhz" could be mHz
-#: or MHz and "mohm" mOhm or MOhm: those must be written exactly).
-_UNITS_LOWER: dict[str, tuple[str, float]] = {
-    lower: value
-    for lower, value in ((unit.lower(), value) for unit, value in _UNITS.items())
-    if all(v == value for u, v in _UNITS.items() if u.lower() == lower)
-}
 
 #: Normalised base name -> canonical column; with the quantity its unit must have.
 _BASES: dict[str, tuple[str, str]] = {
@@ -100,7 +75,7 @@ def recognise_column(name: str) -> tuple[str, float] | None:
     match = _UNIT_SUFFIX.match(text)
     if match:
         candidate = (match.group("u1") or match.group("u2") or match.group("u3") or "").strip()
-        unit = _UNITS.get(candidate) or _UNITS_LOWER.get(candidate.lower())
+        unit = find_unit(candidate)
         if unit is not None:
             text = match.group("base")
     base = (re.sub(r"[\s_]+", "", text).lower().replace("’", "'").replace("″", "''")

@@ -38,7 +38,15 @@ from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._tables import Tables
-from echem.io._text import Line, iso_datetime, numeric_table, read_lines, safe_sniff, unique_names
+from echem.io._text import (
+    Line,
+    iso_datetime,
+    numeric_table,
+    read_lines_and_end,
+    safe_sniff,
+    unique_names,
+)
+from echem.io._units import QUANTITY_OF, find_unit
 
 __all__ = ["FORMATS", "read_dta"]
 
@@ -76,33 +84,14 @@ _CURVE = re.compile(r"CURVE(\d*)$")
 #: Infinities and NaNs as the Microsoft C runtime prints them (``1.#INF00``, ``-1.#IND``).
 _MSVC_SPECIAL = re.compile(r"([+-]?)1\.#(INF|IND|QNAN|SNAN)\d*")
 
-#: Unit (first word of a units-line entry: "V vs. Ref." is V) -> factor to the canonical
-#: unit, per canonical column. Matched exactly, else case-insensitively where that is
-#: unambiguous (mHz and MHz are not).
-_OHM = {"ohm": 1.0, "Ohm": 1.0, "ohms": 1.0, "Ω": 1.0, "kohm": 1e3, "kOhm": 1e3, "kΩ": 1e3,
-        "Mohm": 1e6, "MOhm": 1e6, "MΩ": 1e6, "mohm": 1e-3, "mOhm": 1e-3, "mΩ": 1e-3}
-_UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "time_s": {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0},
-    "voltage_V": {"V": 1.0, "mV": 1e-3, "µV": 1e-6, "μV": 1e-6, "uV": 1e-6},
-    "current_A": {"A": 1.0, "mA": 1e-3, "µA": 1e-6, "μA": 1e-6, "uA": 1e-6, "nA": 1e-9,
-                  "pA": 1e-12},
-    "charge_C": {"C": 1.0, "mC": 1e-3, "µC": 1e-6, "μC": 1e-6, "uC": 1e-6, "nC": 1e-9},
-    "freq_Hz": {"Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "mHz": 1e-3},
-    "z_real_ohm": _OHM,
-    "z_imag_ohm": _OHM,
-}
-
-
 def _unit_factor(canonical: str, unit: str) -> float | None:
-    """Factor from ``unit`` to the canonical column's unit; 1 for no unit, None if unknown."""
+    """Factor from a units-line entry to the canonical column's unit (its first word:
+    "V vs. Ref." is V; see :func:`echem.io._units.find_unit`); 1 for no unit, None for
+    a unit that is unknown or of another quantity."""
     if not unit.strip():
         return 1.0
-    word = unit.split()[0]
-    table = _UNIT_FACTORS[canonical]
-    if word in table:
-        return table[word]
-    matches = {factor for key, factor in table.items() if key.lower() == word.lower()}
-    return matches.pop() if len(matches) == 1 else None
+    found = find_unit(unit.split()[0])
+    return found[1] if found is not None and found[0] == QUANTITY_OF[canonical] else None
 
 
 def _number(text: str) -> float | None:
@@ -267,13 +256,12 @@ def read_dta(path: str | Path) -> pd.DataFrame:
         Not a Gamry file, a malformed table row (naming the line), or no table at all.
     """
     path = Path(path)
-    lines = read_lines(path, encodings=("utf-8", "cp1252", "latin-1"))
+    lines, ends_with_newline = read_lines_and_end(path, encodings=("utf-8", "cp1252", "latin-1"))
     first = next((ln for ln in lines if ln.text.strip()), None)
     if first is None or first.text.strip() != "EXPLAIN":
         raise ParseError("not a Gamry .DTA file (first line is not EXPLAIN)", path,
                          line=first.number if first else 1)
-    metadata, raw_tables, notes = _parse(lines, lines.index(first) + 1, path,
-                                         _ends_with_newline(path))
+    metadata, raw_tables, notes = _parse(lines, lines.index(first) + 1, path, ends_with_newline)
     if not raw_tables:
         raise ParseError("no data table (… TABLE line) in the Gamry file", path,
                          line=lines[-1].number)
@@ -324,16 +312,6 @@ def read_dta(path: str | Path) -> pd.DataFrame:
                         source=source, start_time=start_time, metadata=metadata)
     frame.attrs["tables"] = Tables(others)
     return frame
-
-
-def _ends_with_newline(path: Path) -> bool:
-    """Whether the file's last byte ends a line (else its last line may be cut short)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(-1, 2)
-            return handle.read(1) in (b"\n", b"\r")
-    except OSError:
-        return True
 
 
 def _parse(lines: list[Line], index: int, path: Path, ends_with_newline: bool
