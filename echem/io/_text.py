@@ -23,7 +23,7 @@ __all__ = [
     "Line",
     "read_lines",
     "read_lines_and_end",
-    "drop_cut_last_row",
+    "data_rows",
     "number_shape",
     "decode",
     "head_text",
@@ -103,7 +103,7 @@ def read_lines_and_end(
     """Like :func:`read_lines`, and whether the file ends with a line break.
 
     The flag comes from the same bytes as the lines: a file that does not end with a
-    line break may have been cut inside its last line (see :func:`drop_cut_last_row`).
+    line break may have been cut inside its last line (see :func:`data_rows`).
     """
     path = Path(path)
     try:
@@ -134,15 +134,16 @@ def number_shape(token: str) -> tuple[int, int] | None:
     return decimals, exponent
 
 
-def drop_cut_last_row(
-    rows: Sequence[tuple[int, Sequence[str]]],
-    texts: Sequence[str],
+def data_rows(
+    lines: Sequence[Line],
+    split: Callable[[str], Sequence[str]],
     terminated: bool,
     path: str | Path,
     *,
     lookback: int = 3,
 ) -> list[tuple[int, Sequence[str]]]:
-    """The data rows without the last one when it looks cut inside its last value.
+    """``(line number, fields)`` of every non-blank line, the last one left out when it
+    looks cut inside its last value.
 
     A file copied only in part, or still being written, can end inside its last line:
     ``1.0157E-02`` cut to ``1.0157E-0`` still reads as a number (1.0157, a factor 100
@@ -159,29 +160,26 @@ def drop_cut_last_row(
 
     Parameters
     ----------
-    rows
-        ``(line number, tokens)`` per data row, in file order.
-    texts
-        The text of the same rows as read (line terminator removed).
+    lines
+        The data lines of the file, in order (blank ones are skipped).
+    split
+        A line's text -> its fields.
     terminated
         Whether the file ends with a line break (see :func:`read_lines_and_end`).
     path
         File name for the warning.
     lookback
         How many rows before the last must agree to be evidence.
-
-    Returns
-    -------
-    list
-        ``rows``, without the last one when it is cut.
     """
-    rows = list(rows)
-    if terminated or len(rows) <= lookback or len(texts) != len(rows):
+    body = [line for line in lines if line.text.strip()]
+    rows = [(line.number, split(line.text)) for line in body]
+    if terminated or len(rows) <= lookback:
         return rows
     number, last = rows[-1]
     before = [tokens for _, tokens in rows[-1 - lookback : -1]]
     if not last or any(len(tokens) != len(last) for tokens in before):
         return rows
+    texts = [line.text for line in body]
     endings = {text.rstrip(" ")[-1:] for text in texts[-1 - lookback : -1]}
     ending = endings.pop() if len(endings) == 1 else ""
     reason = None

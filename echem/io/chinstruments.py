@@ -19,7 +19,7 @@ from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
-    drop_cut_last_row,
+    data_rows,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -90,9 +90,9 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     if "Instrument Model" in metadata:
         metadata["instrument"] = metadata["Instrument Model"]
     names = unique_names(ln.strip() for ln in lines[header].text.split(","))
-    body = [ln for ln in lines[header + 1 :] if ln.text.strip()]
-    rows = [(ln.number, [t.strip() for t in ln.text.split(",")]) for ln in body]
-    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = data_rows(
+        lines[header + 1 :], lambda text: [t.strip() for t in text.split(",")], terminated, path
+    )
     raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
     start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")

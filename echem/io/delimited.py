@@ -27,7 +27,7 @@ from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
     Line,
-    drop_cut_last_row,
+    data_rows,
     numeric_table,
     read_lines_and_end,
     safe_sniff,
@@ -226,8 +226,7 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
             raise ParseError("no known column in the header (e.g. freq/Hz, Z'/Ohm, time/s)",
                              path, line=body[0].number)
         metadata["header"] = list(names)
-    tokenised = [(ln.number, _split(ln.text, dialect)) for ln in rows]
-    tokenised = drop_cut_last_row(tokenised, [ln.text for ln in rows], terminated, path)
+    tokenised = data_rows(rows, lambda text: _split(text, dialect), terminated, path)
     required = [original for candidates in aliases.values() for original, _ in candidates]
     raw = numeric_table(tokenised, names, path, required=required,
                         decimal_comma=dialect.decimal_comma)

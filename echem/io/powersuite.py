@@ -15,7 +15,7 @@ from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
-    drop_cut_last_row,
+    data_rows,
     numeric_table,
     read_lines_and_end,
     safe_sniff,
@@ -51,9 +51,7 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
         raise ParseError("not a PowerSuite export (header is not 'Frequency Zre Zimg')", path,
                          line=1)
     names = unique_names(names)
-    body = [ln for ln in lines[1:] if ln.text.strip()]
-    rows = [(ln.number, ln.text.split("\t")) for ln in body]
-    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = data_rows(lines[1:], lambda text: text.split("\t"), terminated, path)
     raw = numeric_table(rows, names, path, required=["Frequency", "Zre", "Zimg"])
     return build_frame(raw, _ALIASES, format="powersuite", technique="eis", source=path.name,
                        metadata={"software": "PowerSuite"})

@@ -28,8 +28,7 @@ from echem.errors import ParseError, TruncatedDataWarning
 from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
-    Line,
-    drop_cut_last_row,
+    data_rows,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -234,14 +233,12 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     lines, terminated = read_lines_and_end(path)
-    header = _fields(lines[0])
+    header = _fields(lines[0].text)
     if "Frequency (Hz)" not in header or "Zre (ohms)" not in header:
         raise ParseError("not a Parstat export (no 'Frequency (Hz)'/'Zre (ohms)' header)",
                          path, line=1)
     names = unique_names(header)
-    body = [ln for ln in lines[1:] if ln.text.strip()]
-    rows = [(ln.number, _fields(ln)) for ln in body]
-    rows = drop_cut_last_row(rows, [ln.text for ln in body], terminated, path)
+    rows = data_rows(lines[1:], _fields, terminated, path)
     raw = numeric_table(rows, names, path,
                         required=[n for n in names if n in _sources(_PARSTAT_ALIASES)])
     frame = build_frame(raw, _PARSTAT_ALIASES, format="parstat", technique="unknown",
@@ -252,9 +249,9 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _fields(line: Line) -> list[str]:
+def _fields(text: str) -> list[str]:
     """Tab-separated fields, without the empty one a trailing tab leaves."""
-    fields = [f.strip() for f in line.text.split("\t")]
+    fields = [f.strip() for f in text.split("\t")]
     while fields and fields[-1] == "":
         fields.pop()
     return fields

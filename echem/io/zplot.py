@@ -25,7 +25,7 @@ from echem.io import Format
 from echem.io._schema import build_frame
 from echem.io._text import (
     Line,
-    drop_cut_last_row,
+    data_rows,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
@@ -67,20 +67,10 @@ def _split_header(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _rows(lines: list[Line], width: int, path: Path) -> list[tuple[int, list[str]]]:
-    rows = []
-    for line in lines:
-        if not line.text.strip():
-            continue
-        rows.append((line.number, _split_row(line.text)))
-    return rows
-
-
 def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metadata: dict,
            start_time: str | None, terminated: bool = True) -> pd.DataFrame:
     names = unique_names(names)
-    rows = _rows(body, len(names), path)
-    rows = drop_cut_last_row(rows, [line.text for line in body if line.text.strip()], terminated, path)
+    rows = data_rows(body, _split_row, terminated, path)
     if rows and len(rows[0][1]) != len(names):
         # A header split into more/less names than the data has fields: fall back to
         # single whitespace, then report the mismatch at the first data line.
@@ -151,7 +141,7 @@ def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
 
     The column header is the first line whose first name starts with ``Freq``;
     ``terminated`` tells whether the file ends with a line break (else its last row is
-    checked for a cut, see :func:`echem.io._text.drop_cut_last_row`).
+    checked for a cut, see :func:`echem.io._text.data_rows`).
     """
     header = next(
         (i for i, ln in enumerate(lines) if ln.text.strip().strip('"').strip().startswith("Freq")
