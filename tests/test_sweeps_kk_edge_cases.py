@@ -315,3 +315,19 @@ def test_first_mu_below_c_matches_impedance_py_rule():
     for M in range(2, first + 1):
         _, mu = fit_linKK(FREQ, get_tc_distribution(FREQ, M), M, R_RC_RC, "complex")
         assert (mu <= 0.85) == (M == first)
+
+
+def test_impedance_points_keep_only_finite_rows():
+    """One helper gives (freq, Z) to Lin-KK in echem kk, echem fit --kk and fit_series:
+    a row with a NaN or infinite value is left out and counted, never passed on."""
+    from echem.eis.sweeps import impedance_points
+
+    sweep = pd.DataFrame({
+        "freq_Hz": [1e3, 1e2, 1e1, 1.0],
+        "z_real_ohm": [10.0, np.inf, 12.0, 13.0],
+        "z_imag_ohm": [-1.0, -2.0, np.nan, pd.NA],
+    })
+    freq, z, left_out = impedance_points(sweep)
+    np.testing.assert_array_equal(freq, [1e3])
+    np.testing.assert_array_equal(z, [10.0 - 1.0j])
+    assert left_out == 3

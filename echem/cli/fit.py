@@ -227,17 +227,14 @@ def _fit_all(
 
 def _interpret(items: list[Spectrum], args: argparse.Namespace, preset: Any) -> None:
     from echem.eis import lin_kk
+    from echem.eis.sweeps import impedance_points
 
     arc_options: dict[str, Any] = {}
     if preset is not None:
         arc_options = {"roles": preset.roles, "symmetric": preset.symmetric}
     for item in items:
         if args.kk:
-            frame = _restrict(item.frame, args.f_min, args.f_max)
-            freq = frame["freq_Hz"].to_numpy(dtype=float)
-            z = frame["z_real_ohm"].to_numpy(dtype=float) + 1j * frame["z_imag_ohm"].to_numpy(
-                dtype=float
-            )
+            freq, z, _ = impedance_points(_restrict(item.frame, args.f_min, args.f_max))
             try:
                 item.kk = lin_kk(freq, z)
             except ValueError as error:

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from echem.cli._command import (
@@ -105,7 +104,7 @@ def kk_file(
     """
     import echem
     from echem.eis.kk import lin_kk
-    from echem.eis.sweeps import spectra
+    from echem.eis.sweeps import impedance_points, spectra
     from echem.errors import DataError
 
     sweeps = spectra(echem.read(path, format=format))
@@ -114,11 +113,7 @@ def kk_file(
     summary, points, failures = [], [], []
     for position, frame in enumerate(sweeps):
         sweep = int(frame.attrs.get("sweep", position))
-        data = frame[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].apply(pd.to_numeric, errors="coerce")
-        data = data[np.isfinite(data.to_numpy(float)).all(axis=1)]
-        left_out = len(frame) - len(data)
-        freq = data["freq_Hz"].to_numpy(float)
-        z = data["z_real_ohm"].to_numpy(float) + 1j * data["z_imag_ohm"].to_numpy(float)
+        freq, z, left_out = impedance_points(frame)
         try:
             result = lin_kk(freq, z, c=c, threshold=threshold, max_M=max_M)
         except DataError as error:

@@ -24,6 +24,7 @@ from echem.eis.arc_table import arcs as arcs_table
 from echem.eis.capacitance import conductivity
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
+from echem.eis.sweeps import impedance_points
 from echem.errors import DataError, EchemError
 
 __all__ = ["fit_series"]
@@ -57,13 +58,6 @@ def _time_of(frame: pd.DataFrame, result: Any) -> float:
         if len(times):
             return float(times.iloc[0])
     return float("nan")
-
-
-def _impedance(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    data = frame[list(_IMPEDANCE_COLUMNS)].apply(pd.to_numeric, errors="coerce").dropna()
-    freq = data["freq_Hz"].to_numpy(float)
-    z = data["z_real_ohm"].to_numpy(float) + 1j * data["z_imag_ohm"].to_numpy(float)
-    return freq, z
 
 
 def _best_fit(
@@ -189,7 +183,7 @@ def fit_series(
             start=start,
         )
         if kk:
-            freq, z = _impedance(frame)
+            freq, z, _ = impedance_points(frame)
             try:
                 verdict = lin_kk(freq, z)
                 row.update(

@@ -31,7 +31,7 @@ import pandas as pd
 
 from echem.errors import DataError, EchemWarning
 
-__all__ = ["spectra", "sweep_index"]
+__all__ = ["spectra", "sweep_index", "impedance_points"]
 
 #: Columns that number sweeps, in order of preference (canonical first).
 _SWEEP_COLUMNS: tuple[str, ...] = ("cycle", "z cycle")
@@ -45,6 +45,27 @@ def _numbers(column: pd.Series) -> np.ndarray:
     """A column as float64, NaN where a value is missing or not a number."""
     values = pd.to_numeric(column, errors="coerce")
     return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def impedance_points(sweep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """The points of a sweep that can be tested or fitted.
+
+    Parameters
+    ----------
+    sweep
+        A frame with ``freq_Hz`` [Hz], ``z_real_ohm`` and ``z_imag_ohm`` [Ohm] (one of
+        :func:`spectra`'s sweeps).
+
+    Returns
+    -------
+    freq_Hz, z, left_out
+        Frequencies [Hz] and complex impedances [Ohm] of the rows where all three values
+        are finite numbers, and how many rows were left out for not being so.
+    """
+    freq = _numbers(sweep["freq_Hz"])
+    z = _numbers(sweep["z_real_ohm"]) + 1j * _numbers(sweep["z_imag_ohm"])
+    usable = np.isfinite(freq) & np.isfinite(z)
+    return freq[usable], z[usable], int(np.count_nonzero(~usable))
 
 
 def _frequencies(df: pd.DataFrame) -> np.ndarray:
