@@ -212,6 +212,7 @@ class ChargeResult:
 class _Record:
     """Arrays of one frame with its intervals classified (internal)."""
 
+    finite: np.ndarray  # over the frame's rows: finite time and current (the rows used)
     t: np.ndarray
     current: np.ndarray
     instrument: np.ndarray | None
@@ -333,7 +334,7 @@ def _record(
     t, current = t_all[finite], i_all[finite]
     instrument = None
     if "charge_C" in df.columns:
-        q = df["charge_C"].to_numpy(dtype=float)[finite]
+        q = _numbers(df, "charge_C")[finite]
         if np.isfinite(q).any():
             instrument = q
     resolved = _resolve_rule(df, rule)
@@ -364,6 +365,7 @@ def _record(
     if instrument is not None:
         instrument_increments = _instrument_increments(instrument, current)
     return _Record(
+        finite=finite,
         t=t,
         current=current,
         instrument=instrument,
@@ -395,11 +397,11 @@ def _instrument_increments(q: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.where(reset, np.nan, increments)
 
 
-def _selected_rows(df: pd.DataFrame, step: int | tuple[int, int] | None) -> np.ndarray:
-    """Boolean mask (over finite rows) of the rows in the requested step."""
-    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
-        df["current_A"].to_numpy(dtype=float)
-    )
+def _selected_rows(
+    df: pd.DataFrame, step: int | tuple[int, int] | None, finite: np.ndarray
+) -> np.ndarray:
+    """Boolean mask (over the ``finite`` rows, those integrated) of the rows in the
+    requested step."""
     if step is None:
         return np.ones(int(finite.sum()), dtype=bool)
     if isinstance(step, tuple):
@@ -496,7 +498,7 @@ def integrate(
     if until_s is not None and np.isnan(until_s):
         raise DataError("until_s must be a time in s or None, got NaN")
     record = _record(df, rule, gap_factor, max_interval_s)
-    selected = _selected_rows(df, step)
+    selected = _selected_rows(df, step, record.finite)
     short = None
     if "voltage_V" in df.columns:
         short = detect_short_circuit(df, short_circuit)
@@ -565,9 +567,7 @@ def _step_table(
     cut_end: tuple[int, float] | None,
 ) -> pd.DataFrame:
     """One row per run among ``rows`` (indices of the finite rows used), vectorised."""
-    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
-        df["current_A"].to_numpy(dtype=float)
-    )
+    finite = record.finite
     keys = [c for c in ("cycle", "step") if c in df.columns]
     columns = [
         *keys,
@@ -695,11 +695,8 @@ def cumulative_charge(
         Named ``cumulative_charge_C``, on the frame's index.
     """
     record = _record(df, rule, gap_factor, max_interval_s)
-    finite = np.isfinite(df["time_s"].to_numpy(dtype=float)) & np.isfinite(
-        df["current_A"].to_numpy(dtype=float)
-    )
     values = np.full(len(df), np.nan)
-    values[finite] = np.concatenate([[0.0], np.cumsum(record.increments)])
+    values[record.finite] = np.concatenate([[0.0], np.cumsum(record.increments)])
     return pd.Series(values, index=df.index, name="cumulative_charge_C")
 
 
