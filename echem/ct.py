@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from echem._checks import checked_number
 from echem.coulometry import charge_at, detect_short_circuit, li_volume
 from echem.ct_stack import DEFAULT_BLOCK_BYTES, LabelStack, as_voxel_size, read_stack
 from echem.decomposition import LI3PS4_REDUCTION, Reaction, decomposition
@@ -307,21 +308,14 @@ def _scan_duration(
     return None
 
 
-def _non_negative(value: Any, name: str, *, zero_ok: bool = True) -> float:
-    """``value`` as a float that is finite and >= 0 (> 0), else a :class:`DataError`."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be a number, got {value!r}") from None
-    if not (np.isfinite(number) and (number >= 0 if zero_ok else number > 0)):
-        bound = ">= 0" if zero_ok else "> 0"
-        raise DataError(f"{name} must be finite and {bound}, got {value!r}")
-    return number
+def _non_negative(value: Any, name: str) -> float:
+    """``value`` as a float that is finite and >= 0, else a :class:`DataError`."""
+    return checked_number(value, name, accept=lambda x: x >= 0, must_be="finite and >= 0")
 
 
 def _positive(value: Any, name: str) -> float:
     """``value`` as a float that is finite and > 0, else a :class:`DataError`."""
-    return _non_negative(value, name, zero_ok=False)
+    return checked_number(value, name, accept=lambda x: x > 0, must_be="finite and > 0")
 
 
 # --- label stacks -------------------------------------------------------------------------
@@ -517,16 +511,6 @@ def depth_profile(
     )
 
 
-def _finite(value: Any, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(number):
-        raise DataError(f"{name} must be finite, got {value!r}")
-    return number
-
-
 def _ct_column(table: pd.DataFrame, column: str, *, negative_ok: bool) -> np.ndarray:
     """A column of the CT table as floats, finite (and >= 0 unless ``negative_ok``)."""
     try:
@@ -632,7 +616,7 @@ def compare_ct(
         parameters.
     """
     area_cm2 = _positive(area_cm2, "area_cm2")
-    time_offset_s = _finite(time_offset_s, "time_offset_s")
+    time_offset_s = checked_number(time_offset_s, "time_offset_s")
     table = ct_volumes if isinstance(ct_volumes, pd.DataFrame) else read_volumes(ct_volumes)
     for column in ("time_s", "volume_cm3"):
         if column not in table.columns:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from echem._checks import checked_number
 from echem.errors import DataError
 
 __all__ = ["ShortCircuitCriterion", "detect_short_circuit"]
@@ -151,31 +152,16 @@ def _check_criterion(crit: ShortCircuitCriterion) -> None:
         raise DataError(f"window must be an odd integer >= 1 (points), got {window!r}")
     if window < 1 or window % 2 == 0:
         raise DataError(f"window must be an odd integer >= 1 (points), got {window}")
-    checks = (
-        ("threshold_V", crit.threshold_V, "V", lambda x: x > 0),
-        ("hold_s", crit.hold_s, "s", lambda x: x >= 0),
-        ("lookback_s", crit.lookback_s, "s", lambda x: x > 0),
-        ("collapse_ratio", crit.collapse_ratio, "", lambda x: x >= 1),
-        ("min_current_fraction", crit.min_current_fraction, "", lambda x: 0 <= x <= 1),
-    )
-    for name, value, unit, valid in checks:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise DataError(f"{name} must be a number, got {value!r}") from None
-        infinite_ok = name in ("hold_s", "lookback_s")  # inf: to the end / whole record
-        finite = np.isfinite(number) or (infinite_ok and number == np.inf)
-        if isinstance(value, bool) or not finite or not valid(number):
-            bounds = {
-                "threshold_V": "> 0",
-                "hold_s": ">= 0",
-                "lookback_s": "> 0",
-                "collapse_ratio": ">= 1",
-                "min_current_fraction": "from 0 to 1",
-            }[name]
-            raise DataError(
-                f"{name} must be {'' if infinite_ok else 'finite and '}{bounds}{' ' + unit if unit else ''}, got {value!r}"
-            )
+    checked_number(crit.threshold_V, "threshold_V", accept=lambda x: x > 0,
+                   must_be="finite and > 0", unit="V")
+    checked_number(crit.hold_s, "hold_s", accept=lambda x: x >= 0, must_be=">= 0", unit="s",
+                   infinite_ok=True)  # inf: to the end of the record
+    checked_number(crit.lookback_s, "lookback_s", accept=lambda x: x > 0, must_be="> 0",
+                   unit="s", infinite_ok=True)  # inf: the whole record
+    checked_number(crit.collapse_ratio, "collapse_ratio", accept=lambda x: x >= 1,
+                   must_be="finite and >= 1")
+    checked_number(crit.min_current_fraction, "min_current_fraction",
+                   accept=lambda x: 0 <= x <= 1, must_be="finite and from 0 to 1")
 
 
 def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
