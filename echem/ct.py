@@ -59,9 +59,12 @@ _CM3_PER_UNIT = {
 #: Where in a scan its time stamp sits, as a fraction of the scan duration.
 TIME_REFERENCES = {"start": 0.0, "middle": 0.5, "end": 1.0}
 
-_TIME_COLUMN = re.compile(r"^time_(s|min|h|d)$", re.IGNORECASE)
-_VOLUME_COLUMN = re.compile(r"^(?:.*_)?volume_(cm3|mm3|um3|µm3|μm3|nm3|m3|ml|ul)$", re.IGNORECASE)
-_DURATION_COLUMN = re.compile(r"^scan_duration_(s|min|h|d)$", re.IGNORECASE)
+_TIME_UNITS = "|".join(map(re.escape, _SECONDS_PER_UNIT))
+_TIME_COLUMN = re.compile(rf"^time_({_TIME_UNITS})$", re.IGNORECASE)
+_VOLUME_COLUMN = re.compile(
+    rf"^(?:.*_)?volume_({'|'.join(map(re.escape, _CM3_PER_UNIT))})$", re.IGNORECASE
+)
+_DURATION_COLUMN = re.compile(rf"^scan_duration_({_TIME_UNITS})$", re.IGNORECASE)
 _META_LINE = re.compile(r"^#\s*([A-Za-z_][\w ]*?)\s*[:=]\s*(.*?)\s*$")
 
 
@@ -134,7 +137,7 @@ def read_volumes(
     )
     volume_cm3 = (
         raw[volume_name].to_numpy(dtype=float)
-        * _CM3_PER_UNIT[volume_match.group(1).lower().replace("µ", "u").replace("μ", "u")]
+        * _CM3_PER_UNIT[volume_match.group(1).lower()]
     )
     if np.any(volume_cm3 < 0):
         row = int(np.flatnonzero(volume_cm3 < 0)[0])

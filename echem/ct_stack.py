@@ -68,18 +68,13 @@ def _unit_to_um(unit: Any) -> float | None:
 def as_voxel_size(value: Any) -> tuple[float, float, float]:
     """A voxel size as (z, y, x) µm from a number (isotropic) or a 3-sequence."""
     try:
-        if np.ndim(value) == 0:
-            size = (float(value),) * 3
-        else:
-            values = [float(v) for v in value]
-            if len(values) != 3:
-                raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}")
-            size = (values[0], values[1], values[2])
-    except (TypeError, ValueError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}") from None
-    if not all(np.isfinite(s) and s > 0 for s in size):
+        values = [float(value)] * 3 if np.ndim(value) == 0 else [float(v) for v in value]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 3:
+        raise DataError(f"voxel size must be a number or (z, y, x), got {value!r}")
+    size = (values[0], values[1], values[2])
+    if not _usable_size(size):
         raise DataError(f"voxel size must be positive, got {value!r}")
     return size
 
