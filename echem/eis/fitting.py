@@ -380,9 +380,11 @@ def _polish(
     start = np.clip(p_best, lower, upper)
     nonzero = np.isfinite(start) & (start != 0)
     scale[free_idx] = np.where(nonzero[free_idx], np.abs(start[free_idx]), 1.0)
+    is_free = np.zeros(len(names), dtype=bool)
+    is_free[free_idx] = True
     params = lmfit.Parameters()
     for i, name in enumerate(names):
-        if i in free_idx:
+        if is_free[i]:
             params.add(name, value=start[i] / scale[i], min=lower[i] / scale[i], max=upper[i] / scale[i])
         else:  # no bounds: lmfit would clip a fixed value given outside them
             params.add(name, value=float(p_best[i]), vary=False)
@@ -423,10 +425,10 @@ def _unscale(
         par.set(value=value, min=lower[i], max=upper[i])
         if err is not None:
             par.stderr = err * scale[i]
+    free_scale = scale[free_idx]  # lm.var_names are the free names, in this order
     if lm.covar is not None:
-        s = np.array([scale[names.index(n)] for n in lm.var_names])
-        lm.covar = np.asarray(lm.covar) * np.outer(s, s)
-    lm.init_vals = [v * scale[names.index(n)] for v, n in zip(lm.init_vals, lm.var_names, strict=True)]
+        lm.covar = np.asarray(lm.covar) * np.outer(free_scale, free_scale)
+    lm.init_vals = list(np.asarray(lm.init_vals, dtype=float) * free_scale)
 
 
 def _result(
