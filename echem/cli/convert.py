@@ -257,13 +257,14 @@ def convert_file(
     # Every output is completed under a temporary name; they are renamed into place together
     # (the sidecar last), or none is if any write or rename fails.
     with atomic_paths([*targets, sidecar]) as temporaries:
-        for table, temporary in zip(targets.values(), temporaries, strict=False):
+        *table_temporaries, sidecar_temporary = temporaries
+        for table, temporary in zip(targets.values(), table_temporaries, strict=True):
             plain = pd.DataFrame(table, copy=False)  # a view without attrs (never deep-copied)
             if table is frame:  # the data file carries the attrs (Parquet keeps them)
                 plain.attrs = {k: v for k, v in document.items() if k in frame.attrs}
             writer(plain, temporary)
         text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-        temporaries[-1].write_text(text + "\n", encoding="utf-8")
+        sidecar_temporary.write_text(text + "\n", encoding="utf-8")
     written = [*targets, sidecar]
     claimed.update(p.resolve() for p in written)
     return written
