@@ -45,6 +45,7 @@ from .guess import (
 from .optimise import Problem, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
+from .sweeps import first_time_s
 from .weighting import weights
 
 __all__ = ["fit", "fit_many", "FitResult", "prepare_data"]
@@ -78,12 +79,7 @@ def _from_frame(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float | None]
     z = pd.to_numeric(df["z_real_ohm"], errors="coerce").to_numpy(dtype=float) + 1j * pd.to_numeric(
         df["z_imag_ohm"], errors="coerce"
     ).to_numpy(dtype=float)
-    time_s = None
-    if "time_s" in df.columns:
-        t = pd.to_numeric(df["time_s"], errors="coerce").to_numpy(dtype=float)
-        t = t[np.isfinite(t)]
-        time_s = float(t[0]) if len(t) else None
-    return freq, z, time_s
+    return freq, z, first_time_s(df)
 
 
 def prepare_data(

@@ -24,7 +24,7 @@ from echem.eis.arc_table import arcs as arcs_table
 from echem.eis.capacitance import conductivity
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
-from echem.eis.sweeps import impedance_points
+from echem.eis.sweeps import first_time_s, impedance_points
 from echem.errors import DataError, EchemError
 
 __all__ = ["fit_series"]
@@ -53,11 +53,8 @@ def _time_of(frame: pd.DataFrame, result: Any) -> float:
     time_s = getattr(result, "time_s", None)
     if time_s is not None and np.isfinite(time_s):
         return float(time_s)
-    if "time_s" in frame.columns:
-        times = pd.to_numeric(frame["time_s"], errors="coerce").dropna()
-        if len(times):
-            return float(times.iloc[0])
-    return float("nan")
+    first = first_time_s(frame)
+    return float("nan") if first is None else first
 
 
 def _best_fit(

@@ -31,7 +31,7 @@ import pandas as pd
 
 from echem.errors import DataError, EchemWarning
 
-__all__ = ["spectra", "sweep_index", "impedance_points"]
+__all__ = ["spectra", "sweep_index", "impedance_points", "first_time_s"]
 
 #: Columns that number sweeps, in order of preference (canonical first).
 _SWEEP_COLUMNS: tuple[str, ...] = ("cycle", "z cycle")
@@ -241,14 +241,14 @@ def spectra(df: pd.DataFrame) -> list[pd.DataFrame]:
         part = df.iloc[part_rows].reset_index(drop=True)
         attrs = copy.deepcopy(df.attrs)
         attrs["sweep"] = number
-        attrs["time_s"] = _first_time(part)
+        attrs["time_s"] = first_time_s(part)
         part.attrs = attrs
         result.append(part)
     return result
 
 
-def _first_time(part: pd.DataFrame) -> float | None:
-    """The first finite ``time_s`` of a sweep [s], None without one."""
+def first_time_s(part: pd.DataFrame) -> float | None:
+    """The first finite ``time_s`` of a frame [s], None without one."""
     if "time_s" not in part.columns:
         return None
     times = _numbers(part["time_s"])
