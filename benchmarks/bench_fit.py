@@ -108,7 +108,9 @@ IMPEDANCE_PY_MAXFEV = 1000
 IDENTIFIABLE_REL_SIGMA = 0.05 / 3
 
 
-def cramer_rao_rel_sigma(circuit: Circuit, freq_Hz, true: dict, noise: float = 0.01) -> dict[str, float]:
+def cramer_rao_rel_sigma(
+    circuit: Circuit, freq_Hz, true: dict, noise: float = 0.01
+) -> dict[str, float]:
     r"""Cramér–Rao lower bound on the relative standard deviation of each parameter.
 
     The noise model is the generator's: independent Gaussian errors of standard deviation
@@ -131,7 +133,9 @@ def cramer_rao_rel_sigma(circuit: Circuit, freq_Hz, true: dict, noise: float = 0
         up, down = theta.copy(), theta.copy()
         up[j] += h
         down[j] -= h
-        dz = (circuit.impedance(freq_Hz, np.exp(up)) - circuit.impedance(freq_Hz, np.exp(down))) / (2 * h)
+        dz = (circuit.impedance(freq_Hz, np.exp(up)) - circuit.impedance(freq_Hz, np.exp(down))) / (
+            2 * h
+        )
         cols.append(np.concatenate([dz.real / sigma, dz.imag / sigma]))
     jac = np.array(cols).T
     fisher = jac.T @ jac
@@ -194,7 +198,9 @@ def r_within(values: dict | None, true: dict, k: int, tol: float = 0.05) -> bool
     """Every R (R0, then the arcs matched by apex frequency) within ``tol`` of the truth."""
     if values is None:
         return False
-    return bool(np.all(np.abs(resistances_by_apex(values, k) / resistances_by_apex(true, k) - 1) <= tol))
+    return bool(
+        np.all(np.abs(resistances_by_apex(values, k) / resistances_by_apex(true, k) - 1) <= tol)
+    )
 
 
 def _share(hits: int, total: int) -> str:
@@ -235,10 +241,14 @@ def run(n: int, seed: int, workers: int, n_identifiable: int) -> None:
                 if identifiable(circuit, FREQ_HZ, true):
                     ident = [a + b for a, b in zip(ident, hits, strict=True)]
         # recovery on a sample conditioned on identifiability (same generator, its own seed)
-        sample, draws = identifiable_sample(circuit, np.random.default_rng(1000 + seed + ci), n_identifiable)
+        sample, draws = identifiable_sample(
+            circuit, np.random.default_rng(1000 + seed + ci), n_identifiable
+        )
         recov = [0, 0, len(sample)]
         for j, (true, z) in enumerate(sample):
-            print(f"\r{text}: identifiable {j + 1}/{len(sample)}", end="", file=sys.stderr, flush=True)
+            print(
+                f"\r{text}: identifiable {j + 1}/{len(sample)}", end="", file=sys.stderr, flush=True
+            )
             recov[0] += r_within(fit(FREQ_HZ, z, circuit).values, true, k)
             recov[1] += r_within(impedance_py_fit(text, FREQ_HZ, z, k), true, k)
         # throughput: fit_many on `workers` processes vs impedance.py sequential
@@ -266,7 +276,9 @@ def run(n: int, seed: int, workers: int, n_identifiable: int) -> None:
     print(f"\nbench_fit: n={n} spectra per circuit, seed={seed}, fit_many on {workers} processes")
     print("cost = |Z|-weighted chi-square for both; 'best' = min(echem, impedance.py, reference)")
     print(f"impedance.py: generic start, weight_by_modulus=True, maxfev={IMPEDANCE_PY_MAXFEV}")
-    print(f"identifiable: Cramer-Rao sigma_R/R <= {IDENTIFIABLE_REL_SIGMA:.2%} for every R at the true values")
+    print(
+        f"identifiable: Cramer-Rao sigma_R/R <= {IDENTIFIABLE_REL_SIGMA:.2%} for every R at the true values"
+    )
     header = f"{'metric':<46}{'echem':>10}{'impedance.py':>14}{'ratio':>8}"
     for row in rows:
         print(f"\n{row['text']}  ({row['n']} spectra)")
@@ -277,13 +289,21 @@ def run(n: int, seed: int, workers: int, n_identifiable: int) -> None:
         for label, (e, i, total), note in (
             ("R within 5 %, arcs >= 2 decades apart (raw)", row["raw"], ""),
             ("  ... of those CRB-identifiable", row["ident"], ""),
-            ("R within 5 %, identifiable sample", row["recov"], f", 1 in {row['draws'] / max(row['recov'][2], 1):.0f} draws"),
+            (
+                "R within 5 %, identifiable sample",
+                row["recov"],
+                f", 1 in {row['draws'] / max(row['recov'][2], 1):.0f} draws",
+            ),
         ):
-            print(f"{label:<46}{_share(e, total):>10}{_share(i, total):>14}{'':>8}  (of {total}{note})")
+            print(
+                f"{label:<46}{_share(e, total):>10}{_share(i, total):>14}{'':>8}  (of {total}{note})"
+            )
         te, ti = row["time"]
         print(f"{'median time per fit (ms)':<46}{1e3 * te:>10.1f}{1e3 * ti:>14.1f}{te / ti:>8.2f}")
         thr_e, thr_i = row["thr"]
-        print(f"{'throughput (spectra/s; echem fit_many)':<46}{thr_e:>10.1f}{thr_i:>14.1f}{thr_e / thr_i:>8.2f}")
+        print(
+            f"{'throughput (spectra/s; echem fit_many)':<46}{thr_e:>10.1f}{thr_i:>14.1f}{thr_e / thr_i:>8.2f}"
+        )
 
 
 def main() -> None:
@@ -292,7 +312,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--n-identifiable", type=int, default=100, help="spectra per circuit in the identifiable recovery sample"
+        "--n-identifiable",
+        type=int,
+        default=100,
+        help="spectra per circuit in the identifiable recovery sample",
     )
     args = parser.parse_args()
     run(args.n, args.seed, args.workers, args.n_identifiable)

@@ -209,8 +209,7 @@ def _resized_copy(path: Path, n_records: int, folder: Path) -> Path:
     else:
         resized = folder / f"{path.stem}.x{n_records / records.n_points:g}.mpr"
     resized.write_bytes(
-        raw[:header_at] + layout.pack(*fields) + preamble + new_body
-        + raw[body_at + len(body) :]
+        raw[:header_at] + layout.pack(*fields) + preamble + new_body + raw[body_at + len(body) :]
     )
     original, copy = echem.read(path), echem.read(resized)
     assert len(copy) == n_records
@@ -283,7 +282,8 @@ def main() -> None:
     print(f"allocator: {'glibc mallopt, freed memory kept' if steady else 'default'}")
     print(f"threads for a large numeric block: echem {usable_threads()}, pandas {pandas_threads()}")
     rows = [
-        (*result, MPR_TARGET) for result in (bench_mpr(args.mpr_repeats, scale=args.mpr_scale) if REAL.exists() else [])
+        (*result, MPR_TARGET)
+        for result in (bench_mpr(args.mpr_repeats, scale=args.mpr_scale) if REAL.exists() else [])
     ]
     if not args.skip_mpt:
         mpt = bench_mpt(args.rows, args.repeats)

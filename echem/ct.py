@@ -136,8 +136,7 @@ def read_volumes(
         ]
     )
     volume_cm3 = (
-        raw[volume_name].to_numpy(dtype=float)
-        * _CM3_PER_UNIT[volume_match.group(1).lower()]
+        raw[volume_name].to_numpy(dtype=float) * _CM3_PER_UNIT[volume_match.group(1).lower()]
     )
     if np.any(volume_cm3 < 0):
         row = int(np.flatnonzero(volume_cm3 < 0)[0])

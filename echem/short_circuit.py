@@ -152,16 +152,29 @@ def _check_criterion(crit: ShortCircuitCriterion) -> None:
         raise DataError(f"window must be an odd integer >= 1 (points), got {window!r}")
     if window < 1 or window % 2 == 0:
         raise DataError(f"window must be an odd integer >= 1 (points), got {window}")
-    checked_number(crit.threshold_V, "threshold_V", accept=lambda x: x > 0,
-                   must_be="finite and > 0", unit="V")
-    checked_number(crit.hold_s, "hold_s", accept=lambda x: x >= 0, must_be=">= 0", unit="s",
-                   infinite_ok=True)  # inf: to the end of the record
-    checked_number(crit.lookback_s, "lookback_s", accept=lambda x: x > 0, must_be="> 0",
-                   unit="s", infinite_ok=True)  # inf: the whole record
-    checked_number(crit.collapse_ratio, "collapse_ratio", accept=lambda x: x >= 1,
-                   must_be="finite and >= 1")
-    checked_number(crit.min_current_fraction, "min_current_fraction",
-                   accept=lambda x: 0 <= x <= 1, must_be="finite and from 0 to 1")
+    checked_number(
+        crit.threshold_V, "threshold_V", accept=lambda x: x > 0, must_be="finite and > 0", unit="V"
+    )
+    checked_number(
+        crit.hold_s, "hold_s", accept=lambda x: x >= 0, must_be=">= 0", unit="s", infinite_ok=True
+    )  # inf: to the end of the record
+    checked_number(
+        crit.lookback_s,
+        "lookback_s",
+        accept=lambda x: x > 0,
+        must_be="> 0",
+        unit="s",
+        infinite_ok=True,
+    )  # inf: the whole record
+    checked_number(
+        crit.collapse_ratio, "collapse_ratio", accept=lambda x: x >= 1, must_be="finite and >= 1"
+    )
+    checked_number(
+        crit.min_current_fraction,
+        "min_current_fraction",
+        accept=lambda x: 0 <= x <= 1,
+        must_be="finite and from 0 to 1",
+    )
 
 
 def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -50,6 +50,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if REAL_DATA.exists():
         return
     for item in items:
-        if any("empty parameter set" in str(m.kwargs.get("reason", "")) for m in
-               item.iter_markers(name="skip")):
+        if any(
+            "empty parameter set" in str(m.kwargs.get("reason", ""))
+            for m in item.iter_markers(name="skip")
+        ):
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON), append=False)

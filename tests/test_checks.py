@@ -26,8 +26,11 @@ def test_numbers_pass_as_floats():
         (math.nan, {}, "x must be finite"),
         (math.inf, {}, "x must be finite"),
         (-math.inf, {"infinite_ok": True}, "x must be finite"),
-        (0.0, {"accept": lambda v: v > 0, "must_be": "finite and > 0", "unit": "V"},
-         "x must be finite and > 0 V, got 0.0"),
+        (
+            0.0,
+            {"accept": lambda v: v > 0, "must_be": "finite and > 0", "unit": "V"},
+            "x must be finite and > 0 V, got 0.0",
+        ),
     ],
 )
 def test_what_cannot_be_meant_is_a_data_error(value, options, message):

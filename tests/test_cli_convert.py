@@ -160,7 +160,10 @@ def test_twins_never_collide_and_the_input_is_never_overwritten(tmp_path, capsys
     out = tmp_path / "out"
     assert main(["convert", str(mpr), str(mpt), str(mpr), "--to", "csv", "--out", str(out)]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "peis.mpr.csv", "peis.mpr.json", "peis.mpt.csv", "peis.mpt.json"
+        "peis.mpr.csv",
+        "peis.mpr.json",
+        "peis.mpt.csv",
+        "peis.mpt.json",
     ]
     assert len(capsys.readouterr().out.splitlines()) == 2  # a file named twice: converted once
     # A CSV input converted to CSV beside itself: the input stays as it was.
@@ -233,14 +236,17 @@ def test_a_failing_write_leaves_no_output_at_all(tmp_path, capsys, monkeypatch):
     assert len(lines) == 1 and str(gamry) in lines[0] and "No space left" in lines[0]
     # Neither the completed data file, nor the sidecar, nor any temporary file of the Gamry
     # input is left; the next input is converted.
-    assert sorted(p.name for p in out.iterdir()) == ["exampleDataZPlot.z.csv",
-                                                       "exampleDataZPlot.z.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "exampleDataZPlot.z.csv",
+        "exampleDataZPlot.z.json",
+    ]
     assert not any(path.exists() for path in calls[:2])
 
 
 def test_missing_pyarrow_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.setitem(
-        convert.WRITERS, "parquet",
+        convert.WRITERS,
+        "parquet",
         (".parquet", convert.WRITERS["parquet"][1], lambda: "needs pyarrow"),
     )
     assert main(["convert", "whatever.mpr", "--to", "parquet"]) == 2

@@ -32,8 +32,12 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_a_failed_rename_restores_the_targets_already_replaced(tmp_path):
     (tmp_path / "a.csv").write_text("old a\n")
     (tmp_path / "b.json").mkdir()  # os.replace onto a folder fails
-    with pytest.raises(OSError), echem._atomic.atomic_paths([tmp_path / "a.csv", tmp_path / "new.csv",
-                                               tmp_path / "b.json"]) as temporaries:
+    with (
+        pytest.raises(OSError),
+        echem._atomic.atomic_paths(
+            [tmp_path / "a.csv", tmp_path / "new.csv", tmp_path / "b.json"]
+        ) as temporaries,
+    ):
         for temporary in temporaries:
             temporary.write_text("new\n")
     assert (tmp_path / "a.csv").read_text() == "old a\n"
@@ -102,7 +106,8 @@ def test_convert_replaces_no_output_when_the_sidecar_cannot_be_renamed(tmp_path,
     assert len(err) == 1 and "exampleDataGamry.DTA" in err[0]
     assert (tmp_path / "exampleDataGamry.DTA.csv").read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "exampleDataGamry.DTA.csv", "exampleDataGamry.DTA.json"
+        "exampleDataGamry.DTA.csv",
+        "exampleDataGamry.DTA.json",
     ]
 
 
@@ -165,13 +170,16 @@ def test_fit_results_csv_and_json_are_replaced_together(tmp_path, monkeypatch, c
 # kk and coulometry -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("option", "message"), [
-    (["--threshold", "inf"], "finite"),
-    (["--c", "inf"], "from 0 to 1"),
-    (["--c", "nan"], "from 0 to 1"),
-    (["--c", "1.5"], "from 0 to 1"),  # mu never exceeds 1: lin_kk refuses it per sweep
-    (["--c", "-0.1"], "from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--threshold", "inf"], "finite"),
+        (["--c", "inf"], "from 0 to 1"),
+        (["--c", "nan"], "from 0 to 1"),
+        (["--c", "1.5"], "from 0 to 1"),  # mu never exceeds 1: lin_kk refuses it per sweep
+        (["--c", "-0.1"], "from 0 to 1"),
+    ],
+)
 def test_kk_option_out_of_range_is_a_usage_error(capsys, option, message):
     with pytest.raises(SystemExit) as exit_:
         main(["kk", str(PEIS), *option])
@@ -184,9 +192,15 @@ def test_kk_c_of_one_is_accepted(capsys):
     assert "sweep" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("option", [["--area", "nan"], ["--area", "inf"],
-                                    ["--area", "1", "--scan-duration", "nan"],
-                                    ["--area", "1", "--imaged-area", "inf"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--area", "nan"],
+        ["--area", "inf"],
+        ["--area", "1", "--scan-duration", "nan"],
+        ["--area", "1", "--imaged-area", "inf"],
+    ],
+)
 def test_coulometry_non_finite_number_is_a_usage_error(capsys, option):
     with pytest.raises(SystemExit) as exit_:
         main(["coulometry", str(CP), *option])

@@ -285,10 +285,12 @@ def test_object_columns_with_missing_values_integrate_like_floats():
     """time and current in object columns holding pd.NA: the row is left out (with a
     warning) everywhere, not only where the record is built (integrate and
     cumulative_charge raised a bare TypeError from re-reading the columns)."""
-    df = pd.DataFrame({
-        "time_s": pd.Series([0.0, 1.0, pd.NA, 3.0], dtype=object),
-        "current_A": pd.Series([1e-3, 1e-3, 1e-3, 1e-3], dtype=object),
-    })
+    df = pd.DataFrame(
+        {
+            "time_s": pd.Series([0.0, 1.0, pd.NA, 3.0], dtype=object),
+            "current_A": pd.Series([1e-3, 1e-3, 1e-3, 1e-3], dtype=object),
+        }
+    )
     with pytest.warns(EchemWarning, match="row positions 2"):
         assert integrate(df).total_C == pytest.approx(3e-3)
     with pytest.warns(EchemWarning, match="row positions 2"):

@@ -31,7 +31,15 @@ import bench_fit  # noqa: E402 - the benchmark's seeded generator
 
 FREQ = np.logspace(np.log10(3e6), -1, 76)
 TWO_ARCS = "R0-p(R1,CPE1)-p(R2,CPE2)"
-TRUE_TWO = {"R0": 20.0, "R1": 500.0, "CPE1_Q": 1e-8, "CPE1_n": 0.9, "R2": 2000.0, "CPE2_Q": 1e-5, "CPE2_n": 0.8}
+TRUE_TWO = {
+    "R0": 20.0,
+    "R1": 500.0,
+    "CPE1_Q": 1e-8,
+    "CPE1_n": 0.9,
+    "R2": 2000.0,
+    "CPE2_Q": 1e-5,
+    "CPE2_n": 0.8,
+}
 
 
 def noisy(z: np.ndarray, seed: int = 1, level: float = 0.01) -> np.ndarray:
@@ -50,15 +58,39 @@ def rel_err(values: dict, true: dict) -> float:
         ("R0-p(R1,C1)", {"R0": 5.0, "R1": 1e4, "C1": 3e-9}),
         (
             "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
-            {"R0": 50.0, "R1": 3e3, "CPE1_Q": 2e-10, "CPE1_n": 0.95, "R2": 800.0,
-             "CPE2_Q": 3e-7, "CPE2_n": 0.85, "R3": 5e3, "CPE3_Q": 2e-4, "CPE3_n": 0.75},
+            {
+                "R0": 50.0,
+                "R1": 3e3,
+                "CPE1_Q": 2e-10,
+                "CPE1_n": 0.95,
+                "R2": 800.0,
+                "CPE2_Q": 3e-7,
+                "CPE2_n": 0.85,
+                "R3": 5e3,
+                "CPE3_Q": 2e-4,
+                "CPE3_n": 0.75,
+            },
         ),
-        ("L0-R0-p(R1,CPE1)-W1", {"L0": 1e-6, "R0": 5.0, "R1": 100.0, "CPE1_Q": 1e-6, "CPE1_n": 0.85, "W1": 30.0}),
-        ("R0-p(R1,CPE1)-CPE2", {"R0": 5.0, "R1": 100.0, "CPE1_Q": 1e-6, "CPE1_n": 0.85, "CPE2_Q": 1e-3, "CPE2_n": 0.9}),
+        (
+            "L0-R0-p(R1,CPE1)-W1",
+            {"L0": 1e-6, "R0": 5.0, "R1": 100.0, "CPE1_Q": 1e-6, "CPE1_n": 0.85, "W1": 30.0},
+        ),
+        (
+            "R0-p(R1,CPE1)-CPE2",
+            {"R0": 5.0, "R1": 100.0, "CPE1_Q": 1e-6, "CPE1_n": 0.85, "CPE2_Q": 1e-3, "CPE2_n": 0.9},
+        ),
         ("R0-p(R1,C1)-G1", {"R0": 5.0, "R1": 100.0, "C1": 1e-7, "G1_R": 50.0, "G1_tau": 1e-2}),
         (
             "R0-p(R1,C1)-p(R2-Wo1,C2)",
-            {"R0": 10.0, "R1": 200.0, "C1": 1e-9, "R2": 300.0, "Wo1_R": 500.0, "Wo1_tau": 2.0, "C2": 1e-5},
+            {
+                "R0": 10.0,
+                "R1": 200.0,
+                "C1": 1e-9,
+                "R2": 300.0,
+                "Wo1_R": 500.0,
+                "Wo1_tau": 2.0,
+                "C2": 1e-5,
+            },
         ),
     ],
 )
@@ -94,7 +126,10 @@ def test_guess_finds_the_arcs():
     z = Circuit(TWO_ARCS).impedance(FREQ, TRUE_TWO)
     arcs = find_arcs(FREQ, z)
     assert len(arcs) == 2
-    f0_true = [1 / (2 * np.pi * (500 * 1e-8) ** (1 / 0.9)), 1 / (2 * np.pi * (2000 * 1e-5) ** (1 / 0.8))]
+    f0_true = [
+        1 / (2 * np.pi * (500 * 1e-8) ** (1 / 0.9)),
+        1 / (2 * np.pi * (2000 * 1e-5) ** (1 / 0.8)),
+    ]
     for arc, r, f0, n in zip(arcs, (500, 2000), f0_true, (0.9, 0.8), strict=True):
         assert arc.R_ohm == pytest.approx(r, rel=0.05)
         assert arc.f0_Hz == pytest.approx(f0, rel=0.2)
@@ -202,7 +237,12 @@ def test_frame_input_f_range_and_time():
     circuit = Circuit(TWO_ARCS)
     z = circuit.impedance(FREQ, TRUE_TWO)
     df = pd.DataFrame(
-        {"time_s": 100.0 + np.arange(len(FREQ)), "freq_Hz": FREQ, "z_real_ohm": z.real, "z_imag_ohm": z.imag}
+        {
+            "time_s": 100.0 + np.arange(len(FREQ)),
+            "freq_Hz": FREQ,
+            "z_real_ohm": z.real,
+            "z_imag_ohm": z.imag,
+        }
     )
     result = fit(df, TWO_ARCS, f_range=(1.0, 1e6))
     assert result.time_s == 100.0
@@ -224,9 +264,21 @@ def test_json_round_trip():
     assert back.values == result.values
     assert back.fixed == result.fixed
     for k in result.stderr:
-        assert back.stderr[k] == result.stderr[k] or (np.isnan(back.stderr[k]) and np.isnan(result.stderr[k]))
+        assert back.stderr[k] == result.stderr[k] or (
+            np.isnan(back.stderr[k]) and np.isnan(result.stderr[k])
+        )
     pd.testing.assert_frame_equal(back.correl, result.correl)
-    for attr in ("chisqr", "redchi", "aic", "bic", "nfev", "success", "message", "weighting", "time_s"):
+    for attr in (
+        "chisqr",
+        "redchi",
+        "aic",
+        "bic",
+        "nfev",
+        "success",
+        "message",
+        "weighting",
+        "time_s",
+    ):
         assert getattr(back, attr) == getattr(result, attr)
     np.testing.assert_array_equal(back.z, result.z)
     np.testing.assert_array_equal(back.predict(FREQ), result.predict(FREQ))
@@ -288,7 +340,15 @@ def test_arcs_property_delegates_to_interpretation():
 
 def test_like_arcs_are_numbered_by_falling_apex_frequency():
     circuit = Circuit(TWO_ARCS)
-    swapped = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    swapped = {
+        "R0": 20.0,
+        "R1": 2000.0,
+        "CPE1_Q": 1e-5,
+        "CPE1_n": 0.8,
+        "R2": 500.0,
+        "CPE2_Q": 1e-8,
+        "CPE2_n": 0.9,
+    }
     result = fit(FREQ, circuit.impedance(FREQ, swapped), circuit)
     assert rel_err(result.values, TRUE_TWO) < 1e-6
 
@@ -303,7 +363,15 @@ def test_arc_numbering_respects_fixed_values_and_bounds(constraint):
     the blocks by apex frequency used to swap them after the search, moving the fixed value
     to R2 (R1 reported as 500 Ω) or clipping R1 to its bound (a wrong fit)."""
     circuit = Circuit(TWO_ARCS)
-    expected = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    expected = {
+        "R0": 20.0,
+        "R1": 2000.0,
+        "CPE1_Q": 1e-5,
+        "CPE1_n": 0.8,
+        "R2": 500.0,
+        "CPE2_Q": 1e-8,
+        "CPE2_n": 0.9,
+    }
     z = circuit.impedance(FREQ, TRUE_TWO)
     result = fit(FREQ, z, circuit, initial=expected, **constraint)
     assert rel_err(result.values, expected) < 1e-6
@@ -320,7 +388,15 @@ def test_constraints_that_tell_like_blocks_apart_are_searched_in_every_order(con
     constraints forbid; the permuted starts reach the exact optimum (noise-free data)."""
     circuit = Circuit(TWO_ARCS)
     result = fit(FREQ, circuit.impedance(FREQ, TRUE_TWO), circuit, **constraint)
-    expected = {"R0": 20.0, "R1": 2000.0, "CPE1_Q": 1e-5, "CPE1_n": 0.8, "R2": 500.0, "CPE2_Q": 1e-8, "CPE2_n": 0.9}
+    expected = {
+        "R0": 20.0,
+        "R1": 2000.0,
+        "CPE1_Q": 1e-5,
+        "CPE1_n": 0.8,
+        "R2": 500.0,
+        "CPE2_Q": 1e-8,
+        "CPE2_n": 0.9,
+    }
     assert rel_err(result.values, expected) < 1e-6
 
 
@@ -329,10 +405,15 @@ def test_like_block_permutations():
     row = np.arange(1.0, len(circuit.param_names) + 1)
     out = like_block_permutations(circuit, row[None, :])
     names = list(circuit.param_names)
-    cpe = [[names.index(f"R{b}"), names.index(f"CPE{b}_Q"), names.index(f"CPE{b}_n")] for b in (2, 3, 4)]
+    cpe = [
+        [names.index(f"R{b}"), names.index(f"CPE{b}_Q"), names.index(f"CPE{b}_n")]
+        for b in (2, 3, 4)
+    ]
     assert out.shape == (6, len(names))
     np.testing.assert_array_equal(out[0], row)
-    assert {tuple(r[cpe[0]]) for r in out} == {tuple(row[slots]) for slots in cpe}  # each CPE block first once
+    assert {tuple(r[cpe[0]]) for r in out} == {
+        tuple(row[slots]) for slots in cpe
+    }  # each CPE block first once
     assert len({tuple(r) for r in out}) == 6
     others = [i for i in range(len(names)) if i not in sum(cpe, [])]
     np.testing.assert_array_equal(out[:, others], np.broadcast_to(row[others], (6, len(others))))
@@ -345,7 +426,9 @@ def _three_arc_case(index: int) -> tuple[np.ndarray, float]:
     rng = np.random.default_rng(2)
     for _ in range(index + 1):
         true, _f0, z = bench_fit.synthetic(circuit, rng)
-    reference = fit(bench_fit.FREQ_HZ, z, circuit, initial=true, n_random=90, n_short=15, n_full=4, seed=1)
+    reference = fit(
+        bench_fit.FREQ_HZ, z, circuit, initial=true, n_random=90, n_short=15, n_full=4, seed=1
+    )
     return z, reference.chisqr
 
 
@@ -396,7 +479,9 @@ def test_arc_moves_relocate_and_split():
         tau_new = (family[:, r] * family[:, q]) ** (1 / family[:, n])
         assert np.all(np.abs(np.log10(tau_new / tau_old)) >= 1.0 - 1e-9)  # moved, not nudged
         other = [i for i in range(len(names)) if i not in (r, q, n)]
-        np.testing.assert_array_equal(family[:, other], np.broadcast_to(values[other], (len(family), len(other))))
+        np.testing.assert_array_equal(
+            family[:, other], np.broadcast_to(values[other], (len(family), len(other)))
+        )
     # a split arc keeps its resistance: two equal halves
     halves = sorted({round(2 * row[names.index("R1")], 6) for row in families[2]})
     assert halves == [500.0, 2000.0]
@@ -424,12 +509,16 @@ def test_refit_amplitudes_recovers_resistances_for_known_shapes():
     np.testing.assert_allclose(out, true, rtol=1e-8)
 
 
-@pytest.mark.parametrize("text", ["R0-p(R1,CPE1)-p(R2,C2)", "p(R1,CPE1)", "R0-p(R1,C1)-p(R2,CPE2)-p(R3,CPE3)"])
+@pytest.mark.parametrize(
+    "text", ["R0-p(R1,CPE1)-p(R2,C2)", "p(R1,CPE1)", "R0-p(R1,C1)-p(R2,CPE2)-p(R3,CPE3)"]
+)
 def test_analytic_jacobian_matches_finite_differences(text):
     circuit = Circuit(text)
     model_jac = rc_series_model(circuit, 2 * np.pi * FREQ)
     rng = np.random.default_rng(3)
-    p = np.array([[s.default * np.exp(0.5 * rng.normal()) if s.log else 0.85 for s in circuit.parameters]])
+    p = np.array(
+        [[s.default * np.exp(0.5 * rng.normal()) if s.log else 0.85 for s in circuit.parameters]]
+    )
     z, dz = model_jac(p)
     np.testing.assert_allclose(z[0], circuit.impedance(FREQ, p[0]), rtol=1e-12)
     for j in range(p.shape[1]):
@@ -443,7 +532,13 @@ def test_analytic_jacobian_matches_finite_differences(text):
 
 def test_analytic_jacobian_only_for_resistors_and_rc_blocks():
     omega = 2 * np.pi * FREQ
-    for text in ("R0-p(R1,CPE1)-W1", "L0-R0-p(R1,CPE1)", "R0-p(R1-Wo1,C1)", "R0-CPE1", "R0-p(R1-Wo1,C1)-p(R2,C2)"):
+    for text in (
+        "R0-p(R1,CPE1)-W1",
+        "L0-R0-p(R1,CPE1)",
+        "R0-p(R1-Wo1,C1)",
+        "R0-CPE1",
+        "R0-p(R1-Wo1,C1)-p(R2,C2)",
+    ):
         assert rc_series_model(Circuit(text), omega) is None
 
 
@@ -478,7 +573,14 @@ def test_full_refinement_drops_starts_that_cannot_catch_up():
 
 
 THREE_MIXED = "R0-p(R1,C1)-p(R2,CPE2)-p(R3,CPE3)"
-TRUE_THREE_MIXED = {"R0": 10.0, "R1": 50.0, "C1": 1e-10, "R2": 400.0, "CPE2_Q": 1e-7, "CPE2_n": 0.85}
+TRUE_THREE_MIXED = {
+    "R0": 10.0,
+    "R1": 50.0,
+    "C1": 1e-10,
+    "R2": 400.0,
+    "CPE2_Q": 1e-7,
+    "CPE2_n": 0.85,
+}
 TRUE_THREE_MIXED |= {"R3": 3000.0, "CPE3_Q": 1e-4, "CPE3_n": 0.75}
 
 

@@ -16,13 +16,28 @@ TEXT = "R0-p(R1,CPE1)-p(R2,CPE2)"
 
 
 def spectrum(r1: float, r2: float) -> tuple[dict, np.ndarray]:
-    true = {"R0": 10.0, "R1": r1, "CPE1_Q": 1e-8, "CPE1_n": 0.9, "R2": r2, "CPE2_Q": 1e-5, "CPE2_n": 0.8}
+    true = {
+        "R0": 10.0,
+        "R1": r1,
+        "CPE1_Q": 1e-8,
+        "CPE1_n": 0.9,
+        "R2": r2,
+        "CPE2_Q": 1e-5,
+        "CPE2_n": 0.8,
+    }
     return true, Circuit(TEXT).impedance(FREQ, true)
 
 
 def inputs():
     (t1, z1), (t2, z2), (t3, z3) = spectrum(100, 1000), spectrum(300, 2000), spectrum(800, 500)
-    frame = pd.DataFrame({"time_s": 5.0 + np.arange(50), "freq_Hz": FREQ, "z_real_ohm": z3.real, "z_imag_ohm": z3.imag})
+    frame = pd.DataFrame(
+        {
+            "time_s": 5.0 + np.arange(50),
+            "freq_Hz": FREQ,
+            "z_real_ohm": z3.real,
+            "z_imag_ohm": z3.imag,
+        }
+    )
     bad = (FREQ, np.where(np.arange(50) == 7, np.nan, z2))
     return [(FREQ, z1), bad, (FREQ, z2), frame], [t1, None, t2, t3]
 
@@ -31,7 +46,12 @@ def check(table: pd.DataFrame, truths: list) -> None:
     names = list(Circuit(TEXT).param_names)
     assert list(table.index) == [0, 1, 2, 3]
     assert list(table.columns) == names + [f"{n}_stderr" for n in names] + [
-        "chisqr", "redchi", "success", "error", "result"]
+        "chisqr",
+        "redchi",
+        "success",
+        "error",
+        "result",
+    ]
     for i, true in enumerate(truths):
         row = table.loc[i]
         if true is None:
@@ -67,6 +87,8 @@ def test_fit_options_are_passed():
 def test_dask_executor():
     distributed = pytest.importorskip("distributed")
     spectra, truths = inputs()
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as client:
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0"
+    ) as client:
         table = fit_many(spectra, TEXT, executor=client.get_executor(), progress=False)
     check(table, truths)

@@ -15,7 +15,15 @@ from echem.errors import DataError
 impedance_circuits = pytest.importorskip("impedance.models.circuits")
 
 TWO_ARCS = "R0-p(R1,CPE1)-p(R2,CPE2)"
-TRUE = {"R0": 10.0, "R1": 50.0, "CPE1_Q": 1e-5, "CPE1_n": 0.85, "R2": 200.0, "CPE2_Q": 1e-3, "CPE2_n": 0.8}
+TRUE = {
+    "R0": 10.0,
+    "R1": 50.0,
+    "CPE1_Q": 1e-5,
+    "CPE1_n": 0.85,
+    "R2": 200.0,
+    "CPE2_Q": 1e-3,
+    "CPE2_n": 0.8,
+}
 FREQ = np.logspace(5, -1, 40)
 
 
@@ -90,15 +98,21 @@ def test_nan_point_and_too_few_points_are_clear_errors(z_two_arcs):
 
 
 def test_units_of_parameters():
-    units = {p.name: p.unit for p in fit(FREQ, _predict(TWO_ARCS + "-W1", [*TRUE.values(), 30.0]), TWO_ARCS + "-W1")
-             .circuit.parameters}
+    units = {
+        p.name: p.unit
+        for p in fit(
+            FREQ, _predict(TWO_ARCS + "-W1", [*TRUE.values(), 30.0]), TWO_ARCS + "-W1"
+        ).circuit.parameters
+    }
     assert units["R0"] == "Ω" and units["CPE1_Q"] == "F s^(n-1)" and units["CPE1_n"] == ""
     assert units["W1"] == "Ω s^-1/2"
 
 
 def test_over_parametrised_series_resistors_reported_undetermined(z_two_arcs):
     r = fit(FREQ, z_two_arcs, "R0-R3-p(R1,CPE1)-p(R2,CPE2)")
-    assert r.values["R0"] + r.values["R3"] == pytest.approx(fit(FREQ, z_two_arcs, TWO_ARCS).values["R0"], rel=1e-6)
+    assert r.values["R0"] + r.values["R3"] == pytest.approx(
+        fit(FREQ, z_two_arcs, TWO_ARCS).values["R0"], rel=1e-6
+    )
     for name in ("R0", "R3"):  # only their sum is determined: no small uncertainty may be shown
         err = r.stderr[name]
         assert not np.isfinite(err) or err > 1e3 * r.values[name]
@@ -126,14 +140,21 @@ def test_chisqr_not_worse_than_impedance_py(z_two_arcs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for start in (list(r.values.values()), [1.0] * 7):
-            ref = impedance_circuits.CustomCircuit(TWO_ARCS, initial_guess=start).fit(FREQ, z_two_arcs)
+            ref = impedance_circuits.CustomCircuit(TWO_ARCS, initial_guess=start).fit(
+                FREQ, z_two_arcs
+            )
             d = ref.predict(FREQ) - z_two_arcs
             assert r.chisqr <= np.sum(d.real**2 + d.imag**2) * (1 + 1e-6)
 
 
 def _frame(z: np.ndarray, t0: float) -> pd.DataFrame:
     return pd.DataFrame(
-        {"time_s": t0 + np.arange(len(FREQ)), "freq_Hz": FREQ, "z_real_ohm": z.real, "z_imag_ohm": z.imag}
+        {
+            "time_s": t0 + np.arange(len(FREQ)),
+            "freq_Hz": FREQ,
+            "z_real_ohm": z.real,
+            "z_imag_ohm": z.imag,
+        }
     )
 
 

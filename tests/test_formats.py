@@ -68,8 +68,16 @@ def test_sniffing_picks_the_format_and_forcing_agrees(relative, name, instrument
 
 
 def test_no_reader_of_ours_claims_biologic_files():
-    ours = {"gamry-dta", "zplot", "autolab", "chinstruments", "versastudio", "parstat",
-            "powersuite", "csv"}
+    ours = {
+        "gamry-dta",
+        "zplot",
+        "autolab",
+        "chinstruments",
+        "versastudio",
+        "parstat",
+        "powersuite",
+        "csv",
+    }
     files = real_files("biologic*/*.mp?")
     if not files:
         pytest.skip("no BioLogic files")
@@ -91,10 +99,22 @@ def test_gamry_eis_frame_ocv_table_and_metadata():
     assert len(df) == 72
     # "	0	1	200015.6	825.8584	-1367.239	1	1597.306	-58.86662	-5.89286E-006	-0.3413299	9"
     assert _row(df, 0, CANON + ["current_A", "voltage_V"]) == [
-        1.0, 200015.6, 825.8584, -1367.239, -5.89286e-06, -0.3413299]
+        1.0,
+        200015.6,
+        825.8584,
+        -1367.239,
+        -5.89286e-06,
+        -0.3413299,
+    ]
     assert _row(df, -1, CANON) == [861.0, 0.0158898, 17007.49, -6635.557]
-    assert list(df.columns[:6]) == ["time_s", "voltage_V", "current_A", "freq_Hz",
-                                    "z_real_ohm", "z_imag_ohm"]
+    assert list(df.columns[:6]) == [
+        "time_s",
+        "voltage_V",
+        "current_A",
+        "freq_Hz",
+        "z_real_ohm",
+        "z_imag_ohm",
+    ]
     assert {"Pt", "Zsig", "Zmod", "Zphz", "IERange"} <= set(df.columns)
     ocv = df.attrs["tables"]["OCVCURVE"]
     assert len(ocv) == 387
@@ -145,8 +165,17 @@ def test_zplot_with_comments_metadata_and_rows():
     assert meta["Pstat/Gstat"]["Error Beep"] == "1" and meta["Analyzer"]["Error Beep"] == "0"
     assert meta["area_cm2"] == 1.0
     assert df.attrs["start_time"] == "2018-10-12T11:04:34"
-    assert list(df.columns[4:]) == ["Freq(Hz)", "Ampl", "Bias", "Time(Sec)", "Z'(a)", "Z''(b)",
-                                    "GD", "Err", "Range"]
+    assert list(df.columns[4:]) == [
+        "Freq(Hz)",
+        "Ampl",
+        "Bias",
+        "Time(Sec)",
+        "Z'(a)",
+        "Z''(b)",
+        "GD",
+        "Err",
+        "Range",
+    ]
 
 
 def test_zplot_without_comments():
@@ -164,9 +193,15 @@ def test_autolab():
     df = echem.read(real("autolab/exampleDataAutolab.txt"))
     assert len(df) == 41
     assert _row(df, 0, ["freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [
-        10000.0, 0.013785863964281, 0.007191946305823]
+        10000.0,
+        0.013785863964281,
+        0.007191946305823,
+    ]
     assert _row(df, -1, ["freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [
-        0.1, 0.0345697771923854, -0.00390292888845954]
+        0.1,
+        0.0345697771923854,
+        -0.00390292888845954,
+    ]
     assert "Freq (Hz)" in df.columns
     assert df.attrs["metadata"]["software_version"] == "1.1"
 
@@ -175,7 +210,11 @@ def test_chinstruments():
     df = echem.read(real("chinstruments/exampleDataCHInstruments.txt"))
     assert len(df) == 73 and df.attrs["technique"] == "eis"
     assert _row(df, 0, ["freq_Hz", "z_real_ohm", "z_imag_ohm", "Phase/deg"]) == [
-        9.961e4, 98.91, -2.748, -1.6]
+        9.961e4,
+        98.91,
+        -2.748,
+        -1.6,
+    ]
     assert _row(df, -1, ["freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [0.1, 5685.0, -15860.0]
     meta = df.attrs["metadata"]
     assert meta["instrument"] == "CHI660E"
@@ -190,9 +229,16 @@ def test_parstat_mixed_record_keeps_both_parts():
     assert df["freq_Hz"].isna().sum() == 781 and df["z_real_ohm"].isna().sum() == 781
     assert (df["Frequency (Hz)"].iloc[:781] == 0).all()  # original column untouched
     assert _row(df, 0, ["voltage_V", "current_A", "time_s"]) == [
-        3.49322700500488, -0.149962306022644, 10.0]
+        3.49322700500488,
+        -0.149962306022644,
+        10.0,
+    ]
     assert _row(df, 781, ["time_s", "freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [
-        7639.602, 10000.0, -0.00049816280376104, 0.0175143479976367]
+        7639.602,
+        10000.0,
+        -0.00049816280376104,
+        0.0175143479976367,
+    ]
     assert _row(df, -1, ["freq_Hz", "z_imag_ohm"]) == [10.0, -0.00399791080333837]
     sweep = echem.eis.spectra(df)[0]
     assert sweep.attrs["time_s"] == 7639.602
@@ -202,9 +248,18 @@ def test_versastudio():
     df = echem.read(real("versastudio/exampleDataVersaStudio.par"))
     assert len(df) == 61 and df.attrs["technique"] == "eis"
     assert _row(df, 0, ["time_s", "current_A", "freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [
-        1.812, -3.282372e-06, 1.0e5, 55.31571, 4.575431]
+        1.812,
+        -3.282372e-06,
+        1.0e5,
+        55.31571,
+        4.575431,
+    ]
     assert _row(df, -1, ["time_s", "freq_Hz", "z_real_ohm", "z_imag_ohm"]) == [
-        1575.401, 0.02154435, 1516.313, -122.8279]
+        1575.401,
+        0.02154435,
+        1516.313,
+        -122.8279,
+    ]
     assert df.columns[-1] == "AC Amplitude"  # the Definition's stray trailing "0" dropped
     meta = df.attrs["metadata"]
     assert meta["software_version"] == "2.52.3.0" and meta["serial_number"] == "16334007"
@@ -232,15 +287,24 @@ def test_headerless_csv():
     ("text", "expected"),
     [
         ("freq/Hz,Z' (Ohm),-Z''/Ohm\n1000,10,3\n100,20,-4\n", [[1000, 10, -3], [100, 20, 4]]),
-        ("Frequency (kHz);Zreal (kOhm);Zimag (kOhm)\n1,5;0,25;-0,5\n0,1;1;-2\n",
-         [[1500, 250, -500], [100, 1000, -2000]]),
+        (
+            "Frequency (kHz);Zreal (kOhm);Zimag (kOhm)\n1,5;0,25;-0,5\n0,1;1;-2\n",
+            [[1500, 250, -500], [100, 1000, -2000]],
+        ),
         ("f\tZ_real\t-Z_imag (Ohm)\ttime/min\n10\t1\t2\t1\n", [[10, 1, -2]]),
-        ("# saved by impedance.py\n# freq,Re(Z),Im(Z)\n5.0,1.0,-1.0\n4.0,2.0,-2.0\n",
-         [[5, 1, -1], [4, 2, -2]]),
+        (
+            "# saved by impedance.py\n# freq,Re(Z),Im(Z)\n5.0,1.0,-1.0\n4.0,2.0,-2.0\n",
+            [[5, 1, -1], [4, 2, -2]],
+        ),
         ('"freq [Hz]","Z\' [mOhm]","Z\'\' [mOhm]"\n2,1000,-500\n', [[2, 1, -0.5]]),
     ],
-    ids=["units-minus", "semicolon-decimal-comma-kilo", "tab-underscores", "savetxt-header",
-         "quoted-brackets"],
+    ids=[
+        "units-minus",
+        "semicolon-decimal-comma-kilo",
+        "tab-underscores",
+        "savetxt-header",
+        "quoted-brackets",
+    ],
 )
 def test_headered_csv_variants(tmp_path, text, expected):
     path = tmp_path / "data.csv"
@@ -261,10 +325,17 @@ def test_csv_time_unit_and_comments(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("freq/Hz", ("freq_Hz", 1.0)), ("-Z''/Ohm", ("z_imag_ohm", -1.0)),
-     ("Z' (Ohm)", ("z_real_ohm", 1.0)), ("Zimag", ("z_imag_ohm", 1.0)),
-     ("I/mA", ("current_A", 1e-3)), ("Ewe/V", ("voltage_V", 1.0)),
-     ("freq/Ohm", None), ("-time/s", None), ("colour", None)],
+    [
+        ("freq/Hz", ("freq_Hz", 1.0)),
+        ("-Z''/Ohm", ("z_imag_ohm", -1.0)),
+        ("Z' (Ohm)", ("z_real_ohm", 1.0)),
+        ("Zimag", ("z_imag_ohm", 1.0)),
+        ("I/mA", ("current_A", 1e-3)),
+        ("Ewe/V", ("voltage_V", 1.0)),
+        ("freq/Ohm", None),
+        ("-time/s", None),
+        ("colour", None),
+    ],
 )
 def test_recognise_column(name, expected):
     assert recognise_column(name) == expected
@@ -297,6 +368,14 @@ def test_utf16_with_bom_reads_like_the_original(tmp_path):
 
 def test_formats_table_lists_ours():
     names = set(echem.formats()["name"])
-    assert {"gamry-dta", "zplot", "autolab", "chinstruments", "versastudio", "parstat",
-            "powersuite", "csv"} <= names
+    assert {
+        "gamry-dta",
+        "zplot",
+        "autolab",
+        "chinstruments",
+        "versastudio",
+        "parstat",
+        "powersuite",
+        "csv",
+    } <= names
     assert math.isfinite(len(names))

@@ -81,7 +81,13 @@ def test_block_path_equals_general_path(cycle: np.ndarray, expected_dtype: type)
     np.testing.assert_array_equal(fast["current_A"], columns["I/mA"] * 1e-3)
     np.testing.assert_array_equal(fast["z_imag_ohm"], -columns["-Im(Z)/Ohm"].astype(np.float64))
     assert list(fast.columns[:7]) == [
-        "time_s", "voltage_V", "current_A", "charge_C", "cycle", "step", "z_imag_ohm"
+        "time_s",
+        "voltage_V",
+        "current_A",
+        "charge_C",
+        "cycle",
+        "step",
+        "z_imag_ohm",
     ]
 
 
@@ -149,8 +155,10 @@ def test_column_blocks_equal_the_mapping_of_their_rows() -> None:
     )
     fast = build_frame(blocks, ALIASES, **ATTRS)
     expected = build_frame(
-        {name: records[field] for name, field in [("time/s", "t"), ("a", "a"), ("b", "b"),
-                                                  ("Ns", "Ns")]},
+        {
+            name: records[field]
+            for name, field in [("time/s", "t"), ("a", "a"), ("b", "b"), ("Ns", "Ns")]
+        },
         ALIASES,
         **ATTRS,
     )
@@ -160,7 +168,9 @@ def test_column_blocks_equal_the_mapping_of_their_rows() -> None:
 
 def test_column_blocks_whole_hint_gives_the_checked_result() -> None:
     cycles = np.array([0.0, 0.0, 1.0, 3.0])
-    hinted = ColumnBlocks(((("cycle number",), cycles.reshape(1, 4)),), 4, frozenset({"cycle number"}))
+    hinted = ColumnBlocks(
+        ((("cycle number",), cycles.reshape(1, 4)),), 4, frozenset({"cycle number"})
+    )
     plain = ColumnBlocks(((("cycle number",), cycles.reshape(1, 4)),), 4)
     _assert_same(build_frame(hinted, ALIASES, **ATTRS), build_frame(plain, ALIASES, **ATTRS))
     assert build_frame(hinted, ALIASES, **ATTRS)["cycle"].dtype == np.int64

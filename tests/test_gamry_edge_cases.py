@@ -32,8 +32,9 @@ def _at(lines: list[str], tag: str) -> int:
     return next(i for i, line in enumerate(lines) if line.split("\t")[0] == tag)
 
 
-def _write(tmp_path, lines: list[str], *, end: str = "\n", encoding: str = "latin-1",
-           name: str = "x.DTA"):
+def _write(
+    tmp_path, lines: list[str], *, end: str = "\n", encoding: str = "latin-1", name: str = "x.DTA"
+):
     path = tmp_path / name
     path.write_bytes(("\n".join(lines) + end).encode(encoding))
     return path
@@ -51,11 +52,15 @@ def _rows(lines: list[str], table: str) -> tuple[list[str], list[list[float]]]:
     start = _at(lines, table)
     names = lines[start + 1].split("\t")[1:]
     rows = []
-    for line in lines[start + 3:]:
+    for line in lines[start + 3 :]:
         if not line.startswith("\t"):
             break
-        rows.append([float(t.replace(",", ".")) if t[:1] in "-0123456789" else t
-                     for t in line.split("\t")[1:]])
+        rows.append(
+            [
+                float(t.replace(",", ".")) if t[:1] in "-0123456789" else t
+                for t in line.split("\t")[1:]
+            ]
+        )
     return names, rows
 
 
@@ -116,13 +121,16 @@ def test_unknown_unit_of_a_canonical_column_warns(tmp_path):
 def test_decimal_commas(tmp_path):
     """Gamry writes the Windows locale's decimal separator (gamry-parser issue #12)."""
     lines = _lines(GOOD)
-    comma = [line.replace(".", ",") if line.startswith("\t") or "QUANT" in line else line
-             for line in lines]
+    comma = [
+        line.replace(".", ",") if line.startswith("\t") or "QUANT" in line else line
+        for line in lines
+    ]
     df = _read(_write(tmp_path, comma))
     plain = echem.read(real(GOOD))
     assert np.array_equal(df["z_real_ohm"], plain["z_real_ohm"])
-    assert np.array_equal(df.attrs["tables"]["OCVCURVE"]["voltage_V"],
-                          plain.attrs["tables"]["OCVCURVE"]["voltage_V"])
+    assert np.array_equal(
+        df.attrs["tables"]["OCVCURVE"]["voltage_V"], plain.attrs["tables"]["OCVCURVE"]["voltage_V"]
+    )
     assert df.attrs["metadata"]["FREQINIT"] == 200000.0
     assert df.attrs["metadata"]["DELAY"] == [True, 100.0, 0.0]
 
@@ -136,19 +144,22 @@ def test_line_ends_and_bom(tmp_path, end):
         path = tmp_path / "b.DTA"
         path.write_bytes(text.encode("utf-8"))  # the ABORT file is UTF-8 already
         df = _read(path)
-        assert df.equals(plain) and df.attrs["metadata"]["units"] == plain.attrs["metadata"]["units"]
+        assert (
+            df.equals(plain) and df.attrs["metadata"]["units"] == plain.attrs["metadata"]["units"]
+        )
         assert list(df.attrs["tables"]) == ["OCVCURVE", "FRACURVE"]
 
 
 def test_tables_in_unusual_order(tmp_path):
     lines = _lines(GOOD)
     o, z = _at(lines, "OCVCURVE"), _at(lines, "ZCURVE")
-    ocv = lines[o:o + 3 + 387]
-    moved = lines[:o] + lines[o + 3 + 387:] + ocv
+    ocv = lines[o : o + 3 + 387]
+    moved = lines[:o] + lines[o + 3 + 387 :] + ocv
     df = _read(_write(tmp_path, moved))
     assert df.attrs["technique"] == "eis" and len(df) == 72
-    assert np.array_equal(df.attrs["tables"]["OCVCURVE"]["voltage_V"],
-                          _column(lines, "OCVCURVE", "Vf"))
+    assert np.array_equal(
+        df.attrs["tables"]["OCVCURVE"]["voltage_V"], _column(lines, "OCVCURVE", "Vf")
+    )
     assert z > o
 
 
@@ -244,9 +255,16 @@ def test_extra_or_missing_field_in_a_middle_row(tmp_path, extra):
         echem.read(_write(tmp_path, lines))
 
 
-@pytest.mark.parametrize(("token", "expected"), [("1.#INF", np.inf), ("-1.#INF00", -np.inf),
-                                                 ("-1.#IND", np.nan), ("1.#QNAN0", np.nan),
-                                                 ("nan", np.nan)])
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("1.#INF", np.inf),
+        ("-1.#INF00", -np.inf),
+        ("-1.#IND", np.nan),
+        ("1.#QNAN0", np.nan),
+        ("nan", np.nan),
+    ],
+)
 def test_msvc_special_values(tmp_path, token, expected):
     lines = _lines(GOOD)
     z = _at(lines, "ZCURVE")
@@ -281,7 +299,8 @@ def test_random_mutations_raise_only_parse_errors(tmp_path):
         if kind == 0:
             fields = lines[j].split(b"\t")
             fields[rng.randrange(len(fields))] = rng.choice(
-                [b"", b"x", b"1.#INF", b"nan", b"\xb5A", b"TABLE", b"NOTES", b"-1e400", b"7,5"])
+                [b"", b"x", b"1.#INF", b"nan", b"\xb5A", b"TABLE", b"NOTES", b"-1e400", b"7,5"]
+            )
             lines[j] = b"\t".join(fields)
         elif kind == 1:
             del lines[j]

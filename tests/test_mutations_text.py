@@ -34,9 +34,13 @@ FOLDERS = {
     "versastudio": "versastudio",
     "zplot": "zplot",
 }
-FILES = sorted(
-    str(p.relative_to(REAL_DATA)) for folder in FOLDERS for p in (REAL_DATA / folder).glob("*")
-) if REAL_DATA.exists() else []
+FILES = (
+    sorted(
+        str(p.relative_to(REAL_DATA)) for folder in FOLDERS for p in (REAL_DATA / folder).glob("*")
+    )
+    if REAL_DATA.exists()
+    else []
+)
 
 
 def _mutants(data: bytes, rng: random.Random):
@@ -86,7 +90,9 @@ def test_damaged_files_read_or_raise_parse_error(tmp_path, relative):
             try:
                 _read_ok_or_parse_error(target, format)
             except Exception as error:  # pragma: no cover - shows which mutant failed
-                raise AssertionError(f"{kind} ({format}): {type(error).__name__}: {error}") from error
+                raise AssertionError(
+                    f"{kind} ({format}): {type(error).__name__}: {error}"
+                ) from error
 
 
 def test_empty_and_truncated_errors_name_the_file(tmp_path):
@@ -124,7 +130,9 @@ ZPLOT_HEADER = (
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=rows)
 def test_zplot_body_round_trips(tmp_path, rows):
     body = "".join(
@@ -136,21 +144,26 @@ def test_zplot_body_round_trips(tmp_path, rows):
     df = echem.read(path)
     expected = np.array([[f, t, zr, zi] for f, zr, zi, t in rows])
     np.testing.assert_array_equal(
-        df[["freq_Hz", "time_s", "z_real_ohm", "z_imag_ohm"]].to_numpy(), expected)
+        df[["freq_Hz", "time_s", "z_real_ohm", "z_imag_ohm"]].to_numpy(), expected
+    )
     assert df.attrs["metadata"]["User Comments"]["lines"] == ["a free comment"]
     assert df.attrs["start_time"] == "2020-01-02T03:04:05"
 
 
 DIALECTS = st.sampled_from([(",", "."), (";", "."), (";", ","), ("\t", "."), ("\t", ",")])
-NAMES = st.sampled_from([
-    (("freq/Hz", 1.0), ("Z'/Ohm", 1.0), ("-Z''/Ohm", -1.0)),
-    (("Frequency (kHz)", 1e3), ("Zreal (kOhm)", 1e3), ("Zimag (kOhm)", 1e3)),
-    (("f [Hz]", 1.0), ("Re(Z) [mOhm]", 1e-3), ("-Im(Z) [mOhm]", -1e-3)),
-    (None, None, None),
-])
+NAMES = st.sampled_from(
+    [
+        (("freq/Hz", 1.0), ("Z'/Ohm", 1.0), ("-Z''/Ohm", -1.0)),
+        (("Frequency (kHz)", 1e3), ("Zreal (kOhm)", 1e3), ("Zimag (kOhm)", 1e3)),
+        (("f [Hz]", 1.0), ("Re(Z) [mOhm]", 1e-3), ("-Im(Z) [mOhm]", -1e-3)),
+        (None, None, None),
+    ]
+)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=rows, dialect=DIALECTS, names=NAMES)
 def test_csv_body_round_trips(tmp_path, rows, dialect, names):
     separator, decimal = dialect
@@ -167,5 +180,4 @@ def test_csv_body_round_trips(tmp_path, rows, dialect, names):
     df = echem.read(path, format="csv")
     factors = [1.0, 1.0, 1.0] if names[0] is None else [factor for _, factor in names]
     expected = np.array([[f, zr, zi] for f, zr, zi, _ in rows]) * np.array(factors)
-    np.testing.assert_array_equal(
-        df[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].to_numpy(), expected)
+    np.testing.assert_array_equal(df[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].to_numpy(), expected)

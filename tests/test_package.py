@@ -46,6 +46,12 @@ def test_import_echem_is_cheap():
 
 
 def test_errors_are_value_errors():
-    for name in ("EchemError", "ParseError", "UnsupportedFormatError", "CircuitError",
-                 "DataError", "FitError"):
+    for name in (
+        "EchemError",
+        "ParseError",
+        "UnsupportedFormatError",
+        "CircuitError",
+        "DataError",
+        "FitError",
+    ):
         assert issubclass(getattr(echem, name), ValueError)

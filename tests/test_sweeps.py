@@ -15,13 +15,17 @@ DOWN = np.logspace(5, -1, 13)  # one high-to-low sweep [Hz]
 
 def _frame(freq, **columns):
     freq = np.asarray(freq, dtype=float)
-    data = {"time_s": np.arange(len(freq), dtype=float) * 2.0 + 5.0, "freq_Hz": freq,
-            "z_real_ohm": np.arange(len(freq), dtype=float),
-            "z_imag_ohm": -np.arange(len(freq), dtype=float)}
+    data = {
+        "time_s": np.arange(len(freq), dtype=float) * 2.0 + 5.0,
+        "freq_Hz": freq,
+        "z_real_ohm": np.arange(len(freq), dtype=float),
+        "z_imag_ohm": -np.arange(len(freq), dtype=float),
+    }
     data.update(columns)
     df = pd.DataFrame(data)
-    df.attrs.update(format="test", technique="eis", source="x", start_time=None,
-                    metadata={"area_cm2": 1.0})
+    df.attrs.update(
+        format="test", technique="eis", source="x", start_time=None, metadata={"area_cm2": 1.0}
+    )
     return df
 
 

@@ -23,8 +23,12 @@ def _frame(freq, z_real=None, **columns) -> pd.DataFrame:
     freq = np.asarray(freq, dtype=float)
     n = freq.size
     z_real = np.arange(1, n + 1, dtype=float) if z_real is None else np.asarray(z_real, float)
-    data = {"time_s": np.arange(n, dtype=float), "freq_Hz": freq, "z_real_ohm": z_real,
-            "z_imag_ohm": -z_real}
+    data = {
+        "time_s": np.arange(n, dtype=float),
+        "freq_Hz": freq,
+        "z_real_ohm": z_real,
+        "z_imag_ohm": -z_real,
+    }
     data.update(columns)
     df = pd.DataFrame(data)
     df.attrs.update(format="test", source="x.txt", metadata={"area_cm2": 1.0})
@@ -38,6 +42,7 @@ def _quiet_spectra(df: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 # --- spectra: rows left out ---------------------------------------------------------------
+
 
 def test_impedance_rows_with_unusable_frequency_are_named_in_a_warning():
     freq = np.concatenate([DOWN[:4], [np.nan, 0.0, -5.0, np.inf], DOWN[8:]])
@@ -82,6 +87,7 @@ def test_non_eis_records_are_left_out_quietly_and_separate_sweeps():
 
 
 # --- spectra: splitting -----------------------------------------------------------------
+
 
 def test_back_to_back_sweeps_and_direction_changes():
     up = DOWN[::-1]
@@ -187,8 +193,13 @@ def test_real_files_sweep_and_point_counts(name):
 def _impedance_files() -> list:
     """Real files that hold impedance (BioLogic: by technique in the name)."""
     eis = ("peis", "geis", "mb.", "vsp_peis", "zir")
-    return [p for p in real_files("**/*") if p.is_file() and p.suffix != ".md"
-            and (p.parent.name != "biologic" or p.name.startswith(eis))]
+    return [
+        p
+        for p in real_files("**/*")
+        if p.is_file()
+        and p.suffix != ".md"
+        and (p.parent.name != "biologic" or p.name.startswith(eis))
+    ]
 
 
 @pytest.mark.parametrize("path", _impedance_files(), ids=lambda p: p.name)
@@ -273,9 +284,20 @@ def test_mu_cut_off_edge_values(c):
 
 @pytest.mark.parametrize(
     "options",
-    [{"c": np.nan}, {"c": -0.1}, {"c": 1.5}, {"c": "0.85"}, {"max_M": 0}, {"max_M": -3},
-     {"max_M": 2.5}, {"max_M": True}, {"threshold": 0.0}, {"threshold": -0.02},
-     {"threshold": np.nan}, {"threshold": np.inf}],
+    [
+        {"c": np.nan},
+        {"c": -0.1},
+        {"c": 1.5},
+        {"c": "0.85"},
+        {"max_M": 0},
+        {"max_M": -3},
+        {"max_M": 2.5},
+        {"max_M": True},
+        {"threshold": 0.0},
+        {"threshold": -0.02},
+        {"threshold": np.nan},
+        {"threshold": np.inf},
+    ],
 )
 def test_options_out_of_range_are_data_errors(options):
     # they were clamped (max_M 0 -> 1, 2.5 -> 2) or disabled the test silently (c NaN,
@@ -300,9 +322,11 @@ def test_same_model_as_impedance_py(M, capacitance, z):
     result = lin_kk(FREQ, z, max_M=M, c=1.0, capacitance=capacitance)
     assert result.scan[M - 1, 1] == pytest.approx(mu, abs=1e-9)
     # residuals of impedance.py's model, computed from its coefficients
-    z_ref = reference[0] + sum(
-        r / (1 + 1j * OMEGA * t) for r, t in zip(reference[1 : M + 1], tau, strict=True)
-    ) + 1j * OMEGA * reference[M + 1]
+    z_ref = (
+        reference[0]
+        + sum(r / (1 + 1j * OMEGA * t) for r, t in zip(reference[1 : M + 1], tau, strict=True))
+        + 1j * OMEGA * reference[M + 1]
+    )
     if capacitance:
         z_ref = z_ref + reference[M + 2] / (1j * OMEGA)
     np.testing.assert_allclose(z_fit, z_ref, rtol=1e-9)
@@ -322,11 +346,13 @@ def test_impedance_points_keep_only_finite_rows():
     a row with a NaN or infinite value is left out and counted, never passed on."""
     from echem.eis.sweeps import impedance_points
 
-    sweep = pd.DataFrame({
-        "freq_Hz": [1e3, 1e2, 1e1, 1.0],
-        "z_real_ohm": [10.0, np.inf, 12.0, 13.0],
-        "z_imag_ohm": [-1.0, -2.0, np.nan, pd.NA],
-    })
+    sweep = pd.DataFrame(
+        {
+            "freq_Hz": [1e3, 1e2, 1e1, 1.0],
+            "z_real_ohm": [10.0, np.inf, 12.0, 13.0],
+            "z_imag_ohm": [-1.0, -2.0, np.nan, pd.NA],
+        }
+    )
     freq, z, left_out = impedance_points(sweep)
     np.testing.assert_array_equal(freq, [1e3])
     np.testing.assert_array_equal(z, [10.0 - 1.0j])

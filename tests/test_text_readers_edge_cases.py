@@ -84,7 +84,9 @@ def test_impedance_columns_equal_an_independent_parse(name):
         block = text[start : text.index("</Segment1>")].split("\n")
         rows = [
             [float(f) for f in line.split(",")]
-            for line in block[block.index(next(b for b in block if b.startswith("Definition"))) + 1 :]
+            for line in block[
+                block.index(next(b for b in block if b.startswith("Definition"))) + 1 :
+            ]
             if line.strip()
         ]
         expected = np.array(rows)[:, list(INDEPENDENT[name])]
@@ -126,9 +128,9 @@ def test_impedance_columns_equal_impedance_py(name):
 def test_parstat_spectra_is_the_sweep_after_the_galvanostatic_record():
     relative = FILES["parstat"][0]
     lines = _text(relative).split("\n")
-    rows = np.array([
-        [float(f) for f in line.rstrip("\t\r").split("\t")] for line in lines[1:] if line.strip()
-    ])
+    rows = np.array(
+        [[float(f) for f in line.rstrip("\t\r").split("\t")] for line in lines[1:] if line.strip()]
+    )
     eis_rows = rows[rows[:, 3] > 0]
     frame = echem.read(real(relative))
     assert frame.attrs["technique"] == "mixed"
@@ -148,8 +150,9 @@ def test_parstat_spectra_is_the_sweep_after_the_galvanostatic_record():
 # --- an empty cell in a canonical column ------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite",
-                                  "csv"])
+@pytest.mark.parametrize(
+    "name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite", "csv"]
+)
 @pytest.mark.parametrize("column", [0, 1, 2])
 def test_empty_cell_in_a_canonical_column_is_an_error(tmp_path, name, column):
     """It read as NaN without notice (and spectra() then dropped the row)."""
@@ -170,13 +173,16 @@ def test_empty_cell_in_a_canonical_column_is_an_error(tmp_path, name, column):
 # --- a file cut inside its last value --------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "cut"), [
-    ("csv", 1),  # 1.015747456493823649e-02 -> ...e-0: read as 1.0157, a factor 100 off
-    ("csv", 5),  # 1.01574745649382364: digits lost
-    ("chi", 1),  # phase -70.3 -> -70.
-    ("chi", 3),  # phase -70.3 -> -7
-    ("parstat", 4),  # |Iac| 0.180029697072623 -> 0.1800296970726 (rows end with a tab)
-])
+@pytest.mark.parametrize(
+    ("name", "cut"),
+    [
+        ("csv", 1),  # 1.015747456493823649e-02 -> ...e-0: read as 1.0157, a factor 100 off
+        ("csv", 5),  # 1.01574745649382364: digits lost
+        ("chi", 1),  # phase -70.3 -> -70.
+        ("chi", 3),  # phase -70.3 -> -7
+        ("parstat", 4),  # |Iac| 0.180029697072623 -> 0.1800296970726 (rows end with a tab)
+    ],
+)
 def test_last_value_cut_short_is_left_out_with_a_warning(tmp_path, name, cut):
     """As in the .mpt, Gamry and VersaStudio readers: the cut row is dropped and named,
     every other row reads as in the whole file."""
@@ -192,8 +198,9 @@ def test_last_value_cut_short_is_left_out_with_a_warning(tmp_path, name, cut):
     assert frame.equals(full.iloc[: len(frame)])
 
 
-@pytest.mark.parametrize("name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite",
-                                  "csv"])
+@pytest.mark.parametrize(
+    "name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite", "csv"]
+)
 def test_complete_last_line_without_line_break_reads_as_the_file(tmp_path, name):
     relative = FILES[name][0]
     path = tmp_path / real(relative).name
@@ -245,18 +252,22 @@ def test_csv_extra_field_in_the_first_rows_names_its_line(tmp_path):
     assert info.value.line == 11
 
 
-@pytest.mark.parametrize(("separator", "decimal", "newline", "bom"), [
-    (";", ",", "\r\n", True),
-    ("\t", ",", "\n", False),
-    (";", ".", "\r\n", False),
-    (" ", ".", "\n", True),
-])
+@pytest.mark.parametrize(
+    ("separator", "decimal", "newline", "bom"),
+    [
+        (";", ",", "\r\n", True),
+        ("\t", ",", "\n", False),
+        (";", ".", "\r\n", False),
+        (" ", ".", "\n", True),
+    ],
+)
 def test_csv_dialects_read_the_same_numbers(tmp_path, separator, decimal, newline, bom):
     text = _text(FILES["csv"][0])
     expected = _independent(FILES["csv"][0], ",", (0, 1, 2))
     body = newline.join(
         separator.join(field.replace(".", decimal) for field in line.split(","))
-        for line in text.split("\n") if line
+        for line in text.split("\n")
+        if line
     )
     path = tmp_path / "dialect.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + (body + newline).encode())
@@ -290,8 +301,9 @@ def test_content_decides_the_format_whatever_the_line_ends(tmp_path, name):
         path.write_bytes(data)
         frame = echem.read(path)
         assert frame.attrs["format"] == format, kind
-        np.testing.assert_array_equal(frame[CANONICAL_Z].to_numpy(),
-                                      expected[CANONICAL_Z].to_numpy())
+        np.testing.assert_array_equal(
+            frame[CANONICAL_Z].to_numpy(), expected[CANONICAL_Z].to_numpy()
+        )
 
 
 def test_unrecognised_txt_says_why_each_txt_format_refused_it(tmp_path):
@@ -318,13 +330,15 @@ def test_csv_units_in_another_case_and_double_prime_are_recognised(tmp_path):
     expected = _independent(FILES["csv"][0], ",", (0, 1, 2))
     body = "\n".join(f"{i},{line}" for i, line in enumerate(_text(FILES["csv"][0]).split()))
     path = tmp_path / "cased.csv"
-    path.write_text("Time (Sec),Frequency (hz),Z\u2032 (OHM),-Z\u2033 (KOhm)\n" + body + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Time (Sec),Frequency (hz),Z\u2032 (OHM),-Z\u2033 (KOhm)\n" + body + "\n", encoding="utf-8"
+    )
     frame = echem.read(path)
     assert frame.attrs["technique"] == "eis"
     np.testing.assert_array_equal(frame["time_s"].to_numpy(), np.arange(len(expected)))
-    np.testing.assert_array_equal(frame[CANONICAL_Z].to_numpy(),
-                                  expected * np.array([1.0, 1.0, -1e3]))
+    np.testing.assert_array_equal(
+        frame[CANONICAL_Z].to_numpy(), expected * np.array([1.0, 1.0, -1e3])
+    )
     from echem.io.delimited import recognise_column
 
     assert recognise_column("Frequency (mhz)") is None
@@ -332,11 +346,14 @@ def test_csv_units_in_another_case_and_double_prime_are_recognised(tmp_path):
     assert recognise_column("Zreal (MOhm)") == ("z_real_ohm", 1e6)
 
 
-@pytest.mark.parametrize(("old", "new", "key", "value"), [
-    ("Header: \n", "Header: Li/Li3PS4/Li, 0.8 mA/cm2\n", "Header", "Li/Li3PS4/Li, 0.8 mA/cm2"),
-    ("Note: \n", "Note: 1 M LiPF6 in EC/DMC, 25 C\n", "Note", "1 M LiPF6 in EC/DMC, 25 C"),
-    ("File: c:\\[REDACTED]", "File: C:/data/run1,a.bin", "File", "C:/data/run1,a.bin"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "value"),
+    [
+        ("Header: \n", "Header: Li/Li3PS4/Li, 0.8 mA/cm2\n", "Header", "Li/Li3PS4/Li, 0.8 mA/cm2"),
+        ("Note: \n", "Note: 1 M LiPF6 in EC/DMC, 25 C\n", "Note", "1 M LiPF6 in EC/DMC, 25 C"),
+        ("File: c:\\[REDACTED]", "File: C:/data/run1,a.bin", "File", "C:/data/run1,a.bin"),
+    ],
+)
 def test_chi_header_or_note_with_slash_and_comma_is_not_the_column_header(
     tmp_path, old, new, key, value
 ):
@@ -362,8 +379,10 @@ def test_zplot_user_comment_starting_with_begin_opens_no_section(tmp_path):
     assert old in text
     comments = ["Begin cycling: 3 cycles", "End cycling: 3", "Date: cell built 01-01-2018"]
     path = tmp_path / "comments.z"
-    path.write_text(text.replace(old, old.replace("  End", "".join(
-        f"  {c}\n" for c in comments) + "  End")), encoding="utf-8")
+    path.write_text(
+        text.replace(old, old.replace("  End", "".join(f"  {c}\n" for c in comments) + "  End")),
+        encoding="utf-8",
+    )
     frame = echem.read(path)
     full = echem.read(real(relative))
     assert frame.equals(full)

@@ -190,7 +190,9 @@ _fields = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rows=st.lists(st.lists(_fields, min_size=3, max_size=3), min_size=1, max_size=60),
     pieces=st.integers(2, 8),
@@ -215,9 +217,7 @@ def test_never_differs_from_a_serial_read(
 THREADS_ARE_USED = biologic_mpt._FLOAT_PRECISION is None
 
 
-@pytest.mark.parametrize(
-    "path", real_files("**/*.mpt"), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", real_files("**/*.mpt"), ids=lambda p: p.name)
 def test_real_mpt_files_read_the_same_on_threads(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,9 +237,7 @@ def test_real_mpt_files_read_the_same_on_threads(
     used: list[bool] = []
 
     def small_pieces(*args, **kwargs):
-        frame = _threaded_csv.read_numeric_block(
-            *args, threads=2, min_bytes=0, piece_bytes=512
-        )
+        frame = _threaded_csv.read_numeric_block(*args, threads=2, min_bytes=0, piece_bytes=512)
         used.append(frame is not None)
         return frame
 

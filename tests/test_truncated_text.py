@@ -114,7 +114,9 @@ def test_row_completed_between_size_and_last_line_check_is_read_whole(
 
 
 HEADERLESS = "time/s\tEwe/V\t<I>/mA\n"
-ROWS = "1.000000E+000\t3.1000000E+000\t8.0000000E-001\n2.000000E+000\t3.2000000E+000\t8.0000000E-001"
+ROWS = (
+    "1.000000E+000\t3.1000000E+000\t8.0000000E-001\n2.000000E+000\t3.2000000E+000\t8.0000000E-001"
+)
 
 
 def test_the_only_data_line_cut_is_left_out(tmp_path):

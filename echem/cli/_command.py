@@ -54,9 +54,7 @@ def _format_name(name: str) -> str:
 
     names = sorted(row.name for row in registry())
     if name not in names:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {name!r} (formats: {', '.join(names)})"
-        )
+        raise argparse.ArgumentTypeError(f"unknown format {name!r} (formats: {', '.join(names)})")
     return name
 
 
@@ -66,7 +64,10 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     Shared by the commands that read instrument files.
     """
     parser.add_argument(
-        "--format", type=_format_name, default=None, metavar="NAME",
+        "--format",
+        type=_format_name,
+        default=None,
+        metavar="NAME",
         help="force the input format (default: detected; see echem.formats())",
     )
 

@@ -271,11 +271,17 @@ def convert_file(
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                        help="instrument files to convert")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="instrument files to convert"
+    )
     parser.add_argument("--to", required=True, choices=sorted(WRITERS), help="output format")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="output folder (default: beside each input)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output folder (default: beside each input)",
+    )
     add_format_option(parser)
 
 

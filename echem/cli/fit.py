@@ -73,14 +73,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
-        "--weighting", default="modulus", choices=WEIGHTING_NAMES,
+        "--weighting",
+        default="modulus",
+        choices=WEIGHTING_NAMES,
         help="residual weighting (default modulus)",
     )
     parser.add_argument("--kk", action="store_true", help="Lin-KK check every spectrum")
-    parser.add_argument("--f-min", type=_frequency, default=None, metavar="HZ",
-                        help="lowest frequency, Hz")
-    parser.add_argument("--f-max", type=_frequency, default=None, metavar="HZ",
-                        help="highest frequency, Hz")
+    parser.add_argument(
+        "--f-min", type=_frequency, default=None, metavar="HZ", help="lowest frequency, Hz"
+    )
+    parser.add_argument(
+        "--f-max", type=_frequency, default=None, metavar="HZ", help="highest frequency, Hz"
+    )
     parser.add_argument(
         "--dask", default=None, metavar="ADDRESS", help="fit on a dask.distributed scheduler"
     )
@@ -350,7 +354,9 @@ def run(args: argparse.Namespace) -> int:
         report_failure("--jobs", ValueError(f"must be at least 1, got {args.jobs}"))
         return 2
     if args.f_min is not None and args.f_max is not None and args.f_min > args.f_max:
-        report_failure("--f-min", ValueError(f"{args.f_min:g} Hz is above --f-max {args.f_max:g} Hz"))
+        report_failure(
+            "--f-min", ValueError(f"{args.f_min:g} Hz is above --f-max {args.f_max:g} Hz")
+        )
         return 2
     try:
         circuit, preset = _resolve_model(args)

@@ -36,24 +36,33 @@ __all__ = ["COMMAND", "KEY_METADATA", "describe", "summary"]
 #: first key present with a non-empty value wins; keys are matched case-insensitively).
 #: Readers store parsed numbers under ``*_cm2`` keys; the raw header text comes after them.
 KEY_METADATA: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("instrument", (
-        ("instrument", "{}"),
-        ("Device", "{}"),  # BioLogic .mpt
-        ("Instrument Model", "{}"),
-        ("PSTAT", "{}"),  # Gamry
-        ("device_serial", "BioLogic, SN {}"),  # BioLogic .mpr
-    )),
-    ("software", (
-        ("software_version", "{}"),
-        ("software", "{}"),
-        ("ec_lab_version", "EC-Lab {}"),
-    )),
-    ("area", (
-        ("area_cm2", "{:g} cm²"),
-        ("electrode_area_cm2", "{:g} cm²"),
-        ("Electrode surface area", "{}"),  # BioLogic .mpt header text, with its unit
-        ("electrode_area", "{:g} (unit as set in EC-Lab, usually cm²)"),  # BioLogic .mpr
-    )),
+    (
+        "instrument",
+        (
+            ("instrument", "{}"),
+            ("Device", "{}"),  # BioLogic .mpt
+            ("Instrument Model", "{}"),
+            ("PSTAT", "{}"),  # Gamry
+            ("device_serial", "BioLogic, SN {}"),  # BioLogic .mpr
+        ),
+    ),
+    (
+        "software",
+        (
+            ("software_version", "{}"),
+            ("software", "{}"),
+            ("ec_lab_version", "EC-Lab {}"),
+        ),
+    ),
+    (
+        "area",
+        (
+            ("area_cm2", "{:g} cm²"),
+            ("electrode_area_cm2", "{:g} cm²"),
+            ("Electrode surface area", "{}"),  # BioLogic .mpt header text, with its unit
+            ("electrode_area", "{:g} (unit as set in EC-Lab, usually cm²)"),  # BioLogic .mpr
+        ),
+    ),
     ("aborted", (("aborted", "{}"),)),
 )
 

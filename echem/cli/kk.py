@@ -41,8 +41,14 @@ __all__ = ["COMMAND", "KKFile", "POINT_COLUMNS", "kk_file", "line"]
 
 #: Columns of the per-point table, in order.
 POINT_COLUMNS: tuple[str, ...] = (
-    "sweep", "freq_Hz", "z_real_ohm", "z_imag_ohm", "z_fit_real_ohm", "z_fit_imag_ohm",
-    "residual_real", "residual_imag",
+    "sweep",
+    "freq_Hz",
+    "z_real_ohm",
+    "z_imag_ohm",
+    "z_fit_real_ohm",
+    "z_fit_imag_ohm",
+    "residual_real",
+    "residual_imag",
 )
 
 
@@ -180,15 +186,28 @@ _fraction = number_type(lambda value: 0.0 <= value <= 1.0, "a number from 0 to 1
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``echem kk``."""
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="write DIR/<file name>_kk.csv per file")
-    parser.add_argument("--c", type=_fraction, default=0.85,
-                        help="mu cut-off, from 0 to 1 (default 0.85)")
-    parser.add_argument("--threshold", type=_positive(float), default=None,
-                        help="residual scale of the verdict: RMS and trend within half of it "
-                             "(default 0.02)")
-    parser.add_argument("--max-M", type=_positive(int), default=None,
-                        help="largest number of RC elements (default: 5 per decade)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write DIR/<file name>_kk.csv per file",
+    )
+    parser.add_argument(
+        "--c", type=_fraction, default=0.85, help="mu cut-off, from 0 to 1 (default 0.85)"
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_positive(float),
+        default=None,
+        help="residual scale of the verdict: RMS and trend within half of it (default 0.02)",
+    )
+    parser.add_argument(
+        "--max-M",
+        type=_positive(int),
+        default=None,
+        help="largest number of RC elements (default: 5 per decade)",
+    )
     add_format_option(parser)
 
 

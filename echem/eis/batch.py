@@ -125,7 +125,9 @@ def _table(circuit: Circuit, outcomes: list[tuple[Any, str | None]]) -> pd.DataF
         row["error"] = error
         row["result"] = result
         rows.append(row)
-    columns = names + [f"{n}_stderr" for n in names] + ["chisqr", "redchi", "success", "error", "result"]
+    columns = (
+        names + [f"{n}_stderr" for n in names] + ["chisqr", "redchi", "success", "error", "result"]
+    )
     table = pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(outcomes)))
     # keep None (not NaN) for spectra without error, whatever pandas infers
     table["error"] = pd.Series([e for _, e in outcomes], dtype=object, index=table.index)

@@ -99,7 +99,9 @@ def prepare_data(
     except (TypeError, ValueError) as exc:
         raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
     if f.ndim != 1 or zz.ndim != 1:
-        raise DataError(f"frequencies and impedance must be 1-D (got shapes {f.shape} and {zz.shape})")
+        raise DataError(
+            f"frequencies and impedance must be 1-D (got shapes {f.shape} and {zz.shape})"
+        )
     if len(f) != len(zz):
         raise DataError(f"{len(f)} frequencies but {len(zz)} impedance values")
     bad = ~np.isfinite(f) | ~np.isfinite(zz)
@@ -127,12 +129,16 @@ def prepare_data(
         if hi is not None:
             keep &= f <= hi
         if not keep.any():
-            raise DataError(f"no point within f_range={f_range!r} (data span {f.min():.4g}–{f.max():.4g} Hz)")
+            raise DataError(
+                f"no point within f_range={f_range!r} (data span {f.min():.4g}–{f.max():.4g} Hz)"
+            )
         f, zz = f[keep], zz[keep]
     return f, zz
 
 
-def _split_call(data: Any, z: Any, circuit: Any) -> tuple[np.ndarray, np.ndarray, Any, float | None]:
+def _split_call(
+    data: Any, z: Any, circuit: Any
+) -> tuple[np.ndarray, np.ndarray, Any, float | None]:
     """Resolve ``fit(freq, z, circuit)``, ``fit(df, circuit)`` and ``fit((freq, z), circuit)``."""
     if isinstance(data, pd.DataFrame):
         if circuit is None and isinstance(z, str | Circuit):
@@ -154,7 +160,9 @@ def _split_call(data: Any, z: Any, circuit: Any) -> tuple[np.ndarray, np.ndarray
 # parameters
 
 
-def _names_mapping(circuit: Circuit, mapping: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+def _names_mapping(
+    circuit: Circuit, mapping: Mapping[str, Any] | None, what: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (mapping or {}).items():
         canon = circuit.canonical_name(name)
@@ -164,12 +172,16 @@ def _names_mapping(circuit: Circuit, mapping: Mapping[str, Any] | None, what: st
     return out
 
 
-def _batch_model(circuit: Circuit, omega: np.ndarray, n_params: int) -> Callable[[np.ndarray], np.ndarray]:
+def _batch_model(
+    circuit: Circuit, omega: np.ndarray, n_params: int
+) -> Callable[[np.ndarray], np.ndarray]:
     """``model(P)``: (K, n_params) parameter sets -> (K, F) impedance, vectorised if possible."""
     compiled = circuit.compile()
 
     def looped(p: np.ndarray) -> np.ndarray:
-        return np.array([compiled(row, omega) for row in p], dtype=complex).reshape(len(p), len(omega))
+        return np.array([compiled(row, omega) for row in p], dtype=complex).reshape(
+            len(p), len(omega)
+        )
 
     def broadcast(p: np.ndarray) -> np.ndarray:
         out = compiled(p.T[..., None], omega)
@@ -177,7 +189,9 @@ def _batch_model(circuit: Circuit, omega: np.ndarray, n_params: int) -> Callable
 
     probe = np.array([[p.default for p in circuit.parameters]] * 2, dtype=float)
     probe[1] *= 1.1
-    probe[1] = np.clip(probe[1], [p.lower for p in circuit.parameters], [p.upper for p in circuit.parameters])
+    probe[1] = np.clip(
+        probe[1], [p.lower for p in circuit.parameters], [p.upper for p in circuit.parameters]
+    )
     try:
         with np.errstate(all="ignore"):
             ok = np.allclose(broadcast(probe), looped(probe), rtol=1e-12, equal_nan=True)
@@ -246,7 +260,9 @@ def fit(
     """
     unknown = set(options) - set(OPTIONS)
     if unknown:
-        raise FitError(f"unknown fit option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+        raise FitError(
+            f"unknown fit option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}"
+        )
     opts = {**OPTIONS, **options}
     freq_raw, z_raw, circuit, time_s = _split_call(data, z, circuit)
     if circuit is None:
@@ -268,7 +284,9 @@ def fit(
         for name in fixed:
             canon = circuit.canonical_name(name)
             if canon not in init:
-                raise FitError(f"fixed parameter {name!r} has no value: give it in initial= or pass fixed as a mapping")
+                raise FitError(
+                    f"fixed parameter {name!r} has no value: give it in initial= or pass fixed as a mapping"
+                )
             fixed_map[canon] = float(init[canon])
     lower = np.array([p.lower for p in specs], dtype=float)
     upper = np.array([p.upper for p in specs], dtype=float)
@@ -283,7 +301,9 @@ def fit(
         if not np.isfinite(float(value)):
             raise FitError(f"{name}: value {value!r} is not finite")
         if name not in fixed_map and not lower[i] <= float(value) <= upper[i]:
-            raise FitError(f"initial {name}={value!r} outside its bounds [{lower[i]!r}, {upper[i]!r}]")
+            raise FitError(
+                f"initial {name}={value!r} outside its bounds [{lower[i]!r}, {upper[i]!r}]"
+            )
 
     free = np.array([i for i, n in enumerate(names) if n not in fixed_map], dtype=int)
     if len(free) == 0:
@@ -325,7 +345,9 @@ def fit(
         """Arc moves from the optimum ``x``, as they are and with amplitudes re-balanced."""
         families = arc_moves(circuit, freq, zz, problem.to_natural(x))
         if not fixed_map:  # re-balancing would change fixed resistances
-            families += [refit_amplitudes(circuit, omega, zz, sigma_re, sigma_im, model, f) for f in families]
+            families += [
+                refit_amplitudes(circuit, omega, zz, sigma_re, sigma_im, model, f) for f in families
+            ]
         out = []
         for family in families:
             family = family.copy()
@@ -349,7 +371,9 @@ def fit(
     else:
         x_best = problem.refine(x_starts[0])[0]
     fixed_idx = [names.index(name) for name in fixed_map]
-    p_best = order_arcs(circuit, problem.to_natural(x_best), lower=lower, upper=upper, fixed=fixed_idx)
+    p_best = order_arcs(
+        circuit, problem.to_natural(x_best), lower=lower, upper=upper, fixed=fixed_idx
+    )
     lm = _polish(problem, names, p_best, lower, upper, free)
     return _result(circuit, freq, zz, names, free, lm, problem, weighting, tuple(fixed_map), time_s)
 
@@ -381,7 +405,9 @@ def _polish(
     params = lmfit.Parameters()
     for i, name in enumerate(names):
         if is_free[i]:
-            params.add(name, value=start[i] / scale[i], min=lower[i] / scale[i], max=upper[i] / scale[i])
+            params.add(
+                name, value=start[i] / scale[i], min=lower[i] / scale[i], max=upper[i] / scale[i]
+            )
         else:  # no bounds: lmfit would clip a fixed value given outside them
             params.add(name, value=float(p_best[i]), vary=False)
     z, s_re, s_im, model = problem.z, problem.sigma_re, problem.sigma_im, problem.model
@@ -515,7 +541,9 @@ def _interior_covariance(
     return cov, [names[i] for i in inside]
 
 
-def _natural_jacobian(problem: Problem, p: np.ndarray, idx: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def _natural_jacobian(
+    problem: Problem, p: np.ndarray, idx: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
     """Weighted residual Jacobian (2F, len(idx)) in natural units w.r.t. the parameters ``idx``.
 
     Analytic if the problem has one, else forward differences (one batched model call),

@@ -305,7 +305,11 @@ def _set_arc(assign: _Assigner, block: Parallel, arc: Arc, feats: _Features, n: 
 def _set_diffusion(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
     if e.kind == "W":
         # Z = A (1 - j)/sqrt(ω): A from the low-frequency imaginary part
-        assign.set(e.name, "", max(abs(feats.z_lowest.imag), 1e-3 * feats.z_scale) * np.sqrt(feats.omega_min))
+        assign.set(
+            e.name,
+            "",
+            max(abs(feats.z_lowest.imag), 1e-3 * feats.z_scale) * np.sqrt(feats.omega_min),
+        )
     elif e.kind in ("Wo", "Ws"):
         assign.set(e.name, "R", feats.tail_ohm)
         assign.set(e.name, "tau", feats.tau_max)
@@ -321,7 +325,9 @@ def _set_inductance(assign: _Assigner, e: ElementNode, feats: _Features) -> None
     assign.set(e.name, "alpha", 1.0)
 
 
-def _assign(circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list[float]) -> np.ndarray:
+def _assign(
+    circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list[float]
+) -> np.ndarray:
     assign = _Assigner(circuit)
     top = top_level(circuit)
     series_r = [n for n in top if isinstance(n, ElementNode) and n.kind == "R"]
@@ -332,7 +338,11 @@ def _assign(circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list
             if node.kind in ("L", "La"):
                 _set_inductance(assign, node, feats)
             elif node.kind in ("C", "CPE"):
-                c = feats.c_series if np.isfinite(feats.c_series) else 10 * feats.tau_max / feats.z_scale
+                c = (
+                    feats.c_series
+                    if np.isfinite(feats.c_series)
+                    else 10 * feats.tau_max / feats.z_scale
+                )
                 assign.set(node.name, "", c)
                 assign.set(node.name, "Q", c)
                 assign.set(node.name, "n", 0.9)
@@ -691,7 +701,9 @@ def arc_moves(
                 continue  # a move, not a nudge: local refinement does those
             for share in _RELOCATED_SHARES:
                 row = values.copy()
-                _set_block(row, slots, share * m, 1 / (2 * np.pi * f0), n if len(slots) == 3 else 1.0)
+                _set_block(
+                    row, slots, share * m, 1 / (2 * np.pi * f0), n if len(slots) == 3 else 1.0
+                )
                 rows.append(row)
         if rows:
             families.append(np.array(rows))
@@ -752,7 +764,11 @@ def refit_amplitudes(
     """
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     names = circuit.param_names
-    series_r = [names.index(e.name) for e in top_level(circuit) if isinstance(e, ElementNode) and e.kind == "R"]
+    series_r = [
+        names.index(e.name)
+        for e in top_level(circuit)
+        if isinstance(e, ElementNode) and e.kind == "R"
+    ]
     blocks = [slots for _kinds, slots in rc_blocks(circuit)]
     if len(starts) == 0 or not (series_r or blocks):
         return starts
@@ -762,7 +778,9 @@ def refit_amplitudes(
         for slots in blocks:
             r = starts[:, slots[0], None]
             if len(slots) == 3:
-                cols.append(r / (1 + r * starts[:, slots[1], None] * jw ** starts[:, slots[2], None]))
+                cols.append(
+                    r / (1 + r * starts[:, slots[1], None] * jw ** starts[:, slots[2], None])
+                )
             else:
                 cols.append(r / (1 + jw * r * starts[:, slots[1], None]))
         basis = np.stack(cols, axis=1)  # (K, m, F)

@@ -203,8 +203,10 @@ def _running_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 def _check_options(c: float, max_M: int | None, threshold: float | None) -> None:
     """DataError for a μ cut-off, largest M or residual scale that cannot be meant."""
-    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not (
-        0.0 <= float(c) <= 1.0
+    if (
+        isinstance(c, bool)
+        or not isinstance(c, (int, float, np.integer, np.floating))
+        or not (0.0 <= float(c) <= 1.0)
     ):
         raise DataError(f"Lin-KK: c (the mu cut-off) must be a number from 0 to 1, got {c!r}")
     if max_M is not None and (

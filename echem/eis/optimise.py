@@ -394,7 +394,9 @@ def multistart(
     starts = np.atleast_2d(starts)
     cost = problem.cost(starts)
     best_first = starts[np.argsort(cost)]
-    extra = [perturb(problem, best_first[i], -(-n_random // 3), rng) for i in range(min(3, len(starts)))]
+    extra = [
+        perturb(problem, best_first[i], -(-n_random // 3), rng) for i in range(min(3, len(starts)))
+    ]
     pool = np.vstack([starts, *extra]) if n_random > 0 else starts
     pool_cost = problem.cost(pool)
     order = np.argsort(pool_cost)

@@ -59,7 +59,11 @@ def rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
         r = next(e for e in elements if e.kind == "R")
         cap = next(e for e in elements if e.kind != "R")
         slots = [index[(r.name, "")]]
-        slots += [index[(cap.name, "")]] if cap.kind == "C" else [index[(cap.name, "Q")], index[(cap.name, "n")]]
+        slots += (
+            [index[(cap.name, "")]]
+            if cap.kind == "C"
+            else [index[(cap.name, "Q")], index[(cap.name, "n")]]
+        )
         out.append((tuple(kinds), slots))
     return out
 

@@ -167,7 +167,8 @@ class FitResult:
         return cls(
             circuit=Circuit(d["circuit"]),
             freq_Hz=np.asarray(d["freq_Hz"], dtype=float),
-            z=np.asarray(d["z_real_ohm"], dtype=float) + 1j * np.asarray(d["z_imag_ohm"], dtype=float),
+            z=np.asarray(d["z_real_ohm"], dtype=float)
+            + 1j * np.asarray(d["z_imag_ohm"], dtype=float),
             values={k: float(v) for k, v in d["values"].items()},
             stderr={k: _from_json(v) for k, v in d["stderr"].items()},
             correl=pd.DataFrame(matrix, index=names, columns=names),

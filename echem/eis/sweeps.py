@@ -170,7 +170,9 @@ def _labels(df: pd.DataFrame, *, warn: bool) -> np.ndarray:
     groups = _sweep_groups(df, rows)
     if groups is not None:
         with np.errstate(invalid="ignore"):
-            changed = np.isfinite(groups[1:]) & np.isfinite(groups[:-1]) & (groups[1:] != groups[:-1])
+            changed = (
+                np.isfinite(groups[1:]) & np.isfinite(groups[:-1]) & (groups[1:] != groups[:-1])
+            )
         starts[1:] |= changed
     new = _reversals(freq[rows], starts)
     labels[rows] = np.cumsum(new) - 1

@@ -117,9 +117,7 @@ def read(path: str | os.PathLike[str], format: str | None = None) -> pd.DataFram
     if format is not None:
         by_name = {f.name: f for f in table}
         if format not in by_name:
-            raise UnsupportedFormatError(
-                f"unknown format {format!r}", path, tried=sorted(by_name)
-            )
+            raise UnsupportedFormatError(f"unknown format {format!r}", path, tried=sorted(by_name))
         return by_name[format].reader(path)
 
     with open(path, "rb") as handle:

@@ -149,7 +149,9 @@ def build_frame(
     elif isinstance(raw, ColumnBlocks):
         _check_blocks(raw)
         if create_dataframe_from_blocks is None:
-            rows = {name: array[row] for names, array in raw.blocks for row, name in enumerate(names)}
+            rows = {
+                name: array[row] for names, array in raw.blocks for row, name in enumerate(names)
+            }
             frame = _frame_from_mapping(rows, aliases, raw.n_rows)
         else:
             frame = _frame_from_blocks(raw, aliases)

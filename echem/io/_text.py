@@ -229,7 +229,9 @@ def parse_float(token: str, path: str | Path, line: int, *, decimal_comma: bool 
     try:
         return float(text)
     except ValueError:
-        raise ParseError(f"expected a number, found {token.strip()[:40]!r}", path, line=line) from None
+        raise ParseError(
+            f"expected a number, found {token.strip()[:40]!r}", path, line=line
+        ) from None
 
 
 def _to_float(text: str) -> float | None:
@@ -271,9 +273,7 @@ def numeric_table(
     width = len(names)
     for number, tokens in rows:
         if len(tokens) != width:
-            raise ParseError(
-                f"expected {width} fields, found {len(tokens)}", path, line=number
-            )
+            raise ParseError(f"expected {width} fields, found {len(tokens)}", path, line=number)
     columns: dict[str, object] = {}
     for index, name in enumerate(names):
         texts = [tokens[index].strip() for _, tokens in rows]

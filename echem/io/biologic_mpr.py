@@ -261,7 +261,9 @@ class _ColumnLookup(Mapping[str, np.ndarray]):
     """Read-only name -> 1-D column view over blocks (a row view made on access only)."""
 
     def __init__(self, blocks: list[tuple[tuple[str, ...], np.ndarray]]) -> None:
-        self._where = {name: (array, row) for names, array in blocks for row, name in enumerate(names)}
+        self._where = {
+            name: (array, row) for names, array in blocks for row, name in enumerate(names)
+        }
 
     def __getitem__(self, name: str) -> np.ndarray:
         array, row = self._where[name]
@@ -570,9 +572,7 @@ def _put_column(
     blocks.append(((name,), values.reshape(1, -1)))
 
 
-def _expanded_flags(
-    flags: np.ndarray, column_ids: list[int]
-) -> tuple[tuple[str, ...], np.ndarray]:
+def _expanded_flags(flags: np.ndarray, column_ids: list[int]) -> tuple[tuple[str, ...], np.ndarray]:
     """The flag byte split into its columns (galvani's masks), one uint8 row each."""
     flag_table = galvani_biologic.VMPdata_colID_flag_map
     masks: dict[str, int] = {}

@@ -89,9 +89,7 @@ _CUT_EXPONENT = re.compile(rb"[-+]?\d+[.,]\d*E[-+]?\d{0,2}")
 #: pandas < 3's default C float parser can be one unit in the last place off (about 10 % of
 #: EC-Lab's 7-digit values); its exact "round_trip" parser is ~3x slower there. pandas >= 3
 #: parses exactly by default (and deprecates the option).
-_FLOAT_PRECISION: str | None = (
-    "round_trip" if int(pd.__version__.split(".", 1)[0]) < 3 else None
-)
+_FLOAT_PRECISION: str | None = "round_trip" if int(pd.__version__.split(".", 1)[0]) < 3 else None
 
 
 def sniff_mpt(head: bytes) -> bool:
@@ -634,9 +632,7 @@ def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
         header.start_time = moments.iloc[0].isoformat(timespec="milliseconds")
 
 
-def _check_canonical_numeric(
-    table: pd.DataFrame, header: MptHeader, path: Path, end: int
-) -> None:
+def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path, end: int) -> None:
     """A column feeding a canonical column must be numeric; name the first bad line
     (``end``: where the data read ends)."""
     sources = {original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases}

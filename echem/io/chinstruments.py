@@ -70,8 +70,9 @@ def read_chi(path: str | Path) -> pd.DataFrame:
         raise ParseError("not a CH Instruments export (first line is not a date)", path, line=1)
     header = next((i for i, ln in enumerate(lines) if i > 0 and _is_column_header(ln.text)), None)
     if header is None:
-        raise ParseError("no column header (e.g. 'Freq/Hz, Z'/ohm, ...')", path,
-                         line=lines[-1].number)
+        raise ParseError(
+            "no column header (e.g. 'Freq/Hz, Z'/ohm, ...')", path, line=lines[-1].number
+        )
     metadata: dict[str, Any] = {"date": lines[0].text.strip()}
     technique_line = lines[1].text.strip() if len(lines) > 1 else ""
     metadata["technique"] = technique_line
@@ -96,8 +97,15 @@ def read_chi(path: str | Path) -> pd.DataFrame:
     raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
     start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")
-    return build_frame(raw, _ALIASES, format="chinstruments", technique=technique,
-                       source=path.name, start_time=start_time, metadata=metadata)
+    return build_frame(
+        raw,
+        _ALIASES,
+        format="chinstruments",
+        technique=technique,
+        source=path.name,
+        start_time=start_time,
+        metadata=metadata,
+    )
 
 
 #: A header line "Key: value" (File:, Header:, Note:...) or a setting "Name (unit) = value".

@@ -41,23 +41,67 @@ __all__ = ["FORMATS", "read_delimited", "recognise_column", "Dialect"]
 #: Normalised base name -> canonical column; with the quantity its unit must have.
 _BASES: dict[str, tuple[str, str]] = {
     **{b: ("freq_Hz", "freq") for b in ("freq", "frequency", "f", "fre", "freq(hz)")},
-    **{b: ("z_real_ohm", "ohm") for b in (
-        "z'", "zreal", "zre", "re(z)", "rez", "real(z)", "zr", "z_real", "real", "re",
-        "z'(a)", "zprime", "z_re", "rez")},
-    **{b: ("z_imag_ohm", "ohm") for b in (
-        "z''", 'z"', "zimag", "zim", "zimg", "im(z)", "imz", "imag(z)", "zi", "z_imag", "imag",
-        "im", "z''(b)", "zdoubleprime", "z_im")},
+    **{
+        b: ("z_real_ohm", "ohm")
+        for b in (
+            "z'",
+            "zreal",
+            "zre",
+            "re(z)",
+            "rez",
+            "real(z)",
+            "zr",
+            "z_real",
+            "real",
+            "re",
+            "z'(a)",
+            "zprime",
+            "z_re",
+            "rez",
+        )
+    },
+    **{
+        b: ("z_imag_ohm", "ohm")
+        for b in (
+            "z''",
+            'z"',
+            "zimag",
+            "zim",
+            "zimg",
+            "im(z)",
+            "imz",
+            "imag(z)",
+            "zi",
+            "z_imag",
+            "imag",
+            "im",
+            "z''(b)",
+            "zdoubleprime",
+            "z_im",
+        )
+    },
     **{b: ("time_s", "time") for b in ("time", "t", "elapsedtime", "testtime")},
-    **{b: ("voltage_V", "volt") for b in (
-        "ewe", "e", "voltage", "potential", "u", "v", "ecell", "<ewe>", "ewe-ece")},
+    **{
+        b: ("voltage_V", "volt")
+        for b in ("ewe", "e", "voltage", "potential", "u", "v", "ecell", "<ewe>", "ewe-ece")
+    },
     **{b: ("current_A", "amp") for b in ("i", "current", "<i>")},
     **{b: ("charge_C", "coulomb") for b in ("q", "charge", "(q-qo)")},
     **{b: ("cycle", "") for b in ("cycle", "cyclenumber", "cycle_number", "sweep")},
 }
-_DEFAULT_UNIT = {"freq": 1.0, "ohm": 1.0, "time": 1.0, "volt": 1.0, "amp": 1.0, "coulomb": 1.0,
-                 "": 1.0}
-_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*(?:/\s*(?P<u1>[^/()\[\]]+?)|\(\s*(?P<u2>[^()]+?)\s*\)"
-                          r"|\[\s*(?P<u3>[^\[\]]+?)\s*\])\s*$")
+_DEFAULT_UNIT = {
+    "freq": 1.0,
+    "ohm": 1.0,
+    "time": 1.0,
+    "volt": 1.0,
+    "amp": 1.0,
+    "coulomb": 1.0,
+    "": 1.0,
+}
+_UNIT_SUFFIX = re.compile(
+    r"^(?P<base>.*?)\s*(?:/\s*(?P<u1>[^/()\[\]]+?)|\(\s*(?P<u2>[^()]+?)\s*\)"
+    r"|\[\s*(?P<u3>[^\[\]]+?)\s*\])\s*$"
+)
 
 
 def recognise_column(name: str) -> tuple[str, float] | None:
@@ -78,8 +122,9 @@ def recognise_column(name: str) -> tuple[str, float] | None:
         unit = find_unit(candidate)
         if unit is not None:
             text = match.group("base")
-    base = (re.sub(r"[\s_]+", "", text).lower().replace("’", "'").replace("″", "''")
-            .replace("′", "'"))
+    base = (
+        re.sub(r"[\s_]+", "", text).lower().replace("’", "'").replace("″", "''").replace("′", "'")
+    )
     if base not in _BASES:
         base = re.sub(r"[\s]+", "", text).lower()
         if base not in _BASES:
@@ -128,9 +173,11 @@ def _guess_dialect(samples: Sequence[str]) -> Dialect | None:
         counts = {len(_split(s, Dialect(delimiter, False))) for s in samples}
         if len(counts) == 1 and counts.pop() >= 2:
             data = [s for s in samples if not _looks_like_header(s, delimiter)]
-            decimal_comma = delimiter != "," and any(
-                re.search(r"\d,\d", s) for s in data
-            ) and not any(re.search(r"\d\.\d", s) for s in data)
+            decimal_comma = (
+                delimiter != ","
+                and any(re.search(r"\d,\d", s) for s in data)
+                and not any(re.search(r"\d\.\d", s) for s in data)
+            )
             return Dialect(delimiter, decimal_comma)
     counts = {len(s.split()) for s in samples}
     if len(counts) == 1 and counts.pop() >= 2:
@@ -147,8 +194,7 @@ def _raise_uneven_row(sample: Sequence[Line], path: Path) -> None:
         if widths[0] >= 2 and min(widths) >= 2:
             odd = next(i for i, width in enumerate(widths) if width != widths[0])
             raise ParseError(
-                f"expected {widths[0]} fields (as on line {sample[0].number}), found "
-                f"{widths[odd]}",
+                f"expected {widths[0]} fields (as on line {sample[0].number}), found {widths[odd]}",
                 path,
                 line=sample[odd].number,
             )
@@ -186,12 +232,15 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
     lines, terminated = read_lines_and_end(path)
     comments, body = _content(lines)
     if not body:
-        raise ParseError("no table rows (only comments or blank lines)", path, line=lines[-1].number)
+        raise ParseError(
+            "no table rows (only comments or blank lines)", path, line=lines[-1].number
+        )
     dialect = _guess_dialect([ln.text for ln in body[:20]] if len(body) > 1 else [body[0].text])
     if dialect is None:
         _raise_uneven_row(body[:20], path)
-        raise ParseError("cannot find a consistent separator (, ; tab or spaces)", path,
-                         line=body[0].number)
+        raise ParseError(
+            "cannot find a consistent separator (, ; tab or spaces)", path, line=body[0].number
+        )
     first = _split(body[0].text, dialect)
     has_header = not all(_is_number(t, dialect.decimal_comma) for t in first if t)
     metadata: dict[str, object] = {}
@@ -209,11 +258,17 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
     width = len(first)
     if names is None:
         if width < 3:
-            raise ParseError("a headerless table needs 3 columns (freq, Z', Z'')", path,
-                             line=body[0].number)
-        names = ["freq_Hz", "z_real_ohm", "z_imag_ohm"] + [f"column {i}" for i in range(4, width + 1)]
-        aliases = {"freq_Hz": [("freq_Hz", 1.0)], "z_real_ohm": [("z_real_ohm", 1.0)],
-                   "z_imag_ohm": [("z_imag_ohm", 1.0)]}
+            raise ParseError(
+                "a headerless table needs 3 columns (freq, Z', Z'')", path, line=body[0].number
+            )
+        names = ["freq_Hz", "z_real_ohm", "z_imag_ohm"] + [
+            f"column {i}" for i in range(4, width + 1)
+        ]
+        aliases = {
+            "freq_Hz": [("freq_Hz", 1.0)],
+            "z_real_ohm": [("z_real_ohm", 1.0)],
+            "z_imag_ohm": [("z_imag_ohm", 1.0)],
+        }
         metadata["header"] = None
     else:
         names = unique_names(names)
@@ -223,18 +278,28 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
             if found and found[0] not in aliases:
                 aliases[found[0]] = [(name, found[1])]
         if not aliases:
-            raise ParseError("no known column in the header (e.g. freq/Hz, Z'/Ohm, time/s)",
-                             path, line=body[0].number)
+            raise ParseError(
+                "no known column in the header (e.g. freq/Hz, Z'/Ohm, time/s)",
+                path,
+                line=body[0].number,
+            )
         metadata["header"] = list(names)
     tokenised = data_rows(rows, lambda text: _split(text, dialect), terminated, path)
     required = [original for candidates in aliases.values() for original, _ in candidates]
-    raw = numeric_table(tokenised, names, path, required=required,
-                        decimal_comma=dialect.decimal_comma)
+    raw = numeric_table(
+        tokenised, names, path, required=required, decimal_comma=dialect.decimal_comma
+    )
     metadata["delimiter"] = dialect.delimiter or "whitespace"
     metadata["decimal_comma"] = dialect.decimal_comma
     has_z = {"freq_Hz", "z_real_ohm", "z_imag_ohm"} <= set(aliases)
-    return build_frame(raw, aliases, format="csv", technique="eis" if has_z else "unknown",
-                       source=path.name, metadata=metadata)
+    return build_frame(
+        raw,
+        aliases,
+        format="csv",
+        technique="eis" if has_z else "unknown",
+        source=path.name,
+        metadata=metadata,
+    )
 
 
 def _looks_like_table(text: str) -> bool:

@@ -78,11 +78,24 @@ _TECHNIQUES: dict[str, str] = {
 _NUMERIC_TYPES = frozenset({"QUANT", "IQUANT", "POTEN"})
 #: TYPE fields of tagged lines: ``TAG<TAB>TYPE`` with nothing after it has no value
 #: (``TAG<TAB>EISPOT``, the one line without a TYPE, has its value second).
-_TYPES = _NUMERIC_TYPES | {"LABEL", "TOGGLE", "TWOPARAM", "SELECTOR", "PSTAT", "NOTES",
-                           "TABLE", "ONEPARAM", "IQUANTPARAM", "POTENPARAM", "OUTPUT", "PATH"}
+_TYPES = _NUMERIC_TYPES | {
+    "LABEL",
+    "TOGGLE",
+    "TWOPARAM",
+    "SELECTOR",
+    "PSTAT",
+    "NOTES",
+    "TABLE",
+    "ONEPARAM",
+    "IQUANTPARAM",
+    "POTENPARAM",
+    "OUTPUT",
+    "PATH",
+}
 _CURVE = re.compile(r"CURVE(\d*)$")
 #: Infinities and NaNs as the Microsoft C runtime prints them (``1.#INF00``, ``-1.#IND``).
 _MSVC_SPECIAL = re.compile(r"([+-]?)1\.#(INF|IND|QNAN|SNAN)\d*")
+
 
 def _unit_factor(canonical: str, unit: str) -> float | None:
     """Factor from a units-line entry to the canonical column's unit (its first word:
@@ -134,8 +147,9 @@ def _declared_rows(fields: list[str]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _table(name: str, lines: list[Line], start: int, path: Path,
-           ends_with_newline: bool) -> tuple[pd.DataFrame, dict, int]:
+def _table(
+    name: str, lines: list[Line], start: int, path: Path, ends_with_newline: bool
+) -> tuple[pd.DataFrame, dict, int]:
     """Parse the table whose ``NAME TABLE`` line is ``lines[start]``.
 
     Returns the raw frame, the column units and the index of the first line after it.
@@ -145,10 +159,13 @@ def _table(name: str, lines: list[Line], start: int, path: Path,
     header = lines[start + 1] if start + 1 < len(lines) else None
     units = lines[start + 2] if start + 2 < len(lines) else None
     if header is None or not header.text.startswith("\t"):
-        raise ParseError(f"table {name}: expected a tab-indented header line", path,
-                         line=lines[start].number + 1)
+        raise ParseError(
+            f"table {name}: expected a tab-indented header line", path, line=lines[start].number + 1
+        )
     names = unique_names(header.text.split("\t")[1:])
-    unit_row = units.text.split("\t")[1:] if units is not None and units.text.startswith("\t") else []
+    unit_row = (
+        units.text.split("\t")[1:] if units is not None and units.text.startswith("\t") else []
+    )
     filled = [text for text in unit_row if text.strip()]
     if filled and all(_number(text) is not None for text in filled):
         unit_row = []  # a data row: this table has no units line
@@ -160,20 +177,31 @@ def _table(name: str, lines: list[Line], start: int, path: Path,
             tokens.pop()
         rows.append((lines[index].number, [_special(t) for t in tokens]))
         index += 1
-    if (rows and index == len(lines) and not ends_with_newline
-            and (len(rows[-1][1]) < len(names) or not rows[-1][1][-1].strip())):
-        warnings.warn(f"{path}, line {rows[-1][0]}: the last data line is cut short (file "
-                      "truncated or still being written); left out", TruncatedDataWarning,
-                      stacklevel=3)
+    if (
+        rows
+        and index == len(lines)
+        and not ends_with_newline
+        and (len(rows[-1][1]) < len(names) or not rows[-1][1][-1].strip())
+    ):
+        warnings.warn(
+            f"{path}, line {rows[-1][0]}: the last data line is cut short (file "
+            "truncated or still being written); left out",
+            TruncatedDataWarning,
+            stacklevel=3,
+        )
         rows.pop()
     declared = _declared_rows(lines[start].text.split("\t"))
     if declared is not None and declared != len(rows):
-        warnings.warn(f"{path}, line {lines[start].number}: table {name} declares {declared} "
-                      f"rows, {len(rows)} read", TruncatedDataWarning if index == len(lines)
-                      and len(rows) < declared else EchemWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}, line {lines[start].number}: table {name} declares {declared} "
+            f"rows, {len(rows)} read",
+            TruncatedDataWarning if index == len(lines) and len(rows) < declared else EchemWarning,
+            stacklevel=3,
+        )
     required = [n for n in names if n in {a for al in _ALIASES.values() for a, _ in al}]
-    raw = numeric_table(rows, names, path, required=required,
-                        decimal_comma=_decimal_comma(rows, names, required))
+    raw = numeric_table(
+        rows, names, path, required=required, decimal_comma=_decimal_comma(rows, names, required)
+    )
     unit_map = {n: (unit_row[i].strip() if i < len(unit_row) else "") for i, n in enumerate(names)}
     return raw, unit_map, index
 
@@ -186,8 +214,9 @@ def _special(token: str) -> str:
     return f"{match.group(1)}inf" if match.group(2) == "INF" else "nan"
 
 
-def _decimal_comma(rows: list[tuple[int, list[str]]], names: list[str],
-                   required: list[str]) -> bool:
+def _decimal_comma(
+    rows: list[tuple[int, list[str]]], names: list[str], required: list[str]
+) -> bool:
     """Whether the numbers of a table use decimal commas (Gamry writes the Windows
     locale's separator): some canonical-source value has a comma and none has a point."""
     columns = [i for i, name in enumerate(names) if name in required]
@@ -210,18 +239,35 @@ def _unit_aliases(units: dict[str, str], path: Path) -> dict[str, list[tuple[str
         original, factor = present[0]
         scale = _unit_factor(canonical, units[original])
         if scale is None:
-            warnings.warn(f"{path}: column {original!r} is in {units[original]!r}, not a unit "
-                          f"of {canonical}; its values are taken as they are", EchemWarning,
-                          stacklevel=4)
+            warnings.warn(
+                f"{path}: column {original!r} is in {units[original]!r}, not a unit "
+                f"of {canonical}; its values are taken as they are",
+                EchemWarning,
+                stacklevel=4,
+            )
             scale = 1.0
         aliases[canonical] = [(original, factor * scale)]
     return aliases
 
 
-def _tidy(raw: pd.DataFrame, units: dict[str, str], technique: str, source: str,
-          start_time: str | None, metadata: dict, path: Path) -> pd.DataFrame:
-    return build_frame(raw, _unit_aliases(units, path), format="gamry-dta", technique=technique,
-                       source=source, start_time=start_time, metadata=metadata)
+def _tidy(
+    raw: pd.DataFrame,
+    units: dict[str, str],
+    technique: str,
+    source: str,
+    start_time: str | None,
+    metadata: dict,
+    path: Path,
+) -> pd.DataFrame:
+    return build_frame(
+        raw,
+        _unit_aliases(units, path),
+        format="gamry-dta",
+        technique=technique,
+        source=source,
+        start_time=start_time,
+        metadata=metadata,
+    )
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -233,8 +279,16 @@ def _start_time(metadata: dict) -> str | None:
     if not isinstance(date, str):
         return None
     text = f"{date} {time}" if isinstance(time, str) else date
-    return iso_datetime(text, ("%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                               "%m/%d/%Y", "%d.%m.%Y %H:%M:%S"))
+    return iso_datetime(
+        text,
+        (
+            "%m/%d/%Y %H:%M:%S",
+            "%d/%m/%Y %H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+            "%m/%d/%Y",
+            "%d.%m.%Y %H:%M:%S",
+        ),
+    )
 
 
 def read_dta(path: str | Path) -> pd.DataFrame:
@@ -259,12 +313,16 @@ def read_dta(path: str | Path) -> pd.DataFrame:
     lines, ends_with_newline = read_lines_and_end(path, encodings=("utf-8", "cp1252", "latin-1"))
     first = next((ln for ln in lines if ln.text.strip()), None)
     if first is None or first.text.strip() != "EXPLAIN":
-        raise ParseError("not a Gamry .DTA file (first line is not EXPLAIN)", path,
-                         line=first.number if first else 1)
+        raise ParseError(
+            "not a Gamry .DTA file (first line is not EXPLAIN)",
+            path,
+            line=first.number if first else 1,
+        )
     metadata, raw_tables, notes = _parse(lines, lines.index(first) + 1, path, ends_with_newline)
     if not raw_tables:
-        raise ParseError("no data table (… TABLE line) in the Gamry file", path,
-                         line=lines[-1].number)
+        raise ParseError(
+            "no data table (… TABLE line) in the Gamry file", path, line=lines[-1].number
+        )
     main_name = _main_table(raw_tables)
     experiment = metadata.get("TAG")
     technique = _TECHNIQUES.get(str(experiment).upper(), "unknown")
@@ -299,8 +357,15 @@ def read_dta(path: str | Path) -> pd.DataFrame:
         main_raw = raw_tables[main_name][0]
         consumed = {main_name}
     others = {
-        name: _tidy(raw, units, "ocv" if name.startswith("OCV") else "unknown", source,
-                    start_time, {"units": units}, path)
+        name: _tidy(
+            raw,
+            units,
+            "ocv" if name.startswith("OCV") else "unknown",
+            source,
+            start_time,
+            {"units": units},
+            path,
+        )
         for name, (raw, units) in raw_tables.items()
         if name not in consumed
     }
@@ -308,14 +373,22 @@ def read_dta(path: str | Path) -> pd.DataFrame:
     _check_same_units([raw_tables[name][1] for name in sorted(consumed)], path)
     metadata["units"] = units
     aliases = {**_unit_aliases(units, path), "cycle": [("cycle", 1.0)]}
-    frame = build_frame(main_raw, aliases, format="gamry-dta", technique=technique,
-                        source=source, start_time=start_time, metadata=metadata)
+    frame = build_frame(
+        main_raw,
+        aliases,
+        format="gamry-dta",
+        technique=technique,
+        source=source,
+        start_time=start_time,
+        metadata=metadata,
+    )
     frame.attrs["tables"] = Tables(others)
     return frame
 
 
-def _parse(lines: list[Line], index: int, path: Path, ends_with_newline: bool
-           ) -> tuple[dict[str, Any], dict[str, tuple[pd.DataFrame, dict]], list[str]]:
+def _parse(
+    lines: list[Line], index: int, path: Path, ends_with_newline: bool
+) -> tuple[dict[str, Any], dict[str, tuple[pd.DataFrame, dict]], list[str]]:
     """Tagged values, tables (name -> raw frame, units) and notes, from ``lines[index:]``.
 
     A line that is not a tagged line and not inside a table or notes block is an error
@@ -348,9 +421,12 @@ def _parse(lines: list[Line], index: int, path: Path, ends_with_newline: bool
         if not tag:
             stray.append(line.number)
         elif _number(tag) is not None:
-            raise ParseError(f"a line starting with the number {tag[:20]!r}: a table row "
-                             "without its leading tab, or not a Gamry tagged line", path,
-                             line=line.number)
+            raise ParseError(
+                f"a line starting with the number {tag[:20]!r}: a table row "
+                "without its leading tab, or not a Gamry tagged line",
+                path,
+                line=line.number,
+            )
         elif kind in _TYPES or len(fields) > 2:
             metadata[tag] = _value(kind, fields[2:])
         else:  # "TAG<TAB>EISPOT" has no TYPE field: its second field is the value.
@@ -358,13 +434,23 @@ def _parse(lines: list[Line], index: int, path: Path, ends_with_newline: bool
         index += 1
     if stray:
         shown = ", ".join(map(str, stray[:5])) + (", ..." if len(stray) > 5 else "")
-        warnings.warn(f"{path}: {len(stray)} indented line(s) outside any table or notes "
-                      f"block skipped (line {shown})", EchemWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}: {len(stray)} indented line(s) outside any table or notes "
+            f"block skipped (line {shown})",
+            EchemWarning,
+            stacklevel=3,
+        )
     return metadata, raw_tables, notes
 
 
-def _notes(tag: str, fields: list[str], lines: list[Line], index: int,
-           metadata: dict[str, Any], notes: list[str]) -> int:
+def _notes(
+    tag: str,
+    fields: list[str],
+    lines: list[Line],
+    index: int,
+    metadata: dict[str, Any],
+    notes: list[str],
+) -> int:
     """Read the ``TAG<TAB>NOTES<TAB>count`` block at ``lines[index]``; the next index."""
     count = _declared_rows(fields) or 0
     block = []
@@ -383,8 +469,11 @@ def _check_same_units(unit_maps: list[dict[str, str]], path: Path) -> None:
     for other in unit_maps[1:]:
         for column, unit in other.items():
             if column in first and first[column] != unit:
-                raise ParseError(f"column {column!r} is in {first[column]!r} in one CURVE table "
-                                 f"and {unit!r} in another", path)
+                raise ParseError(
+                    f"column {column!r} is in {first[column]!r} in one CURVE table "
+                    f"and {unit!r} in another",
+                    path,
+                )
 
 
 def _main_table(tables: dict[str, tuple[pd.DataFrame, dict]]) -> str:
@@ -399,8 +488,10 @@ def _main_table(tables: dict[str, tuple[pd.DataFrame, dict]]) -> str:
 
 def _looks_like_dta(text: str) -> bool:
     lines = text.lstrip().splitlines()
-    return bool(lines) and lines[0].strip() == "EXPLAIN" and any(
-        ln.startswith("TAG\t") for ln in lines[1:5]
+    return (
+        bool(lines)
+        and lines[0].strip() == "EXPLAIN"
+        and any(ln.startswith("TAG\t") for ln in lines[1:5])
     )
 
 

@@ -48,18 +48,24 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
     lines, terminated = read_lines_and_end(path)
     names = _header(lines[0].text)
     if names[:3] != ["Frequency", "Zre", "Zimg"]:
-        raise ParseError("not a PowerSuite export (header is not 'Frequency Zre Zimg')", path,
-                         line=1)
+        raise ParseError(
+            "not a PowerSuite export (header is not 'Frequency Zre Zimg')", path, line=1
+        )
     names = unique_names(names)
     rows = data_rows(lines[1:], lambda text: text.split("\t"), terminated, path)
     raw = numeric_table(rows, names, path, required=["Frequency", "Zre", "Zimg"])
-    return build_frame(raw, _ALIASES, format="powersuite", technique="eis", source=path.name,
-                       metadata={"software": "PowerSuite"})
+    return build_frame(
+        raw,
+        _ALIASES,
+        format="powersuite",
+        technique="eis",
+        source=path.name,
+        metadata={"software": "PowerSuite"},
+    )
 
 
 def _looks_like_powersuite(text: str) -> bool:
-    return _header(split_lines(text.lstrip("\ufeff"))[0])[:3] == [
-        "Frequency", "Zre", "Zimg"]
+    return _header(split_lines(text.lstrip("\ufeff"))[0])[:3] == ["Frequency", "Zre", "Zimg"]
 
 
 FORMATS: tuple[Format, ...] = (

@@ -114,8 +114,9 @@ def read_par(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     lines, terminated = read_lines_and_end(path)
     if lines[0].text.strip() != "<Application>":
-        raise ParseError("not a VersaStudio .par file (first line is not <Application>)", path,
-                         line=1)
+        raise ParseError(
+            "not a VersaStudio .par file (first line is not <Application>)", path, line=1
+        )
     metadata: dict[str, Any] = {}
     segments: list[tuple[str, list[str], list[tuple[int, list[str]]], int]] = []
     section: str | None = None
@@ -170,18 +171,28 @@ def read_par(path: str | Path) -> pd.DataFrame:
         if width > len(definition):
             raise ParseError(
                 f"{name}: rows have {width} fields, the Definition {len(definition)} names",
-                path, line=first_line,
+                path,
+                line=first_line,
             )
         columns = unique_names(definition[:width])
-        frames.append(numeric_table(seg_rows, columns, path,
-                                    required=[c for c in columns if c in _sources(_PAR_ALIASES)]))
+        frames.append(
+            numeric_table(
+                seg_rows,
+                columns,
+                path,
+                required=[c for c in columns if c in _sources(_PAR_ALIASES)],
+            )
+        )
     raw = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     application = metadata.get("Application", {})
     instrument = metadata.get("Instrument", {})
     experiment = metadata.get("Experiment", {})
-    actions = [v.get("Name", "") for k, v in metadata.items()
-               if k.startswith("Action") and isinstance(v, dict) and k != "Action0"]
+    actions = [
+        v.get("Name", "")
+        for k, v in metadata.items()
+        if k.startswith("Action") and isinstance(v, dict) and k != "Action0"
+    ]
     fallback = "unknown"
     for action in actions:
         for needle, technique in _PAR_TECHNIQUES:
@@ -204,10 +215,22 @@ def read_par(path: str | Path) -> pd.DataFrame:
     except ValueError:
         metadata["area_cm2"] = area
     when = f"{experiment.get('DateAcquired', '')} {experiment.get('TimeAcquired', '')}".strip()
-    start_time = iso_datetime(when, ("%A, %B %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M:%S %p",
-                                     "%A, %B %d, %Y %H:%M:%S")) if when else None
-    frame = build_frame(raw, _PAR_ALIASES, format="versastudio", technique=fallback,
-                        source=path.name, start_time=start_time, metadata=metadata)
+    start_time = (
+        iso_datetime(
+            when, ("%A, %B %d, %Y %I:%M:%S %p", "%B %d, %Y %I:%M:%S %p", "%A, %B %d, %Y %H:%M:%S")
+        )
+        if when
+        else None
+    )
+    frame = build_frame(
+        raw,
+        _PAR_ALIASES,
+        format="versastudio",
+        technique=fallback,
+        source=path.name,
+        start_time=start_time,
+        metadata=metadata,
+    )
     frame, n_eis = _blank_non_eis(frame)
     frame.attrs["technique"] = _technique_from_rows(n_eis, len(frame), fallback)
     return frame
@@ -235,14 +258,22 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
     lines, terminated = read_lines_and_end(path)
     header = _fields(lines[0].text)
     if "Frequency (Hz)" not in header or "Zre (ohms)" not in header:
-        raise ParseError("not a Parstat export (no 'Frequency (Hz)'/'Zre (ohms)' header)",
-                         path, line=1)
+        raise ParseError(
+            "not a Parstat export (no 'Frequency (Hz)'/'Zre (ohms)' header)", path, line=1
+        )
     names = unique_names(header)
     rows = data_rows(lines[1:], _fields, terminated, path)
-    raw = numeric_table(rows, names, path,
-                        required=[n for n in names if n in _sources(_PARSTAT_ALIASES)])
-    frame = build_frame(raw, _PARSTAT_ALIASES, format="parstat", technique="unknown",
-                        source=path.name, metadata={"instrument": "Parstat"})
+    raw = numeric_table(
+        rows, names, path, required=[n for n in names if n in _sources(_PARSTAT_ALIASES)]
+    )
+    frame = build_frame(
+        raw,
+        _PARSTAT_ALIASES,
+        format="parstat",
+        technique="unknown",
+        source=path.name,
+        metadata={"instrument": "Parstat"},
+    )
     frame, n_eis = _blank_non_eis(frame)
     frame.attrs["technique"] = _technique_from_rows(n_eis, len(frame), "unknown")
     frame.attrs["metadata"]["eis_rows"] = n_eis

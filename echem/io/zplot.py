@@ -67,8 +67,16 @@ def _split_header(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metadata: dict,
-           start_time: str | None, terminated: bool = True) -> pd.DataFrame:
+def _frame(
+    names: list[str],
+    body: list[Line],
+    path: Path,
+    *,
+    format: str,
+    metadata: dict,
+    start_time: str | None,
+    terminated: bool = True,
+) -> pd.DataFrame:
     names = unique_names(names)
     rows = data_rows(body, _split_row, terminated, path)
     if rows and len(rows[0][1]) != len(names):
@@ -76,13 +84,23 @@ def _frame(names: list[str], body: list[Line], path: Path, *, format: str, metad
         # single whitespace, then report the mismatch at the first data line.
         raise ParseError(
             f"the column header has {len(names)} names but the data {len(rows[0][1])} fields",
-            path, line=rows[0][0],
+            path,
+            line=rows[0][0],
         )
     raw = numeric_table(rows, names, path, required=[n for n in names if n in _REQUIRED])
     if not any(n in raw.columns for n in ("Freq(Hz)", "Freq (Hz)")):
-        raise ParseError("no Freq(Hz) column in the header", path, line=body[0].number - 1 if body else None)
-    return build_frame(raw, ALIASES, format=format, technique="eis", source=path.name,
-                       start_time=start_time, metadata=metadata)
+        raise ParseError(
+            "no Freq(Hz) column in the header", path, line=body[0].number - 1 if body else None
+        )
+    return build_frame(
+        raw,
+        ALIASES,
+        format=format,
+        technique="eis",
+        source=path.name,
+        start_time=start_time,
+        metadata=metadata,
+    )
 
 
 def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.DataFrame:
@@ -124,8 +142,15 @@ def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.D
     when = f"{metadata.get('Date', '')} {metadata.get('Time', '')}".strip()
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[end - 1].text)
-    return _frame(names, lines[end + 1 :], path, format="zplot", metadata=metadata,
-                  start_time=start_time, terminated=terminated)
+    return _frame(
+        names,
+        lines[end + 1 :],
+        path,
+        format="zplot",
+        metadata=metadata,
+        start_time=start_time,
+        terminated=terminated,
+    )
 
 
 def _number(text: Any) -> Any:
@@ -135,8 +160,9 @@ def _number(text: Any) -> Any:
         return text
 
 
-def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
-                       terminated: bool = True) -> pd.DataFrame:
+def read_zplotw_layout(
+    path: Path, lines: list[Line], *, format: str, terminated: bool = True
+) -> pd.DataFrame:
     """The ``"ZPlotW/Z60W Data File"`` layout: quoted header lines then the data.
 
     The column header is the first line whose first name starts with ``Freq``;
@@ -144,8 +170,12 @@ def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
     checked for a cut, see :func:`echem.io._text.data_rows`).
     """
     header = next(
-        (i for i, ln in enumerate(lines) if ln.text.strip().strip('"').strip().startswith("Freq")
-         and ("Z'" in ln.text or "Z''" in ln.text)),
+        (
+            i
+            for i, ln in enumerate(lines)
+            if ln.text.strip().strip('"').strip().startswith("Freq")
+            and ("Z'" in ln.text or "Z''" in ln.text)
+        ),
         None,
     )
     if header is None:
@@ -181,8 +211,15 @@ def read_zplotw_layout(path: Path, lines: list[Line], *, format: str,
     when = f"{metadata.get('Date', '')} {metadata.get('Time', '')}".strip()
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[header].text)
-    return _frame(names, lines[header + 1 :], path, format=format, metadata=metadata,
-                  start_time=start_time, terminated=terminated)
+    return _frame(
+        names,
+        lines[header + 1 :],
+        path,
+        format=format,
+        metadata=metadata,
+        start_time=start_time,
+        terminated=terminated,
+    )
 
 
 def read_z(path: str | Path) -> pd.DataFrame:
@@ -200,8 +237,9 @@ def read_z(path: str | Path) -> pd.DataFrame:
         return _read_zplot2(lines, path, terminated)
     if first.strip('"').startswith("ZPlotW Data File"):
         return read_zplotw_layout(path, lines, format="zplot", terminated=terminated)
-    raise ParseError("not a ZPlot file (first line is neither ZPLOT2 ASCII nor ZPlotW)", path,
-                     line=1)
+    raise ParseError(
+        "not a ZPlot file (first line is neither ZPLOT2 ASCII nor ZPlotW)", path, line=1
+    )
 
 
 def _looks_like_z(text: str) -> bool:
