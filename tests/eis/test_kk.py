@@ -1,14 +1,19 @@
-"""Lin-KK (echem.eis.kk): analytic spectra accepted, drift rejected, robust M, residuals checked."""
+"""Lin-KK (echem.eis.kk): analytic spectra accepted, drift rejected, robust M, residuals checked.
+Edge cases: options out of range, few points, the mu cut-off, the same model as impedance.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from impedance.validation import fit_linKK, get_tc_distribution
 
-from echem.eis.kk import kk_design_matrix, lin_kk
+from echem.eis.kk import _solve, kk_design_matrix, lin_kk
 from echem.errors import DataError
 
 FREQ = np.geomspace(3e6, 0.1, 76)  # 3 MHz - 0.1 Hz, 10 points per decade
+
+
 OMEGA = 2 * np.pi * FREQ
 
 
@@ -181,3 +186,127 @@ def test_threshold_controls_the_verdict():
     assert lin_kk(FREQ, z).valid
     strict = lin_kk(FREQ, z, threshold=0.002)
     assert not strict.valid and strict.threshold == 0.002
+
+
+KK_FREQ = np.geomspace(1e5, 0.01, 71)
+
+
+KK_OMEGA = 2 * np.pi * KK_FREQ
+
+
+RANDLES = 10 + 1 / (1 / 100 + 1j * KK_OMEGA * 1e-5)
+
+
+R_RC_RC = 5 + 50 / (1 + 1j * KK_OMEGA * 5e-6) + 200 / (1 + 1j * KK_OMEGA * 0.2)
+
+
+@pytest.mark.parametrize("z", [RANDLES, R_RC_RC], ids=["randles", "r-rc-rc"])
+def test_analytic_spectra_are_valid_in_either_order(z):
+    up = lin_kk(KK_FREQ, z)
+    down = lin_kk(KK_FREQ[::-1], z[::-1])
+    assert up.valid and down.valid
+    # the tau grid never holds the circuit's tau exactly: residuals ~1e-4, not 1e-12
+    assert up.rms_residual < 5e-4 and up.max_residual < 2e-3
+    assert down.M == up.M and down.mu == pytest.approx(up.mu, abs=1e-12)
+    np.testing.assert_allclose(down.residuals_real[::-1], up.residuals_real, atol=1e-12)
+    np.testing.assert_allclose(down.residuals_imag[::-1], up.residuals_imag, atol=1e-12)
+    # with enough time constants the residual of exact data goes to round-off
+    assert lin_kk(KK_FREQ, z, max_M=71).scan[-1, 2] < 1e-9
+
+
+def test_tau_on_the_grid_fits_to_round_off():
+    tau = np.geomspace(1 / (2 * np.pi * KK_FREQ.max()), 1 / (2 * np.pi * KK_FREQ.min()), 8)[3]
+    z = 10 + 100 / (1 + 1j * KK_OMEGA * tau)
+    result = lin_kk(KK_FREQ, z)
+    assert result.scan[7, 2] < 1e-12  # M = 8 reproduces the data exactly
+    assert result.valid
+
+
+@pytest.mark.parametrize("factor, index", [(1.2, 30), (0.8, 50), (1.1j, 10)])
+def test_a_non_kk_point_is_found(factor, index):
+    z = RANDLES.copy()
+    z[index] *= factor
+    result = lin_kk(KK_FREQ, z)
+    worst = np.argmax(np.abs(result.residuals_real) + np.abs(result.residuals_imag))
+    assert worst == index
+    assert not result.valid
+    assert result.max_residual > 0.05
+
+
+def test_few_points():
+    with pytest.raises(DataError, match="at least 5 points"):
+        lin_kk(KK_FREQ[::20][:4], RANDLES[::20][:4])
+    freq = np.geomspace(1e5, 0.01, 8)
+    z = 10 + 1 / (1 / 100 + 2j * np.pi * freq * 1e-5)
+    result = lin_kk(freq, z)
+    assert result.valid and result.M <= 8
+    # the model never has more unknowns than equations
+    assert lin_kk(freq, z, max_M=100).scan[-1, 0] == 2 * freq.size - 3
+
+
+@pytest.mark.parametrize("c", [0.0, 1e-9, 0.5, 0.85, 1.0])
+def test_mu_cut_off_edge_values(c):
+    result = lin_kk(KK_FREQ, RANDLES, c=c)
+    below = [M for M, mu, _ in result.scan if mu < c]
+    if below and result.mu < c:
+        assert result.M in below
+    assert result.valid
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"c": np.nan},
+        {"c": -0.1},
+        {"c": 1.5},
+        {"c": "0.85"},
+        {"max_M": 0},
+        {"max_M": -3},
+        {"max_M": 2.5},
+        {"max_M": True},
+        {"threshold": 0.0},
+        {"threshold": -0.02},
+        {"threshold": np.nan},
+        {"threshold": np.inf},
+    ],
+)
+def test_options_out_of_range_are_data_errors(options):
+    # they were clamped (max_M 0 -> 1, 2.5 -> 2) or disabled the test silently (c NaN,
+    # a negative threshold rejects everything)
+    with pytest.raises(DataError, match=next(iter(options))):
+        lin_kk(KK_FREQ, RANDLES, **options)
+
+
+@pytest.mark.parametrize("M", [2, 3, 5, 10, 20])
+@pytest.mark.parametrize("capacitance", [False, True])
+@pytest.mark.parametrize("z", [RANDLES, R_RC_RC], ids=["randles", "r-rc-rc"])
+def test_same_model_as_impedance_py(M, capacitance, z):
+    """impedance.py 1.7's fit_linKK ('complex' fit, Schönleber's eq. 14) at the same M."""
+    tau, coefficients, z_fit = _solve(KK_FREQ, z, M, True, capacitance)
+    np.testing.assert_allclose(tau, get_tc_distribution(KK_FREQ, M), rtol=1e-12)
+    elements, mu = fit_linKK(KK_FREQ, tau, M, z, "complex", capacitance)
+    ours = coefficients.real
+    # impedance.py orders R0, R_k..., [1/C], L; ours R0, R_k..., L, [1/C]
+    reference = np.concatenate([elements[: M + 1], elements[-1:], elements[M + 1 : -1]])
+    scale = np.abs(reference).max()
+    np.testing.assert_allclose(ours, reference, atol=1e-9 * scale)
+    result = lin_kk(KK_FREQ, z, max_M=M, c=1.0, capacitance=capacitance)
+    assert result.scan[M - 1, 1] == pytest.approx(mu, abs=1e-9)
+    # residuals of impedance.py's model, computed from its coefficients
+    z_ref = (
+        reference[0]
+        + sum(r / (1 + 1j * KK_OMEGA * t) for r, t in zip(reference[1 : M + 1], tau, strict=True))
+        + 1j * KK_OMEGA * reference[M + 1]
+    )
+    if capacitance:
+        z_ref = z_ref + reference[M + 2] / (1j * KK_OMEGA)
+    np.testing.assert_allclose(z_fit, z_ref, rtol=1e-9)
+
+
+def test_first_mu_below_c_matches_impedance_py_rule():
+    """Schönleber's stopping rule as impedance.py runs it (M = 1, 2, ... until mu <= c)."""
+    result = lin_kk(KK_FREQ, R_RC_RC, max_M=40, capacitance=False)
+    first = next(int(M) for M, mu, _ in result.scan if mu <= 0.85 and M > 1)
+    for M in range(2, first + 1):
+        _, mu = fit_linKK(KK_FREQ, get_tc_distribution(KK_FREQ, M), M, R_RC_RC, "complex")
+        assert (mu <= 0.85) == (M == first)

@@ -14,12 +14,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import real, real_files
 from impedance import preprocessing
 
 import echem
 from echem.io import SNIFF_BYTES, registry
 from echem.io.delimited import read_delimited, recognise_column
-from tests.conftest import real, real_files
 
 #: (real file, our format name, impedance.py instrument name, EIS rows)
 CASES = [
