@@ -41,6 +41,8 @@ CANONICAL: dict[str, str] = {
     "voltage_V": "V",
     "current_A": "A",
     "charge_C": "C",
+    "energy_J": "J",
+    "temperature_degC": "degC",
     "cycle": "",
     "step": "",
     "freq_Hz": "Hz",
