@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import warnings
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from echem.errors import DataError, EchemWarning, ParseError
+from echem.errors import DataError, EchemWarning, ParseError, TruncatedDataWarning
 
 __all__ = ["LabelStack", "read_stack", "as_voxel_size"]
 
@@ -220,7 +221,11 @@ class LabelStack:
 
 
 def read_stack(
-    path: str | os.PathLike[str], *, voxel_size_um: Any = None, series: int = 0
+    path: str | os.PathLike[str],
+    *,
+    voxel_size_um: Any = None,
+    series: int = 0,
+    allow_truncated: bool = False,
 ) -> LabelStack:
     """Open a multi-page label TIFF without loading it.
 
@@ -232,6 +237,11 @@ def read_stack(
         (z, y, x) µm or one number (isotropic); overrides the file's metadata.
     series
         Which image series of the file (OME files can hold several).
+    allow_truncated
+        A file cut short (a copy that did not finish) is a :class:`ParseError` by
+        default. With True, the stack holds the complete pages only, says so in
+        ``metadata["truncated"]`` (pages declared, pages held) and warns
+        (:class:`echem.TruncatedDataWarning`).
 
     Returns
     -------
@@ -242,7 +252,17 @@ def read_stack(
     Raises
     ------
     ParseError
-        Not a TIFF, or not a single-channel 2-D/3-D image.
+        Not a TIFF, not a single-channel 2-D/3-D image, or cut short (naming the first
+        missing page).
+
+    Notes
+    -----
+    A cut file is recognised two ways, so that a stack is never silently shorter than
+    the file says: (1) the number of planes the metadata declares (ImageJ ``images``,
+    tifffile's shaped ``shape``, OME ``SizeZ·SizeC·SizeT``) exceeds what the series
+    holds, and (2) the chain of image file directories (TIFF 6.0, section 2; BigTIFF)
+    points past the end of the file. tifffile then falls back to the pages it can
+    read, often the first one only.
     """
     import tifffile
 
@@ -259,6 +279,7 @@ def read_stack(
                 offset = None  # packed bits (bilevel): let tifffile unpack page by page
             found, source, metadata = _voxel_size_from_metadata(tif, path)
             metadata["axes"] = axes
+            shape = _complete_shape(tif, shape, dtype, offset, path, allow_truncated, metadata)
             if found is not None and not _usable_size(found):
                 metadata["note"] = f"{source} metadata gives an unusable voxel size {found} um"
                 if voxel_size_um is None:
@@ -286,6 +307,105 @@ def read_stack(
         _data_offset=int(offset) if offset is not None else None,
         _series_index=series,
     )
+
+
+def _complete_shape(
+    tif: Any,
+    shape: tuple[int, int, int],
+    dtype: np.dtype,
+    offset: int | None,
+    path: Path,
+    allow_truncated: bool,
+    metadata: dict[str, Any],
+) -> tuple[int, int, int]:
+    """The (z, y, x) shape of the complete pages; a cut file raises or is trimmed."""
+    size = os.path.getsize(path)
+    declared = _declared_planes(tif)
+    chain_pages, chain_cut = _ifd_chain(path, size)
+    page_bytes = shape[1] * shape[2] * dtype.itemsize
+    planes = declared if declared is not None and declared > shape[0] else shape[0]
+    if offset is not None and page_bytes > 0:  # contiguous: the data says how many pages
+        whole = max(0, (size - offset) // page_bytes)
+        if declared is None and not chain_cut:
+            return shape  # a shorter data block is found page by page on reading
+        held = min(planes, whole)
+    else:
+        held = min(shape[0], chain_pages) if chain_cut else shape[0]
+    if held >= planes and not chain_cut:
+        return shape
+    if planes > held:
+        told = f"its metadata declares {planes} pages, it holds {held} complete ones"
+    else:
+        pages = "page" if held == 1 else "pages"
+        told = f"its page directories point past its end after {held} {pages}"
+    message = f"the file is cut short: {told}; page {held} (counted from 0) is the first missing"
+    if not allow_truncated or held == 0:
+        raise ParseError(message, path, offset=size)
+    metadata["truncated"] = {"pages_declared": planes if planes > held else None, "pages": held}
+    warnings.warn(f"{path}: {message}; reading those {held}", TruncatedDataWarning, stacklevel=3)
+    return (held, shape[1], shape[2])
+
+
+def _declared_planes(tif: Any) -> int | None:
+    """Planes (pages) the file's metadata says it holds, or None when it does not say."""
+    counts = []
+    if tif.is_imagej and tif.imagej_metadata:
+        images = tif.imagej_metadata.get("images")
+        if isinstance(images, int) and images > 0:
+            counts.append(images)
+    for shaped in tif.shaped_metadata or ():
+        dims = [int(n) for n in shaped.get("shape", ())] if isinstance(shaped, dict) else []
+        if len(dims) > 2:
+            samples = dims[-1] if len(dims) > 3 and dims[-1] in (3, 4) else 1
+            counts.append(int(np.prod(dims)) // (dims[-1] * dims[-2]) // samples or 1)
+    if tif.is_ome and tif.ome_metadata:
+        try:
+            root = ElementTree.fromstring(tif.ome_metadata)
+        except ElementTree.ParseError:
+            root = None
+        for pixels in () if root is None else root.iter():
+            if re.sub(r"^\{.*\}", "", pixels.tag) == "Pixels":
+                sizes = [int(pixels.get(f"Size{a}", "1") or 1) for a in ("Z", "C", "T")]
+                counts.append(int(np.prod(sizes)))
+                break
+    return max(counts) if counts else None
+
+
+def _ifd_chain(path: Path, size: int) -> tuple[int, bool]:
+    """(directories found, whether the chain points past the end of the file).
+
+    Walks the image file directories: classic TIFF (a 2-byte entry count, 12-byte
+    entries, a 4-byte next offset) and BigTIFF (8-byte count, 20-byte entries, 8-byte
+    next offset). Stops at a loop or after ``size // 12`` directories.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(16)
+        if len(header) < 8 or header[:2] not in (b"II", b"MM"):
+            return 0, False
+        order = "<" if header[:2] == b"II" else ">"
+        (magic,) = struct.unpack(order + "H", header[2:4])
+        if magic == 43 and len(header) >= 16:
+            count_format, entry_bytes, next_format = "Q", 20, "Q"
+            (next_offset,) = struct.unpack(order + "Q", header[8:16])
+        else:
+            count_format, entry_bytes, next_format = "H", 12, "I"
+            (next_offset,) = struct.unpack(order + "I", header[4:8])
+        count_size = struct.calcsize(count_format)
+        next_size = struct.calcsize(next_format)
+        found, seen = 0, set()
+        while next_offset and next_offset not in seen and found <= size // 12:
+            seen.add(next_offset)
+            if next_offset + count_size > size:
+                return found, True
+            handle.seek(next_offset)
+            (entries,) = struct.unpack(order + count_format, handle.read(count_size))
+            end = next_offset + count_size + entries * entry_bytes
+            if end + next_size > size:
+                return found, True
+            found += 1
+            handle.seek(end)
+            (next_offset,) = struct.unpack(order + next_format, handle.read(next_size))
+        return found, False
 
 
 def _usable_size(size: tuple[float, float, float]) -> bool:

@@ -15,7 +15,7 @@ from conftest import FIXTURES
 import echem
 from echem.ct import compare_ct, depth_profile, phase_volume, read_stack, read_volumes
 from echem.ct_stack import LabelStack, as_voxel_size
-from echem.errors import DataError, EchemWarning, ParseError
+from echem.errors import DataError, EchemWarning, ParseError, TruncatedDataWarning
 
 CT_TABLE = FIXTURES / "operando" / "ct_li_volume.csv"
 
@@ -658,3 +658,63 @@ def test_bad_voxel_sizes_are_data_errors(size):
 def test_depth_profile_rejects_non_finite_geometry(kwargs):
     with pytest.raises(DataError):
         depth_profile(np.ones((2, 3, 3), np.uint8), 1, 0.5, **kwargs)
+
+
+# --- stacks cut short (a copy that did not finish) -----------------------------------------
+CUT_STACK_WRITERS = {
+    "imagej": {"imagej": True},
+    "ome": {"ome": True, "metadata": {"axes": "ZYX"}},
+    "shaped": {},
+    "bigtiff": {"bigtiff": True, "metadata": None},
+    "plain": {"metadata": None},
+    "zlib": {"compression": "zlib", "metadata": None},
+}
+
+
+def _cut_stack(tmp_path, kind: str, keep: float = 0.6):
+    """A 64 x 64 x 64 stack of label 2, written as ``kind``, cut to ``keep`` of its bytes."""
+    path = tmp_path / f"{kind}.tif"
+    tifffile.imwrite(path, np.full((64, 64, 64), 2, np.uint8), **CUT_STACK_WRITERS[kind])
+    whole = phase_volume(path, 2, voxel_size_um=1)
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.series[0].dataoffset  # contiguous data: page k ends at offset + (k+1) 4096
+    cut = int(path.stat().st_size * keep)
+    path.write_bytes(path.read_bytes()[:cut])
+    held = None if offset is None else (cut - offset) // (64 * 64)
+    return path, whole, held
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("kind", sorted(CUT_STACK_WRITERS))
+def test_a_cut_stack_is_a_parse_error_naming_the_first_missing_page(tmp_path, kind):
+    path, whole, held = _cut_stack(tmp_path, kind)
+    assert whole == 64**3  # the intact file: every voxel
+    with pytest.raises(ParseError) as caught:
+        phase_volume(path, 2, voxel_size_um=1)
+    assert str(path) in str(caught.value)
+    if kind in ("imagej", "shaped"):  # the metadata declares 64 pages
+        assert 30 < held < 64
+        told = f"declares 64 pages, it holds {held} complete ones; page {held} (counted from 0)"
+        assert told in str(caught.value)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("kind", ["imagej", "shaped"])
+def test_a_cut_stack_can_be_read_as_its_complete_pages_when_asked(tmp_path, kind):
+    path, _, held = _cut_stack(tmp_path, kind)
+    with pytest.warns(TruncatedDataWarning, match=f"holds {held} complete ones"):
+        stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
+    assert stack.shape == (held, 64, 64)
+    assert stack.metadata["truncated"] == {"pages_declared": 64, "pages": held}
+    assert phase_volume(stack, 2) == held * 64 * 64
+
+
+@pytest.mark.parametrize("kind", sorted(CUT_STACK_WRITERS))
+def test_an_intact_stack_reads_without_a_warning(tmp_path, kind):
+    path = tmp_path / f"{kind}.tif"
+    tifffile.imwrite(path, np.full((5, 8, 8), 2, np.uint8), **CUT_STACK_WRITERS[kind])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stack = read_stack(path, voxel_size_um=1)
+    assert stack.shape == (5, 8, 8)
+    assert "truncated" not in stack.metadata
