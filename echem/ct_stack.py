@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from echem._optional import require
 from echem.errors import DataError, EchemWarning, ParseError, TruncatedDataWarning
 
 __all__ = ["LabelStack", "read_stack", "as_voxel_size"]
@@ -195,7 +196,7 @@ class LabelStack:
                 yield start, data.reshape(count, self.shape[1], self.shape[2])
 
     def _paged_blocks(self, per_block: int, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
-        import tifffile
+        tifffile = _tifffile()
 
         assert self.path is not None
         try:
@@ -264,8 +265,7 @@ def read_stack(
     points past the end of the file. tifffile then falls back to the pages it can
     read, often the first one only.
     """
-    import tifffile
-
+    tifffile = _tifffile()
     path = Path(path)
     try:
         with tifffile.TiffFile(path) as tif:
@@ -406,6 +406,11 @@ def _ifd_chain(path: Path, size: int) -> tuple[int, bool]:
             handle.seek(end)
             (next_offset,) = struct.unpack(order + next_format, handle.read(next_size))
         return found, False
+
+
+def _tifffile() -> Any:
+    """tifffile, the optional dependency of TIFF stacks (extra ``echem[ct]``)."""
+    return require("tifffile", "ct", "reading TIFF stacks")
 
 
 def _usable_size(size: tuple[float, float, float]) -> bool:
