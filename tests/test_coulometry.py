@@ -263,8 +263,17 @@ def test_each_step_agrees_with_the_instrument_charge(path):
       can differ from the true integral by at most sum(dt |dI|)/2 when the current is
       monotonic between samples: the run's ``sampling_bound_C``. With the interval-mean
       current (``<I>``) the right-point rule is exact, the bound is 0.
-    * Text/storage precision: (Q-Qo)/C is printed with 8 significant digits and stored as
-      float32 in .mpr files (relative 6e-8 per value, two values per difference).
+    * Text/storage precision: (Q-Qo) is printed with 8 significant digits (relative 6e-8
+      per value, two values per difference; float64 in the .mpr files here).
+    * Sample noise (trapezoid only): the bound above takes each sample as the true current
+      at its instant, but a sample also carries noise. In mb.issue_149 the CC samples
+      scatter by ~4e-9 A about EC-Lab's own interval means (its dQ/dt), so the first
+      interval of a CC step, where the current jumps right after the first sample, can
+      exceed its monotonic bound by dt x noise: 2e-9 C on a 1.58e-6 C bound in run 19
+      (not storage: float32 would be 1e-10 C there). Independent sample errors of scale
+      s add up in the trapezoid sum to about s x sqrt(sum dt^2); allowance: 3 times that,
+      s taken as the median |dI| between consecutive samples of the run (the scatter of a
+      steady current).
     Runs carrying a frequency (EIS inside a modulo bat) are left out: the instrument
     integrates the AC excitation between the one-per-frequency samples.
     """
@@ -291,7 +300,17 @@ def test_each_step_agrees_with_the_instrument_charge(path):
         tolerance = pd.Series(precision, index=steps.index)
     else:
         assert result.rule == "trapezoid"
-        tolerance = steps["sampling_bound_C"] + precision
+        time = df["time_s"].to_numpy()
+        current = df["current_A"].to_numpy()
+        noise = []
+        for start, end in zip(steps["t_start_s"], steps["t_end_s"], strict=True):
+            inside = (time >= start) & (time <= end)
+            if inside.sum() < 2:
+                noise.append(0.0)
+                continue
+            scatter = np.median(np.abs(np.diff(current[inside])))
+            noise.append(3 * np.sqrt(np.sum(np.diff(time[inside]) ** 2)) * scatter)
+        tolerance = steps["sampling_bound_C"] + precision + np.array(noise)
     excess = steps["difference_C"].abs() - tolerance
     assert (excess <= 0).all(), steps.assign(excess=excess).to_string()
     # and plainly: within 1 % on every run that carries a sizeable share of the charge
