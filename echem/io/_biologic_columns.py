@@ -50,28 +50,48 @@ EXTRA_COLUMNS: Mapping[int, tuple[str, str]] = MappingProxyType(
     }
 )
 
-#: First byte of the .mpr settings module -> EC-Lab technique name, learned from the
-#: technique line of each .mpt twin.
+#: First byte of the .mpr settings module -> EC-Lab/BT-Lab technique name, as EC-Lab
+#: writes it on the technique line of the .mpt export. Learned from the .mpt twins of
+#: the real files (``../shared/data/real/biologic``); the codes are those of the yadg
+#: project's table (github.com/dgbowl/yadg, ``extractors/eclab/techniques.py``,
+#: ``technique_params_dtypes``), which also lists 0x16 (MP) and 0x30 (CV):
+#:
+#: * 0x33 ``cva.issue_202``, 0x75 ``cov.issue_185``, 0x76 ``coc.issue_185``: the twin's
+#:   technique line.
+#: * 0x77 ``gcpl.pr_182.2``: its twin's header is 3 lines (no technique line); yadg reads
+#:   its parameters with GCPL's layout, and they decode to a GCPL protocol (``Set I/C``
+#:   I, C / N; ``EM (V)`` 0.005 and 2.0; ``goto Ns'``, ``nc cycles``); its columns are
+#:   GCPL's (``control/V/mA``, ``dq/mA.h``, ``half cycle``). A GCPL variant, named as
+#:   GCPL; ``attrs["metadata"]["technique_code"]`` keeps the code.
+#: * 0x88 ``bcd.issue_241`` (BT-Lab 1.79).
 SETTINGS_TECHNIQUES: Mapping[int, str] = MappingProxyType(
     {
         0x04: "Galvanostatic Cycling with Potential Limitation",
         0x06: "Cyclic Voltammetry",
         0x0B: "Open Circuit Voltage",
+        0x16: "Modular Potentio",
         0x18: "Chronoamperometry / Chronocoulometry",
         0x19: "Chronopotentiometry",
         0x1C: "Wait",
         0x1D: "Potentio Electrochemical Impedance Spectroscopy",
         0x1E: "Galvano Electrochemical Impedance Spectroscopy",
+        0x30: "Cyclic Voltammetry",
         0x32: "IR compensation (PEIS)",
+        0x33: "Cyclic Voltammetry Advanced",
         0x6C: "Linear Sweep Voltammetry",
+        0x75: "Constant Voltage",
+        0x76: "Constant Current",
+        0x77: "Galvanostatic Cycling with Potential Limitation",
         0x7F: "Modulo Bat",
         0x88: "Battery Capacity Determination",
     }
 )
 
 #: EC-Lab technique name -> echem technique (``df.attrs["technique"]``).
-#: Modulo Bat chains CC, CV, rest and EIS sequences freely: ``mixed``.
-#: Wait records the cell at rest, like OCV.
+#: Modulo Bat chains CC, CV, rest and EIS sequences freely, Modular Potentio potential
+#: steps, sweeps and rests: ``mixed``. Wait records the cell at rest, like OCV. ZIR
+#: (IR compensation by PEIS) measures one impedance point: ``eis``. Battery Capacity
+#: Determination (BT-Lab) discharges at constant current: ``galvanostatic``.
 TECHNIQUE_KINDS: Mapping[str, str] = MappingProxyType(
     {
         "Potentio Electrochemical Impedance Spectroscopy": "eis",
@@ -90,6 +110,8 @@ TECHNIQUE_KINDS: Mapping[str, str] = MappingProxyType(
         "Open Circuit Voltage": "ocv",
         "Wait": "ocv",
         "Cyclic Voltammetry": "cyclic_voltammetry",
+        "Cyclic Voltammetry Advanced": "cyclic_voltammetry",
+        "Modular Potentio": "mixed",
         "Linear Sweep Voltammetry": "linear_sweep",
         "Modulo Bat": "mixed",
     }

@@ -94,6 +94,14 @@ _LOG_STRINGS: Mapping[str, int] = {
     "interpreter_version": 0x03C5,
     "device_serial": 0x03CF,
 }
+#: External-device module (``VMP ExtDev``, e.g. a force sensor and a thermocouple on a
+#: VSP's analog inputs): per input, the offset of its pascal-string name (the quantity
+#: and unit EC-Lab converts the voltage to, e.g. ``Force/N``), then four float32 from
+#: 0x1C bytes further: the voltage range and the converted range (yadg's ``extdev_dtypes``;
+#: checked on ``vsp_ocv_with.mpr``: Force/N 0-10 V -> 0-1100, Temperatur/°C 0-10 V -> 0-150).
+_EXTDEV_INPUTS: Mapping[str, int] = {"Analog IN 1": 0x36, "Analog IN 2": 0x63}
+_EXTDEV_RANGE_AT = 0x1C
+_EXTDEV_RANGE = ("max_V", "min_V", "max", "min")
 #: Where the OLE start timestamp may sit in the LOG module (galvani's four candidates),
 #: and the plausible range of OLE days (galvani's: years 2009 to 2036).
 _LOG_TIMESTAMP_OFFSETS = (465, 469, 473, 585)
@@ -185,8 +193,9 @@ def read_mpr(path: Path) -> pd.DataFrame:
         the columns EC-Lab's export derives when the binary lacks them (listed in
         ``attrs["metadata"]["derived_columns"]``, see :func:`_derived_columns`).
         Canonical columns are float64 (int64 for cycle and step). ``attrs["metadata"]`` holds
-        the data-module version, column IDs, modules, settings, LOG strings and loop
-        indices.
+        the data-module version, column IDs, modules, settings (``technique_code`` and
+        the vendor's ``technique`` name), LOG strings, loop indices and the external
+        device's analog inputs (``external_device``).
 
     Raises
     ------
@@ -218,6 +227,7 @@ def read_mpr(path: Path) -> pd.DataFrame:
     settings = _optional_module(modules, b"VMP Set")
     log = _optional_module(modules, b"VMP LOG")
     loop = _optional_module(modules, b"VMP loop")
+    external = _optional_module(modules, b"VMP ExtDev")
 
     records = _data_records(data_module, path)
     blocks = _column_blocks(records)
@@ -241,6 +251,8 @@ def read_mpr(path: Path) -> pd.DataFrame:
         metadata.update(_pascal_strings(log.data, _LOG_STRINGS))
     if loop is not None:
         metadata["loop_indices"] = _loop_indices(loop.data)
+    if external is not None:
+        metadata["external_device"] = _external_device(external.data)
 
     technique = technique_kind(names)
     if technique == "unknown" and "freq/Hz" in columns:
@@ -654,6 +666,23 @@ def _settings_metadata(data: memoryview) -> dict[str, Any]:
     if "electrode_area" in metadata:
         metadata["electrode_area_unit"] = "as set in EC-Lab (cm2 unless changed; not decoded)"
     return metadata
+
+
+def _external_device(data: memoryview) -> dict[str, dict[str, Any]]:
+    """The analog inputs of the ``VMP ExtDev`` module: name (quantity/unit) and ranges.
+
+    An input whose bytes the module does not hold is left out.
+    """
+    inputs: dict[str, dict[str, Any]] = {}
+    for name, at in _EXTDEV_INPUTS.items():
+        ranges_at = at + _EXTDEV_RANGE_AT
+        if ranges_at + 4 * len(_EXTDEV_RANGE) > len(data):
+            continue
+        entry: dict[str, Any] = _pascal_strings(data, {"quantity": at})
+        values = struct.unpack_from(f"<{len(_EXTDEV_RANGE)}f", data, ranges_at)
+        entry.update(zip(_EXTDEV_RANGE, values, strict=True))
+        inputs[name] = entry
+    return inputs
 
 
 def _loop_indices(data: memoryview) -> list[int]:

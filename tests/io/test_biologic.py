@@ -46,19 +46,27 @@ HARMONICS = re.compile(r"^(THD|NSD|NSR) |^\|(Ewe|I|Ece) h\d")
 TECHNIQUE_BY_PREFIX = {
     "bcd": "galvanostatic",
     "ca": "potentiostatic",
+    "coc": "galvanostatic",
+    "cov": "potentiostatic",
     "cp": "galvanostatic",
     "cv": "cyclic_voltammetry",
+    "cva": "cyclic_voltammetry",
     "gcpl": "galvanostatic",
     "geis": "eis",
     "lsv": "linear_sweep",
     "mb": "mixed",
     "ocv": "ocv",
     "peis": "eis",
+    "vsp_ocv_with": "ocv",
+    "vsp_ocv_wo": "ocv",
     "vsp_peis_with": "eis",
     "wait": "ocv",
     "zir": "eis",
     "exampleDataBioLogic": "eis",
 }
+#: Text exports with a 3-line header (no technique line) and no impedance columns: the
+#: text alone does not say the technique.
+WITHOUT_TECHNIQUE_LINE = {"gcpl.pr_182.1.mpt", "gcpl.pr_182.2.mpt", "vsp_ocv_with.mpt"}
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -90,13 +98,13 @@ def test_every_real_file_reads(path: Path) -> None:
     assert list(frame.columns[: len(present)]) == present  # canonical columns first
     for column in present:
         assert frame[column].dtype.kind in "fi"
-    if path.stem != "wait":
+    if path.name.split(".")[0] != "wait":  # wait.mpr, wait.mpt, wait.old.mpt: no points
         assert len(frame) > 0
         assert np.all(np.diff(frame["time_s"].to_numpy()) >= 0)
     prefix = path.name.split(".")[0].split("_")[0]
     expected = TECHNIQUE_BY_PREFIX.get(prefix) or TECHNIQUE_BY_PREFIX[path.stem.split(".")[0]]
-    if path.suffix == ".mpt" and path.stem in ("gcpl.pr_182.1",):
-        expected = "unknown"  # header-less export of a GCPL: no technique line
+    if path.name in WITHOUT_TECHNIQUE_LINE:
+        expected = "unknown"
     assert frame.attrs["technique"] == expected
 
 
@@ -478,3 +486,58 @@ def test_text_in_a_canonical_column_after_blank_lines_names_its_line(tmp_path: P
     with pytest.raises(echem.ParseError, match="oops") as caught:
         echem.read(path, format="biologic-mpt")
     assert caught.value.line == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "technique", "kind"),
+    [
+        ("coc.issue_185", 0x76, "Constant Current", "galvanostatic"),
+        ("cov.issue_185", 0x75, "Constant Voltage", "potentiostatic"),
+        ("cva.issue_202", 0x33, "Cyclic Voltammetry Advanced", "cyclic_voltammetry"),
+        ("gcpl.pr_182.2", 0x77, "Galvanostatic Cycling with Potential Limitation", "galvanostatic"),
+        ("gcpl.pr_182.1", 0x04, "Galvanostatic Cycling with Potential Limitation", "galvanostatic"),
+        ("bcd.issue_241", 0x88, "Battery Capacity Determination", "galvanostatic"),
+        ("mb.issue_95", 0x7F, "Modulo Bat", "mixed"),
+        ("zir", 0x32, "IR compensation (PEIS)", "eis"),
+        ("wait", 0x1C, "Wait", "ocv"),
+        ("vsp_ocv_with", 0x0B, "Open Circuit Voltage", "ocv"),
+    ],
+)
+def test_settings_technique_code_names_the_vendor_technique(
+    name: str, code: int, technique: str, kind: str
+) -> None:
+    """The .mpr settings module's first byte names the technique as the .mpt twin's
+    technique line does (where the twin has one); the vendor name stays in metadata."""
+    binary = read_mpr(real(f"biologic/{name}.mpr"))
+    meta = binary.attrs["metadata"]
+    assert (meta["technique_code"], meta["technique"]) == (code, technique)
+    assert binary.attrs["technique"] == kind
+    twin = read_mpt(real(f"biologic/{name}.mpt"))
+    if "technique" in twin.attrs["metadata"]:
+        assert twin.attrs["metadata"]["technique"] == technique
+        assert twin.attrs["technique"] == kind
+
+
+def test_every_settings_technique_has_a_kind() -> None:
+    from echem.io._biologic_columns import SETTINGS_TECHNIQUES, TECHNIQUE_KINDS
+    from echem.io._schema import TECHNIQUES
+
+    assert set(SETTINGS_TECHNIQUES.values()) <= set(TECHNIQUE_KINDS)
+    assert set(TECHNIQUE_KINDS.values()) <= set(TECHNIQUES)
+
+
+def test_external_device_inputs_are_in_metadata() -> None:
+    """vsp_ocv_with.mpr: a force sensor and a thermocouple on the VSP's analog inputs."""
+    frame = read_mpr(real("biologic/vsp_ocv_with.mpr"))
+    inputs = frame.attrs["metadata"]["external_device"]
+    assert inputs["Analog IN 1"] == {
+        "quantity": "Force/N",
+        "max_V": 10.0,
+        "min_V": 0.0,
+        "max": 1100.0,
+        "min": 0.0,
+    }
+    assert inputs["Analog IN 2"]["quantity"] == "Temperatur/°C"
+    assert inputs["Analog IN 2"]["max"] == 150.0
+    # the columns hold the converted values (above the 10 V input range)
+    assert frame["Analog IN 1/V"].iloc[0] == pytest.approx(162.97272, rel=1e-6)
