@@ -50,7 +50,7 @@ FREQ_HZ = np.logspace(np.log10(3e6), -1, int(round(10 * np.log10(3e6 / 0.1))) + 
 
 def draw_true(circuit: Circuit, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
     """(true parameter dict, apex frequencies in Hz, highest first) for a series of R||CPE arcs."""
-    k = sum(1 for p in circuit.parameters if p.kind == "CPE") // 2
+    k = sum(1 for p in circuit.parameters if p.type == "CPE") // 2
     true = {"R0": 10 ** rng.uniform(1, 5)}
     f0 = np.sort(10 ** rng.uniform(0, 6, k))[::-1]
     for i in range(1, k + 1):
@@ -151,7 +151,7 @@ def cramer_rao_rel_sigma(
 def identifiable(circuit: Circuit, freq_Hz, true: dict) -> bool:
     """Every resistance has a Cramér–Rao relative σ <= :data:`IDENTIFIABLE_REL_SIGMA`."""
     rel = cramer_rao_rel_sigma(circuit, freq_Hz, true)
-    return all(rel[p.name] <= IDENTIFIABLE_REL_SIGMA for p in circuit.parameters if p.kind == "R")
+    return all(rel[p.name] <= IDENTIFIABLE_REL_SIGMA for p in circuit.parameters if p.type == "R")
 
 
 def impedance_py_fit(circuit_text: str, freq_Hz, z, k: int, maxfev: int = IMPEDANCE_PY_MAXFEV):

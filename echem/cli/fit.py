@@ -45,9 +45,10 @@ class Spectrum:
 
     @property
     def time_s(self) -> float:
-        if "time_s" in self.frame and self.frame["time_s"].notna().any():
-            return float(self.frame["time_s"].dropna().iloc[0])
-        return math.nan
+        from echem.eis.sweeps import first_time_s
+
+        first = first_time_s(self.frame)
+        return math.nan if first is None else first
 
     @property
     def label(self) -> str:
@@ -134,41 +135,21 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
         yield None
 
 
-#: Columns of the arcs table copied into results.csv, as ``<element>_<column>``.
-ARC_COLUMNS: tuple[str, ...] = ("C_F", "f0_Hz", "role", "C_method")
+def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.DataFrame:
+    """One row per spectrum: file, sweep, time, then :func:`echem.eis.table.result_row`
+    (the columns of ``fit_many``/``fit_series``: parameters with stderr, chi-square, KK, arcs,
+    roles and the series roles of ``preset``), and ``error``."""
+    from echem.eis.roles import PRESETS
+    from echem.eis.table import result_row
 
-
-def _arc_columns(arcs: pd.DataFrame | None) -> dict[str, Any]:
-    """Effective capacitance, apex frequency and role of each arc, keyed by its element."""
-    if arcs is None or arcs.empty:
-        return {}
-    flat: dict[str, Any] = {}
-    for _, row in arcs.iterrows():
-        for column in ARC_COLUMNS:
-            if column in row.index:
-                flat[f"{row['element']}_{column}"] = row[column]
-    return flat
-
-
-def results_table(items: Sequence[Spectrum]) -> pd.DataFrame:
-    """One row per spectrum: file, sweep, time, parameters with stderr, chi-square, KK, arcs."""
+    series_roles = PRESETS[preset].series_roles if preset in PRESETS else None
     rows = []
     for item in items:
         row: dict[str, Any] = {"file": str(item.path), "sweep": item.sweep, "time_s": item.time_s}
-        result = item.result
-        if result is not None:
-            for name, value in result.values.items():
-                row[name] = value
-                row[f"{name}_stderr"] = result.stderr.get(name, math.nan)
-            row.update(chisqr=result.chisqr, redchi=result.redchi, success=result.success)
-        if item.kk is not None:
+        if item.result is not None:
             row.update(
-                kk_valid=bool(item.kk.valid),
-                kk_pseudo_chisqr=item.kk.pseudo_chisqr,
-                kk_max_residual=item.kk.max_residual,
-                kk_M=item.kk.M,
+                result_row(item.result, arcs=item.arcs, kk=item.kk, series_roles=series_roles)
             )
-        row.update(_arc_columns(item.arcs))
         row["error"] = item.error
         rows.append(row)
     return pd.DataFrame(rows)
@@ -251,7 +232,7 @@ def _interpret(items: list[Spectrum], args: argparse.Namespace, preset: Any) -> 
 
 
 def _arcs(result: Any, options: dict[str, Any]) -> pd.DataFrame:
-    from echem.eis.capacitance import arcs
+    from echem.eis.arc_table import arcs
 
     return arcs(result, **options)
 
@@ -261,7 +242,7 @@ def _write_outputs(
 ) -> int:
     """Write results.csv, results.json and the plots; returns the number of failed plots."""
     out: Path = args.out
-    table = results_table(items)
+    table = results_table(items, args.preset)
     document = {
         "circuit": circuit,
         "weighting": args.weighting,

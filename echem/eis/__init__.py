@@ -12,7 +12,7 @@ from echem._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "spectra": "sweeps",
     "fit": "fitting",
-    "fit_many": "fitting",
+    "fit_many": "batch",
     "FitResult": "fitting",
     "Circuit": "circuit",
     "ELEMENTS": "elements",
@@ -24,7 +24,8 @@ _EXPORTS: dict[str, str] = {
     "assign_role": "roles",
     "DEFAULT_ROLES": "roles",
     "PRESETS": "roles",
-    "arcs": "capacitance",
+    "arcs": "arc_table",
+    "ElementKind": "elements",
 }
 
 __all__ = sorted(_EXPORTS)

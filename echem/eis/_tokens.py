@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import CircuitError
-from .elements import ELEMENTS
+from .elements import ELEMENTS, Element
 
 __all__ = ["Token", "tokenize"]
 
@@ -19,14 +20,14 @@ _PUNCTUATION = {"(": "lparen", ")": "rparen", ",": "comma", "-": "dash"}
 class Token:
     """One token: ``type`` is element, parallel, lparen, rparen, comma, dash or end.
 
-    ``position`` is the 0-based index of its first character; ``kind`` is the element kind
-    (``"CPE"`` for ``"CPE1"``) of element tokens, else ``""``.
+    ``position`` is the 0-based index of its first character; ``element_type`` is the element
+    type (``"CPE"`` for ``"CPE1"``) of element tokens, else ``""``.
     """
 
     type: str
     text: str
     position: int
-    kind: str = ""
+    element_type: str = ""
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -35,10 +36,12 @@ def _skip_space(text: str, i: int) -> int:
     return i
 
 
-def _unknown_kind(text: str, letters: str, start: int) -> CircuitError:
-    known = ", ".join(ELEMENTS)
+def _unknown_type(
+    text: str, letters: str, start: int, table: Mapping[str, Element]
+) -> CircuitError:
+    known = ", ".join(table)
     hint = " (parallel blocks are written with a lowercase 'p(')" if letters == "P" else ""
-    for kind in ELEMENTS:
+    for kind in table:
         if kind.lower() == letters.lower():
             hint = f" (did you mean {kind!r}?)"
     return CircuitError(
@@ -46,8 +49,10 @@ def _unknown_kind(text: str, letters: str, start: int) -> CircuitError:
     )
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, table: Mapping[str, Element] = ELEMENTS) -> list[Token]:
     """Split a circuit string into tokens, ending with an ``end`` token.
+
+    ``table`` is the element table whose types are known (default :data:`ELEMENTS`).
 
     Raises
     ------
@@ -82,8 +87,8 @@ def tokenize(text: str) -> list[Token]:
                     i = after
                     continue
                 raise CircuitError("expected '(' after 'p' (parallel block)", text, after)
-            if letters not in ELEMENTS:
-                raise _unknown_kind(text, letters, start)
+            if letters not in table:
+                raise _unknown_type(text, letters, start, table)
             if not digits:
                 raise CircuitError(
                     f"element {letters!r} needs a number (e.g. {letters}1 or {letters}_1)",

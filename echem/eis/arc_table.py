@@ -2,15 +2,11 @@
 
 What counts as an arc
 ---------------------
-* ``p(R, C)`` or ``p(R, CPE)`` (either order): a Parallel node of exactly one resistor and one
-  capacitor or CPE.
-* A Randles branch ``p(R-W, C)`` / ``p(R-Wo, CPE)`` ...: a Parallel node of a capacitor/CPE and a
-  Series of exactly one resistor plus only diffusion elements (W, Wo, Ws, G). The arc is the
-  charge-transfer resistance with the double-layer capacitance; the diffusion element is named in
-  ``description``.
-
-Anything else (nested parallels, p(R, L), parallels of more than two branches) is not an arc and
-is left out; the fitted parameters are still in the FitResult.
+The circuit's :attr:`~echem.eis.circuit.Circuit.structure` says (:mod:`echem.eis.structure`):
+``p(R, C)`` or ``p(R, CPE)`` (either order), or a Randles branch ``p(R-W, C)`` /
+``p(R-Wo, CPE)`` ... (the charge-transfer resistance with the double-layer capacitance; the
+diffusion element is named in ``description``). Anything else (p(R, L), parallels of more than
+two branches) is not an arc and is left out; the fitted parameters are still in the FitResult.
 
 Columns (one row per arc, sorted by apex frequency, highest first)
 ------------------------------------------------------------------
@@ -43,83 +39,17 @@ role name with a suffix (``R_ct_2``) when it has none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from echem.eis.capacitance import apex_frequency, effective_capacitance
-from echem.eis.circuit import Circuit, ElementNode, Parallel, Series
+from echem.eis.circuit import Circuit
 from echem.eis.roles import PRESETS, Preset, RolesLike, as_roles, ranked_roles
 from echem.errors import DataError
 
-__all__ = ["arcs", "ArcNodes", "find_arcs", "series_resistance_names"]
-
-#: Element kinds that may sit in series with the resistor of a Randles branch.
-DIFFUSION_KINDS: frozenset[str] = frozenset({"W", "Wo", "Ws", "G"})
-CAPACITIVE_KINDS: frozenset[str] = frozenset({"C", "CPE"})
-
-
-@dataclass(frozen=True)
-class ArcNodes:
-    """The elements forming one arc: resistor name, capacitive element (name, kind), extras."""
-
-    resistor: str
-    element: str
-    element_kind: str
-    diffusion: tuple[str, ...] = ()
-
-
-def _is_element(node: Any) -> bool:
-    return isinstance(node, ElementNode)
-
-
-def _arc_of(node: Any) -> ArcNodes | None:
-    children = getattr(node, "children", None)
-    if not isinstance(node, Parallel) or len(children) != 2:
-        return None
-    capacitive = [c for c in children if _is_element(c) and c.kind in CAPACITIVE_KINDS]
-    if len(capacitive) != 1:
-        return None
-    other = children[1] if children[0] is capacitive[0] else children[0]
-    cap = capacitive[0]
-    if _is_element(other) and other.kind == "R":
-        return ArcNodes(other.name, cap.name, cap.kind)
-    branch = getattr(other, "children", None)
-    if isinstance(other, Series):
-        if not all(_is_element(c) for c in branch):
-            return None
-        resistors = [c for c in branch if c.kind == "R"]
-        rest = [c for c in branch if c.kind != "R"]
-        if len(resistors) == 1 and rest and all(c.kind in DIFFUSION_KINDS for c in rest):
-            return ArcNodes(resistors[0].name, cap.name, cap.kind, tuple(c.name for c in rest))
-    return None
-
-
-def find_arcs(tree: Any) -> list[ArcNodes]:
-    """Every arc of a circuit tree, in order of appearance (module docstring)."""
-    found: list[ArcNodes] = []
-
-    def walk(node: Any) -> None:
-        arc = _arc_of(node)
-        if arc is not None:
-            found.append(arc)
-            return
-        for child in getattr(node, "children", ()) or ():
-            walk(child)
-
-    walk(tree)
-    return found
-
-
-def series_resistance_names(tree: Any) -> tuple[str, ...]:
-    """Resistors in series at the top level of the circuit (the high-frequency intercept)."""
-    if _is_element(tree):
-        return (tree.name,) if tree.kind == "R" else ()
-    if not isinstance(tree, Series):
-        return ()
-    return tuple(c.name for c in tree.children if _is_element(c) and c.kind == "R")
+__all__ = ["arcs"]
 
 
 def _preset_of(roles: Any) -> Preset | None:
@@ -217,19 +147,21 @@ def arcs(
     if isinstance(circuit, str):
         circuit = Circuit(circuit)
     values, stderr = result.values, result.stderr
-    series_names = series_resistance_names(circuit.tree)
+    structure = circuit.structure
+    names = circuit.param_names
+    series_names = structure.series_resistors
     R_series = float(sum(_value(values, name) for name in series_names)) if series_names else np.nan
 
     rows = []
-    for arc in find_arcs(circuit.tree):
+    for arc in structure.arcs:
         R = _value(values, arc.resistor)
-        if arc.element_kind == "C":
-            Q, n = _value(values, arc.element), 1.0
+        if arc.exponent is None:
+            Q, n = _value(values, names[arc.capacitance]), 1.0
             C = Q if Q > 0 else np.nan
             C_method = "C"
         else:
-            Q = _value(values, f"{arc.element}_Q")
-            n = _value(values, f"{arc.element}_n")
+            Q = _value(values, names[arc.capacitance])
+            n = _value(values, names[arc.exponent])
             if n < min_n:
                 C, C_method = np.nan, f"none (n < {min_n}: diffusion-like)"
             else:
@@ -240,7 +172,7 @@ def arcs(
         rows.append(
             {
                 "resistor": arc.resistor,
-                "element": arc.element,
+                "element": arc.capacitor,
                 "R_ohm": R,
                 "R_stderr_ohm": _value(stderr, arc.resistor),
                 "Q": Q,

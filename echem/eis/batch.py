@@ -8,18 +8,17 @@ from collections.abc import Iterable
 from concurrent.futures import Executor, as_completed
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .circuit import Circuit
+from .fitting import fit
+from .table import failed_row, result_row
 
 __all__ = ["fit_many"]
 
 
 def _fit_one(spectrum: Any, circuit: Circuit, options: dict[str, Any]) -> tuple[Any, str | None]:
     """Fit one spectrum; (result, None) or (None, "ErrorType: message"). Runs in workers."""
-    from .fitting import fit  # here, not at import: fitting.py imports this module
-
     try:
         if isinstance(spectrum, pd.DataFrame):
             result = fit(spectrum, circuit, **options)
@@ -77,10 +76,11 @@ def fit_many(
     Returns
     -------
     DataFrame
-        Index = position in ``spectra``; columns: each parameter, ``<name>_stderr``,
-        ``chisqr``, ``redchi``, ``success``, ``error`` (str or None) and ``result``
-        (the :class:`~echem.eis.FitResult` or None). A failing spectrum is a row of NaN with
-        its error.
+        Index = position in ``spectra``; the columns of :func:`echem.eis.table.result_row`
+        (each parameter and ``<name>_stderr``, ``chisqr``, ``redchi``, ``success``, the arcs
+        with their capacitance and role), then ``error`` (str or None) and ``result`` (the
+        :class:`~echem.eis.FitResult` or None). A failing spectrum is a row of NaN with its
+        error.
     """
     circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
     items = list(spectra)
@@ -112,23 +112,16 @@ def fit_many(
 
 
 def _table(circuit: Circuit, outcomes: list[tuple[Any, str | None]]) -> pd.DataFrame:
-    names = list(circuit.param_names)
     rows = []
     for result, error in outcomes:
-        row: dict[str, Any] = {}
-        for n in names:
-            row[n] = result.values[n] if result is not None else np.nan
-            row[f"{n}_stderr"] = result.stderr[n] if result is not None else np.nan
-        row["chisqr"] = result.chisqr if result is not None else np.nan
-        row["redchi"] = result.redchi if result is not None else np.nan
-        row["success"] = bool(result.success) if result is not None else False
+        row = result_row(result) if result is not None else failed_row(circuit)
         row["error"] = error
         row["result"] = result
         rows.append(row)
-    columns = (
-        names + [f"{n}_stderr" for n in names] + ["chisqr", "redchi", "success", "error", "result"]
-    )
-    table = pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(outcomes)))
+    table = pd.DataFrame(rows, index=pd.RangeIndex(len(outcomes)))
+    first = list(failed_row(circuit))
+    rest = [c for c in table.columns if c not in first and c not in ("error", "result")]
+    table = table[first + rest + ["error", "result"]]
     # keep None (not NaN) for spectra without error, whatever pandas infers
     table["error"] = pd.Series([e for _, e in outcomes], dtype=object, index=table.index)
     return table

@@ -13,21 +13,14 @@ Formulas (GUIDE §6):
 * Below n ≈ 0.6 a CPE describes diffusion-like behaviour rather than a distributed capacitor and an
   effective capacitance is not meaningful: :func:`effective_capacitance` returns NaN there.
 
-The arcs table of a fit (:func:`arcs`) lives in :mod:`echem.eis.arc_table`; it is re-exported here
-because :attr:`FitResult.arcs` calls ``echem.eis.capacitance.arcs``.
+The arcs table of a fit lives in :mod:`echem.eis.arc_table` (``echem.eis.arcs``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import numpy as np
 
-from echem.eis.roles import DEFAULT_ROLES, PRESETS, assign_role
 from echem.errors import DataError
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
 __all__ = [
     "METHODS",
@@ -36,10 +29,6 @@ __all__ = [
     "cpe_q_from_capacitance",
     "apex_frequency",
     "conductivity",
-    "arcs",
-    "assign_role",
-    "DEFAULT_ROLES",
-    "PRESETS",
 ]
 
 #: Effective-capacitance methods: name -> reference.
@@ -184,10 +173,3 @@ def conductivity(
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = np.where(R > 0, thickness_cm / (R * area_cm2), np.nan)
     return float(sigma) if sigma.ndim == 0 else sigma
-
-
-def arcs(result: Any, **options: Any) -> pd.DataFrame:
-    """The arcs table of a fit; see :func:`echem.eis.arc_table.arcs` (imported lazily: no cycle)."""
-    from echem.eis.arc_table import arcs as _arcs
-
-    return _arcs(result, **options)

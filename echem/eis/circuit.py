@@ -5,7 +5,7 @@ Grammar (impedance.py's, Murbach et al., J. Open Source Softw. 2020, 5, 2349)::
     circuit  := series END
     series   := term ("-" term)*            elements joined by "-" are in series
     term     := ELEMENT | "p" "(" series ("," series)+ ")"      parallel, nestable
-    ELEMENT  := KIND ["_"] NUMBER           e.g. R0, CPE1, Wo2, CPE_1 (KIND a row of ELEMENTS)
+    ELEMENT  := TYPE ["_"] NUMBER           e.g. R0, CPE1, Wo2, CPE_1 (TYPE a row of ELEMENTS)
 
 NUMBER is one or more ASCII digits; the optional underscore is impedance.py's documented
 ``CPE_1`` style (its parameters are then ``CPE_1_Q``, ``CPE_1_n``, aliases ``CPE_1_0``...).
@@ -23,14 +23,16 @@ The text is tokenised, then parsed by recursive descent into a frozen tree of
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import CircuitError
 from ._tokens import Token, tokenize
-from .elements import ELEMENTS
+from ._tree import ElementNode, Node, Parallel, Series, render
+from .elements import ELEMENTS, Element, ElementKind, Quantity, element_table
+from .structure import Structure, describe
 
 __all__ = [
     "ElementNode",
@@ -48,36 +50,6 @@ MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
-class ElementNode:
-    """One element of a circuit.
-
-    ``position`` (0-based index of the name in the text) is informative only: it takes no part
-    in comparisons, so trees parsed from differently spaced texts compare equal.
-    """
-
-    kind: str
-    name: str
-    position: int = field(default=0, compare=False)
-
-
-@dataclass(frozen=True)
-class Series:
-    """Children in series (two or more; never directly containing another Series)."""
-
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Parallel:
-    """Children in parallel (two or more)."""
-
-    children: tuple[Node, ...]
-
-
-Node = ElementNode | Series | Parallel
-
-
-@dataclass(frozen=True)
 class CircuitParameter:
     """One fit parameter of a circuit.
 
@@ -87,32 +59,27 @@ class CircuitParameter:
         Canonical name: ``"R1"`` for one-parameter elements, else ``"CPE1_Q"``, ``"CPE1_n"``...
     element
         Name of the element it belongs to (``"CPE1"``).
-    kind
-        Element kind (``"CPE"``).
+    type
+        Element type (``"CPE"``).
     symbol
         Parameter symbol within the element (``""`` for one-parameter elements).
-    unit, lower, upper, default, log
+    unit, lower, upper, default, log, quantity
         From :class:`echem.eis.elements.ParameterSpec`.
+    kind
+        What the element does (:class:`echem.eis.elements.ElementKind`).
     """
 
     name: str
     element: str
-    kind: str
+    type: str
     symbol: str
     unit: str
     lower: float
     upper: float
     default: float
     log: bool
-
-
-def render(node: Node) -> str:
-    """Normalised text of a tree: no spaces, ``-`` for series, ``p(a,b)`` for parallel."""
-    if isinstance(node, ElementNode):
-        return node.name
-    if isinstance(node, Series):
-        return "-".join(render(child) for child in node.children)
-    return "p(" + ",".join(render(child) for child in node.children) + ")"
+    quantity: Quantity = Quantity.RESISTANCE
+    kind: ElementKind = ElementKind.RESISTIVE
 
 
 # --- parser -----------------------------------------------------------------------------------
@@ -121,9 +88,9 @@ def render(node: Node) -> str:
 class _Parser:
     """Recursive-descent parser over the token list of one circuit text."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, table: Mapping[str, Element]):
         self.text = text
-        self.tokens = tokenize(text)
+        self.tokens = tokenize(text, table)
         self.i = 0
         self.names: dict[str, int] = {}
 
@@ -176,7 +143,7 @@ class _Parser:
                     tok.position,
                 )
             self.names[tok.text] = tok.position
-            return ElementNode(tok.kind, tok.text, tok.position)
+            return ElementNode(tok.element_type, tok.text, tok.position)
         if tok.type == "parallel":
             return self.parallel(depth + 1)
         if tok.type == "end":
@@ -260,8 +227,9 @@ def _reciprocal(fn: _Fn) -> _Fn:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, table: Mapping[str, Element]) -> None:
         self.index = 0
+        self.table = table
 
     def impedance(self, node: Node) -> _Fn:
         if isinstance(node, ElementNode):
@@ -278,7 +246,7 @@ class _Compiler:
         return _reciprocal(self.impedance(node))
 
     def _element(self, node: ElementNode, admittance: bool) -> _Fn:
-        element = ELEMENTS[node.kind]
+        element = self.table[node.type]
         start, count = self.index, len(element.parameters)
         self.index += count
         if not element.frequency_dependent and count == 1:
@@ -290,10 +258,10 @@ class _Compiler:
         return _leaf(element.impedance, start, count)
 
 
-def _frequency_dependent(node: Node) -> bool:
+def _frequency_dependent(node: Node, table: Mapping[str, Element]) -> bool:
     if isinstance(node, ElementNode):
-        return ELEMENTS[node.kind].frequency_dependent
-    return any(_frequency_dependent(child) for child in node.children)
+        return table[node.type].frequency_dependent
+    return any(_frequency_dependent(child, table) for child in node.children)
 
 
 # --- the circuit -------------------------------------------------------------------------------
@@ -306,11 +274,16 @@ class Circuit:
     ----------
     text
         Circuit string, e.g. ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` (see the module docstring).
+    elements
+        Elements of your own for this circuit, as :class:`~echem.eis.elements.Element` rows
+        (or a mapping type -> row); they join (or replace rows of) the default table
+        :data:`~echem.eis.elements.ELEMENTS`, which is never changed.
 
     Raises
     ------
     echem.CircuitError
-        When the text is malformed; ``error.position`` is the 0-based index of the problem.
+        When the text is malformed (``error.position`` is the 0-based index of the problem)
+        or an element row is unusable.
 
     Examples
     --------
@@ -320,30 +293,56 @@ class Circuit:
     >>> z = c.impedance([1e3, 1.0], [10, 100, 1e-6, 0.9])
     """
 
-    __slots__ = ("_text", "_tree", "_elements", "_parameters", "_names", "_lookup", "_compiled")
+    __slots__ = (
+        "_text",
+        "_tree",
+        "_elements",
+        "_parameters",
+        "_names",
+        "_lookup",
+        "_compiled",
+        "_table",
+        "_extra",
+        "_structure",
+    )
 
-    def __init__(self, text: str | Circuit):
+    def __init__(
+        self,
+        text: str | Circuit,
+        elements: Mapping[str, Element] | Sequence[Element] | None = None,
+    ):
+        extra: tuple[Element, ...] = ()
         if isinstance(text, Circuit):
+            extra = text._extra
             text = text.text
         if not isinstance(text, str):
             raise CircuitError(f"a circuit is a string, not {type(text).__name__}")
-        tree = _Parser(text).parse()
-        elements = tuple(_walk(tree))
-        parameters = tuple(_parameters(elements))
+        if elements is not None:
+            rows = elements.values() if isinstance(elements, Mapping) else elements
+            extra = extra + tuple(rows)
+        table = element_table(extra) if extra else ELEMENTS
+        tree = _Parser(text, table).parse()
+        nodes = tuple(_walk(tree))
+        used = {node.type for node in nodes}
+        extra = tuple(e for e in extra if e.type in used)  # only what this circuit uses
+        parameters = tuple(_parameters(nodes, table))
         lookup: dict[str, str] = {p.name: p.name for p in parameters}
-        for element in elements:
-            specs = ELEMENTS[element.kind].parameters
+        for element in nodes:
+            specs = table[element.type].parameters
             if len(specs) > 1:  # impedance.py's names: CPE1_0, CPE1_1
                 for i, spec in enumerate(specs):
                     lookup[f"{element.name}_{i}"] = f"{element.name}_{spec.symbol}"
         setter = object.__setattr__
         setter(self, "_text", render(tree))
         setter(self, "_tree", tree)
-        setter(self, "_elements", elements)
+        setter(self, "_elements", nodes)
         setter(self, "_parameters", parameters)
         setter(self, "_names", tuple(p.name for p in parameters))
         setter(self, "_lookup", lookup)
         setter(self, "_compiled", None)
+        setter(self, "_table", table)
+        setter(self, "_extra", extra)
+        setter(self, "_structure", describe(tree, table, parameters))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Circuit is immutable")
@@ -351,8 +350,11 @@ class Circuit:
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Circuit is immutable")
 
-    # pickling: only the text travels; the tree and the compiled function are rebuilt on load.
-    def __reduce__(self) -> tuple[type[Circuit], tuple[str]]:
+    # pickling: only the text (and the caller's own elements) travel; the tree, the structure
+    # and the compiled function are rebuilt on load.
+    def __reduce__(self) -> tuple[type[Circuit], tuple[Any, ...]]:
+        if self._extra:
+            return (Circuit, (self._text, self._extra))
         return (Circuit, (self._text,))
 
     # --- structure ----------------------------------------------------------------------------
@@ -371,6 +373,24 @@ class Circuit:
     def elements(self) -> tuple[ElementNode, ...]:
         """Elements in order of appearance."""
         return self._elements
+
+    @property
+    def table(self) -> Mapping[str, Element]:
+        """The element table this circuit was parsed with (type -> :class:`Element`)."""
+        return self._table
+
+    def element(self, name: str) -> Element:
+        """The table row (:class:`~echem.eis.elements.Element`) of the element named ``name``."""
+        for node in self._elements:
+            if node.name == name:
+                return self._table[node.type]
+        raise CircuitError(f"no element {name!r} in circuit {self._text!r}")
+
+    @property
+    def structure(self) -> Structure:
+        """Arcs, series resistors, tails and inductors (:mod:`echem.eis.structure`), worked
+        out once when the circuit is parsed."""
+        return self._structure
 
     @property
     def parameters(self) -> tuple[CircuitParameter, ...]:
@@ -478,7 +498,7 @@ class Circuit:
         """
         compiled = self._compiled
         if compiled is None:
-            compiled = _compile(self._tree, len(self._names), self._text)
+            compiled = _compile(self._tree, len(self._names), self._text, self._table)
             object.__setattr__(self, "_compiled", compiled)
         return compiled
 
@@ -495,7 +515,7 @@ class Circuit:
         lines = [f"Circuit {self._text}"]
         width = max((len(n) for n in self._names), default=0)
         for p in self._parameters:
-            element = ELEMENTS[p.kind]
+            element = self._table[p.type]
             unit = p.unit or "-"
             lines.append(
                 f"  {p.name:<{width}}  {unit:<12} [{p.lower:g}, {p.upper:g}]  default {p.default:g}"
@@ -505,11 +525,11 @@ class Circuit:
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Circuit):
-            return self._text == other._text
+            return self._text == other._text and self._extra == other._extra
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(("Circuit", self._text))
+        return hash(("Circuit", self._text, self._extra))
 
 
 def _as_float(value: object, key: str) -> float:
@@ -527,29 +547,34 @@ def _walk(node: Node) -> Iterator[ElementNode]:
             yield from _walk(child)
 
 
-def _parameters(elements: Sequence[ElementNode]) -> Iterator[CircuitParameter]:
+def _parameters(
+    elements: Sequence[ElementNode], table: Mapping[str, Element]
+) -> Iterator[CircuitParameter]:
     for element in elements:
-        specs = ELEMENTS[element.kind].parameters
+        row = table[element.type]
+        specs = row.parameters
         for spec in specs:
             name = element.name if len(specs) == 1 else f"{element.name}_{spec.symbol}"
             yield CircuitParameter(
                 name,
                 element.name,
-                element.kind,
+                element.type,
                 spec.symbol,
                 spec.unit,
                 spec.lower,
                 spec.upper,
                 spec.default,
                 spec.log,
+                spec.quantity,
+                row.kind,
             )
 
 
 def _compile(
-    tree: Node, n_params: int, text: str
+    tree: Node, n_params: int, text: str, table: Mapping[str, Element]
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    root = _Compiler().impedance(tree)
-    constant = not _frequency_dependent(tree)
+    root = _Compiler(table).impedance(tree)
+    constant = not _frequency_dependent(tree, table)
 
     def impedance(params: np.ndarray, omega: np.ndarray) -> np.ndarray:
         p = np.asarray(params, dtype=float)

@@ -19,15 +19,44 @@ Parameter names in a circuit: a one-parameter element is named by the element it
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
-__all__ = ["ParameterSpec", "Element", "ELEMENTS"]
+__all__ = ["ElementKind", "Quantity", "ParameterSpec", "Element", "ELEMENTS", "element_table"]
 
 _INF = math.inf
 _HALF_PI = 0.5 * math.pi
+
+
+class ElementKind(StrEnum):
+    """What an element does in a circuit; the other modules read this instead of its name.
+
+    - ``resistive``: a frequency-independent resistance (R).
+    - ``capacitive``: admittance Y = Q (jω)^n with parameters (Q[, n]), n = 1 when there is no
+      exponent (C, CPE). In parallel with a resistance it forms an arc; in series at the top of
+      a circuit it is a blocking (capacitive) tail.
+    - ``diffusive``: a diffusion impedance (W, Wo, Ws, G): a low-frequency tail.
+    - ``inductive``: an inductance (L, La): Z'' > 0 at high frequency.
+    """
+
+    RESISTIVE = "resistive"
+    CAPACITIVE = "capacitive"
+    DIFFUSIVE = "diffusive"
+    INDUCTIVE = "inductive"
+
+
+class Quantity(StrEnum):
+    """What a parameter measures (how initial values are read off a spectrum)."""
+
+    RESISTANCE = "resistance"  # Ω
+    CAPACITANCE = "capacitance"  # C in F, or CPE Q in F s^(n-1)
+    EXPONENT = "exponent"  # CPE n, La alpha (dimensionless, 0..1)
+    TIME_CONSTANT = "time_constant"  # s
+    WARBURG = "warburg"  # Warburg coefficient, Ω s^-1/2
+    INDUCTANCE = "inductance"  # H (or Ω^(1/α) s)
 
 
 @dataclass(frozen=True)
@@ -47,6 +76,8 @@ class ParameterSpec:
         A generic starting value, used when nothing better is known.
     log
         True for a positive quantity spanning decades, best searched in log space.
+    quantity
+        What the parameter measures (:class:`Quantity`).
     """
 
     symbol: str
@@ -55,16 +86,23 @@ class ParameterSpec:
     upper: float
     default: float
     log: bool
+    quantity: Quantity
 
 
 @dataclass(frozen=True)
 class Element:
-    """One kind of circuit element (a row of :data:`ELEMENTS`).
+    """One type of circuit element (a row of :data:`ELEMENTS`).
 
     Attributes
     ----------
+    type
+        The type letters used in circuit strings (``"R"``, ``"CPE"``, ``"Wo"``...): ASCII
+        letters only, not ``"p"`` (the parallel block).
     kind
-        The type letters used in circuit strings (``"R"``, ``"CPE"``, ``"Wo"``...).
+        What the element does (:class:`ElementKind`): resistive, capacitive, diffusive or
+        inductive. A capacitive element must have the admittance Q (jω)^n with parameters
+        (capacitance[, exponent]) (the arcs, their effective capacitance and the analytic
+        Jacobian rely on it).
     description
         Plain-words name.
     parameters
@@ -81,7 +119,8 @@ class Element:
         keeps the value a scalar.
     """
 
-    kind: str
+    type: str
+    kind: ElementKind
     description: str
     parameters: tuple[ParameterSpec, ...]
     impedance: Callable[..., np.ndarray]
@@ -185,24 +224,34 @@ def cpe_inductor(omega: np.ndarray, L: float, alpha: float) -> np.ndarray:
 # --- the table ---------------------------------------------------------------------------------
 
 
-def _positive(symbol: str, unit: str, default: float) -> ParameterSpec:
-    return ParameterSpec(symbol, unit, 0.0, _INF, default, True)
+def _positive(symbol: str, unit: str, default: float, quantity: Quantity) -> ParameterSpec:
+    return ParameterSpec(symbol, unit, 0.0, _INF, default, True, quantity)
 
 
 def _exponent(symbol: str, default: float) -> ParameterSpec:
-    return ParameterSpec(symbol, "", 0.0, 1.0, default, False)
+    return ParameterSpec(symbol, "", 0.0, 1.0, default, False, Quantity.EXPONENT)
 
 
 _IMPEDANCE_PY = "impedance.py 1.7.1, impedance/models/circuits/elements.py"
 
-#: Element kind (the letters of an element name) -> :class:`Element`.
+_R, _C, _D, _L = (
+    ElementKind.RESISTIVE,
+    ElementKind.CAPACITIVE,
+    ElementKind.DIFFUSIVE,
+    ElementKind.INDUCTIVE,
+)
+_OHM, _FARAD, _TAU = Quantity.RESISTANCE, Quantity.CAPACITANCE, Quantity.TIME_CONSTANT
+
+#: Element type (the letters of an element name) -> :class:`Element`. Read-only by
+#: convention: a circuit with an element of its own takes it as ``Circuit(text, elements=...)``.
 ELEMENTS: dict[str, Element] = {
-    e.kind: e
+    e.type: e
     for e in (
         Element(
             "R",
+            _R,
             "resistor",
-            (_positive("", "Ω", 100.0),),
+            (_positive("", "Ω", 100.0, _OHM),),
             resistor,
             f"Ohm's law; {_IMPEDANCE_PY} (R)",
             admittance=resistor_admittance,
@@ -210,61 +259,124 @@ ELEMENTS: dict[str, Element] = {
         ),
         Element(
             "C",
+            _C,
             "capacitor",
-            (_positive("", "F", 1e-6),),
+            (_positive("", "F", 1e-6, _FARAD),),
             capacitor,
             f"Z = 1/(jωC); {_IMPEDANCE_PY} (C)",
             admittance=capacitor_admittance,
         ),
         Element(
             "L",
+            _L,
             "inductor",
-            (_positive("", "H", 1e-7),),
+            (_positive("", "H", 1e-7, Quantity.INDUCTANCE),),
             inductor,
             f"Z = jωL; {_IMPEDANCE_PY} (L)",
         ),
         Element(
             "CPE",
+            _C,
             "constant phase element",
-            (_positive("Q", "F s^(n-1)", 1e-6), _exponent("n", 0.9)),
+            (_positive("Q", "F s^(n-1)", 1e-6, _FARAD), _exponent("n", 0.9)),
             cpe,
             f"Z = 1/(Q (jω)^n); Brug et al., J. Electroanal. Chem. 1984, 176, 275; {_IMPEDANCE_PY} (CPE)",
             admittance=cpe_admittance,
         ),
         Element(
             "W",
+            _D,
             "semi-infinite Warburg",
-            (_positive("", "Ω s^-1/2", 100.0),),
+            (_positive("", "Ω s^-1/2", 100.0, Quantity.WARBURG),),
             warburg,
             f"Z = A (1 - j)/√ω; Lasia, EIS and its Applications (2014) §4.5; {_IMPEDANCE_PY} (W)",
         ),
         Element(
             "Wo",
+            _D,
             "open (finite-space) Warburg",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)),
+            (_positive("R", "Ω", 100.0, _OHM), _positive("tau", "s", 1.0, _TAU)),
             warburg_open,
             f"Z = R coth(√(jωτ))/√(jωτ); Lasia (2014) §4.6; {_IMPEDANCE_PY} (Wo)",
         ),
         Element(
             "Ws",
+            _D,
             "short (finite-length) Warburg",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1.0)),
+            (_positive("R", "Ω", 100.0, _OHM), _positive("tau", "s", 1.0, _TAU)),
             warburg_short,
             f"Z = R tanh(√(jωτ))/√(jωτ); Lasia (2014) §4.6; {_IMPEDANCE_PY} (Ws)",
         ),
         Element(
             "G",
+            _D,
             "Gerischer element",
-            (_positive("R", "Ω", 100.0), _positive("tau", "s", 1e-3)),
+            (_positive("R", "Ω", 100.0, _OHM), _positive("tau", "s", 1e-3, _TAU)),
             gerischer,
             f"Z = R/√(1 + jωτ); Lu, Kreller & Adler, J. Electrochem. Soc. 2009, 156, B513; {_IMPEDANCE_PY} (G)",
         ),
         Element(
             "La",
+            _L,
             "constant-phase inductor",
-            (_positive("L", "Ω^(1/α) s", 1e-7), _exponent("alpha", 0.9)),
+            (_positive("L", "Ω^(1/α) s", 1e-7, Quantity.INDUCTANCE), _exponent("alpha", 0.9)),
             cpe_inductor,
             f"Z = (jωL)^α (impedance.py convention); BioLogic EC-Lab Application Note 42; {_IMPEDANCE_PY} (La)",
         ),
     )
 }
+
+
+_TYPE_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def element_table(
+    extra: Mapping[str, Element] | Iterable[Element] | None = None,
+) -> dict[str, Element]:
+    """:data:`ELEMENTS` with the rows of ``extra`` added (or replacing rows of the same type).
+
+    Parameters
+    ----------
+    extra
+        Elements of the caller's own, as :class:`Element` rows or a mapping type -> row.
+
+    Returns
+    -------
+    dict
+        A new table (``ELEMENTS`` itself is never changed).
+
+    Raises
+    ------
+    echem.CircuitError
+        A row that is not an :class:`Element`, a type that is not plain ASCII letters (or is
+        ``"p"``), a mapping key that differs from its row's type, or a capacitive element
+        whose parameters are not (capacitance[, exponent]).
+    """
+    from ..errors import CircuitError
+
+    table = dict(ELEMENTS)
+    if extra is None:
+        return table
+    rows = list(extra.items()) if isinstance(extra, Mapping) else [(None, e) for e in extra]
+    for key, element in rows:
+        if not isinstance(element, Element):
+            raise CircuitError(f"elements: expected Element rows, got {type(element).__name__}")
+        if key is not None and key != element.type:
+            raise CircuitError(
+                f"elements: key {key!r} differs from the row's type {element.type!r}"
+            )
+        if not element.type or element.type == "p" or not set(element.type) <= _TYPE_LETTERS:
+            raise CircuitError(
+                f"element type {element.type!r}: use ASCII letters only (and not 'p', the parallel block)"
+            )
+        quantities = tuple(spec.quantity for spec in element.parameters)
+        if element.kind is ElementKind.CAPACITIVE and quantities not in (
+            (Quantity.CAPACITANCE,),
+            (Quantity.CAPACITANCE, Quantity.EXPONENT),
+        ):
+            raise CircuitError(
+                f"element {element.type!r}: a capacitive element has the parameters "
+                "(capacitance[, exponent]) of Y = Q (jω)^n"
+            )
+        table[element.type] = element
+    return table

@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FitError
-from .batch import fit_many
 from .circuit import Circuit
 from .guess import (
     arc_moves,
@@ -48,7 +47,7 @@ from .result import FitResult
 from .sweeps import first_time_s
 from .weighting import weights
 
-__all__ = ["fit", "fit_many", "FitResult", "prepare_data"]
+__all__ = ["fit", "FitResult", "prepare_data"]
 
 #: Options of :func:`fit` beyond the named keywords, with their defaults.
 OPTIONS: dict[str, Any] = {
@@ -451,6 +450,27 @@ def _unscale(
     if lm.covar is not None:
         lm.covar = np.asarray(lm.covar) * np.outer(free_scale, free_scale)
     lm.init_vals = list(np.asarray(lm.init_vals, dtype=float) * free_scale)
+    lm.init_values = {
+        name: value * s for (name, value), s in zip(lm.init_values.items(), free_scale, strict=True)
+    }
+    # lmfit's bound-transformed internal coordinates of the natural values and bounds
+    lm.last_internal_values = np.array([lm.params[n].setup_bounds() for n in lm.var_names])
+    _set_uncertainties(lm)
+
+
+def _set_uncertainties(lm: lmfit.minimizer.MinimizerResult) -> None:
+    """``lm.uvars`` (correlated ufloats, lmfit's convention) from the values and ``lm.covar``."""
+    names = list(lm.var_names)
+    values = [float(lm.params[n].value) for n in names]
+    if lm.covar is None or not names:
+        lm.uvars = None
+        return
+    from uncertainties import correlated_values
+
+    try:
+        lm.uvars = dict(zip(names, correlated_values(values, np.asarray(lm.covar)), strict=True))
+    except (ValueError, np.linalg.LinAlgError):  # not a covariance matrix (not positive)
+        lm.uvars = None
 
 
 def _result(

@@ -33,8 +33,8 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
-from .circuit import Circuit, ElementNode, Parallel, Series
-from .rc_model import rc_blocks, top_level
+from .circuit import Circuit, ElementNode, Series
+from .elements import ElementKind, Quantity
 
 __all__ = [
     "Arc",
@@ -256,103 +256,101 @@ def _elements(node) -> list[ElementNode]:
     return [e for child in node.children for e in _elements(child)]
 
 
-def _arc_blocks(circuit: Circuit) -> list[Parallel]:
-    return [node for node in top_level(circuit) if isinstance(node, Parallel)]
-
-
 class _Assigner:
-    """Writes values into a parameter vector by element name and symbol."""
+    """Writes values into a parameter vector by element and by what a parameter measures."""
 
     def __init__(self, circuit: Circuit):
-        self.names = circuit.param_names
         self.values = np.array([p.default for p in circuit.parameters], dtype=float)
-        self.index: dict[tuple[str, str], int] = {}
-        for i, p in enumerate(circuit.parameters):
-            self.index[(p.element, p.symbol)] = i
         self.params = circuit.parameters
+        self.slots: dict[str, list[int]] = {}
+        for i, p in enumerate(circuit.parameters):
+            self.slots.setdefault(p.element, []).append(i)
 
-    def set(self, element: str, symbol: str, value: float) -> None:
-        i = self.index.get((element, symbol))
-        if i is None:
-            # one-parameter elements: whatever their symbol is
-            matches = [j for (e, _), j in self.index.items() if e == element]
-            if len(matches) != 1:
-                return
-            i = matches[0]
-        p = self.params[i]
-        if math.isfinite(value):
-            self.values[i] = min(max(float(value), p.lower), p.upper)
+    def kind(self, element: ElementNode) -> ElementKind:
+        return self.params[self.slots[element.name][0]].kind
 
-
-def _set_arc(assign: _Assigner, block: Parallel, arc: Arc, feats: _Features, n: float) -> None:
-    """Values for the elements of a parallel block representing ``arc``."""
-    elements = _elements(block)
-    resistors = [e for e in elements if e.kind == "R"]
-    for k, e in enumerate(resistors):
-        assign.set(e.name, "", arc.R_ohm if k == 0 else 0.1 * arc.R_ohm)
-    for e in elements:
-        if e.kind == "C":
-            assign.set(e.name, "", arc.tau_s / arc.R_ohm)
-        elif e.kind == "CPE":
-            assign.set(e.name, "Q", arc.tau_s**n / arc.R_ohm)
-            assign.set(e.name, "n", n)
-        elif e.kind in ("W", "Wo", "Ws", "G"):
-            _set_diffusion(assign, e, feats)
-        elif e.kind in ("L", "La"):
-            _set_inductance(assign, e, feats)
+    def set(self, element: ElementNode, quantity: Quantity, value: float) -> None:
+        """Set the parameter of ``element`` measuring ``quantity`` (if it has one)."""
+        for i in self.slots[element.name]:
+            p = self.params[i]
+            if p.quantity is quantity and math.isfinite(value):
+                self.values[i] = min(max(float(value), p.lower), p.upper)
 
 
-def _set_diffusion(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
-    if e.kind == "W":
-        # Z = A (1 - j)/sqrt(ω): A from the low-frequency imaginary part
-        assign.set(
-            e.name,
-            "",
-            max(abs(feats.z_lowest.imag), 1e-3 * feats.z_scale) * np.sqrt(feats.omega_min),
-        )
-    elif e.kind in ("Wo", "Ws"):
-        assign.set(e.name, "R", feats.tail_ohm)
-        assign.set(e.name, "tau", feats.tau_max)
-    elif e.kind == "G":
-        assign.set(e.name, "R", feats.tail_ohm)
-        assign.set(e.name, "tau", feats.tau_max)
+def _set_capacitive(
+    assign: _Assigner, e: ElementNode, r_ohm: float, tau_s: float, n: float
+) -> None:
+    """Q = τ^n/R and n (a C: C = τ/R, n = 1) of a capacitive element in parallel with R."""
+    has_exponent = any(assign.params[i].quantity is Quantity.EXPONENT for i in assign.slots[e.name])
+    n = n if has_exponent else 1.0
+    assign.set(e, Quantity.CAPACITANCE, tau_s**n / r_ohm)
+    assign.set(e, Quantity.EXPONENT, n)
+
+
+def _set_tail(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
+    """A diffusive element: the low-frequency tail's resistance, time constant, coefficient."""
+    # Warburg Z = A (1 - j)/sqrt(ω): A from the low-frequency imaginary part
+    coefficient = max(abs(feats.z_lowest.imag), 1e-3 * feats.z_scale) * np.sqrt(feats.omega_min)
+    assign.set(e, Quantity.WARBURG, coefficient)
+    assign.set(e, Quantity.RESISTANCE, feats.tail_ohm)
+    assign.set(e, Quantity.TIME_CONSTANT, feats.tau_max)
 
 
 def _set_inductance(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
     l_h = feats.l_h if feats.l_h > 0 else 1e-3 * feats.r_inf * feats.tau_min
-    assign.set(e.name, "", l_h)
-    assign.set(e.name, "L", l_h)
-    assign.set(e.name, "alpha", 1.0)
+    assign.set(e, Quantity.INDUCTANCE, l_h)
+    assign.set(e, Quantity.EXPONENT, 1.0)
+
+
+def _set_series_capacitance(assign: _Assigner, e: ElementNode, feats: _Features) -> None:
+    """A capacitive element in series: the blocking low-frequency tail."""
+    c = feats.c_series if np.isfinite(feats.c_series) else 10 * feats.tau_max / feats.z_scale
+    assign.set(e, Quantity.CAPACITANCE, c)
+    assign.set(e, Quantity.EXPONENT, 0.9)
+
+
+def _set_arc(assign: _Assigner, block, arc: Arc, feats: _Features, n: float) -> None:
+    """Values for the elements of a parallel block representing ``arc``."""
+    elements = _elements(block)
+    resistors = [e for e in elements if assign.kind(e) is ElementKind.RESISTIVE]
+    for k, e in enumerate(resistors):
+        assign.set(e, Quantity.RESISTANCE, arc.R_ohm if k == 0 else 0.1 * arc.R_ohm)
+    for e in elements:
+        kind = assign.kind(e)
+        if kind is ElementKind.CAPACITIVE:
+            _set_capacitive(assign, e, arc.R_ohm, arc.tau_s, n)
+        elif kind is ElementKind.DIFFUSIVE:
+            _set_tail(assign, e, feats)
+        elif kind is ElementKind.INDUCTIVE:
+            _set_inductance(assign, e, feats)
+
+
+#: How a top-level element (in series with everything) gets its start, by kind.
+_SERIES_SETTERS = {
+    ElementKind.INDUCTIVE: _set_inductance,
+    ElementKind.CAPACITIVE: _set_series_capacitance,
+    ElementKind.DIFFUSIVE: _set_tail,
+}
 
 
 def _assign(
     circuit: Circuit, feats: _Features, arcs: list[Arc], exponents: list[float]
 ) -> np.ndarray:
     assign = _Assigner(circuit)
-    top = top_level(circuit)
-    series_r = [n for n in top if isinstance(n, ElementNode) and n.kind == "R"]
-    for e in series_r:
-        assign.set(e.name, "", feats.r_inf / len(series_r))
-    for node in top:
+    structure = circuit.structure
+    for name in structure.series_resistors:
+        node = next(e for e in circuit.elements if e.name == name)
+        assign.set(node, Quantity.RESISTANCE, feats.r_inf / len(structure.series_resistors))
+    for node in structure.top:
         if isinstance(node, ElementNode):
-            if node.kind in ("L", "La"):
-                _set_inductance(assign, node, feats)
-            elif node.kind in ("C", "CPE"):
-                c = (
-                    feats.c_series
-                    if np.isfinite(feats.c_series)
-                    else 10 * feats.tau_max / feats.z_scale
-                )
-                assign.set(node.name, "", c)
-                assign.set(node.name, "Q", c)
-                assign.set(node.name, "n", 0.9)
-            elif node.kind in ("W", "Wo", "Ws", "G"):
-                _set_diffusion(assign, node, feats)
-        elif isinstance(node, Series):  # nested series: treat its elements like top-level ones
+            setter = _SERIES_SETTERS.get(assign.kind(node))
+            if setter is not None:
+                setter(assign, node, feats)
+        elif isinstance(node, Series):  # nested series: its resistances like top-level ones
             for e in _elements(node):
-                if e.kind == "R":
-                    assign.set(e.name, "", feats.r_inf)
-    for block, arc, n in zip(_arc_blocks(circuit), arcs, exponents, strict=False):
+                if assign.kind(e) is ElementKind.RESISTIVE:
+                    assign.set(e, Quantity.RESISTANCE, feats.r_inf)
+    for block, arc, n in zip(structure.blocks, arcs, exponents, strict=False):
         _set_arc(assign, block, arc, feats, n)
     return assign.values
 
@@ -464,8 +462,13 @@ def initial_guess(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str) ->
     return dict(zip(circuit.param_names, map(float, starts[0]), strict=True))
 
 
-def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str) -> np.ndarray:
+def candidate_starts(
+    freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str, *, _fast: bool = True
+) -> np.ndarray:
     """Alternative data-driven starting points, most plausible first.
+
+    (``_fast=False`` assigns every start element by element, for the test that the
+    direct p(R,C)/p(R,CPE) assignment gives the same rows.)
 
     Returns
     -------
@@ -476,7 +479,8 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
     drt = relaxation_spectrum(freq_Hz, z)
     arcs = find_arcs(freq_Hz, z, drt=drt)
     feats = _features(freq_Hz, z, arcs, drt)
-    blocks = _arc_blocks(circuit)
+    structure = circuit.structure
+    blocks = structure.blocks
     k = len(blocks)
     # A peak beyond the highest measured frequency (τ < τ_min/3) is often noise on a large
     # series resistance: also try it as part of R_inf.
@@ -489,10 +493,10 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
         extra_r = sum(a.R_ohm for a in arcs if a.tau_s < feats.tau_min / 3)
         variants.append((inside, replace(feats, r_inf=feats.r_inf + extra_r)))
     starts = []
-    distinct_blocks = len({str(_signature(b)) for b in blocks}) > 1
+    distinct_blocks = len({_signature(b) for b in blocks}) > 1
     # fast path: every arc block is p(R,C) or p(R,CPE), whose values _set_arc writes directly
-    rc_slots = [slots for _kinds, slots in rc_blocks(circuit)]
-    fast = len(rc_slots) == k
+    rc_slots = [arc.slots for arc in structure.simple_arcs]
+    fast = _fast and len(rc_slots) == k
     lower = np.array([p.lower for p in circuit.parameters])
     upper = np.array([p.upper for p in circuit.parameters])
     for found, feat in variants:
@@ -515,7 +519,7 @@ def candidate_starts(freq_Hz: np.ndarray, z: np.ndarray, circuit: Circuit | str)
 
 def _signature(node) -> tuple:
     if isinstance(node, ElementNode):
-        return (node.kind,)
+        return (node.type,)
     return (type(node).__name__, tuple(_signature(c) for c in node.children))
 
 
@@ -559,9 +563,10 @@ def order_arcs(
         upper = np.array([p.upper for p in circuit.parameters], dtype=float)
     fixed = set(fixed)
     groups: dict[tuple, list[list[int]]] = {}
-    for kinds, slots in rc_blocks(circuit):
+    for arc in circuit.structure.simple_arcs:
+        slots = arc.slots
         if fixed.isdisjoint(slots):
-            key = (kinds, tuple(lower[slots]), tuple(upper[slots]))
+            key = (arc.signature, tuple(lower[slots]), tuple(upper[slots]))
             groups.setdefault(key, []).append(slots)
     for blocks in groups.values():
         if len(blocks) < 2:
@@ -602,8 +607,8 @@ def like_block_permutations(circuit: Circuit, starts: np.ndarray) -> np.ndarray:
     """
     out = np.atleast_2d(np.asarray(starts, dtype=float))
     groups: dict[tuple[str, ...], list[list[int]]] = {}
-    for kinds, slots in rc_blocks(circuit):
-        groups.setdefault(kinds, []).append(slots)
+    for arc in circuit.structure.simple_arcs:
+        groups.setdefault(arc.signature, []).append(arc.slots)
     for blocks in groups.values():
         if not 2 <= len(blocks) <= 3:
             continue
@@ -690,7 +695,7 @@ def arc_moves(
     grid = np.geomspace(f[-1], f[0], max(int(round(decades * per_decade)) + 1, 2))
     # |Z| at the grid frequencies (interpolated in log f; f is decreasing)
     z_abs = np.exp(np.interp(np.log(grid), np.log(f[::-1]), np.log(np.abs(zz[::-1]))))
-    blocks = rc_blocks(circuit)
+    blocks = [(arc.signature, arc.slots) for arc in circuit.structure.simple_arcs]
     families = []
     for _kinds, slots in blocks:
         rows = []
@@ -764,12 +769,8 @@ def refit_amplitudes(
     """
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     names = circuit.param_names
-    series_r = [
-        names.index(e.name)
-        for e in top_level(circuit)
-        if isinstance(e, ElementNode) and e.kind == "R"
-    ]
-    blocks = [slots for _kinds, slots in rc_blocks(circuit)]
+    series_r = [names.index(name) for name in circuit.structure.series_resistors]
+    blocks = [arc.slots for arc in circuit.structure.simple_arcs]
     if len(starts) == 0 or not (series_r or blocks):
         return starts
     jw = 1j * omega

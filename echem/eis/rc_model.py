@@ -14,9 +14,9 @@ instead of one per parameter). With :math:`s = j\omega`:
   :math:`\partial Z/\partial C = -R^2 s/D^2`.
 
 The impedances repeat the formulas of :mod:`echem.eis.elements` because the derivatives share
-their intermediate terms; ``tests/test_fit.py`` checks Z against :meth:`Circuit.impedance` and
-dZ/dp against finite differences. :func:`rc_blocks` is also the block detection used by
-:mod:`echem.eis.guess` (starts, arc moves, arc numbering).
+their intermediate terms; ``tests/eis/test_fitting.py`` checks Z against :meth:`Circuit.impedance`
+and dZ/dp against finite differences. Which nodes are resistors and simple arcs is read from the
+circuit's :attr:`~echem.eis.circuit.Circuit.structure`.
 """
 
 from __future__ import annotations
@@ -25,66 +25,28 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .circuit import Circuit, ElementNode, Parallel, Series
+from .circuit import Circuit
 
-__all__ = ["rc_series_model", "rc_blocks", "top_level"]
+__all__ = ["rc_series_model"]
 
 ModelJac = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def top_level(circuit: Circuit) -> list:
-    """The nodes in series at the top of ``circuit`` (the whole tree when it is not a series)."""
-    tree = circuit.tree
-    return list(tree.children) if isinstance(tree, Series) else [tree]
-
-
-def rc_blocks(circuit: Circuit) -> list[tuple[tuple[str, ...], list[int]]]:
-    """Top-level ``p(R,C)``/``p(R,CPE)`` blocks, in circuit order; other blocks are skipped.
-
-    Returns
-    -------
-    list of (kinds, slots)
-        ``kinds`` ("C", "R") or ("CPE", "R"); ``slots`` the parameter indices [R, C] or
-        [R, Q, n] in ``circuit.param_names``.
-    """
-    index = {(p.element, p.symbol): i for i, p in enumerate(circuit.parameters)}
-    out = []
-    for block in top_level(circuit):
-        if not isinstance(block, Parallel):
-            continue
-        elements = block.children
-        kinds = sorted(e.kind for e in elements if isinstance(e, ElementNode))
-        if len(elements) != 2 or kinds not in (["C", "R"], ["CPE", "R"]):
-            continue
-        r = next(e for e in elements if e.kind == "R")
-        cap = next(e for e in elements if e.kind != "R")
-        slots = [index[(r.name, "")]]
-        slots += (
-            [index[(cap.name, "")]]
-            if cap.kind == "C"
-            else [index[(cap.name, "Q")], index[(cap.name, "n")]]
-        )
-        out.append((tuple(kinds), slots))
-    return out
-
-
 def _terms(circuit: Circuit) -> list[tuple[str, list[int]]] | None:
     """[(kind, parameter slots)] in circuit order, kind "R", "RC" ([R, C]) or "RCPE" ([R, Q, n]);
-    None unless every top-level node is a resistor or such a block."""
-    top = top_level(circuit)
-    blocks = rc_blocks(circuit)
-    if sum(isinstance(node, Parallel) for node in top) != len(blocks):
-        return None  # a parallel block of another form
-    in_order = iter(blocks)  # rc_blocks keeps the circuit order
+    None unless every top-level node is a resistor or a simple arc."""
+    structure = circuit.structure
+    if not structure.only_resistors_and_simple_arcs:
+        return None
+    arcs = {id(arc.block): arc for arc in structure.simple_arcs}
+    names = circuit.param_names
     terms: list[tuple[str, list[int]]] = []
-    for node in top:
-        if isinstance(node, Parallel):
-            kinds, slots = next(in_order)
-            terms.append(("RC" if kinds == ("C", "R") else "RCPE", slots))
-        elif isinstance(node, ElementNode) and node.kind == "R":
-            terms.append(("R", [circuit.param_names.index(node.name)]))
+    for node in structure.top:
+        arc = arcs.get(id(node))
+        if arc is None:
+            terms.append(("R", [names.index(node.name)]))
         else:
-            return None
+            terms.append(("RC" if arc.exponent is None else "RCPE", arc.slots))
     return terms
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .arc_table import arcs as arcs_table
 from .circuit import Circuit
 
 __all__ = ["FitResult"]
@@ -88,10 +89,8 @@ class FitResult:
 
     @property
     def arcs(self) -> pd.DataFrame:
-        """Arcs with effective capacitance and physical role: :func:`echem.eis.capacitance.arcs`."""
-        from .capacitance import arcs
-
-        return arcs(self)
+        """Arcs with effective capacitance and physical role: :func:`echem.eis.arc_table.arcs`."""
+        return arcs_table(self)
 
     @property
     def param_names(self) -> tuple[str, ...]:

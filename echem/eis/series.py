@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from echem.eis.arc_table import arcs as arcs_table
-from echem.eis.capacitance import conductivity
+from echem.eis.fitting import fit
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
-from echem.eis.sweeps import first_time_s, impedance_points
+from echem.eis.sweeps import first_time_s, impedance_points, spectra
+from echem.eis.table import result_row
 from echem.errors import DataError, EchemError
 
 __all__ = ["fit_series"]
@@ -34,8 +35,6 @@ _IMPEDANCE_COLUMNS = ("freq_Hz", "z_real_ohm", "z_imag_ohm")
 
 def _frames(frames: pd.DataFrame | Iterable[pd.DataFrame]) -> list[pd.DataFrame]:
     if isinstance(frames, pd.DataFrame):
-        from echem.eis.sweeps import spectra
-
         return list(spectra(frames))
     result = list(frames)
     for position, frame in enumerate(result):
@@ -66,8 +65,6 @@ def _best_fit(
     automatic fit is :func:`echem.eis.fit` as usual. The lower χ² wins; on a tie (relative
     1e-9) the warm start is kept, for continuity along the series.
     """
-    from echem.eis.fitting import fit
-
     errors: list[EchemError] = []
     auto = warm = None
     try:
@@ -129,14 +126,15 @@ def fit_series(
     Returns
     -------
     pandas.DataFrame
-        One row per spectrum: ``time_s``, ``sweep``, every parameter and ``<p>_stderr``,
-        ``chisqr``, ``redchi``, ``success``, ``start`` ("auto" or "warm"), ``kk_valid``, ``kk_M``,
-        ``kk_mu``, ``kk_rms_residual``, ``kk_max_residual``, ``<element>_C_F`` and
-        ``<element>_f0_Hz`` per arc, and per role ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F`` (NaN when a spectrum lacks that
-        role); series roles of a preset (e.g. ``R_bulk_ohm``); ``sigma_S_cm`` from R_bulk when
-        thickness and area are given; ``error`` (None or the message of a failed fit) and
-        ``result`` (the FitResult). A spectrum whose fit fails gives a row with its error and
-        the next spectrum starts afresh.
+        One row per spectrum: ``time_s``, ``sweep``, the columns of
+        :func:`echem.eis.table.result_row` (every parameter and ``<p>_stderr``, ``chisqr``,
+        ``redchi``, ``success``, the Lin-KK columns ``kk_*``, per arc ``<element>_C_F``,
+        ``<element>_f0_Hz``, ``<element>_role``; per role ``<role>_ohm``,
+        ``<role>_stderr_ohm``, ``<role>_F``, NaN when a spectrum lacks that role; series roles
+        of a preset, e.g. ``R_bulk_ohm``; ``sigma_S_cm`` from R_bulk when thickness and area
+        are given), ``start`` ("auto" or "warm"), ``error`` (None or the message of a failed
+        fit) and ``result`` (the FitResult). A spectrum whose fit fails gives a row with its
+        error and the next spectrum starts afresh.
     """
     preset: Preset | None = None
     if isinstance(circuit, str) and circuit in PRESETS:
@@ -170,56 +168,24 @@ def fit_series(
             continue
         previous = result
         row["time_s"] = _time_of(frame, result)
-        for name in result.circuit.param_names:
-            row[name] = result.values.get(name, np.nan)
-            row[f"{name}_stderr"] = result.stderr.get(name, np.nan)
-        row.update(
-            chisqr=result.chisqr,
-            redchi=result.redchi,
-            success=result.success,
-            start=start,
-        )
+        kk_outcome = None
         if kk:
             freq, z, _ = impedance_points(frame)
             try:
-                verdict = lin_kk(freq, z)
-                row.update(
-                    kk_valid=verdict.valid,
-                    kk_M=verdict.M,
-                    kk_mu=verdict.mu,
-                    kk_rms_residual=verdict.rms_residual,
-                    kk_max_residual=verdict.max_residual,
-                )
+                kk_outcome = lin_kk(freq, z)
             except DataError as error:
-                row.update(
-                    kk_valid=False,
-                    kk_M=np.nan,
-                    kk_mu=np.nan,
-                    kk_rms_residual=np.nan,
-                    kk_max_residual=np.nan,
-                )
-                row["kk_error"] = str(error)
-        table = arcs_table(result, **arc_options)
-        for _, arc in table.iterrows():
-            row[f"{arc['element']}_C_F"] = arc["C_F"]
-            row[f"{arc['element']}_f0_Hz"] = arc["f0_Hz"]
-        for _, arc in table.iterrows():
-            if pd.isna(arc["role"]):
-                continue
-            role = arc["role"]
-            row[f"{role}_ohm"] = arc["R_ohm"]
-            row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
-            row[f"{role}_F"] = arc["C_F"]
-            if "ASR_ohm_cm2" in arc:
-                row[f"{role}_ohm_cm2"] = arc["ASR_ohm_cm2"]
-            if "R_face_ohm" in arc:
-                row[f"{role}_face_ohm"] = arc["R_face_ohm"]
-                row[f"{role}_face_F"] = arc["C_face_F"]
-        for element, role in series_roles.items():
-            row[f"{role}_ohm"] = result.values.get(element, np.nan)
-            row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan)
-        if thickness_cm is not None and area_cm2 is not None and "R_bulk_ohm" in row:
-            row["sigma_S_cm"] = conductivity(row["R_bulk_ohm"], thickness_cm, area_cm2)
+                kk_outcome = str(error)
+        row.update(
+            result_row(
+                result,
+                arcs=arcs_table(result, **arc_options),
+                kk=kk_outcome,
+                series_roles=series_roles,
+                area_cm2=area_cm2,
+                thickness_cm=thickness_cm,
+            )
+        )
+        row["start"] = start
         row["error"] = None
         row["result"] = result
         rows.append(row)

@@ -45,13 +45,19 @@ def inputs():
 def check(table: pd.DataFrame, truths: list) -> None:
     names = list(Circuit(TEXT).param_names)
     assert list(table.index) == [0, 1, 2, 3]
-    assert list(table.columns) == names + [f"{n}_stderr" for n in names] + [
+    parameters = [c for n in names for c in (n, f"{n}_stderr")]
+    arcs = [f"CPE{k}_{c}" for k in (1, 2) for c in ("C_F", "f0_Hz", "role", "C_method")]
+    assert list(table.columns[: len(parameters) + 3]) == [
+        *parameters,
         "chisqr",
         "redchi",
         "success",
-        "error",
-        "result",
     ]
+    assert set(arcs) <= set(table.columns) and list(table.columns[-2:]) == ["error", "result"]
+    ok = [i for i, true in enumerate(truths) if true is not None]
+    assert (
+        table.loc[ok, "CPE1_role"] == table.loc[ok, "result"].map(lambda r: r.arcs["role"][0])
+    ).all()
     for i, true in enumerate(truths):
         row = table.loc[i]
         if true is None:

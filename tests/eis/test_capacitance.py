@@ -8,18 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from echem.eis.arc_table import arcs
 from echem.eis.capacitance import (
-    DEFAULT_ROLES,
-    PRESETS,
     apex_frequency,
-    arcs,
-    assign_role,
     conductivity,
     cpe_q_from_capacitance,
     effective_capacitance,
 )
 from echem.eis.circuit import Circuit
-from echem.eis.roles import Role, as_roles, roles_table
+from echem.eis.roles import DEFAULT_ROLES, PRESETS, Role, as_roles, assign_role, roles_table
 from echem.errors import DataError
 
 
@@ -292,9 +289,8 @@ def test_custom_roles_reach_the_arcs_table():
     assert list(table["description"]) == ["SEI", "double layer"]
 
 
-def test_arcs_is_importable_from_capacitance_and_eis():
+def test_arcs_is_importable_from_eis():
     import echem.eis
-    from echem.eis import capacitance
 
     result = _result("R0-p(R1,CPE1)-p(R2,CPE2)", _seed_values())
-    assert capacitance.arcs(result).equals(echem.eis.arcs(result))
+    assert arcs(result).equals(echem.eis.arcs(result))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import pickle
 import warnings
+from dataclasses import replace
 from decimal import Decimal, getcontext
 
 import numpy as np
@@ -30,7 +31,7 @@ from echem.eis.circuit import (
     Series,
     render,
 )
-from echem.eis.elements import ELEMENTS
+from echem.eis.elements import ELEMENTS, Element, ElementKind, ParameterSpec, Quantity
 from echem.eis.roles import DEFAULT_ROLES, assign_role, ranked_roles
 
 FREQ_HZ = np.logspace(6.5, -1, 70)
@@ -191,7 +192,19 @@ def test_tree_and_parameters() -> None:
     assert [e.position for e in circuit.elements] == [1, 9, 14, 25, 30, 35]
     assert circuit.param_names == ("R0", "R1", "CPE1_Q", "CPE1_n", "R2", "Wo1_R", "Wo1_tau", "C2")
     cpe_n = circuit.parameters[3]
-    assert cpe_n == CircuitParameter("CPE1_n", "CPE1", "CPE", "n", "", 0.0, 1.0, 0.9, False)
+    assert cpe_n == CircuitParameter(
+        "CPE1_n",
+        "CPE1",
+        "CPE",
+        "n",
+        "",
+        0.0,
+        1.0,
+        0.9,
+        False,
+        Quantity.EXPONENT,
+        ElementKind.CAPACITIVE,
+    )
     assert circuit.parameters[5].unit == "Ω" and circuit.parameters[6].unit == "s"
     assert circuit.parameter("CPE1_0").symbol == "Q"
 
@@ -420,7 +433,7 @@ def test_render_then_parse_gives_the_same_tree(raw: object, data: st.DataObject)
     assert circuit.text == text
     assert Circuit(text) == circuit
     n = len(circuit.param_names)
-    assert n == sum(len(ELEMENTS[e.kind].parameters) for e in circuit.elements)
+    assert n == sum(len(ELEMENTS[e.type].parameters) for e in circuit.elements)
     values = np.array([p.default for p in circuit.parameters])
     with np.errstate(all="ignore"):
         z = circuit.impedance(np.array([1e-2, 1e3]), values)
@@ -852,7 +865,7 @@ class _Result:
 def test_an_arc_without_a_capacitance_is_not_called_diffusion_like(
     circuit: str, values: dict[str, float]
 ) -> None:
-    from echem.eis.capacitance import arcs
+    from echem.eis.arc_table import arcs
 
     row = arcs(_Result(circuit, values)).iloc[0]
     assert np.isnan(row["C_F"]) and row["role"] is None
@@ -861,7 +874,7 @@ def test_an_arc_without_a_capacitance_is_not_called_diffusion_like(
 
 
 def test_a_diffusion_like_cpe_is_still_called_so() -> None:
-    from echem.eis.capacitance import arcs
+    from echem.eis.arc_table import arcs
 
     values = {"R0": 1.0, "R1": 100.0, "CPE1_Q": 1e-8, "CPE1_n": 0.5}
     row = arcs(_Result("R0-p(R1,CPE1)", values)).iloc[0]
@@ -869,10 +882,91 @@ def test_a_diffusion_like_cpe_is_still_called_so() -> None:
 
 
 def test_an_arc_from_a_cpe_with_n_one_has_c_equal_to_q() -> None:
-    from echem.eis.capacitance import arcs
+    from echem.eis.arc_table import arcs
 
     values = {"R0": 1.0, "R_1": 100.0, "CPE_1_Q": 1.234e-8, "CPE_1_n": 1.0}
     for method in ("hsu-mansfeld", "brug"):
         row = arcs(_Result("R0-p(R_1,CPE_1)", values), method=method).iloc[0]
         assert row["C_F"] == 1.234e-8
         assert row["resistor"] == "R_1" and row["role"] == "R_int"
+
+
+# --- structure: arcs, series resistors, tails, worked out once ------------------------------
+
+
+def test_structure_of_a_randles_circuit() -> None:
+    circuit = Circuit("L0-R0-p(R1,CPE1)-p(R2-Wo1,C2)-CPE3")
+    s = circuit.structure
+    assert circuit.structure is s  # computed once, when parsed
+    assert [(a.resistor, a.capacitor, a.diffusion) for a in s.arcs] == [
+        ("R1", "CPE1", ()),
+        ("R2", "C2", ("Wo1",)),
+    ]
+    assert [a.text for a in s.arcs] == ["p(R1,CPE1)", "p(R2-Wo1,C2)"]
+    names = circuit.param_names
+    assert [names[i] for i in s.arcs[0].slots] == ["R1", "CPE1_Q", "CPE1_n"]
+    assert [names[i] for i in s.arcs[1].slots] == ["R2", "C2"]
+    assert [a.text for a in s.simple_arcs] == ["p(R1,CPE1)"]
+    assert s.series_resistors == ("R0",) and s.tails == ("CPE3",) and s.inductors == ("L0",)
+    assert not s.only_resistors_and_simple_arcs
+    assert Circuit("R0-p(CPE1,R1)-R2").structure.only_resistors_and_simple_arcs
+
+
+def test_structure_finds_nested_arcs_and_skips_other_blocks() -> None:
+    s = Circuit("R0-p(R1,p(R2,C2))-p(R3,L3)-p(R4,C4,R5)").structure
+    assert [(a.resistor, a.top_level) for a in s.arcs] == [("R2", False)]
+    assert len(s.blocks) == 3 and s.simple_arcs == ()
+
+
+def _resistor_with_kind(kind: ElementKind) -> Element:
+    return Element(
+        "Rx",
+        kind,
+        "a resistor under another name",
+        (ParameterSpec("", "Ω", 0.0, np.inf, 100.0, True, Quantity.RESISTANCE),),
+        ELEMENTS["R"].impedance,
+        "test",
+        admittance=ELEMENTS["R"].admittance,
+        frequency_dependent=False,
+    )
+
+
+def test_a_users_own_element_without_touching_the_table() -> None:
+    """Circuit(text, elements=...): a new element type for this circuit only; the structure
+    reads its kind (a resistive Rx forms arcs like R), the global table stays as it was."""
+    before = dict(ELEMENTS)
+    circuit = Circuit("Rx0-p(Rx1,CPE1)", elements=[_resistor_with_kind(ElementKind.RESISTIVE)])
+    assert ELEMENTS == before and "Rx" not in ELEMENTS
+    assert circuit.param_names == ("Rx0", "Rx1", "CPE1_Q", "CPE1_n")
+    assert circuit.structure.series_resistors == ("Rx0",)
+    assert [a.resistor for a in circuit.structure.arcs] == ["Rx1"]
+    values = [10.0, 100.0, 1e-6, 0.9]
+    np.testing.assert_allclose(
+        circuit.impedance(FREQ_HZ, values),
+        Circuit("R0-p(R1,CPE1)").impedance(FREQ_HZ, values),
+        rtol=1e-14,
+    )
+    assert pickle.loads(pickle.dumps(circuit)) == circuit
+    assert circuit != Circuit(
+        "Rx0-p(Rx1,CPE1)", elements=[_resistor_with_kind(ElementKind.INDUCTIVE)]
+    )
+    with pytest.raises(echem.CircuitError, match="unknown element type 'Rx'"):
+        Circuit("Rx0-p(Rx1,CPE1)")
+    inductive = Circuit(
+        "Rx0-p(Rx1,CPE1)", elements={"Rx": _resistor_with_kind(ElementKind.INDUCTIVE)}
+    )
+    assert inductive.structure.arcs == () and inductive.structure.inductors == ("Rx0",)
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ("not an element", "Element rows"),
+        (replace(_resistor_with_kind(ElementKind.RESISTIVE), type="R_x"), "ASCII letters"),
+        (replace(_resistor_with_kind(ElementKind.RESISTIVE), type="p"), "ASCII letters"),
+        (replace(_resistor_with_kind(ElementKind.CAPACITIVE)), "capacitance"),
+    ],
+)
+def test_unusable_element_rows_are_refused(row, match) -> None:
+    with pytest.raises(echem.CircuitError, match=match):
+        Circuit("R0", elements=[row])

@@ -52,7 +52,7 @@ def test_table_has_every_required_kind() -> None:
 def test_rows_are_consistent(kind: str) -> None:
     element = ELEMENTS[kind]
     assert isinstance(element, Element)
-    assert element.kind == kind
+    assert element.type == kind
     assert element.description and element.reference
     assert "impedance.py" in element.reference
     specs = element.parameters

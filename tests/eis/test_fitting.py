@@ -599,7 +599,7 @@ TRUE_THREE_MIXED |= {"R3": 3000.0, "CPE3_Q": 1e-4, "CPE3_n": 0.75}
 
 
 @pytest.mark.parametrize("text, true", [(TWO_ARCS, TRUE_TWO), (THREE_MIXED, TRUE_THREE_MIXED)])
-def test_candidate_starts_fast_path_equals_general_assignment(text, true, monkeypatch):
+def test_candidate_starts_fast_path_equals_general_assignment(text, true):
     """candidate_starts writes p(R,C)/p(R,CPE) values directly (_assign_rc); without that fast
     path (no block recognised) the general element-by-element assignment gives the same rows."""
     from echem.eis import guess
@@ -607,8 +607,7 @@ def test_candidate_starts_fast_path_equals_general_assignment(text, true, monkey
     circuit = Circuit(text)
     z = noisy(circuit.impedance(FREQ, true))
     fast = guess.candidate_starts(FREQ, z, circuit)
-    monkeypatch.setattr(guess, "rc_blocks", lambda circuit: [])
-    general = guess.candidate_starts(FREQ, z, circuit)
+    general = guess.candidate_starts(FREQ, z, circuit, _fast=False)
     assert len(fast) > 3
     np.testing.assert_array_equal(fast, general)
 
@@ -797,3 +796,23 @@ def test_picofarad_bulk_arc_exact():
     r = fit(freq, _predict("R0-p(R1,CPE1)", values, freq), "R0-p(R1,CPE1)")
     for (name, value), true in zip(r.values.items(), values, strict=True):
         assert value == pytest.approx(true, rel=1e-9), name
+
+
+def test_lmfit_result_is_in_natural_units():
+    """The lmfit result handed back agrees with the FitResult: values, stderr, the correlated
+    ufloats (uvars used to keep the polish's scaled values: CPE1_Q read 1.00 ± 0.06) and the
+    initial values."""
+    circuit = Circuit("R0-p(R1,CPE1)")
+    z = noisy(circuit.impedance(FREQ, {"R0": 10, "R1": 100, "CPE1_Q": 3.87e-8, "CPE1_n": 0.9}))
+    result = fit(FREQ, z, circuit)
+    lm = result.lmfit_result
+    for name in circuit.param_names:
+        assert lm.params[name].value == result.values[name]
+        assert lm.params[name].stderr == pytest.approx(result.stderr[name], rel=1e-12)
+        assert lm.uvars[name].nominal_value == pytest.approx(result.values[name], rel=1e-12)
+        assert lm.uvars[name].std_dev == pytest.approx(result.stderr[name], rel=1e-9)
+    assert lm.uvars["CPE1_Q"].nominal_value == pytest.approx(3.87e-8, rel=0.1)
+    assert lm.init_values["CPE1_Q"] == pytest.approx(lm.init_vals[2], rel=1e-12)
+    assert 1e-9 < lm.init_values["CPE1_Q"] < 1e-6
+    correl = (lm.uvars["R1"] - lm.uvars["R1"].nominal_value) * 0  # uvars stay usable
+    assert correl.std_dev == 0

@@ -1,0 +1,139 @@
+"""One fit, one table row: the columns of :func:`fit_many`, :func:`fit_series` and ``echem fit``.
+
+Every table of fits is built from :func:`result_row`, so a column means the same thing (and has
+the same name) in the Python API and in the CLI's ``results.csv``:
+
+- per parameter ``p``: ``p`` (value), ``p_stderr``;
+- ``chisqr``, ``redchi``, ``success`` (lmfit's convergence flag, see :class:`FitResult`);
+- with a Lin-KK check: ``kk_valid``, ``kk_M``, ``kk_mu``, ``kk_rms_residual``,
+  ``kk_max_residual``, ``kk_pseudo_chisqr`` (and ``kk_error`` when the check could not run);
+- per arc, keyed by its capacitive element ``E`` (``CPE1``): ``E_C_F`` (effective capacitance),
+  ``E_f0_Hz`` (apex frequency), ``E_role``, ``E_C_method``;
+- per role ``r`` (``R_int``): ``r_ohm``, ``r_stderr_ohm``, ``r_F``; with an area ``r_ohm_cm2``;
+  in a symmetric cell ``r_face_ohm``, ``r_face_F``; series roles of a preset (``R_bulk_ohm``,
+  ``R_bulk_stderr_ohm``) and ``sigma_S_cm`` (from R_bulk, with thickness and area).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .capacitance import conductivity
+from .circuit import Circuit
+
+__all__ = ["result_row", "failed_row", "kk_columns", "KK_COLUMNS"]
+
+#: Lin-KK columns: column -> attribute of :class:`echem.eis.kk.KKResult`.
+KK_COLUMNS: dict[str, str] = {
+    "kk_valid": "valid",
+    "kk_M": "M",
+    "kk_mu": "mu",
+    "kk_rms_residual": "rms_residual",
+    "kk_max_residual": "max_residual",
+    "kk_pseudo_chisqr": "pseudo_chisqr",
+}
+
+#: Arc columns copied per arc as ``<element>_<column>``.
+ARC_COLUMNS: tuple[str, ...] = ("C_F", "f0_Hz", "role", "C_method")
+
+
+def kk_columns(kk: Any) -> dict[str, Any]:
+    """The Lin-KK columns of a :class:`~echem.eis.kk.KKResult`, or of a failed check.
+
+    ``kk`` is the result, or the message (str) of the error that stopped the check: then
+    ``kk_valid`` is False, the numbers NaN and ``kk_error`` the message.
+    """
+    if isinstance(kk, str):
+        row: dict[str, Any] = dict.fromkeys(KK_COLUMNS, np.nan)
+        row["kk_valid"] = False
+        row["kk_error"] = kk
+        return row
+    row = {column: getattr(kk, attribute) for column, attribute in KK_COLUMNS.items()}
+    row["kk_valid"] = bool(row["kk_valid"])
+    return row
+
+
+def _parameter_columns(circuit: Circuit, result: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in circuit.param_names:
+        row[name] = result.values.get(name, np.nan) if result is not None else np.nan
+        row[f"{name}_stderr"] = result.stderr.get(name, np.nan) if result is not None else np.nan
+    return row
+
+
+def _arc_columns(arcs: pd.DataFrame) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for _, arc in arcs.iterrows():
+        for column in ARC_COLUMNS:
+            if column in arc.index:
+                row[f"{arc['element']}_{column}"] = arc[column]
+    return row
+
+
+def _role_columns(arcs: pd.DataFrame) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for _, arc in arcs.iterrows():
+        role = arc["role"]
+        if role is None or pd.isna(role):
+            continue
+        row[f"{role}_ohm"] = arc["R_ohm"]
+        row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
+        row[f"{role}_F"] = arc["C_F"]
+        if "ASR_ohm_cm2" in arc:
+            row[f"{role}_ohm_cm2"] = arc["ASR_ohm_cm2"]
+        if "R_face_ohm" in arc:
+            row[f"{role}_face_ohm"] = arc["R_face_ohm"]
+            row[f"{role}_face_F"] = arc["C_face_F"]
+    return row
+
+
+def result_row(
+    result: Any,
+    *,
+    arcs: pd.DataFrame | None = None,
+    kk: Any = None,
+    series_roles: Mapping[str, str] | None = None,
+    area_cm2: float | None = None,
+    thickness_cm: float | None = None,
+) -> dict[str, Any]:
+    """The table row of one fit (module docstring for the columns).
+
+    Parameters
+    ----------
+    result
+        The :class:`~echem.eis.FitResult`.
+    arcs
+        Its arcs table (:func:`echem.eis.arc_table.arcs`, with the caller's roles and
+        options); None: ``result.arcs`` (default roles).
+    kk
+        A :class:`~echem.eis.kk.KKResult`, the message of a failed check, or None (no
+        Lin-KK columns).
+    series_roles
+        Element name -> role for elements outside the arcs (a preset's ``{"R0": "R_bulk"}``).
+    area_cm2, thickness_cm
+        Electrode area and sample thickness: ``sigma_S_cm`` from R_bulk when both are given.
+    """
+    row = _parameter_columns(result.circuit, result)
+    row.update(chisqr=result.chisqr, redchi=result.redchi, success=bool(result.success))
+    if kk is not None:
+        row.update(kk_columns(kk))
+    arcs = result.arcs if arcs is None else arcs
+    row.update(_arc_columns(arcs))
+    row.update(_role_columns(arcs))
+    for element, role in (series_roles or {}).items():
+        row[f"{role}_ohm"] = result.values.get(element, np.nan)
+        row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan)
+    if thickness_cm is not None and area_cm2 is not None and "R_bulk_ohm" in row:
+        row["sigma_S_cm"] = conductivity(row["R_bulk_ohm"], thickness_cm, area_cm2)
+    return row
+
+
+def failed_row(circuit: Circuit | None) -> dict[str, Any]:
+    """The row of a spectrum that could not be fitted: NaN parameters, ``success`` False."""
+    row = _parameter_columns(circuit, None) if circuit is not None else {}
+    row.update(chisqr=np.nan, redchi=np.nan, success=False)
+    return row
