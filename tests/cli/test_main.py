@@ -11,14 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import real
+from conftest import REAL_DATA, requires_real
 
 import echem._atomic
 from echem.cli import main
 
-PEIS = real("biologic/peis.issue_149.mpt")  # 4 sweeps of 21 points
-CP = real("biologic/cp.mpr")
-GAMRY = real("gamry-dta/exampleDataGamry.DTA")  # a data table and an OCVCURVE table
+PEIS = REAL_DATA / "biologic/peis.issue_149.mpt"  # 4 sweeps of 21 points
+CP = REAL_DATA / "biologic/cp.mpr"
+GAMRY = REAL_DATA / "gamry-dta/exampleDataGamry.DTA"  # a data table and an OCVCURVE table
+#: Tests that read them are skipped, saying so, when they are absent.
+needs_peis = requires_real("biologic/peis.issue_149.mpt")
+needs_cp = requires_real("biologic/cp.mpr")
+needs_gamry = requires_real("gamry-dta/exampleDataGamry.DTA")
 CIRCUIT = "R0-p(R1,C1)"
 
 
@@ -58,6 +62,7 @@ def test_all_targets_replaced_on_success(tmp_path):
 # python -m echem, closed stdout, Ctrl-C --------------------------------------------------
 
 
+@needs_peis
 def test_python_dash_m_echem_runs_the_command():
     done = subprocess.run(
         [sys.executable, "-m", "echem", "info", str(PEIS)], capture_output=True, text=True
@@ -75,12 +80,14 @@ class _ClosedPipe:
         raise BrokenPipeError(32, "Broken pipe")
 
 
+@needs_peis
 def test_stdout_closed_by_its_reader_is_no_traceback(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())
     assert main(["info", str(PEIS)]) == 141
     assert "Traceback" not in capsys.readouterr().err
 
 
+@needs_gamry
 def test_ctrl_c_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch, capsys):
     assert main(["convert", str(GAMRY), "--to", "csv", "--out", str(tmp_path)]) == 0
     before = _snapshot(tmp_path)
@@ -98,6 +105,7 @@ def test_ctrl_c_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch, caps
 # convert -----------------------------------------------------------------------------------
 
 
+@needs_gamry
 def test_convert_replaces_no_output_when_the_sidecar_cannot_be_renamed(tmp_path, capsys):
     (tmp_path / "exampleDataGamry.DTA.json").mkdir()
     (tmp_path / "exampleDataGamry.DTA.csv").write_text("old\n")
@@ -114,6 +122,7 @@ def test_convert_replaces_no_output_when_the_sidecar_cannot_be_renamed(tmp_path,
 # fit ---------------------------------------------------------------------------------------
 
 
+@needs_peis
 def test_fit_the_same_file_twice_fits_it_once(tmp_path, capsys):
     out = tmp_path / "out"
     args = ["fit", str(PEIS), str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]
@@ -143,6 +152,7 @@ def test_fit_bad_option_is_one_usage_line(tmp_path, capsys, options, named):
     assert not (tmp_path / "o").exists()
 
 
+@needs_peis
 def test_fit_output_folder_that_cannot_be_made_names_the_folder(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -152,6 +162,7 @@ def test_fit_output_folder_that_cannot_be_made_names_the_folder(tmp_path, capsys
     assert len(err) == 1 and err[0].startswith(f"echem: {out}: ") and "--jobs" not in err[0]
 
 
+@needs_peis
 def test_fit_results_csv_and_json_are_replaced_together(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     args = ["fit", str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]
@@ -187,6 +198,7 @@ def test_kk_option_out_of_range_is_a_usage_error(capsys, option, message):
     assert message in capsys.readouterr().err
 
 
+@needs_peis
 def test_kk_c_of_one_is_accepted(capsys):
     assert main(["kk", str(PEIS), "--c", "1"]) in (0, 1)  # a verdict, not a usage error
     assert "sweep" in capsys.readouterr().out
@@ -208,6 +220,7 @@ def test_coulometry_non_finite_number_is_a_usage_error(capsys, option):
     assert "finite" in capsys.readouterr().err
 
 
+@needs_cp
 def test_coulometry_tables_are_written_all_or_none(tmp_path, capsys):
     (tmp_path / "cp.mpr_gaps.csv").mkdir()  # the second table cannot be renamed
     assert main(["coulometry", str(CP), "--area", "1", "--out", str(tmp_path)]) == 1
