@@ -27,6 +27,7 @@ SNIFF_BYTES = 8192
 _FORMAT_MODULES: tuple[str, ...] = (
     "biologic",
     "gamry",
+    "arbin",
     "zplot",
     "autolab",
     "chinstruments",
