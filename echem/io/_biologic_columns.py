@@ -35,6 +35,7 @@ __all__ = [
     "EXTRA_COLUMNS",
     "SETTINGS_TECHNIQUES",
     "TECHNIQUE_KINDS",
+    "TECHNIQUE_COLUMN_NAMES",
     "CANONICAL_ALIASES",
     "IMPEDANCE_FREQUENCY_COLUMN",
     "technique_kind",
@@ -115,6 +116,14 @@ TECHNIQUE_KINDS: Mapping[str, str] = MappingProxyType(
         "Linear Sweep Voltammetry": "linear_sweep",
         "Modulo Bat": "mixed",
     }
+)
+
+#: EC-Lab technique name -> {column ID: name} where the technique gives an ID another
+#: name: BT-Lab's Battery Capacity Determination records the cell voltage under ID 6
+#: (``Ewe/V`` elsewhere), exported as ``Ecell/V`` (``bcd.issue_241.mpt``, the twin of
+#: ``bcd.issue_241.mpr``; the yadg project's ``technique_dependent_ids``, yadg#242).
+TECHNIQUE_COLUMN_NAMES: Mapping[str, Mapping[int, str]] = MappingProxyType(
+    {"Battery Capacity Determination": MappingProxyType({6: "Ecell/V"})}
 )
 
 #: The column an impedance technique must have.

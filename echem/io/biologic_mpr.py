@@ -54,6 +54,7 @@ from echem.io._biologic_columns import (
     CANONICAL_ALIASES,
     EXTRA_COLUMNS,
     SETTINGS_TECHNIQUES,
+    TECHNIQUE_COLUMN_NAMES,
     technique_kind,
 )
 from echem.io._schema import ColumnBlocks, build_frame
@@ -229,7 +230,11 @@ def read_mpr(path: Path) -> pd.DataFrame:
     loop = _optional_module(modules, b"VMP loop")
     external = _optional_module(modules, b"VMP ExtDev")
 
-    records = _data_records(data_module, path)
+    settings_metadata = _settings_metadata(settings.data) if settings is not None else {}
+    vendor_technique = settings_metadata.get("technique")
+    records = _data_records(
+        data_module, path, renamed=TECHNIQUE_COLUMN_NAMES.get(vendor_technique or "", {})
+    )
     blocks = _column_blocks(records)
     columns = _ColumnLookup(blocks)
     derived = _derived_columns(columns)
@@ -242,11 +247,8 @@ def read_mpr(path: Path) -> pd.DataFrame:
         "modules": [_module_summary(m) for m in modules],
         "derived_columns": [name for name, _, _ in derived],
     }
-    names: list[str] = []
-    if settings is not None:
-        metadata.update(_settings_metadata(settings.data))
-        if metadata.get("technique") is not None:
-            names.append(metadata["technique"])
+    metadata.update(settings_metadata)
+    names = [vendor_technique] if vendor_technique is not None else []
     if log is not None:
         metadata.update(_pascal_strings(log.data, _LOG_STRINGS))
     if loop is not None:
@@ -394,8 +396,11 @@ def _layout(data: memoryview, version: int) -> str | None:
     return {2: "v2", 3: "v3"}.get(version)
 
 
-def _data_records(module: _Module, path: Path) -> _Records:
-    """Column IDs and layout of the records of the data module (checked to fill it)."""
+def _data_records(
+    module: _Module, path: Path, *, renamed: Mapping[int, str] | None = None
+) -> _Records:
+    """Column IDs and layout of the records of the data module (checked to fill it);
+    ``renamed``: column ID -> name where the technique names an ID otherwise."""
     data = module.data
     start = module.offset
     version = module.version
@@ -424,7 +429,7 @@ def _data_records(module: _Module, path: Path) -> _Records:
         )
     id_format = f"<{n_columns}{'B' if id_size == 1 else 'H'}"
     column_ids = list(struct.unpack_from(id_format, data, ids_at))
-    runs, itemsize = _record_runs(column_ids, path, start + ids_at, id_size)
+    runs, itemsize = _record_runs(column_ids, path, start + ids_at, id_size, renamed or {})
     needed = n_points * itemsize
     available = len(data) - records_at
     if available != needed:
@@ -440,7 +445,7 @@ def _data_records(module: _Module, path: Path) -> _Records:
 
 
 def _record_runs(
-    column_ids: list[int], path: Path, offset: int, id_size: int
+    column_ids: list[int], path: Path, offset: int, id_size: int, renamed: Mapping[int, str]
 ) -> tuple[list[_Run], int]:
     """The record layout from the column IDs, as galvani's ``VMPdata_dtype_from_colIDs``
     lays it out (flags packed in one byte at the first flag ID, a repeated name
@@ -450,7 +455,8 @@ def _record_runs(
     canonical columns are float64 whatever the binary width), non-native byte orders
     to native; runs join consecutive fields of one dtype and one conversion. ``offset``
     is the file offset of the first column ID, ``id_size`` the bytes of one (an unknown
-    ID is reported at its own offset).
+    ID is reported at its own offset); ``renamed`` gives IDs the technique names
+    otherwise (:data:`echem.io._biologic_columns.TECHNIQUE_COLUMN_NAMES`).
     """
     extra = EXTRA_COLUMNS
     known = galvani_biologic.VMPdata_colID_dtype_map
@@ -476,6 +482,7 @@ def _record_runs(
                 offset=offset + index * id_size,
             )
         base_name, field_format = entry
+        base_name = renamed.get(column_id, base_name)
         count = counts[base_name] = counts.get(base_name, 0) + 1
         name = last = base_name if count == 1 else f"{base_name} {count}"
         dtype = np.dtype(field_format)

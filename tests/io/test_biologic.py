@@ -541,3 +541,14 @@ def test_external_device_inputs_are_in_metadata() -> None:
     assert inputs["Analog IN 2"]["max"] == 150.0
     # the columns hold the converted values (above the 10 V input range)
     assert frame["Analog IN 1/V"].iloc[0] == pytest.approx(162.97272, rel=1e-6)
+
+
+def test_bt_lab_bcd_names_the_cell_voltage_as_its_export() -> None:
+    """BT-Lab's BCD records the cell voltage under column ID 6, which is Ewe/V in other
+    techniques: the .mpr column is named Ecell/V, as in its .mpt twin (was Ewe/V)."""
+    binary = read_mpr(real("biologic/bcd.issue_241.mpr"))
+    text = read_mpt(real("biologic/bcd.issue_241.mpt"))
+    assert binary.attrs["metadata"]["column_ids"][5] == 6
+    assert "Ecell/V" in binary.columns and "Ewe/V" not in binary.columns
+    np.testing.assert_allclose(binary["Ecell/V"], text["Ecell/V"], rtol=1e-7)
+    np.testing.assert_array_equal(binary["voltage_V"], binary["Ecell/V"].astype(float))
