@@ -33,6 +33,8 @@ _FORMAT_MODULES: tuple[str, ...] = (
     "chinstruments",
     "princeton",
     "powersuite",
+    "palmsens",
+    "zahner",
     "delimited",
 )
 

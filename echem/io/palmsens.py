@@ -1,0 +1,853 @@
+"""PalmSens PSTrace session files (``.pssession``): every measurement of a session.
+
+Layout
+------
+PSTrace (here PSTrace 5.9, ``CoreVersion`` 5.9.4515) saves a session as JSON text in
+UTF-16 (little-endian, with a byte-order mark), followed by one more U+FEFF that is not
+part of the JSON::
+
+    {"Type": "PalmSens.DataFiles.SessionFile", "CoreVersion": "5.9...",
+     "MethodForMeasurement": <method script>,
+     "Measurements": [
+       {"Title": "Impedance Spectroscopy",
+        "TimeStamp": <local time>, "UTCTimeStamp": <UTC>,    (.NET ticks: 100 ns since 0001-01-01)
+        "DeviceUsed": 9, "DeviceSerial": "PS4...", "DeviceFW": "...", "Type": ...,
+        "DataSet": {"Type": "PalmSens.Data.DataSetEIS", "Values": [array, ...]},
+        "Method": <method script>, "Curves": [curve, ...], "EISDataList": [eis, ...]}]}
+
+    array = {"Type": "PalmSens.Data.DataArrayCurrents", "ArrayType": 2, "Description": "Idc",
+             "DataValueType": "PalmSens.Data.CurrentReading",
+             "Unit": {"Type": "PalmSens.Units.MicroAmpere", "S": "A", "Q": "Current", "A": "i"},
+             "DataValues": [{"V": -36627.19, "C": 5, "S": 0}, ...]}
+    curve = {"Title": ..., "XAxisDataArray": array, "YAxisDataArray": array, ...}
+    eis   = {"Title": ..., "DataSet": {...}, "ScanType": ..., "FreqType": ..., ...}
+
+The method script is ``KEY=VALUE`` lines with ``#`` comments (``METHOD_ID=eis``,
+``MIN_FREQ=1.000E-001``...). ``ArrayType`` numbers the quantity of an array (PalmSens'
+``DataArrayType``: 0 time, 1 potential, 2 current, 3 charge, 5 frequency, 6 phase, 7 Z',
+8 Z'', 9 Iac, 10 |Z|, 11-13 Y, 14-16 capacitance, 33 measured DC potential ``mEdc``,
+34 ``Eac``); each value may carry a status ``S``, a current range ``C`` or potential
+range ``R`` code, or a text ``T``. Sources: the files themselves, and the public readers
+of pyimpspec 5.1 (``pssession.py``), nomad-chemical-energy and proespm, which agree on
+this structure.
+
+What is read
+------------
+* Each measurement's ``DataSet`` is one table: a column per array, named by its
+  ``Description`` (with its quantity when two arrays share a description), holding the
+  values as the file holds them; a value's extra fields are columns of their own
+  (``Idc status``, ``Idc current range``, ``potential potential range``,
+  ``debugtext text``). Arrays of another length than the first array form a further
+  table. ``metadata["units"]`` gives the unit of every column.
+* ``Curves`` and ``EISDataList`` are PSTrace's plot objects; they repeat arrays of the
+  ``DataSet``. Those that do are listed in ``metadata["curves"]`` /
+  ``metadata["eis_data"]``; any that holds other values becomes a table of its own.
+* The frame is one measurement: ``measurement=`` (0-based) in :func:`read_pssession`,
+  by default the first EIS measurement, else the first. Every other measurement is in
+  ``attrs["tables"]`` as ``"measurement N: Title"`` (a tidy frame with its own attrs);
+  ``metadata["measurements"]`` lists them all and where each went. Nothing is dropped.
+
+Units (the trap)
+----------------
+The unit's ``Type`` carries the SI prefix; its symbol ``S`` does not: currents are
+``{"Type": "PalmSens.Units.MicroAmpere", "S": "A"}``. The values follow the *type*. In
+``11_PEIS_700mV.pssession`` the AC current ``Iac`` is 87.14 at 200 kHz, where ``Eac``
+is 9.492 mV and |Z| 108.63 Ohm: read as µA, Eac/Iac = 108.9 Ohm (as A: 1.09e-4 Ohm), and
+Eac/Iac matches the file's |Z| within 0.3 % at every frequency from 200 kHz down to 3 Hz.
+Frequencies (Hertz) run from 200 kHz to 0.1 Hz, as the method's ``MAX_FREQ`` and
+``MIN_FREQ`` say. Charges (``MicroCoulomb``, symbol ``C``) follow the same rule.
+Canonical columns are converted by the factor of the unit type (µA -> A: 1e-6); an
+array whose unit type is not known here gets no canonical column (an
+:class:`echem.EchemWarning` says so) and keeps its values under its own name.
+
+``ZIm`` has the quantity ``-Z''``: it holds -Z'' (positive on a capacitive arc;
+pyimpspec negates it too), so ``z_imag_ohm`` is its negative (Z = Z' + jZ'').
+
+Currents beyond their range
+---------------------------
+A current reading carries its current-range code ``C``. The method script states two
+codes with their full scale as a power of ten in µA (``IRANGE_MIN=0`` with
+``IRANGE_MIN_F=-3``: 1 nA; ``IRANGE_MAX=7`` with ``IRANGE_MAX_F=4``: 10 mA); when they
+form a ladder of decades, a reading larger than 10 times the full scale of its own
+range cannot have been measured (an instrument saturates at a few times full scale) and
+is left out of ``current_A`` (NaN; the column is left out if no reading remains) with an
+:class:`echem.EchemWarning`, and kept as read under its own name. In
+``11_PEIS_700mV.pssession`` every ``Idc`` value is 366 times the full scale of its
+range and changes tenfold exactly where the range changes while the potential stays at
+0.700 V: an artefact, not a current, so that frame has no ``current_A``.
+
+Start time: ``TimeStamp`` (local) with the offset to ``UTCTimeStamp``, as ISO 8601
+(``2025-07-17T10:37:24.601551+02:00``); a missing or zero time stamp gives None.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from echem.errors import EchemWarning, ParseError
+from echem.io import Format
+from echem.io._caller import warn
+from echem.io._schema import build_frame
+from echem.io._tables import Tables
+from echem.io._text import unique_names
+
+__all__ = ["FORMATS", "read_pssession", "sniff_pssession"]
+
+#: SI prefixes in PalmSens unit type names (``MicroAmpere``): name -> (symbol, factor).
+_PREFIXES: dict[str, tuple[str, float]] = {
+    "Pico": ("p", 1e-12),
+    "Nano": ("n", 1e-9),
+    "Micro": ("µ", 1e-6),
+    "Milli": ("m", 1e-3),
+    "Kilo": ("k", 1e3),
+    "Mega": ("M", 1e6),
+    "": ("", 1.0),
+}
+#: Base units in PalmSens unit type names: name -> (symbol, quantity).
+_BASES: dict[str, tuple[str, str]] = {
+    "Ampere": ("A", "amp"),
+    "Coulomb": ("C", "coulomb"),
+    "Volt": ("V", "volt"),
+    "Hertz": ("Hz", "freq"),
+    "Ohm": ("Ohm", "ohm"),
+    "Second": ("s", "time"),
+    "Farad": ("F", "farad"),
+    "Siemens": ("S", "siemens"),
+}
+#: Unit type names without a prefix: name -> (symbol, quantity); factor 1.
+_PLAIN_UNITS: dict[str, tuple[str, str]] = {
+    "Time": ("s", "time"),
+    "ZRe": ("Ohm", "ohm"),
+    "ZIm": ("Ohm", "ohm"),
+    "Z": ("Ohm", "ohm"),
+    "Phase": ("deg", "angle"),
+    "Y": ("S", "siemens"),
+    "YRe": ("S", "siemens"),
+    "YIm": ("S", "siemens"),
+    "FahradReal": ("F", "farad"),
+    "FahradImaginary": ("F", "farad"),
+}
+
+#: Canonical column -> (ArrayType codes in order of preference, quantity of its unit).
+#: Potential: the measured DC potential (33, ``mEdc`` of an EIS run) before the
+#: potential array (1, the applied DC potential of an EIS run).
+_CANONICAL: dict[str, tuple[tuple[int, ...], str]] = {
+    "time_s": ((0,), "time"),
+    "voltage_V": ((33, 1), "volt"),
+    "current_A": ((2,), "amp"),
+    "charge_C": ((3,), "coulomb"),
+    "freq_Hz": ((5,), "freq"),
+    "z_real_ohm": ((7,), "ohm"),
+    "z_imag_ohm": ((8,), "ohm"),
+}
+#: Quantity (``Unit.Q``) of the imaginary-part array -> sign that makes it Z''.
+_IMAGINARY_SIGN: dict[str, float] = {"-Z''": -1.0, "Z''": 1.0}
+
+#: Extra field of a data value -> column suffix.
+_EXTRA_FIELDS: dict[str, str] = {
+    "S": "status",
+    "C": "current range",
+    "R": "potential range",
+    "T": "text",
+}
+
+#: ``METHOD_ID`` of the method script -> technique.
+_METHOD_TECHNIQUES: dict[str, str] = {
+    "eis": "eis",
+    "cv": "cyclic_voltammetry",
+    "lsv": "linear_sweep",
+    "ca": "potentiostatic",
+    "cp": "galvanostatic",
+    "ocp": "ocv",
+}
+#: Measurement ``Title`` -> technique, when the method names none we know.
+_TITLE_TECHNIQUES: dict[str, str] = {
+    "impedance spectroscopy": "eis",
+    "cyclic voltammetry": "cyclic_voltammetry",
+    "linear sweep voltammetry": "linear_sweep",
+    "chronoamperometry": "potentiostatic",
+    "chronopotentiometry": "galvanostatic",
+    "open circuit potentiometry": "ocv",
+}
+
+#: A current reading above this many times the full scale of its range is not a measurement.
+_OVER_RANGE = 10.0
+#: .NET ``DateTime.Ticks`` count 100 ns from 0001-01-01.
+_TICKS_EPOCH = datetime(1, 1, 1)
+_TICKS_PER_MICROSECOND = 10
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+)
+_METHOD_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+
+
+@dataclass
+class _Array:
+    """One PalmSens data array, its values as the file holds them."""
+
+    where: str
+    description: str
+    array_type: int | None
+    quantity: str
+    unit: str
+    unit_quantity: str | None
+    factor: float | None
+    values: np.ndarray
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    ranges: np.ndarray | None = None  # the "C" codes of current readings
+
+
+@dataclass
+class _Table:
+    """A table of arrays: column name -> values, units and the arrays behind them."""
+
+    name: str
+    columns: dict[str, np.ndarray]
+    units: dict[str, str]
+    arrays: dict[str, _Array]
+
+
+def sniff_pssession(head: bytes) -> bool:
+    """True for the start of a PalmSens session: JSON whose first object names a
+    ``PalmSens.`` type (UTF-16 with or without byte-order mark, or UTF-8)."""
+    try:
+        text = _decode_head(head)
+        return text is not None and text.lstrip().startswith("{") and '"PalmSens.' in text
+    except Exception:  # noqa: BLE001 - a sniffer must never raise
+        return False
+
+
+def _decode_head(head: bytes) -> str | None:
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            body = head[len(bom) :]
+            if encoding.startswith("utf-16"):
+                body = body[: len(body) // 2 * 2]
+            return body.decode(encoding, errors="ignore")[:2048]
+    if len(head) >= 2 and head[1:2] == b"\x00" and head[:1] != b"\x00":
+        return head[: len(head) // 2 * 2].decode("utf-16-le", errors="ignore")[:2048]
+    if b"\x00" in head:
+        return None
+    return head.decode("utf-8", errors="ignore")[:2048]
+
+
+def read_pssession(path: str | Path, measurement: int | None = None) -> pd.DataFrame:
+    """Read a PalmSens ``.pssession`` file into the canonical tidy frame.
+
+    Parameters
+    ----------
+    path
+        The session file (UTF-16 JSON written by PSTrace).
+    measurement
+        0-based index of the measurement to return as the frame; None for the first
+        EIS measurement, else the first. The others are in ``attrs["tables"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns (``time_s`` [s], ``voltage_V`` [V], ``current_A`` [A],
+        ``charge_C`` [C], ``freq_Hz`` [Hz], ``z_real_ohm``, ``z_imag_ohm`` [Ohm], those
+        the measurement has), then every array under its own name as the file holds it
+        (``metadata["units"]`` gives their units). ``attrs["tables"]``: the other
+        measurements and any further table (see the module docstring);
+        ``metadata``: the method script (``method``) and its parameters
+        (``method_parameters``), device, time stamps, ``measurements`` (the listing).
+
+    Raises
+    ------
+    echem.ParseError
+        Not UTF-16/UTF-8 text, not JSON (with the byte offset), a missing or mistyped
+        key (named by its path, e.g. ``Measurements[0].DataSet.Values[3].DataValues``),
+        no measurement, or ``measurement`` out of range.
+
+    Warns
+    -----
+    echem.EchemWarning
+        An array of an unknown unit type or sign that would have made a canonical
+        column; current readings beyond their range (see the module docstring).
+    """
+    path = Path(path)
+    document = _document(path)
+    measurements = _required(document, "Measurements", list, "the session", path)
+    if not measurements:
+        raise ParseError("the session holds no measurement ('Measurements' is empty)", path)
+    session = {
+        "session_type": document.get("Type"),
+        "core_version": document.get("CoreVersion"),
+        "software_version": _text(document.get("CoreVersion"), "PSTrace core {}"),
+    }
+    session_method = document.get("MethodForMeasurement")
+    read = [
+        _measurement(item, index, path, session, session_method)
+        for index, item in enumerate(measurements)
+    ]
+    if measurement is None:
+        chosen = next((m for m in read if m.technique == "eis"), read[0]).index
+    elif isinstance(measurement, int) and 0 <= measurement < len(read):
+        chosen = measurement
+    else:
+        raise ParseError(
+            f"measurement={measurement!r}: the session has {len(read)} measurement(s) "
+            f"(0 to {len(read) - 1})",
+            path,
+        )
+    main = read[chosen]
+    frame = main.frames[0][1]
+    others: dict[str, pd.DataFrame] = {}
+    listing = []
+    for item in read:
+        names = [name for name, _ in item.frames]
+        listing.append(
+            {
+                "index": item.index,
+                "title": item.title,
+                "technique": item.technique,
+                "rows": len(item.frames[0][1]),
+                "start_time": item.frames[0][1].attrs["start_time"],
+                "table": None if item.index == chosen else names[0],
+                "further_tables": names[1:],
+            }
+        )
+        frames = item.frames if item.index != chosen else item.frames[1:]
+        others.update(frames)
+    frame.attrs["metadata"]["measurements"] = listing
+    frame.attrs["tables"] = Tables(others)
+    return frame
+
+
+@dataclass
+class _Measurement:
+    index: int
+    title: str
+    technique: str
+    frames: list[tuple[str, pd.DataFrame]]
+
+
+def _document(path: Path) -> dict[str, Any]:
+    """The session's JSON object (the text after the JSON, PSTrace's U+FEFF, ignored)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
+    if not data:
+        raise ParseError("the file is empty", path, offset=0)
+    text, encoding, skipped = _decode(data, path)
+    text = text.rstrip("\ufeff\x00 \t\r\n")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        offset = skipped + len(text[: error.pos].encode(encoding))
+        raise ParseError(
+            f"not valid JSON ({error.msg}): a damaged or cut .pssession", path, offset=offset
+        ) from None
+    except RecursionError:
+        raise ParseError("JSON nested too deeply to be a .pssession", path) from None
+    if not isinstance(document, dict):
+        raise ParseError(
+            f"not a PalmSens session (the JSON is a {type(document).__name__}, not an object)",
+            path,
+            offset=skipped,
+        )
+    return document
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str, int]:
+    """(text, its encoding without BOM, bytes before it): UTF-16 as PSTrace writes it."""
+    encoding, skipped = "utf-8", 0
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, skipped = name, len(bom)
+            break
+    else:
+        if len(data) >= 2 and data[1] == 0 and data[0] != 0:
+            encoding = "utf-16-le"
+    try:
+        return data[skipped:].decode(encoding), encoding, skipped
+    except UnicodeDecodeError as error:
+        raise ParseError(
+            f"not valid {encoding.upper()} text ({error.reason}): a damaged or cut .pssession",
+            path,
+            offset=skipped + error.start,
+        ) from None
+
+
+def _required(obj: Any, key: str, kind: type, where: str, path: Path) -> Any:
+    """``obj[key]``, checked to be a ``kind``; ParseError naming the key's path."""
+    if not isinstance(obj, dict):
+        raise ParseError(f"{where}: expected a JSON object, found {_kind(obj)}", path)
+    if key not in obj:
+        raise ParseError(f"{where}: no {key!r} key", path)
+    value = obj[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ParseError(
+            f"{_join(where, key)}: expected {_KIND_NAMES.get(kind, kind.__name__)}, "
+            f"found {_kind(value)}",
+            path,
+        )
+    return value
+
+
+_KIND_NAMES: dict[type, str] = {list: "a list", dict: "an object", str: "text"}
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def _join(where: str, key: str) -> str:
+    return key if where == "the session" else f"{where}.{key}"
+
+
+def _text(value: Any, template: str = "{}") -> str | None:
+    return None if value is None or value == "" else template.format(value)
+
+
+def _measurement(
+    item: Any, index: int, path: Path, session: dict[str, Any], session_method: Any
+) -> _Measurement:
+    """Every table of one measurement, as tidy frames (the DataSet's first)."""
+    where = f"Measurements[{index}]"
+    if not isinstance(item, dict):
+        raise ParseError(f"{where}: expected a JSON object, found {_kind(item)}", path)
+    title = str(item.get("Title") or f"measurement {index}")
+    label = f"measurement {index}: {title}"
+    dataset = _required(item, "DataSet", dict, where, path)
+    values = _required(dataset, "Values", list, f"{where}.DataSet", path)
+    arrays = [
+        _array(array, f"{where}.DataSet.Values[{position}]", path)
+        for position, array in enumerate(values)
+    ]
+    method = item.get("Method")
+    method_text = method if isinstance(method, str) else None
+    parameters = _method_parameters(method_text)
+    technique = _technique(parameters, title, dataset.get("Type"))
+    start_time = _start_time(item.get("TimeStamp"), item.get("UTCTimeStamp"))
+    metadata: dict[str, Any] = {
+        **session,
+        "measurement_index": index,
+        "title": title,
+        "technique": title,
+        "instrument": _text(item.get("DeviceSerial"), "PalmSens, SN {}"),
+        "device_used": item.get("DeviceUsed"),
+        "device_serial": item.get("DeviceSerial"),
+        "device_firmware": item.get("DeviceFW"),
+        "measurement_type": item.get("Type"),
+        "dataset_type": dataset.get("Type"),
+        "timestamp_ticks": item.get("TimeStamp"),
+        "utc_timestamp_ticks": item.get("UTCTimeStamp"),
+        "method": method_text,
+        "method_parameters": parameters,
+    }
+    if isinstance(session_method, str) and session_method != method_text:
+        metadata["session_method"] = session_method
+    tables = _tables(arrays, label)
+    names = {id(a): column for table in tables for column, a in table.arrays.items()}
+    metadata["curves"], extra = _curves(item, where, label, names, arrays, path)
+    metadata["eis_data"], extra_eis = _eis_data(item, where, label, values, path)
+    tables += extra + extra_eis
+    frames = []
+    for number, table in enumerate(tables):
+        frame_metadata = dict(metadata) if number == 0 else {"measurement_index": index}
+        frame_metadata["units"] = table.units
+        frame = _frame(table, technique, path, start_time, frame_metadata, parameters)
+        frames.append((table.name, frame))
+    return _Measurement(index, title, technique, frames)
+
+
+def _array(obj: Any, where: str, path: Path) -> _Array:
+    """One data array: values as read, extra fields, unit and its factor to SI."""
+    data_values = _required(obj, "DataValues", list, where, path)
+    unit = _required(obj, "Unit", dict, where, path)
+    unit_type = str(unit.get("Type") or "")
+    symbol = str(unit.get("S") or "")
+    text, quantity, factor = _unit(unit_type, symbol)
+    description = obj.get("Description")
+    array_type = obj.get("ArrayType")
+    array = _Array(
+        where=where,
+        description=description.strip() if isinstance(description, str) else "",
+        array_type=array_type if type(array_type) is int else None,
+        quantity=str(unit.get("Q") or ""),
+        unit=text,
+        unit_quantity=quantity,
+        factor=factor,
+        values=_values(data_values, f"{where}.DataValues", path),
+    )
+    keys: dict[str, None] = {}
+    for entry in data_values:
+        keys.update(dict.fromkeys(entry))
+    for key in keys:
+        if key == "V":
+            continue
+        column = _field_values([entry.get(key) for entry in data_values])
+        array.extras[key] = column
+        if key == "C" and column.dtype.kind in "if":
+            array.ranges = column.astype(np.float64)
+    return array
+
+
+def _values(data_values: list, where: str, path: Path) -> np.ndarray:
+    """The ``V`` of every data value as float64 (JSON null -> NaN)."""
+    try:
+        raw = [entry["V"] for entry in data_values]
+    except (KeyError, TypeError):
+        position = next(
+            i
+            for i, entry in enumerate(data_values)
+            if not isinstance(entry, dict) or "V" not in entry
+        )
+        raise ParseError(f"{where}[{position}]: no value ('V')", path) from None
+    try:
+        return np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        position = next(i for i, value in enumerate(raw) if not _is_number(value))
+        raise ParseError(
+            f"{where}[{position}].V: {raw[position]!r} is not a number", path
+        ) from None
+
+
+def _is_number(value: Any) -> bool:
+    if value is None or isinstance(value, (int, float)):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _field_values(column: list) -> np.ndarray:
+    """An extra field's values: int64 when all are integers, float64 when all are
+    numbers (None -> NaN), else the values as objects (text)."""
+    if all(type(value) is int for value in column):
+        return np.array(column, dtype=np.int64)
+    if all(value is None or type(value) in (int, float) for value in column):
+        return np.array(column, dtype=np.float64)
+    result = np.empty(len(column), dtype=object)
+    result[:] = column
+    return result
+
+
+def _unit(unit_type: str, symbol: str) -> tuple[str, str | None, float | None]:
+    """(unit text, quantity, factor to SI) of a ``PalmSens.Units.*`` type name; the
+    quantity and factor are None for a type not known here (text: the file's symbol)."""
+    name = unit_type.rsplit(".", 1)[-1]
+    if name in _PLAIN_UNITS:
+        text, quantity = _PLAIN_UNITS[name]
+        return text, quantity, 1.0
+    if name == "FixedUnit":
+        return symbol, None, None
+    for prefix, (prefix_symbol, factor) in _PREFIXES.items():
+        base = name[len(prefix) :] if name.startswith(prefix) else None
+        if base in _BASES:
+            base_symbol, quantity = _BASES[base]
+            return prefix_symbol + base_symbol, quantity, factor
+    return symbol, None, None
+
+
+def _tables(arrays: list[_Array], label: str) -> list[_Table]:
+    """The DataSet's arrays as tables: those as long as the first array, then one table
+    per other length (in order of first appearance)."""
+    if not arrays:
+        return [_Table(label, {}, {}, {})]
+    groups: dict[int, list[_Array]] = {}
+    for array in arrays:
+        groups.setdefault(len(array.values), []).append(array)
+    tables = []
+    for number, (length, members) in enumerate(groups.items()):
+        name = label if number == 0 else f"{label} ({length} points)"
+        tables.append(_table(name, members))
+    return tables
+
+
+def _table(name: str, arrays: list[_Array]) -> _Table:
+    """Columns named by description (with the quantity where descriptions repeat)."""
+    descriptions = [a.description or a.quantity or "array" for a in arrays]
+    repeated = {d for d in descriptions if descriptions.count(d) > 1}
+    bases = [
+        f"{d} {a.quantity}" if d in repeated and a.quantity else d
+        for d, a in zip(descriptions, arrays, strict=True)
+    ]
+    names = unique_names(bases)
+    columns: dict[str, np.ndarray] = {}
+    units: dict[str, str] = {}
+    by_name: dict[str, _Array] = {}
+    for column, array in zip(names, arrays, strict=True):
+        columns[column] = array.values
+        units[column] = array.unit
+        by_name[column] = array
+        for key, values in array.extras.items():
+            extra = f"{column} {_EXTRA_FIELDS.get(key, key)}"
+            while extra in columns:
+                extra += "'"
+            columns[extra] = values
+            units[extra] = ""
+    return _Table(name, columns, units, by_name)
+
+
+def _same(raw: Any, arrays: list[_Array]) -> _Array | None:
+    """The array of ``arrays`` that ``raw`` (a curve's axis) repeats: same array type and
+    the same values; None when there is none."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("DataValues"), list):
+        return None
+    entries = raw["DataValues"]
+    candidates = [
+        a for a in arrays if len(a.values) == len(entries) and a.array_type == raw.get("ArrayType")
+    ]
+    if not candidates:
+        return None
+    try:
+        values = np.array([entry["V"] for entry in entries], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return next((a for a in candidates if np.array_equal(values, a.values, equal_nan=True)), None)
+
+
+def _curves(
+    item: dict, where: str, label: str, names: dict[int, str], arrays: list[_Array], path: Path
+) -> tuple[list[dict[str, Any]], list[_Table]]:
+    """The measurement's curves: listed (with the DataSet columns they repeat) when they
+    repeat DataSet arrays, tables of their own when not. ``names``: id(array) -> column."""
+    curves = item.get("Curves")
+    if curves is None:
+        return [], []
+    if not isinstance(curves, list):
+        raise ParseError(f"{where}.Curves: expected a list, found {_kind(curves)}", path)
+    listing, tables = [], []
+    for number, curve in enumerate(curves):
+        at = f"{where}.Curves[{number}]"
+        if not isinstance(curve, dict):
+            raise ParseError(f"{at}: expected a JSON object, found {_kind(curve)}", path)
+        title = str(curve.get("Title") or f"curve {number}")
+        entry: dict[str, Any] = {"title": title}
+        axes = {}
+        for axis in ("XAxisDataArray", "YAxisDataArray"):
+            raw = curve.get(axis)
+            if raw is None:
+                continue
+            same = _same(raw, arrays)
+            if same is not None:
+                entry[axis] = names[id(same)]
+            else:
+                axes[axis] = _array(raw, f"{at}.{axis}", path)
+        if axes:
+            name = f"{label}, curve {number}: {title}"
+            entry["table"] = name
+            tables.extend(_tables(list(axes.values()), name))
+        listing.append(entry)
+    return listing, tables
+
+
+def _eis_data(
+    item: dict, where: str, label: str, values: list, path: Path
+) -> tuple[list[dict[str, Any]], list[_Table]]:
+    """The EIS plot objects: listed when their DataSet is the measurement's, else tables."""
+    entries = item.get("EISDataList")
+    if entries is None:
+        return [], []
+    if not isinstance(entries, list):
+        raise ParseError(f"{where}.EISDataList: expected a list, found {_kind(entries)}", path)
+    listing, tables = [], []
+    for number, entry in enumerate(entries):
+        at = f"{where}.EISDataList[{number}]"
+        if not isinstance(entry, dict):
+            raise ParseError(f"{at}: expected a JSON object, found {_kind(entry)}", path)
+        title = str(entry.get("Title") or f"EIS data {number}")
+        summary = {
+            key: entry.get(key) for key in ("Title", "ScanType", "FreqType", "CDC", "FitValues")
+        }
+        dataset = entry.get("DataSet")
+        if dataset is None:
+            summary["data"] = None
+        elif isinstance(dataset, dict) and dataset.get("Values") == values:
+            summary["data"] = "the measurement's DataSet"
+        else:
+            own = _required(entry, "DataSet", dict, at, path)
+            arrays = [
+                _array(array, f"{at}.DataSet.Values[{position}]", path)
+                for position, array in enumerate(
+                    _required(own, "Values", list, f"{at}.DataSet", path)
+                )
+            ]
+            name = f"{label}, EIS data {number}: {title}"
+            summary["data"] = name
+            tables.extend(_tables(arrays, name))
+        listing.append(summary)
+    return listing, tables
+
+
+def _method_parameters(text: str | None) -> dict[str, Any]:
+    """``KEY=VALUE`` lines of a method script: numbers as float, the rest as text."""
+    parameters: dict[str, Any] = {}
+    for line in (text or "").splitlines():
+        match = _METHOD_LINE.match(line)
+        if match is None:
+            continue
+        key, value = match.group(1), match.group(2).strip()
+        try:
+            parameters[key] = float(value)
+        except ValueError:
+            parameters[key] = value
+    return parameters
+
+
+def _technique(parameters: dict[str, Any], title: str, dataset_type: Any) -> str:
+    method_id = str(parameters.get("METHOD_ID", "")).strip().lower()
+    if method_id in _METHOD_TECHNIQUES:
+        return _METHOD_TECHNIQUES[method_id]
+    if title.strip().lower() in _TITLE_TECHNIQUES:
+        return _TITLE_TECHNIQUES[title.strip().lower()]
+    if isinstance(dataset_type, str) and dataset_type.endswith("DataSetEIS"):
+        return "eis"
+    return "unknown"
+
+
+def _ticks(value: Any) -> datetime | None:
+    """A .NET tick count as a datetime; None when absent, not positive or out of range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return None
+    try:
+        return _TICKS_EPOCH + timedelta(microseconds=int(value) // _TICKS_PER_MICROSECOND)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _start_time(local: Any, utc: Any) -> str | None:
+    """ISO 8601 local start time, with its offset from UTC when both stamps are valid."""
+    moment, universal = _ticks(local), _ticks(utc)
+    if moment is None:
+        return None
+    if universal is not None:
+        offset = moment - universal
+        whole_minutes = offset % timedelta(minutes=1) == timedelta(0)
+        if whole_minutes and abs(offset) <= timedelta(hours=14):
+            return moment.replace(tzinfo=timezone(offset)).isoformat()
+    return moment.isoformat()
+
+
+def _aliases(table: _Table, path: Path) -> dict[str, list[tuple[str, float]]]:
+    """Canonical column -> [(column, factor)] for the arrays of a table."""
+    aliases: dict[str, list[tuple[str, float]]] = {}
+    for canonical, (codes, quantity) in _CANONICAL.items():
+        for code in codes:
+            found = [(n, a) for n, a in table.arrays.items() if a.array_type == code]
+            if not found:
+                continue
+            if len(found) > 1:
+                warn(
+                    f"{path}: {table.name}: {len(found)} arrays of type {code} "
+                    f"({', '.join(n for n, _ in found)}): no {canonical} (they are kept as "
+                    "they are)",
+                    EchemWarning,
+                )
+                break
+            column, array = found[0]
+            factor = _factor(canonical, array, quantity)
+            if factor is None:
+                warn(
+                    f"{path}: {table.name}: column {column!r} has the unit type "
+                    f"{array.unit!r} (quantity {array.quantity!r}), not known as {quantity}: "
+                    f"no {canonical} (the column is kept as it is)",
+                    EchemWarning,
+                )
+            else:
+                aliases[canonical] = [(column, factor)]
+            break
+    return aliases
+
+
+def _factor(canonical: str, array: _Array, quantity: str) -> float | None:
+    if array.unit_quantity != quantity or array.factor is None:
+        return None
+    if canonical == "z_imag_ohm":
+        sign = _IMAGINARY_SIGN.get(array.quantity)
+        return None if sign is None else sign * array.factor
+    return array.factor
+
+
+def _range_full_scale_uA(parameters: dict[str, Any]) -> tuple[float, float] | None:
+    """(code, log10 of its full scale in µA) of the method's current-range ladder, when
+    its two stated codes form a ladder of decades; else None."""
+    try:
+        low, high = int(parameters["IRANGE_MIN"]), int(parameters["IRANGE_MAX"])
+        low_f, high_f = float(parameters["IRANGE_MIN_F"]), float(parameters["IRANGE_MAX_F"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if high - low != high_f - low_f or high == low:
+        return None
+    return float(low), low_f
+
+
+def _over_range(frame: pd.DataFrame, table: _Table, parameters: dict[str, Any], path: Path) -> None:
+    """NaN in ``current_A`` where a reading exceeds 10x its range (module docstring)."""
+    column = next(
+        (n for n, a in table.arrays.items() if a.array_type == 2 and a.ranges is not None), None
+    )
+    ladder = _range_full_scale_uA(parameters)
+    if column is None or ladder is None or "current_A" not in frame.columns:
+        return
+    code, log_full_scale = ladder
+    array = table.arrays[column]
+    full_scale_A = 10.0 ** (log_full_scale + array.ranges - code) * 1e-6
+    current = frame["current_A"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        ratio = np.abs(current) / full_scale_A
+        beyond = ratio > _OVER_RANGE
+    if not beyond.any():
+        return
+    count = int(beyond.sum())
+    warn(
+        f"{path}: {table.name}: {count} of {len(current)} {column!r} readings exceed "
+        f"{_OVER_RANGE:g} times the full scale of their current range (up to "
+        f"{np.nanmax(ratio[beyond]):.0f} times): not measured currents, left out of "
+        f"current_A (kept as read in {column!r})",
+        EchemWarning,
+    )
+    if count == len(current):
+        del frame["current_A"]
+    else:
+        frame.loc[beyond, "current_A"] = np.nan
+
+
+def _frame(
+    table: _Table,
+    technique: str,
+    path: Path,
+    start_time: str | None,
+    metadata: dict[str, Any],
+    parameters: dict[str, Any],
+) -> pd.DataFrame:
+    frame = build_frame(
+        table.columns,
+        _aliases(table, path),
+        format="palmsens-pssession",
+        technique=technique,
+        source=path.name,
+        start_time=start_time,
+        metadata=metadata,
+    )
+    _over_range(frame, table, parameters, path)
+    return frame
+
+
+FORMATS: tuple[Format, ...] = (
+    Format(
+        name="palmsens-pssession",
+        description="PalmSens PSTrace session (.pssession: UTF-16 JSON; EIS, CV, CA, ...)",
+        extensions=(".pssession",),
+        sniff=sniff_pssession,
+        reader=read_pssession,
+    ),
+)
