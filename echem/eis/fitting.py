@@ -45,6 +45,7 @@ from .optimise import Problem, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
 from .sweeps import first_time_s
+from .verdict import Covariance, covariance, judge, noise, parameter_verdicts
 from .weighting import weights
 
 __all__ = ["fit", "FitResult", "prepare_data"]
@@ -374,7 +375,20 @@ def fit(
         circuit, problem.to_natural(x_best), lower=lower, upper=upper, fixed=fixed_idx
     )
     lm = _polish(problem, names, p_best, lower, upper, free)
-    return _result(circuit, freq, zz, names, free, lm, problem, weighting, tuple(fixed_map), time_s)
+    return _result(
+        circuit,
+        freq,
+        zz,
+        names,
+        free,
+        lm,
+        problem,
+        weighting,
+        tuple(fixed_map),
+        time_s,
+        lower,
+        upper,
+    )
 
 
 def _polish(
@@ -484,30 +498,36 @@ def _result(
     weighting: str,
     fixed: tuple[str, ...],
     time_s: float | None,
+    lower: np.ndarray,
+    upper: np.ndarray,
 ) -> FitResult:
     values = {n: float(lm.params[n].value) for n in names}
-    stderr = {}
-    for n in names:
-        err = lm.params[n].stderr
-        stderr[n] = float(err) if (err is not None and lm.params[n].vary) else float("nan")
+    p = np.array([values[n] for n in names], dtype=float)
+    cov = covariance(
+        lambda idx: _natural_jacobian(problem, p, idx, np.full(len(p), np.inf)),
+        names,
+        p,
+        free,
+        lower,
+        upper,
+        float(lm.redchi),
+    )
+    stderr = {n: float("nan") for n in names} | cov.stderr
     correl = pd.DataFrame(np.nan, index=list(names), columns=list(names))
-    cov, var = None, []
-    if lm.covar is not None:
-        cov, var = np.asarray(lm.covar, dtype=float), list(lm.var_names)
-    else:
-        fallback = _interior_covariance(problem, names, free, lm)
-        if fallback is not None:
-            cov, var = fallback
-            for n, v in zip(var, np.diag(cov), strict=True):
-                stderr[n] = float(np.sqrt(v))
-    if cov is not None:
-        sd = np.sqrt(np.diag(cov))
+    if cov.names:
+        sd = np.sqrt(np.diag(cov.matrix))
         with np.errstate(divide="ignore", invalid="ignore"):
-            cor = cov / np.outer(sd, sd)
-        correl.loc[var, var] = cor
-    else:
-        for i in free:
-            correl.iloc[i, i] = 1.0
+            correl.loc[cov.names, cov.names] = cov.matrix / np.outer(sd, sd)
+    for n in (names[i] for i in free):
+        correl.loc[n, n] = 1.0
+    _write_back(lm, cov, stderr, correl)
+    determined, reasons = parameter_verdicts(
+        names, values, stderr, correl.to_numpy(), list(names), cov.why_nan, fixed
+    )
+    fit_noise = noise(freq, z, circuit.impedance(freq, p), len(free))
+    problems = judge(
+        circuit, freq, z, values, stderr, determined, reasons, cov.degenerate, fit_noise
+    )
     return FitResult(
         circuit=circuit,
         freq_Hz=freq,
@@ -525,40 +545,40 @@ def _result(
         weighting=weighting,
         fixed=fixed,
         time_s=time_s,
+        determined=determined,
+        reasons=reasons,
+        problems=tuple(problems),
+        noise=fit_noise.sigma,
+        residual_level=fit_noise.sigma_fit,
+        kk=fit_noise.kk,
         lmfit_result=lm,
     )
 
 
-def _interior_covariance(
-    problem: Problem, names: Sequence[str], free: np.ndarray, lm: lmfit.minimizer.MinimizerResult
-) -> tuple[np.ndarray, list[str]] | None:
-    """Covariance of the free parameters *not* on a bound, when lmfit gave none.
-
-    lmfit estimates the covariance in its internal (bound-transformed) coordinates, where a
-    parameter exactly on a bound has a zero derivative: the matrix is singular and lmfit drops
-    every uncertainty ("Could not estimate error-bars"). The parameters inside their bounds
-    still have the usual conditional covariance ``redchi * inv(J^T J)`` (J: weighted residual
-    Jacobian in natural units at the optimum, pinned parameters held); the pinned ones keep
-    stderr NaN. None if nothing is pinned or the matrix is singular (undetermined parameters).
-    """
-    inside = []
-    for i in free:
-        par = lm.params[names[i]]
-        tol = 1e-12 * max(1.0, abs(par.value))
-        if par.value - par.min > tol and par.max - par.value > tol:
-            inside.append(int(i))
-    if len(inside) == len(free) or not inside or not np.isfinite(lm.redchi):
-        return None
-    p = np.array([lm.params[n].value for n in names], dtype=float)
-    jac = _natural_jacobian(problem, p, np.array(inside), np.full(len(p), np.inf))
-    with np.errstate(all="ignore"):
-        try:
-            cov = np.linalg.inv(jac.T @ jac) * lm.redchi
-        except np.linalg.LinAlgError:
-            return None
-    if not np.all(np.isfinite(cov)) or not np.all(np.diag(cov) > 0):
-        return None
-    return cov, [names[i] for i in inside]
+def _write_back(
+    lm: lmfit.minimizer.MinimizerResult,
+    cov: Covariance,
+    stderr: dict[str, float],
+    correl: pd.DataFrame,
+) -> None:
+    """The verdict's covariance into the lmfit result, so that both say the same."""
+    for name in lm.var_names:
+        par = lm.params[name]
+        err = stderr[name]
+        par.stderr = err if np.isfinite(err) else None
+        par.correl = (
+            {o: float(correl.loc[name, o]) for o in cov.names if o != name}
+            if name in cov.names
+            else None
+        )
+    complete = len(cov.names) == len(lm.var_names)
+    if complete:
+        order = [cov.names.index(n) for n in lm.var_names]
+        lm.covar = cov.matrix[np.ix_(order, order)]
+    else:
+        lm.covar = None
+    lm.errorbars = complete
+    _set_uncertainties(lm)
 
 
 def _natural_jacobian(

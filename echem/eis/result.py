@@ -36,8 +36,10 @@ class FitResult:
         The data used (after ``f_range``): frequencies (Hz) and complex impedance (Ω).
     values, stderr
         Parameter name -> best value and one-standard-deviation uncertainty (natural units,
-        from the covariance matrix scaled by ``redchi``; nan when unavailable, fixed, or
-        exactly on a bound; the others then keep their uncertainty given the pinned ones).
+        from the covariance matrix redχ² (JᵀJ)⁻¹). NaN only for a reason that ``reasons``
+        states: fixed, exactly on a bound (the others keep their uncertainty given the pinned
+        ones), or degenerate (JᵀJ singular: only a combination of parameters enters the
+        model). See :mod:`echem.eis.verdict`.
     correl
         Correlation matrix of the free parameters (DataFrame, parameter x parameter).
     chisqr, redchi, aic, bic
@@ -46,13 +48,31 @@ class FitResult:
     nfev
         Model evaluations spent (all starts).
     success, message
-        Whether the final optimiser reported convergence, and its message.
+        lmfit's meaning: the final Levenberg-Marquardt stage reported convergence, and its
+        message. It says nothing about whether the circuit suits the data: see ``ok``.
     weighting
         ``"unit"``, ``"modulus"`` or ``"proportional"`` (:mod:`echem.eis.weighting`).
     fixed
         Names of the parameters held fixed.
     time_s
         Time of the first point of the spectrum when fitted from a frame with ``time_s``.
+    determined
+        Parameter name -> True when the data determine it (finite stderr at most 50 % of the
+        value, not on a bound, not fully correlated with another; :mod:`echem.eis.verdict`).
+    reasons
+        Parameter name -> why it is not determined, in words ("" when it is).
+    problems
+        Plain sentences: undetermined parameters, degenerate ones, arcs outside the measured
+        band, residuals beyond the noise Lin-KK finds, an inductive band the circuit cannot
+        describe, a spectrum that fails Lin-KK. Empty exactly when ``ok``.
+    noise
+        The spectrum's noise as Lin-KK estimates it: rms relative residual per real component
+        (NaN when Lin-KK could not run).
+    residual_level
+        The same rms for the fit's residuals ((Z − Ẑ)/|Z|, per real component, for k free
+        parameters).
+    kk
+        The Lin-KK result behind ``noise`` (None after :meth:`from_dict`).
     lmfit_result
         The :class:`lmfit.minimizer.MinimizerResult` of the final stage (None after
         :meth:`from_dict` or when it could not be transferred from a worker process).
@@ -74,7 +94,40 @@ class FitResult:
     weighting: str
     fixed: tuple[str, ...] = ()
     time_s: float | None = None
+    determined: dict[str, bool] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    noise: float = float("nan")
+    residual_level: float = float("nan")
+    kk: Any = field(default=None, repr=False)
     lmfit_result: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the circuit describes the data and the data determine every fitted
+        parameter: ``problems`` is empty (:mod:`echem.eis.verdict`)."""
+        return not self.problems
+
+    @property
+    def parameters(self) -> pd.DataFrame:
+        """One row per parameter: ``value``, ``stderr``, ``rel_stderr``, ``unit``,
+        ``determined`` and ``reason`` (index: the parameter names)."""
+        units = {p.name: p.unit for p in self.circuit.parameters}
+        rows = []
+        for name, value in self.values.items():
+            err = self.stderr.get(name, float("nan"))
+            rows.append(
+                {
+                    "name": name,
+                    "value": value,
+                    "stderr": err,
+                    "rel_stderr": abs(err / value) if value else float("nan"),
+                    "unit": units.get(name, ""),
+                    "determined": bool(self.determined.get(name, False)),
+                    "reason": self.reasons.get(name, ""),
+                }
+            )
+        return pd.DataFrame(rows).set_index("name")
 
     # model --------------------------------------------------------------------------------
     def predict(self, freq_Hz: np.ndarray | float) -> np.ndarray:
@@ -107,12 +160,16 @@ class FitResult:
             f"chi-square: {self.chisqr:.6g}   reduced: {self.redchi:.6g}   "
             f"AIC: {self.aic:.6g}   BIC: {self.bic:.6g}",
             f"success: {self.success} ({self.message}), {self.nfev} model evaluations",
+            f"residuals: {100 * self.residual_level:.3g} % of |Z|, noise (Lin-KK): "
+            f"{100 * self.noise:.3g} %",
         ]
         if self.time_s is not None:
             lines.append(f"time: {self.time_s:.6g} s")
         units = {p.name: p.unit for p in self.circuit.parameters}
         width = max(len(n) for n in self.values) if self.values else 4
-        lines.append(f"{'name':<{width}}  {'value':>12}  {'stderr':>11}  {'rel.':>8}  unit")
+        lines.append(
+            f"{'name':<{width}}  {'value':>12}  {'stderr':>11}  {'rel.':>8}  {'unit':<10}  determined"
+        )
         for name, value in self.values.items():
             err = self.stderr.get(name, float("nan"))
             if name in self.fixed:
@@ -122,9 +179,21 @@ class FitResult:
                 rel_text = f"{100 * abs(err / value):.3g}%" if value else ""
             else:
                 err_text, rel_text = "n/a", ""
+            if name in self.fixed:
+                verdict = ""
+            elif self.determined.get(name, False):
+                verdict = "yes"
+            else:
+                verdict = f"no: {self.reasons.get(name, '')}"
             lines.append(
-                f"{name:<{width}}  {value:>12.6g}  {err_text:>11}  {rel_text:>8}  {units.get(name, '')}"
+                f"{name:<{width}}  {value:>12.6g}  {err_text:>11}  {rel_text:>8}  "
+                f"{units.get(name, ''):<10}  {verdict}".rstrip()
             )
+        if self.ok:
+            lines.append("ok: the circuit describes the data and every parameter is determined")
+        else:
+            lines.append("NOT ok:")
+            lines += [f"  - {problem}" for problem in self.problems]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -154,6 +223,12 @@ class FitResult:
             "weighting": self.weighting,
             "fixed": list(self.fixed),
             "time_s": None if self.time_s is None else _json_float(self.time_s),
+            "determined": {k: bool(v) for k, v in self.determined.items()},
+            "reasons": dict(self.reasons),
+            "problems": list(self.problems),
+            "ok": self.ok,
+            "noise": _json_float(self.noise),
+            "residual_level": _json_float(self.residual_level),
         }
 
     @classmethod
@@ -181,5 +256,10 @@ class FitResult:
             weighting=str(d["weighting"]),
             fixed=tuple(d.get("fixed", ())),
             time_s=None if d.get("time_s") is None else float(d["time_s"]),
+            determined={k: bool(v) for k, v in d.get("determined", {}).items()},
+            reasons=dict(d.get("reasons", {})),
+            problems=tuple(d.get("problems", ())),
+            noise=_from_json(d.get("noise")),
+            residual_level=_from_json(d.get("residual_level")),
             lmfit_result=None,
         )

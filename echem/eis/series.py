@@ -162,7 +162,8 @@ def fit_series(
         try:
             result, start = _best_fit(frame, circuit, previous if warm_start else None, fit_options)
         except EchemError as error:
-            row.update(time_s=_time_of(frame, None), success=False, error=str(error), result=None)
+            row.update(time_s=_time_of(frame, None), success=False, ok=False, problems="")
+            row.update(error=str(error), result=None)
             rows.append(row)
             previous = None
             continue

@@ -3,8 +3,10 @@
 Every table of fits is built from :func:`result_row`, so a column means the same thing (and has
 the same name) in the Python API and in the CLI's ``results.csv``:
 
-- per parameter ``p``: ``p`` (value), ``p_stderr``;
-- ``chisqr``, ``redchi``, ``success`` (lmfit's convergence flag, see :class:`FitResult`);
+- per parameter ``p``: ``p`` (value), ``p_stderr``, ``p_determined``
+  (:mod:`echem.eis.verdict`);
+- ``chisqr``, ``redchi``, ``success`` (lmfit's convergence flag, see :class:`FitResult`),
+  ``ok`` (the verdict) and ``problems`` (its sentences joined by ``"; "``, "" when ok);
 - with a Lin-KK check: ``kk_valid``, ``kk_M``, ``kk_mu``, ``kk_rms_residual``,
   ``kk_max_residual``, ``kk_pseudo_chisqr`` (and ``kk_error`` when the check could not run);
 - per arc, keyed by its capacitive element ``E`` (``CPE1``): ``E_C_F`` (effective capacitance),
@@ -57,11 +59,18 @@ def kk_columns(kk: Any) -> dict[str, Any]:
     return row
 
 
+#: Separator of the problem sentences in the ``problems`` column.
+PROBLEM_SEPARATOR = "; "
+
+
 def _parameter_columns(circuit: Circuit, result: Any) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for name in circuit.param_names:
         row[name] = result.values.get(name, np.nan) if result is not None else np.nan
         row[f"{name}_stderr"] = result.stderr.get(name, np.nan) if result is not None else np.nan
+        row[f"{name}_determined"] = (
+            bool(result.determined.get(name, False)) if result is not None else False
+        )
     return row
 
 
@@ -118,7 +127,13 @@ def result_row(
         Electrode area and sample thickness: ``sigma_S_cm`` from R_bulk when both are given.
     """
     row = _parameter_columns(result.circuit, result)
-    row.update(chisqr=result.chisqr, redchi=result.redchi, success=bool(result.success))
+    row.update(
+        chisqr=result.chisqr,
+        redchi=result.redchi,
+        success=bool(result.success),
+        ok=bool(result.ok),
+        problems=PROBLEM_SEPARATOR.join(result.problems),
+    )
     if kk is not None:
         row.update(kk_columns(kk))
     arcs = result.arcs if arcs is None else arcs
@@ -135,5 +150,5 @@ def result_row(
 def failed_row(circuit: Circuit | None) -> dict[str, Any]:
     """The row of a spectrum that could not be fitted: NaN parameters, ``success`` False."""
     row = _parameter_columns(circuit, None) if circuit is not None else {}
-    row.update(chisqr=np.nan, redchi=np.nan, success=False)
+    row.update(chisqr=np.nan, redchi=np.nan, success=False, ok=False, problems="")
     return row
