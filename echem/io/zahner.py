@@ -58,7 +58,9 @@ the reverse, else ``unknown``.
 Damage: a file too short for the points it declares is a :class:`echem.ParseError` with
 the byte offset; a header block after the data that is cut short or does not follow the
 layout is read as far as it goes, with a :class:`echem.TruncatedDataWarning` (cut) or
-:class:`echem.EchemWarning` (other layout) saying what was not read.
+:class:`echem.EchemWarning` (other layout) saying what was not read. The ``.ism``
+voltage/current tracks are read only when the fields before them end exactly where the
+tracks fill the file (a damaged string length would shift them).
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ class _Cursor:
             return
         category = TruncatedDataWarning if self.cut else EchemWarning
         warn(
-            f"{self.path}: {self.problem}: the {kind} from there on was not read "
+            f"{self.path}: {self.problem}: {kind} from there on not read "
             "(a file cut short, or a layout of another Thales version)",
             category,
         )
@@ -336,7 +338,7 @@ def read_ism(path: str | Path) -> pd.DataFrame:
     tracks = None
     if flag is not None and k_values is not None and _has_tracks(flag, k_values[27]):
         tracks = cursor.doubles(2 * n, "voltage/current tracks")
-    cursor.report("metadata and any voltage/current tracks")
+    cursor.report("the metadata and any voltage/current tracks")
     metadata: dict[str, Any] = {
         "file_version": _i6(data, 0),
         **strings,
@@ -345,7 +347,8 @@ def read_ism(path: str | Path) -> pd.DataFrame:
         "control": _control(strings),
     }
     if cursor.problem is None and cursor.at < len(data):
-        _unread(path, data, cursor.at, metadata)
+        _unread(path, data, cursor.at, metadata, tracks is not None)
+        tracks = None  # the fields do not add up to the file: where they are is uncertain
 
     valid = np.isfinite(stamps) & (stamps > 0)
     start_stamp = float(stamps[valid].min()) if valid.all() else None
@@ -354,8 +357,9 @@ def read_ism(path: str | Path) -> pd.DataFrame:
         start_time = _iso_unless_unset(_from_stamp(start_stamp))
     else:
         start_time = _ism_date(strings)
-    real = modulus * np.cos(phase)
-    imag = modulus * np.sin(phase)
+    with np.errstate(invalid="ignore", over="ignore"):  # a damaged phase (inf) gives NaN
+        real = modulus * np.cos(phase)
+        imag = modulus * np.sin(phase)
     blocks: list[tuple[tuple[str, ...], np.ndarray]] = [
         (("z_real_ohm", "z_imag_ohm"), np.vstack((real, imag))),
         (ISM_ARRAYS, arrays),
@@ -416,15 +420,18 @@ def _ism_date(strings: dict[str, str]) -> str | None:
     return _iso_unless_unset(_moment(day, month, year, _window_start(strings.get("time_window"))))
 
 
-def _unread(path: Path, data: bytes, at: int, metadata: dict[str, Any]) -> None:
-    """Bytes after the known layout: kept (hex) in the metadata, with a warning."""
+def _unread(path: Path, data: bytes, at: int, metadata: dict[str, Any], tracks: bool) -> None:
+    """Bytes after the known layout: kept (hex) in the metadata, with a warning. The
+    voltage/current tracks are then not read: a damaged string length shifts them, and
+    only a layout that ends exactly at the end of the file places them for certain."""
     rest = data[at:]
     metadata["unread_bytes"] = {"offset": at, "length": len(rest)}
     if len(rest) <= _TAIL_HEX_MAX:
         metadata["unread_bytes"]["hex"] = rest.hex()
+    lost = " and the voltage/current tracks (their position is uncertain)" if tracks else ""
     warn(
         f"{path}, byte {at}: {len(rest)} bytes after the known layout were not read "
-        "(kept in metadata['unread_bytes'])",
+        f"(kept in metadata['unread_bytes']){lost}",
         EchemWarning,
     )
 
@@ -468,7 +475,7 @@ def read_isw(path: str | Path) -> pd.DataFrame:
     records = np.frombuffer(data, ">f8", 3 * n, 18).reshape(n, 3).T.astype(np.float64)
     cursor = _Cursor(data, 18 + 24 * n, path)
     strings = _strings(cursor, ISW_STRINGS)
-    cursor.report("header strings")
+    cursor.report("the header strings")
     metadata: dict[str, Any] = {
         "file_version": _i6(data, 0),
         "header_field_6": _i6(data, 6),

@@ -1,0 +1,546 @@
+"""PalmSens .pssession reader (echem/io/palmsens.py).
+
+The real session (PSTrace 5.9, one potentiostatic EIS measurement) against reference.json
+(stdlib json on the UTF-16 text, and pyimpspec 5.1.3 for the sign of Z''), the unit
+evidence (µA by the unit type, not A by the symbol), start time, metadata; sessions built
+here in PSTrace's structure for what the real file lacks (several measurements, a
+chronoamperometry with µA/µC, curves, unknown units); damaged and hostile variants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import random
+import warnings
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REAL_DATA, real, real_files
+
+import echem
+from echem.io import SNIFF_BYTES, registry
+from echem.io.palmsens import read_pssession, sniff_pssession
+
+FILE = "palmsens/11_PEIS_700mV.pssession"
+#: reference.json's stated tolerance for binary-exact values (JSON text printed in full).
+RTOL = 1e-6
+
+
+def _session() -> dict:
+    """The real session's JSON, read independently (stdlib json, as reference.json)."""
+    text = real(FILE).read_bytes().decode("utf-16")
+    return json.loads(text[: text.rfind("}") + 1])
+
+
+def _reference() -> dict:
+    path = REAL_DATA / "reference.json"
+    return json.loads(path.read_text(encoding="utf-8"))[FILE]
+
+
+def _write(folder: Path, document: dict, name: str = "s.pssession", encoding="utf-16") -> Path:
+    """A session written as PSTrace does: BOM, UTF-16-LE JSON, one trailing U+FEFF."""
+    text = json.dumps(document, ensure_ascii=False)
+    path = folder / name
+    if encoding == "utf-16":
+        path.write_bytes(b"\xff\xfe" + (text + "\ufeff").encode("utf-16-le"))
+    else:
+        path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _read_quietly(path: Path, **kwargs):
+    with pytest.warns(echem.EchemWarning, match="current range"):
+        return read_pssession(path, **kwargs)
+
+
+def _check(values: np.ndarray, stats: dict, sign: float = 1.0) -> None:
+    low, high = sorted((sign * stats["min"], sign * stats["max"]))
+    np.testing.assert_allclose(values[0], sign * stats["first"], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(values[-1], sign * stats["last"], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(np.nanmin(values), low, rtol=RTOL, atol=0)
+    np.testing.assert_allclose(np.nanmax(values), high, rtol=RTOL, atol=0)
+
+
+# --------------------------------------------------------------------------- real file
+
+
+def test_real_session_matches_reference_values():
+    path = real(FILE)
+    df = _read_quietly(path)
+    reference = _reference()
+    table = reference["reference"]["tables"][0]
+    stats = table["stats"]
+    assert len(df) == table["rows"] == 64
+    assert df.attrs["format"] == "palmsens-pssession"
+    assert df.attrs["technique"] == "eis"
+    assert df.attrs["source"] == path.name
+    _check(df["freq_Hz"].to_numpy(), stats["Frequency [Hertz: Hz]"])
+    _check(df["z_real_ohm"].to_numpy(), stats["ZRe [ZRe: \u2126]"])
+    _check(df["z_imag_ohm"].to_numpy(), stats["ZIm [ZIm: \u2126]"], sign=-1.0)
+    _check(df["time_s"].to_numpy(), stats["time [Time: s]"])
+    _check(df["voltage_V"].to_numpy(), stats["mEdc [Volt: V]"])
+    # pyimpspec, an independent parser, for the sign convention of Z''
+    pyimpspec = reference["parsers"]["pyimpspec.parse_data"]["tables"][0]["stats"]
+    _check(df["z_imag_ohm"].to_numpy(), pyimpspec["imag/Ohm"])
+    _check(df["z_real_ohm"].to_numpy(), pyimpspec["real/Ohm"])
+    # every original column is kept as the file holds it (Idc in µA, as reference.json)
+    for column, key in [
+        ("Idc", "Idc [MicroAmpere: A]"),
+        ("potential", "potential [Volt: V]"),
+        ("Phase", "Phase [Phase: °]"),
+        ("YIm", "YIm [YIm: S]"),
+        ("Capacitance''", "Capacitance'' [FahradImaginary: F]"),
+    ]:
+        _check(df[column].to_numpy(), stats[key])
+    originals = {name.split(" [")[0] for name in table["columns"]}
+    assert originals <= set(df.columns)
+
+
+def test_real_session_values_are_exactly_the_json_numbers():
+    df = _read_quietly(real(FILE))
+    arrays = {a["Description"]: a for a in _session()["Measurements"][0]["DataSet"]["Values"]}
+    for column in ("Frequency", "ZRe", "ZIm", "Iac", "Eac", "mEdc", "ymean"):
+        expected = [v["V"] for v in arrays[column]["DataValues"]]
+        assert df[column].tolist() == expected
+    assert df["freq_Hz"].tolist() == [v["V"] for v in arrays["Frequency"]["DataValues"]]
+    assert df["z_imag_ohm"].tolist() == [-v["V"] for v in arrays["ZIm"]["DataValues"]]
+    assert df["Idc current range"].tolist() == [v["C"] for v in arrays["Idc"]["DataValues"]]
+    assert df["Idc status"].tolist() == [v["S"] for v in arrays["Idc"]["DataValues"]]
+    assert df["debugtext text"].tolist() == [v["T"] for v in arrays["debugtext"]["DataValues"]]
+
+
+def test_units_follow_the_unit_type_not_the_symbol():
+    """Iac's unit type is MicroAmpere, its symbol 'A': |Z| = Eac / Iac holds with µA."""
+    df = _read_quietly(real(FILE))
+    units = df.attrs["metadata"]["units"]
+    assert units["Iac"] == units["Idc"] == "µA"
+    assert units["Frequency"] == "Hz" and units["ZRe"] == "Ohm" and units["Eac"] == "V"
+    high = df["freq_Hz"] >= 3.0
+    modulus = df.loc[high, "Z"].to_numpy()
+    eac_over_iac = (df.loc[high, "Eac"] / (df.loc[high, "Iac"] * 1e-6)).to_numpy()
+    np.testing.assert_allclose(eac_over_iac, modulus, rtol=5e-3)
+    assert not np.allclose(df.loc[high, "Eac"] / df.loc[high, "Iac"], modulus, rtol=0.5)
+    # |Z| of the file is the modulus of (Z', Z'')
+    z = df["z_real_ohm"] + 1j * df["z_imag_ohm"]
+    np.testing.assert_allclose(np.abs(z), df["Z"], rtol=1e-9)
+
+
+def test_z_imag_is_negative_on_the_capacitive_arc():
+    df = _read_quietly(real(FILE))
+    low = df["freq_Hz"] < 100
+    assert (df.loc[low, "z_imag_ohm"] < 0).all()
+    # the file's phase is -phase: Z'' = |Z| sin(phase) with phase = -Phase
+    phase = -np.deg2rad(df["Phase"])
+    np.testing.assert_allclose(df["z_imag_ohm"], df["Z"] * np.sin(phase), rtol=1e-6, atol=1e-9)
+
+
+def test_idc_beyond_its_current_range_is_not_a_current():
+    """Idc is 366x the full scale of its range at every point (10 mA range: -3.66 A) and
+    changes tenfold where the range changes at constant potential: no current_A."""
+    with pytest.warns(echem.EchemWarning, match=r"64 of 64 'Idc' readings exceed 10 times"):
+        df = read_pssession(real(FILE))
+    assert "current_A" not in df.columns
+    ranges = df["Idc current range"].to_numpy()
+    full_scale_uA = 10.0 ** (ranges - 3)  # IRANGE_MIN=0 is 1e-3 µA, IRANGE_MAX=7 is 1e4 µA
+    ratio = np.abs(df["Idc"].to_numpy()) / full_scale_uA
+    assert ratio.min() > 300
+    params = df.attrs["metadata"]["method_parameters"]
+    assert (params["IRANGE_MIN"], params["IRANGE_MIN_F"]) == (0, -3)
+    assert (params["IRANGE_MAX"], params["IRANGE_MAX_F"]) == (7, 4)
+
+
+def test_start_time_metadata_and_method_text():
+    session = _session()
+    item = session["Measurements"][0]
+    df = _read_quietly(real(FILE))
+    local = datetime(1, 1, 1) + timedelta(microseconds=item["TimeStamp"] // 10)
+    assert local.isoformat() == "2025-07-17T10:37:24.601551"
+    assert df.attrs["start_time"] == "2025-07-17T10:37:24.601551+02:00"
+    metadata = df.attrs["metadata"]
+    assert metadata["method"] == item["Method"] == session["MethodForMeasurement"]
+    assert "session_method" not in metadata  # the same text: stored once
+    assert "METHOD_ID=eis" in metadata["method"]
+    assert metadata["method_parameters"]["METHOD_ID"] == "eis"
+    assert metadata["method_parameters"]["MIN_FREQ"] == 0.1
+    assert metadata["method_parameters"]["MAX_FREQ"] == 2e5
+    assert metadata["method_parameters"]["N_FREQ"] == len(df)
+    assert metadata["device_serial"] == "PS4A22B003626"
+    assert metadata["instrument"] == "PalmSens, SN PS4A22B003626"
+    assert metadata["core_version"] == session["CoreVersion"] == "5.9.4515.26368"
+    assert metadata["timestamp_ticks"] == item["TimeStamp"]
+    assert metadata["technique"] == "Impedance Spectroscopy"
+    # the EIS plot object repeats the DataSet: listed, not a second table
+    assert metadata["eis_data"][0]["data"] == "the measurement's DataSet"
+    assert metadata["eis_data"][0]["Title"] == "Fixed at 64 freqs"
+    assert metadata["curves"] == []
+    assert len(df.attrs["tables"]) == 0
+    [listed] = metadata["measurements"]
+    assert listed == {
+        "index": 0,
+        "title": "Impedance Spectroscopy",
+        "technique": "eis",
+        "rows": 64,
+        "start_time": df.attrs["start_time"],
+        "table": None,
+        "further_tables": [],
+    }
+
+
+def test_spectra_split_and_fit_runs():
+    df = _read_quietly(real(FILE))
+    sweeps = echem.eis.spectra(df)
+    assert [len(s) for s in sweeps] == [64]
+    result = echem.eis.fit(sweeps[0], "R0-p(R1,CPE1)")
+    assert result.values["R0"] == pytest.approx(df["z_real_ohm"].iloc[0], rel=0.1)
+    assert math.isfinite(result.chisqr)
+
+
+def test_sniffing_claims_the_session_and_nothing_else():
+    path = real(FILE)
+    head = path.read_bytes()[:SNIFF_BYTES]
+    assert [f.name for f in registry() if f.sniff(head)] == ["palmsens-pssession"]
+    for other in real_files("*/*"):
+        if other.suffix != ".pssession":
+            assert not sniff_pssession(other.read_bytes()[:SNIFF_BYTES]), other.name
+    with pytest.warns(echem.EchemWarning):
+        forced = echem.read(path, format="palmsens-pssession")
+    assert forced.equals(_read_quietly(path))
+
+
+# --------------------------------------------------------------------------- built sessions
+
+
+def _array(description, kind, array_type, unit, symbol, quantity, values, **extra):
+    return {
+        "Type": f"PalmSens.Data.{kind}",
+        "ArrayType": array_type,
+        "Description": description,
+        "DataValueType": "PalmSens.Data.GenericValue",
+        "Unit": {"Type": f"PalmSens.Units.{unit}", "S": symbol, "Q": quantity, "A": ""},
+        "DataValues": [{"V": v, **extra} for v in values],
+    }
+
+
+CA_TIME = [0.0, 0.5, 1.0, 1.5, 2.0]
+CA_POTENTIAL = [0.2] * 5
+CA_CURRENT_UA = [12.5, 10.25, 9.0, 8.5, 8.25]
+CA_CHARGE_UC = [0.0, 5.6875, 10.5, 14.875, 19.0625]
+CA_METHOD = "#PSTrace\r\nMETHOD_ID=ca\r\nIRANGE_MIN=3\r\nIRANGE_MIN_F=0\r\nIRANGE_MAX=5\r\nIRANGE_MAX_F=2\r\n"
+
+
+def _ca(curve_current=None) -> dict:
+    """A chronoamperometry measurement as PSTrace lays it out (µA, µC by unit type)."""
+    time = _array("time", "DataArrayTime", 0, "Time", "s", "Time", CA_TIME)
+    current = _array(
+        "current", "DataArrayCurrents", 2, "MicroAmpere", "A", "Current", CA_CURRENT_UA, C=4, S=0
+    )
+    curve_y = copy.deepcopy(current)
+    if curve_current is not None:
+        curve_y["DataValues"] = [{"V": v} for v in curve_current]
+    return {
+        "Title": "Chronoamperometry",
+        "TimeStamp": 638883454446015517 + 10**10,
+        "UTCTimeStamp": 638883382446015517 + 10**10,
+        "DeviceUsed": 9,
+        "DeviceSerial": "PS4A22B003626",
+        "DeviceFW": "1.7",
+        "Type": "x",
+        "DataSet": {
+            "Type": "PalmSens.Data.DataSetCommon",
+            "Values": [
+                time,
+                _array(
+                    "potential", "DataArrayPotentials", 1, "Volt", "V", "Potential", CA_POTENTIAL
+                ),
+                current,
+                _array("charge", "DataArrayCharge", 3, "MicroCoulomb", "C", "Charge", CA_CHARGE_UC),
+            ],
+        },
+        "Method": CA_METHOD,
+        "Curves": [
+            {"Title": "CA i vs t", "XAxisDataArray": copy.deepcopy(time), "YAxisDataArray": curve_y}
+        ],
+        "EISDataList": [],
+    }
+
+
+def _two_measurements() -> dict:
+    document = _session()
+    document["Measurements"].append(_ca())
+    return document
+
+
+def test_several_measurements_eis_frame_and_every_other_in_tables(tmp_path):
+    path = _write(tmp_path, _two_measurements())
+    df = _read_quietly(path)
+    assert df.attrs["technique"] == "eis" and len(df) == 64
+    name = "measurement 1: Chronoamperometry"
+    assert list(df.attrs["tables"]) == [name]
+    ca = df.attrs["tables"][name]
+    assert ca.attrs["technique"] == "potentiostatic"
+    assert ca.attrs["format"] == "palmsens-pssession"
+    assert ca["time_s"].tolist() == CA_TIME
+    assert ca["voltage_V"].tolist() == CA_POTENTIAL
+    np.testing.assert_array_equal(ca["current_A"], np.array(CA_CURRENT_UA) * 1e-6)
+    np.testing.assert_array_equal(ca["charge_C"], np.array(CA_CHARGE_UC) * 1e-6)
+    assert ca["current"].tolist() == CA_CURRENT_UA  # the original column, in µA
+    assert ca.attrs["metadata"]["units"]["charge"] == "µC"
+    # the curve repeats DataSet arrays: listed with the columns it repeats
+    assert ca.attrs["metadata"]["curves"] == [
+        {"title": "CA i vs t", "XAxisDataArray": "time", "YAxisDataArray": "current"}
+    ]
+    listing = df.attrs["metadata"]["measurements"]
+    assert [(m["index"], m["technique"], m["rows"], m["table"]) for m in listing] == [
+        (0, "eis", 64, None),
+        (1, "potentiostatic", 5, name),
+    ]
+    assert listing[1]["start_time"] == "2025-07-17T10:54:04.601551+02:00"  # 1e10 ticks later
+
+
+def test_measurement_argument_picks_the_frame(tmp_path):
+    path = _write(tmp_path, _two_measurements())
+    with pytest.warns(echem.EchemWarning, match="current range"):  # the EIS table's Idc
+        ca = read_pssession(path, measurement=1)
+    assert ca.attrs["technique"] == "potentiostatic" and len(ca) == 5
+    assert list(ca.attrs["tables"]) == ["measurement 0: Impedance Spectroscopy"]
+    assert len(ca.attrs["tables"]["measurement 0: Impedance Spectroscopy"]) == 64
+    for bad in (2, -1, "1"):
+        with pytest.raises(echem.ParseError, match="measurement"):
+            _read_quietly(path, measurement=bad)
+
+
+def test_a_curve_with_other_values_is_a_table_of_its_own(tmp_path):
+    document = _session()
+    document["Measurements"] = [_ca(curve_current=[1.0, 2.0, 3.0, 4.0, 5.0])]
+    df = read_pssession(_write(tmp_path, document))
+    [name] = df.attrs["tables"]
+    assert name == "measurement 0: Chronoamperometry, curve 0: CA i vs t"
+    curve = df.attrs["tables"][name]
+    np.testing.assert_array_equal(curve["current_A"], np.array([1.0, 2.0, 3.0, 4.0, 5.0]) * 1e-6)
+    assert df.attrs["metadata"]["curves"][0]["XAxisDataArray"] == "time"
+    assert df.attrs["metadata"]["curves"][0]["table"] == name
+
+
+def test_arrays_of_another_length_form_a_further_table(tmp_path):
+    document = _session()
+    ca = _ca()
+    ca["DataSet"]["Values"].append(
+        _array("extra", "DataArray", 20, "Volt", "V", "Potential", [1.0, 2.0])
+    )
+    document["Measurements"] = [ca]
+    df = read_pssession(_write(tmp_path, document))
+    assert len(df) == 5
+    further = df.attrs["tables"]["measurement 0: Chronoamperometry (2 points)"]
+    assert further["extra"].tolist() == [1.0, 2.0]
+    assert df.attrs["metadata"]["measurements"][0]["further_tables"] == [
+        "measurement 0: Chronoamperometry (2 points)"
+    ]
+
+
+def test_current_within_its_range_is_kept(tmp_path):
+    document = _session()
+    ca = _ca()
+    # range code 4 is 10 µA by the method's ladder (3 -> 1 µA): 12.5 µA is within 10x
+    document["Measurements"] = [ca]
+    df = read_pssession(_write(tmp_path, document))
+    assert df["current_A"].notna().all()
+    ca["DataSet"]["Values"][2]["DataValues"][0]["V"] = 250.0  # 25x the 10 µA range
+    with pytest.warns(echem.EchemWarning, match="1 of 5 'current' readings"):
+        df = read_pssession(_write(tmp_path, document))
+    assert math.isnan(df["current_A"].iloc[0]) and df["current"].iloc[0] == 250.0
+    assert df["current_A"].iloc[1:].tolist() == [v * 1e-6 for v in CA_CURRENT_UA[1:]]
+
+
+def test_unknown_unit_type_gives_no_canonical_column(tmp_path):
+    document = _session()
+    ca = _ca()
+    ca["DataSet"]["Values"][2]["Unit"]["Type"] = "PalmSens.Units.Furlong"
+    document["Measurements"] = [ca]
+    with pytest.warns(echem.EchemWarning, match="no current_A"):
+        df = read_pssession(_write(tmp_path, document))
+    assert "current_A" not in df.columns and df["current"].tolist() == CA_CURRENT_UA
+
+
+@pytest.mark.parametrize(("quantity", "sign"), [("-Z''", -1.0), ("Z''", 1.0), ("?", None)])
+def test_sign_of_the_imaginary_part_follows_its_quantity(tmp_path, quantity, sign):
+    document = _session()
+    arrays = document["Measurements"][0]["DataSet"]["Values"]
+    zim = next(a for a in arrays if a["Description"] == "ZIm")
+    zim["Unit"]["Q"] = quantity
+    values = np.array([v["V"] for v in zim["DataValues"]])
+    path = _write(tmp_path, document)
+    if sign is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            df = read_pssession(path)
+        assert any("no z_imag_ohm" in str(w.message) for w in caught)
+        assert "z_imag_ohm" not in df.columns
+    else:
+        df = _read_quietly(path)
+        np.testing.assert_array_equal(df["z_imag_ohm"], sign * values)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16"])
+def test_other_encodings_read_alike(tmp_path, encoding):
+    original = _read_quietly(real(FILE))
+    path = _write(tmp_path, _session(), encoding=encoding)
+    assert sniff_pssession(path.read_bytes()[:SNIFF_BYTES])
+    with pytest.warns(echem.EchemWarning):
+        df = echem.read(path)
+    assert df.equals(original)
+    same = json.dumps(df.attrs["metadata"], sort_keys=True)  # EOCP=NaN: NaN != NaN in dicts
+    assert same == json.dumps(original.attrs["metadata"], sort_keys=True)
+
+
+def test_missing_time_stamp_gives_no_start_time(tmp_path):
+    document = _session()
+    document["Measurements"][0]["TimeStamp"] = 0
+    assert _read_quietly(_write(tmp_path, document)).attrs["start_time"] is None
+    document["Measurements"][0]["TimeStamp"] = 638883454446015517
+    del document["Measurements"][0]["UTCTimeStamp"]  # local time without offset
+    assert _read_quietly(_write(tmp_path, document)).attrs["start_time"] == (
+        "2025-07-17T10:37:24.601551"
+    )
+
+
+# --------------------------------------------------------------------------- damaged input
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Damaged files may read with warnings; only exceptions matter here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", echem.EchemWarning)
+        yield
+
+
+def _read_or_parse_error(path: Path) -> None:
+    """A read, or a ParseError naming the file and where (byte offset or key); nothing else."""
+    try:
+        with _quiet():
+            echem.read(path)
+    except echem.ParseError as error:
+        assert error.path == str(path)
+        assert error.offset is not None or "[" in error.reason or "no " in error.reason
+
+
+def test_truncated_copies_raise_parse_errors_with_offsets(tmp_path):
+    raw = real(FILE).read_bytes()
+    rng = random.Random(14)
+    cuts = {1, 2, 3, 4, 100, 1001, len(raw) // 2, len(raw) - 4, len(raw) - 3}
+    cuts |= {rng.randrange(2, len(raw) - 4) for _ in range(25)}
+    target = tmp_path / "cut.pssession"
+    for cut in sorted(cuts):
+        target.write_bytes(raw[:cut])
+        with pytest.raises(echem.ParseError) as info:
+            read_pssession(target)
+        assert info.value.path == str(target)
+        assert info.value.offset is not None and 0 <= info.value.offset <= cut, cut
+
+
+def test_bit_flipped_copies_read_or_raise_parse_errors(tmp_path):
+    raw = real(FILE).read_bytes()
+    rng = random.Random(1414)
+    target = tmp_path / "flip.pssession"
+    for _ in range(40):
+        data = bytearray(raw)
+        at = rng.randrange(len(data))
+        data[at] ^= 1 << rng.randrange(8)
+        target.write_bytes(bytes(data))
+        _read_or_parse_error(target)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"\xff\xfe" + "not json".encode("utf-16-le"), "not valid JSON"),
+        (b"\xff\xfe{\x00\x00\xd8}\x00", "not valid UTF-16"),  # a lone surrogate
+        (b"\xff\xfe{\x00\x22", "not valid UTF-16"),  # an odd byte count
+        (b"\xff\xfe" + "[1, 2]".encode("utf-16-le"), "not an object"),
+        (
+            b"\xff\xfe" + '{"Type": "PalmSens.DataFiles.SessionFile"}'.encode("utf-16-le"),
+            "no 'Measurements'",
+        ),
+        (b"\xff\xfe" + '{"Measurements": []}'.encode("utf-16-le"), "no measurement"),
+        (b"\xff\xfe" + '{"Measurements": {}}'.encode("utf-16-le"), "Measurements: expected a list"),
+        (b"\xff\xfe" + ("[" * 100_000).encode("utf-16-le"), "JSON"),
+        (b"", "empty"),
+    ],
+)
+def test_hostile_content_is_a_parse_error(tmp_path, content, match):
+    path = tmp_path / "bad.pssession"
+    path.write_bytes(content)
+    with pytest.raises(echem.ParseError, match=match) as info:
+        read_pssession(path)
+    assert str(path) in str(info.value)
+
+
+def _delete(path_keys):
+    def mutate(document):
+        target = document
+        for key in path_keys[:-1]:
+            target = target[key]
+        del target[path_keys[-1]]
+
+    return mutate
+
+
+def _set(path_keys, value):
+    def mutate(document):
+        target = document
+        for key in path_keys[:-1]:
+            target = target[key]
+        target[path_keys[-1]] = value
+
+    return mutate
+
+
+VALUES = ["Measurements", 0, "DataSet", "Values"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (_delete(["Measurements", 0, "DataSet"]), r"Measurements\[0\]: no 'DataSet'"),
+        (
+            _delete(["Measurements", 0, "DataSet", "Values"]),
+            r"Measurements\[0\]\.DataSet: no 'Values'",
+        ),
+        (_delete([*VALUES, 3, "DataValues"]), r"Values\[3\]: no 'DataValues'"),
+        (_delete([*VALUES, 3, "Unit"]), r"Values\[3\]: no 'Unit'"),
+        (_delete([*VALUES, 3, "DataValues", 5, "V"]), r"Values\[3\]\.DataValues\[5\]: no value"),
+        (
+            _set([*VALUES, 3, "DataValues", 5, "V"], "abc"),
+            r"DataValues\[5\]\.V: 'abc' is not a number",
+        ),
+        (_set([*VALUES, 3, "DataValues", 5], 7), r"DataValues\[5\]: no value"),
+        (
+            _set([*VALUES, 3, "DataValues"], None),
+            r"Values\[3\]\.DataValues: expected a list, found null",
+        ),
+        (_set(["Measurements", 0], "x"), r"Measurements\[0\]: expected a JSON object"),
+        (_set(["Measurements", 0, "Curves"], 3), r"Curves: expected a list"),
+    ],
+)
+def test_missing_or_mistyped_keys_name_the_key(tmp_path, mutate, match):
+    document = _session()
+    mutate(document)
+    with pytest.raises(echem.ParseError, match=match):
+        _read_or_raise(_write(tmp_path, document))
+
+
+def _read_or_raise(path):
+    with _quiet():
+        return read_pssession(path)
+
+
+def test_null_values_are_missing_values(tmp_path):
+    document = _session()
+    _set([*VALUES, 3, "DataValues", 5, "V"], None)(document)
+    df = _read_or_raise(_write(tmp_path, document))
+    assert math.isnan(df["freq_Hz"].iloc[5]) and math.isnan(df["Frequency"].iloc[5])
