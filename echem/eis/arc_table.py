@@ -14,8 +14,19 @@ Columns (one row per arc, sorted by apex frequency, highest first)
 capacitor), ``n`` (1 for a capacitor), ``C_F`` (effective capacitance), ``C_method``,
 ``R_series_ohm`` (the series resistance Brug's formula uses: the sum of the resistors in series at
 the top level of the circuit, i.e. the high-frequency intercept R0; NaN if there is none),
-``f0_Hz`` (apex frequency 1/(2π (RQ)^(1/n))), ``C_lookup_F`` (the capacitance used for the role
-lookup), ``role``, ``role_candidates``, ``description`` (the ISW phenomenon).
+``f0_Hz`` (apex frequency 1/(2π (RQ)^(1/n))), ``in_window`` (the apex lies inside the measured
+band, :data:`echem.eis.verdict.WINDOW_MARGIN_DECADES` from either end), ``determined`` (the fit
+determines R and Q, and n or n sits on its bound 1: :mod:`echem.eis.verdict`), ``C_lookup_F``
+(the capacitance used for the role lookup), ``role``, ``role_reason`` (why an arc has no role,
+"" when it has one), ``role_candidates``, ``description`` (the ISW phenomenon, or what the arc is
+when it has no role: a blocking capacitance or a diffusion tail below the band, an arc above it).
+
+Roles only where the spectrum pins the arc down
+-----------------------------------------------
+An arc gets a role only when it is ``in_window`` and ``determined``: a number echem labels R_int
+or R_ct is one the data determine. An arc whose apex lies below the band is a *blocking
+capacitance* (or, with n < 0.6, a *diffusion tail*), not a resistor of GΩ; one above the band is
+only a share of the high-frequency intercept. ``role`` is then None and ``role_reason`` says why.
 With ``area_cm2``: ``C_per_area_F_cm2`` and ``ASR_ohm_cm2`` (area-specific resistance R·A).
 With ``symmetric=True``: ``R_face_ohm`` = R/2 and ``C_face_F`` = 2C for interface roles (Role.per_face)
 (and ``ASR_face_ohm_cm2`` with an area); NaN for bulk-like roles, which are not per face.
@@ -47,6 +58,7 @@ import pandas as pd
 from echem.eis.capacitance import apex_frequency, effective_capacitance
 from echem.eis.circuit import Circuit
 from echem.eis.roles import PRESETS, Preset, RolesLike, as_roles, ranked_roles
+from echem.eis.verdict import arc_position, arc_sentence
 from echem.errors import DataError
 
 __all__ = ["arcs"]
@@ -65,6 +77,30 @@ def _value(mapping: Any, key: str) -> float:
         return float(mapping[key])
     except (KeyError, TypeError, ValueError):
         return float("nan")
+
+
+def _arc_determined(
+    names: list[str], verdicts: dict[str, bool] | None, reasons: dict[str, str]
+) -> tuple[bool, str]:
+    """Whether the fit determines an arc's R and capacitance, and why not.
+
+    R and Q (or C) must be determined; the exponent n too, or be on its upper bound 1 (an
+    ideal capacitor, whose C is then Q). Without a verdict (a duck-typed result) the arc counts
+    as determined.
+    """
+    if verdicts is None:
+        return True, ""
+    why = []
+    for i, name in enumerate(names):
+        if verdicts.get(name, True):
+            continue
+        reason = reasons.get(name, "")
+        if i == 2 and reason.startswith("on its upper bound"):
+            continue
+        if reason == "fixed (not fitted)":
+            continue
+        why.append(f"{name} not determined ({reason})" if reason else f"{name} not determined")
+    return not why, "; ".join(why)
 
 
 def _assign_unique(lookups: list[float], table: tuple) -> list[tuple[str | None, tuple[str, ...]]]:
@@ -182,8 +218,22 @@ def arcs(
                 "R_series_ohm": R_series,
                 "f0_Hz": apex_frequency(R, Q, n),
                 "_diffusion": arc.diffusion,
+                "_names": [names[i] for i in arc.slots],
+                "_text": arc.text,
             }
         )
+    freq = getattr(result, "freq_Hz", None)
+    freq = None if freq is None or len(freq) == 0 else np.asarray(freq, dtype=float)
+    verdicts = getattr(result, "determined", None) or None
+    reasons = getattr(result, "reasons", None) or {}
+    for row in rows:
+        position = "inside" if freq is None else arc_position(row["f0_Hz"], row["n"], freq)
+        row["in_window"] = position == "inside"
+        row["determined"], row["_why"] = _arc_determined(row["_names"], verdicts, reasons)
+        if position != "inside":
+            row["_why"] = arc_sentence(row["_text"], row["f0_Hz"], row["n"], freq)
+            row["_why"] = row["_why"].replace(f"the arc {row['_text']} has ", "")
+        row["_position"] = position
 
     cell_factor = 1.0
     if normalise_cell_constant:
@@ -191,8 +241,10 @@ def arcs(
             raise DataError("normalise_cell_constant needs thickness_cm and area_cm2")
         cell_factor = thickness_cm / area_cm2
     lookups = [row["C_F"] * cell_factor for row in rows]
+    pinned = [row["in_window"] and row["determined"] for row in rows]
+    eligible = [lookup if ok else np.nan for lookup, ok in zip(lookups, pinned, strict=True)]
     for row, lookup, (role, candidates) in zip(
-        rows, lookups, _assign_unique(lookups, table), strict=True
+        rows, lookups, _assign_unique(eligible, table), strict=True
     ):
         row["C_lookup_F"] = lookup
         row["role"] = role
@@ -200,15 +252,26 @@ def arcs(
         base = by_name.get(role) if role is not None else None
         if base is None and role is not None:
             base = by_name.get(role.rsplit("_", 1)[0])
+        reason = ""
         if role is None:
-            if row["C_method"].startswith("none"):
+            if row["_position"] == "blocking":
+                text = "blocking capacitance (apex below the measured band), not a resistance"
+            elif row["_position"] == "diffusion":
+                text = "diffusion tail (apex below the measured band, n < 0.6), not a resistance"
+            elif row["_position"] == "above":
+                text = "above the measured band (part of the high-frequency intercept)"
+            elif row["C_method"].startswith("none"):
                 text = "diffusion-like (no effective capacitance)"
             elif np.isnan(row["C_F"]):
                 text = "no effective capacitance (R, Q or n missing, not positive or n > 1)"
+            elif not row["determined"]:
+                text = "not determined by the spectrum"
             else:
                 text = "capacitance outside the role table"
+            reason = row["_why"] or text
         else:
             text = base.description if base is not None else ""
+        row["role_reason"] = reason
         if row["_diffusion"]:
             text = f"{text}; Randles branch with {', '.join(row['_diffusion'])}"
         row["description"] = text
@@ -221,11 +284,13 @@ def arcs(
             row["C_face_F"] = 2 * row["C_F"] if per_face else np.nan
             if area_cm2 is not None:
                 row["ASR_face_ohm_cm2"] = row["R_face_ohm"] * area_cm2
-        del row["_diffusion"]
+        for private in ("_diffusion", "_names", "_text", "_why", "_position"):
+            del row[private]
 
     columns = [
         "resistor", "element", "R_ohm", "R_stderr_ohm", "Q", "n", "C_F", "C_method",
-        "R_series_ohm", "f0_Hz", "C_lookup_F", "role", "role_candidates", "description",
+        "R_series_ohm", "f0_Hz", "in_window", "determined", "C_lookup_F", "role",
+        "role_reason", "role_candidates", "description",
     ]  # fmt: skip
     if area_cm2 is not None:
         columns += ["C_per_area_F_cm2", "ASR_ohm_cm2"]

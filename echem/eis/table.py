@@ -10,7 +10,8 @@ the same name) in the Python API and in the CLI's ``results.csv``:
 - with a Lin-KK check: ``kk_valid``, ``kk_M``, ``kk_mu``, ``kk_rms_residual``,
   ``kk_max_residual``, ``kk_pseudo_chisqr`` (and ``kk_error`` when the check could not run);
 - per arc, keyed by its capacitive element ``E`` (``CPE1``): ``E_C_F`` (effective capacitance),
-  ``E_f0_Hz`` (apex frequency), ``E_role``, ``E_C_method``;
+  ``E_f0_Hz`` (apex frequency), ``E_in_window``, ``E_determined`` (the arc is pinned down:
+  :mod:`echem.eis.arc_table`), ``E_role`` (empty unless pinned down), ``E_C_method``;
 - per role ``r`` (``R_int``): ``r_ohm``, ``r_stderr_ohm``, ``r_F``; with an area ``r_ohm_cm2``;
   in a symmetric cell ``r_face_ohm``, ``r_face_F``; series roles of a preset (``R_bulk_ohm``,
   ``R_bulk_stderr_ohm``) and ``sigma_S_cm`` (from R_bulk, with thickness and area).
@@ -40,7 +41,7 @@ KK_COLUMNS: dict[str, str] = {
 }
 
 #: Arc columns copied per arc as ``<element>_<column>``.
-ARC_COLUMNS: tuple[str, ...] = ("C_F", "f0_Hz", "role", "C_method")
+ARC_COLUMNS: tuple[str, ...] = ("C_F", "f0_Hz", "in_window", "determined", "role", "C_method")
 
 
 def kk_columns(kk: Any) -> dict[str, Any]:

@@ -81,6 +81,8 @@ __all__ = [
     "noise",
     "parameter_verdicts",
     "arc_in_window",
+    "arc_position",
+    "arc_sentence",
     "judge",
 ]
 
@@ -311,10 +313,56 @@ def parameter_verdicts(
 
 def arc_in_window(f0_Hz: float, freq_Hz: np.ndarray) -> bool:
     """Apex inside the measured band, :data:`WINDOW_MARGIN_DECADES` from either end."""
+    return arc_position(f0_Hz, 1.0, freq_Hz) == "inside"
+
+
+#: Below this CPE exponent an arc below the band is a diffusion tail rather than a capacitance
+#: (the effective-capacitance limit of :mod:`echem.eis.capacitance`).
+DIFFUSION_EXPONENT: float = 0.6
+
+
+def arc_position(f0_Hz: float, n: float, freq_Hz: np.ndarray) -> str:
+    """Where an arc's apex lies against the measured band.
+
+    Returns
+    -------
+    str
+        ``"inside"`` (:data:`WINDOW_MARGIN_DECADES` inside the band), ``"above"`` (it is part
+        of the high-frequency intercept), ``"blocking"`` (below the band: the resistance in
+        parallel is beyond what the spectrum can tell, the element acts as a series
+        capacitance), ``"diffusion"`` (below the band with n < :data:`DIFFUSION_EXPONENT`: a
+        diffusion tail), or ``"none"`` (no apex: R, Q or n not positive).
+    """
     if not np.isfinite(f0_Hz) or f0_Hz <= 0:
-        return False
+        return "none"
     margin = 10.0**WINDOW_MARGIN_DECADES
-    return bool(freq_Hz.min() * margin <= f0_Hz <= freq_Hz.max() / margin)
+    if f0_Hz > freq_Hz.max() / margin:
+        return "above"
+    if f0_Hz < freq_Hz.min() * margin:
+        return "diffusion" if np.isfinite(n) and n < DIFFUSION_EXPONENT else "blocking"
+    return "inside"
+
+
+def arc_sentence(text: str, f0_Hz: float, n: float, freq_Hz: np.ndarray) -> str:
+    """What an arc outside the band is, in words ("" for an arc inside)."""
+    position = arc_position(f0_Hz, n, freq_Hz)
+    band = _band(freq_Hz)
+    if position == "inside":
+        return ""
+    if position == "none":
+        return f"the arc {text} has no apex (R, Q or n not positive)"
+    where = f"its apex at {f0_Hz:.3g} Hz, outside the measured {band}"
+    if position == "above":
+        return f"the arc {text} has {where}: it is not measured, only its share of the high-frequency intercept"
+    if position == "diffusion":
+        return (
+            f"the arc {text} has {where}: a diffusion tail (n = {n:.2g}), not a resistance; "
+            "a Warburg element describes it"
+        )
+    return (
+        f"the arc {text} has {where}: a blocking capacitance (its resistance is beyond what the "
+        "spectrum can tell); a series C or CPE describes it"
+    )
 
 
 def _hz(f: float) -> str:
@@ -335,15 +383,9 @@ def arc_problems(circuit: Circuit, values: dict[str, float], freq_Hz: np.ndarray
     for arc in circuit.structure.arcs:
         r, q = values[arc.resistor], values[names[arc.capacitance]]
         n = 1.0 if arc.exponent is None else values[names[arc.exponent]]
-        f0 = float(apex_frequency(r, q, n))
-        if arc_in_window(f0, freq_Hz):
-            continue
-        where = (
-            "no apex (R, Q or n not positive)"
-            if not np.isfinite(f0)
-            else f"its apex at {f0:.3g} Hz"
-        )
-        problems.append(f"the arc {arc.text} has {where}, outside the measured {_band(freq_Hz)}")
+        sentence = arc_sentence(arc.text, float(apex_frequency(r, q, n)), n, freq_Hz)
+        if sentence:
+            problems.append(sentence)
     return problems
 
 

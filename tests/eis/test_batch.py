@@ -46,7 +46,8 @@ def check(table: pd.DataFrame, truths: list) -> None:
     names = list(Circuit(TEXT).param_names)
     assert list(table.index) == [0, 1, 2, 3]
     parameters = [c for n in names for c in (n, f"{n}_stderr", f"{n}_determined")]
-    arcs = [f"CPE{k}_{c}" for k in (1, 2) for c in ("C_F", "f0_Hz", "role", "C_method")]
+    per_arc = ("C_F", "f0_Hz", "in_window", "determined", "role", "C_method")
+    arcs = [f"CPE{k}_{c}" for k in (1, 2) for c in per_arc]
     assert list(table.columns[: len(parameters) + 3]) == [
         *parameters,
         "chisqr",
