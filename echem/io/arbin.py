@@ -66,7 +66,7 @@ from echem.io._access import AccessDatabase, is_access_database, ole_dates
 from echem.io._schema import build_frame
 from echem.io._tables import Tables
 
-__all__ = ["FORMATS", "read_res", "tests"]
+__all__ = ["FORMATS", "read_res", "list_tests"]
 
 NORMAL_TABLE = "Channel_Normal_Table"
 GLOBAL_TABLE = "Global_Table"
@@ -136,7 +136,7 @@ _GLOBAL_FACTS: Mapping[str, str] = {
 }
 
 
-def tests(path: str | Path) -> pd.DataFrame:
+def list_tests(path: str | Path) -> pd.DataFrame:
     """The tests of a ``.res`` file: ``Test_ID``, ``Test_Name``, ``Channel_Index``,
     start (ISO 8601, local time) and the number of data points of each.
 
@@ -183,10 +183,10 @@ def read_res(
     database = _open(path)
     global_rows = pd.DataFrame(database.read_table(GLOBAL_TABLE))
     normal = database.read_table(NORMAL_TABLE)
+    _require_keys(normal, path)
     table_of_tests = _test_table(global_rows, normal["Test_ID"])
     test_id = _choose_test(table_of_tests, test, channel, path)
-    raw = _test_rows(normal, test_id)
-    raw = _ordered(raw)
+    raw = _ordered(_test_rows(normal, test_id), path)
     global_row = _global_row(global_rows, test_id)
     channel_index = global_row.get("Channel_Index")
 
@@ -314,13 +314,46 @@ def _test_rows(table: Mapping[str, np.ndarray], test_id: int) -> dict[str, np.nd
     return {name: np.asarray(values)[keep] for name, values in table.items()}
 
 
-def _ordered(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Rows by ``Data_Point`` (stable), unless they already are."""
+def _require_keys(table: Mapping[str, np.ndarray], path: Path) -> None:
+    """Every data point names its test and number (a null there cannot be placed)."""
+    for key in ("Test_ID", "Data_Point"):
+        values = np.asarray(table[key]) if key in table else None
+        if values is None:
+            raise ParseError(f"{NORMAL_TABLE} has no {key} column", path)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise ParseError(
+                f"{int(np.isnan(values).sum())} row(s) of {NORMAL_TABLE} have no {key}: damaged",
+                path,
+            )
+
+
+def _ordered(table: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
+    """Rows by ``Data_Point`` (stable sort, when not already in order). A repeated data
+    point, or a ``Test_Time`` that goes back in data-point order, warns: Arbin numbers its
+    points in time order, so either means a damaged file."""
     points = np.asarray(table["Data_Point"])
-    if points.size < 2 or bool(np.all(points[1:] >= points[:-1])):
-        return table
-    order = np.argsort(points, kind="stable")
-    return {name: np.asarray(values)[order] for name, values in table.items()}
+    if points.size > 1 and not bool(np.all(points[1:] >= points[:-1])):
+        order = np.argsort(points, kind="stable")
+        table = {name: np.asarray(values)[order] for name, values in table.items()}
+        points = points[order]
+    repeated = int(np.count_nonzero(points[1:] == points[:-1]))
+    if repeated:
+        warnings.warn(
+            f"{path}: {repeated} Data_Point value(s) of {NORMAL_TABLE} repeat: damaged file?",
+            EchemWarning,
+            stacklevel=3,
+        )
+    if "Test_Time" in table:
+        times = np.asarray(table["Test_Time"], dtype=np.float64)
+        back = np.flatnonzero(times[1:] < times[:-1])
+        if back.size:
+            warnings.warn(
+                f"{path}: Test_Time goes back {back.size} time(s) in Data_Point order (first "
+                f"after Data_Point {points[back[0]]}): damaged file?",
+                EchemWarning,
+                stacklevel=3,
+            )
+    return table
 
 
 def _global_row(global_rows: pd.DataFrame, test_id: int) -> dict[str, Any]:

@@ -1,0 +1,521 @@
+"""Arbin .res reader (echem/io/arbin.py) and the Access decoder under it (echem/io/_access.py).
+
+The real file (cellpy's test cell, 2016) is compared with galvani's res2sqlite (mdbtools
+1.0) values in reference.json, table by table (rows; first/last/min/max of each column),
+with every value of every table against ``mdb-export`` where mdbtools is installed, and
+with independent facts: Arbin's capacity counters against the integrated current (the
+coulometry cross-check), galvani's per-cycle capacity sums, the start date in the file
+name. Damaged copies (cut, bit-flipped, renamed tables, a second test) must raise
+ParseError, warn, or read the values the file holds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real
+from reference import REFERENCE_JSON, tolerance
+
+import echem
+from echem.io._access import PAGE_SIZE, AccessDatabase, is_access_database, ole_dates
+from echem.io.arbin import _aux_columns, list_tests, read_res
+
+FILE = "arbin/20160805_test001_45_cc_01.res"
+#: Tables of galvani's res2sqlite that are not in the file: its own per-cycle sums and
+#: SQLite's statistics table.
+DERIVED_BY_RES2SQLITE = {"Capacity_Sum_Table", "sqlite_stat1"}
+#: Non-empty tables besides Channel_Normal_Table.
+OTHER_TABLES = [
+    "Channel_Statistic_Table",
+    "Event_Table",
+    "Global_Table",
+    "Resume_Table",
+    "Version_Table",
+]
+
+
+@pytest.fixture(scope="module")
+def path() -> Path:
+    return real(FILE)
+
+
+@pytest.fixture(scope="module")
+def frame(path: Path) -> pd.DataFrame:
+    return echem.read(path)
+
+
+@pytest.fixture(scope="module")
+def reference_tables(path: Path) -> dict[str, dict]:
+    document = json.loads(REFERENCE_JSON.read_text())
+    tables = document[FILE]["reference"]["tables"]
+    return {table["name"]: table for table in tables}
+
+
+def _stats(values: np.ndarray) -> dict[str, float]:
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[~np.isnan(values)]
+    return {
+        "first": values[0],
+        "last": values[-1],
+        "min": finite.min(),
+        "max": finite.max(),
+    }
+
+
+def _assert_stats(values: np.ndarray, expected: dict[str, float], what: str) -> None:
+    got = _stats(values)
+    rtol = tolerance()
+    scale = max(abs(v) for v in expected.values() if v is not None)
+    for name, want in expected.items():
+        assert got[name] == pytest.approx(want, rel=rtol, abs=rtol * scale), f"{what} {name}"
+
+
+# -- values against res2sqlite, mdb-export and independent facts ------------------------
+
+
+def test_format_is_sniffed_from_the_jet_magic(path: Path, frame: pd.DataFrame) -> None:
+    head = path.read_bytes()[:8192]
+    assert is_access_database(head)
+    assert head[4:19] == b"Standard Jet DB"
+    assert frame.attrs["format"] == "arbin-res"
+    assert frame.attrs["source"] == path.name
+
+
+def test_normal_table_rows_and_every_column_match_res2sqlite(
+    frame: pd.DataFrame, reference_tables: dict[str, dict]
+) -> None:
+    reference = reference_tables["Channel_Normal_Table"]
+    assert len(frame) == reference["rows"] == 10261
+    originals = [c for c in frame.columns if c not in echem.io._schema.CANONICAL]
+    assert originals == reference["columns"]
+    assert set(reference["stats"]) >= {"Test_Time", "Voltage", "Current", "Charge_Capacity"}
+    for column, expected in reference["stats"].items():
+        _assert_stats(frame[column].to_numpy(), expected, column)
+
+
+@pytest.mark.parametrize("name", OTHER_TABLES)
+def test_other_tables_match_res2sqlite(
+    frame: pd.DataFrame, reference_tables: dict[str, dict], name: str
+) -> None:
+    table = frame.attrs["tables"][name]
+    reference = reference_tables[name]
+    assert len(table) == reference["rows"]
+    assert list(table.columns) == reference["columns"]
+    for column, expected in reference["stats"].items():
+        _assert_stats(table[column].to_numpy(), expected, f"{name}.{column}")
+
+
+def test_tables_res2sqlite_has_are_read_or_listed_empty(
+    frame: pd.DataFrame, reference_tables: dict[str, dict]
+) -> None:
+    tables = frame.attrs["tables"]
+    empty = frame.attrs["metadata"]["empty_tables"]
+    assert sorted(tables) == sorted(OTHER_TABLES)
+    for name, reference in reference_tables.items():
+        if name in DERIVED_BY_RES2SQLITE or name == "Channel_Normal_Table":
+            continue
+        if reference["rows"]:
+            assert name in tables
+        else:
+            assert name in empty
+    assert "Auxiliary_Table" in empty and "Smart_Battery_Data_Table" in empty
+
+
+def test_capacity_sums_match_res2sqlite(
+    frame: pd.DataFrame, reference_tables: dict[str, dict]
+) -> None:
+    """galvani's Capacity_Sum_Table: for each cycle, the sum of the earlier cycles' largest
+    counter values, recomputed from echem's frame."""
+    reference = reference_tables["Capacity_Sum_Table"]
+    counters = ["Charge_Capacity", "Discharge_Capacity", "Charge_Energy", "Discharge_Energy"]
+    per_cycle = frame.groupby("Cycle_Index")[counters].max()
+    sums = per_cycle.cumsum().shift(1, fill_value=0.0)
+    assert len(sums) == reference["rows"]
+    for counter in counters:
+        _assert_stats(sums[counter].to_numpy(), reference["stats"][f"{counter}_Sum"], counter)
+
+
+@pytest.mark.skipif(shutil.which("mdb-export") is None, reason="mdbtools is not installed")
+@pytest.mark.parametrize("name", ["Channel_Normal_Table", *OTHER_TABLES])
+def test_every_value_matches_mdb_export(path: Path, frame: pd.DataFrame, name: str) -> None:
+    text = subprocess.run(
+        ["mdb-export", str(path), name], capture_output=True, check=True
+    ).stdout.decode()
+    expected = pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
+    got = frame if name == "Channel_Normal_Table" else frame.attrs["tables"][name]
+    assert len(got) == len(expected)
+    for column in expected.columns:
+        numeric = pd.api.types.is_numeric_dtype
+        if not (numeric(expected[column]) and numeric(got[column])):
+            # mdb-export writes an empty text and a null alike
+            want = ["" if isinstance(v, float) else str(v) for v in expected[column]]
+            assert [str(v) for v in got[column]] == want, column
+        else:
+            # mdb-export prints a Single with 8 and a Double with 16 significant digits
+            np.testing.assert_allclose(
+                got[column].to_numpy(dtype=float),
+                expected[column].to_numpy(dtype=float),
+                rtol=1e-7,
+                atol=0,
+                err_msg=column,
+            )
+
+
+def test_canonical_columns_in_si_units(frame: pd.DataFrame) -> None:
+    assert list(frame.columns[:7]) == [
+        "time_s",
+        "voltage_V",
+        "current_A",
+        "charge_C",
+        "energy_J",
+        "cycle",
+        "step",
+    ]
+    assert "temperature_degC" not in frame  # no auxiliary input in this file
+    np.testing.assert_array_equal(frame["time_s"], frame["Test_Time"])
+    np.testing.assert_array_equal(frame["voltage_V"], frame["Voltage"].astype(float))
+    np.testing.assert_array_equal(frame["current_A"], frame["Current"].astype(float))
+    net_ah = frame["Charge_Capacity"] - frame["Discharge_Capacity"]
+    np.testing.assert_allclose(frame["charge_C"], net_ah * 3600.0, rtol=1e-15)
+    net_wh = frame["Charge_Energy"] - frame["Discharge_Energy"]
+    np.testing.assert_allclose(frame["energy_J"], net_wh * 3600.0, rtol=1e-15)
+    # 1 mAh = 3.6 C: the first discharge of cycle 1 counted 1.755094 mAh
+    first_discharge = frame[(frame["cycle"] == 1) & (frame["step"] == 3)]
+    assert first_discharge["charge_C"].iloc[-1] == pytest.approx(-1.755093529421e-3 * 3600)
+
+
+def test_current_sign_is_arbins_positive_on_charge(frame: pd.DataFrame) -> None:
+    """Where the current flows, it is positive exactly when the charge counter grows and
+    negative when the discharge counter does (the silicon electrode delithiates, voltage
+    rising, on charge)."""
+    same_run = (frame["cycle"].diff() == 0) & (frame["step"].diff() == 0)
+    flowing = same_run & (frame["current_A"].abs() > 1e-5)
+    charge_grows = frame["Charge_Capacity"].diff() > 0
+    discharge_grows = frame["Discharge_Capacity"].diff() > 0
+    positive = frame["current_A"] > 0
+    assert flowing.sum() > 8000
+    assert (charge_grows[flowing] == positive[flowing]).all()
+    assert (discharge_grows[flowing] == ~positive[flowing]).all()
+    voltage_change = frame["voltage_V"].diff()[flowing]
+    assert (voltage_change[positive[flowing]] > 0).mean() > 0.9
+    assert (voltage_change[~positive[flowing]] < 0).mean() > 0.9
+
+
+def test_instrument_charge_agrees_with_the_integrated_current(frame: pd.DataFrame) -> None:
+    """echem.coulometry's cross-check: in every run the counters' change matches the
+    trapezoid integral of the current within the sampling bound, and the total within
+    0.3 % (the sign of charge_C follows the current)."""
+    result = echem.coulometry.integrate(frame)
+    steps = result.steps
+    assert result.has_instrument_charge
+    assert (steps["difference_C"].abs() <= steps["sampling_bound_C"] + 1e-12).all()
+    assert result.instrument_total_C == pytest.approx(result.total_C, rel=3e-3)
+    flipped = frame.copy()
+    flipped["charge_C"] = -flipped["charge_C"]
+    wrong = echem.coulometry.integrate(flipped).steps
+    assert (wrong["difference_C"].abs() > wrong["sampling_bound_C"]).any()
+
+
+def test_cycle_and_step_indices(frame: pd.DataFrame) -> None:
+    assert frame["cycle"].dtype == np.int64 and frame["step"].dtype == np.int64
+    np.testing.assert_array_equal(frame["cycle"], frame["Cycle_Index"])
+    np.testing.assert_array_equal(frame["step"], frame["Step_Index"])
+    assert frame["cycle"].min() == 1 and frame["cycle"].max() == 18
+    assert (frame["cycle"].diff().dropna() >= 0).all()
+    # steps 1-8 in cycles 1-3, then the schedule's loop of steps 10-15
+    assert sorted(frame["step"].unique()) == [*range(1, 9), *range(10, 16)]
+    assert (frame["Data_Point"].diff().dropna() == 1).all()
+
+
+def test_start_time_is_the_local_start_in_the_file_name(path: Path, frame: pd.DataFrame) -> None:
+    start = frame.attrs["start_time"]
+    assert start == "2016-08-05T16:16:23"
+    assert start[:10].replace("-", "") == path.name[:8]
+    # the first point is logged 300 s (Test_Time) after the start (DateTime, whole seconds)
+    first = ole_dates(frame["DateTime"].to_numpy()[:1])[0] - np.datetime64(start)
+    assert abs(first / np.timedelta64(1, "s") - frame["Test_Time"].iloc[0]) < 1.0
+    events = frame.attrs["tables"]["Event_Table"]
+    assert events["Event_Describe"].tolist() == ["Test start", "Test end"]
+    assert events["DateTime"].iloc[0] == frame.attrs["metadata"]["Start_DateTime"]
+
+
+def test_ole_dates_before_and_after_the_epoch() -> None:
+    days = np.array([0.0, 1.5, -1.25, 42587.67804398148, np.nan])
+    expected = np.array(
+        ["1899-12-30T00:00", "1899-12-31T12:00", "1899-12-29T06:00", "2016-08-05T16:16:23", "NaT"],
+        dtype="datetime64[ms]",
+    )
+    np.testing.assert_array_equal(ole_dates(days), expected)
+
+
+def test_metadata_names_the_test_and_the_channel(frame: pd.DataFrame) -> None:
+    metadata = frame.attrs["metadata"]
+    assert metadata["test_id"] == 1
+    assert metadata["test_name"] == "20160805_sic006_45_cc_01-01-003"
+    assert metadata["channel"] == 3
+    assert metadata["schedule"] == "SiNODE\\24h_rest_3cyc_C20_100cyc_c10_MR.sdu"
+    assert metadata["software_version"] == "4.32 Build: 130904"
+    assert metadata["instrument"] == "Arbin, SN 176075"
+    assert metadata["creator"] == "hfa"
+    assert metadata["mass_g"] == pytest.approx(0.00085283798)
+    assert metadata["Specific_Capacity"] == pytest.approx(3.579)  # Si: 3579 mAh/g
+    assert metadata["file_version"] == "Results File 5.26"
+    assert metadata["database"].startswith("Jet 4")
+    assert metadata["units"]["Charge_Capacity"] == "Ah"
+    assert metadata["tests"] == [
+        {
+            "Test_ID": 1,
+            "Test_Name": "20160805_sic006_45_cc_01-01-003",
+            "Channel_Index": 3,
+            "start": "2016-08-05T16:16:23",
+            "data_points": 10261,
+        }
+    ]
+    assert frame.attrs["technique"] in echem.io._schema.TECHNIQUES
+
+
+def test_statistics_table_points_at_the_end_of_each_cycle(frame: pd.DataFrame) -> None:
+    """Each Channel_Statistic_Table row is the last data point of a cycle, and its
+    Vmax_On_Cycle is that cycle's largest voltage (at least the largest logged one)."""
+    statistics = frame.attrs["tables"]["Channel_Statistic_Table"]
+    by_point = frame.set_index("Data_Point")
+    cycles = by_point.loc[statistics["Data_Point"], "cycle"].to_numpy()
+    np.testing.assert_array_equal(cycles, np.arange(1, 18))
+    largest = frame.groupby("cycle")["Voltage"].max().loc[cycles].to_numpy()
+    assert (statistics["Vmax_On_Cycle"].to_numpy() >= largest).all()
+    np.testing.assert_allclose(statistics["Vmax_On_Cycle"], largest, rtol=1e-3)
+
+
+def test_list_tests_names_the_file_tests(path: Path) -> None:
+    table = list_tests(path)
+    assert table.to_dict("records") == [
+        {
+            "Test_ID": 1,
+            "Test_Name": "20160805_sic006_45_cc_01-01-003",
+            "Channel_Index": 3,
+            "start": "2016-08-05T16:16:23",
+            "data_points": 10261,
+        }
+    ]
+
+
+def test_test_and_channel_choices(path: Path, frame: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(read_res(path, test=1), frame)
+    pd.testing.assert_frame_equal(read_res(path, channel=3), frame)
+    with pytest.raises(echem.ParseError, match="no test with Test_ID 2.*Test_ID 1"):
+        read_res(path, test=2)
+    with pytest.raises(echem.ParseError, match="0 tests on channel 4"):
+        read_res(path, channel=4)
+    with pytest.raises(echem.ParseError, match="not both"):
+        read_res(path, test=1, channel=3)
+
+
+# -- files with several tests, other databases, damaged copies --------------------------
+
+
+def _row_starts(raw: bytes, table: str) -> list[int]:
+    """Absolute offsets of the rows of ``table``, found from the data pages as
+    mdbtools' HACKING.md describes them (independently of echem's decoder)."""
+    tdef = AccessDatabase(raw, Path("x")).table_def(table).page
+    starts = []
+    for page in range(len(raw) // PAGE_SIZE):
+        base = page * PAGE_SIZE
+        if raw[base] != 1 or int.from_bytes(raw[base + 4 : base + 8], "little") != tdef:
+            continue
+        count = int.from_bytes(raw[base + 12 : base + 14], "little")
+        for row in range(count):
+            offset = int.from_bytes(raw[base + 14 + 2 * row : base + 16 + 2 * row], "little")
+            if not offset & 0xC000:
+                starts.append(base + (offset & 0x1FFF))
+    return starts
+
+
+def _two_tests(path: Path, tmp_path: Path) -> Path:
+    """The real file with the Test_ID (first fixed column) of its last 1000 data points
+    set to 2: a file holding two tests."""
+    raw = bytearray(path.read_bytes())
+    starts = sorted(_row_starts(bytes(raw), "Channel_Normal_Table"))
+    points = {s: int.from_bytes(raw[s + 6 : s + 10], "little") for s in starts}
+    for start in starts:
+        if points[start] > 10261 - 1000:
+            raw[start + 2 : start + 6] = (2).to_bytes(4, "little")
+    target = tmp_path / "two_tests.res"
+    target.write_bytes(bytes(raw))
+    return target
+
+
+def test_a_file_with_two_tests_is_never_mixed(
+    path: Path, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    two = _two_tests(path, tmp_path)
+    with pytest.raises(echem.ParseError, match=r"2 tests: Test_ID 1 .*Test_ID 2 .*test=") as error:
+        echem.read(two)
+    assert "9261 data points" in str(error.value) and "1000 data points" in str(error.value)
+    first, second = read_res(two, test=1), read_res(two, test=2)
+    assert (len(first), len(second)) == (9261, 1000)
+    assert (first["Test_ID"] == 1).all() and (second["Test_ID"] == 2).all()
+    np.testing.assert_array_equal(first["time_s"], frame["time_s"][:9261])
+    np.testing.assert_array_equal(second["time_s"], frame["time_s"][9261:])
+    assert read_res(two, channel=3)["Test_ID"].unique().tolist() == [1]
+    assert second.attrs["metadata"].get("test_name") is None  # test 2 has no Global_Table row
+    assert "Channel_Statistic_Table" in second.attrs["metadata"]["empty_tables"]
+    assert len(first.attrs["tables"]["Channel_Statistic_Table"]) == 17
+
+
+def _renamed_table(path: Path, tmp_path: Path) -> Path:
+    """The real file with the catalog's name of Channel_Normal_Table changed."""
+    raw = bytearray(path.read_bytes())
+    old = "Channel_Normal_Table".encode("utf-16-le")
+    new = "Channel_Normal_Tablf".encode("utf-16-le")
+    count = 0
+    for page in range(len(raw) // PAGE_SIZE):
+        base = page * PAGE_SIZE
+        if raw[base] == 1 and int.from_bytes(raw[base + 4 : base + 8], "little") == 2:
+            chunk = bytes(raw[base : base + PAGE_SIZE])
+            count += chunk.count(old)
+            raw[base : base + PAGE_SIZE] = chunk.replace(old, new)
+    assert count >= 1
+    target = tmp_path / "renamed.res"
+    target.write_bytes(bytes(raw))
+    return target
+
+
+def test_an_access_database_without_arbin_tables_is_refused(path: Path, tmp_path: Path) -> None:
+    renamed = _renamed_table(path, tmp_path)
+    assert "Channel_Normal_Tablf" in AccessDatabase.open(renamed).table_names()
+    with pytest.raises(echem.ParseError, match="not an Arbin .res.*Channel_Normal_Tablf"):
+        echem.read(renamed)
+
+
+def test_other_files_are_refused(path: Path, tmp_path: Path) -> None:
+    raw = path.read_bytes()
+    jet3 = tmp_path / "jet3.res"
+    jet3.write_bytes(raw[:0x14] + b"\x00" + raw[0x15:])
+    with pytest.raises(echem.ParseError, match="Jet 3"):
+        read_res(jet3)
+    text = tmp_path / "notes.res"
+    text.write_text("not a database\n")
+    with pytest.raises(echem.ParseError, match="not a Microsoft Access"):
+        echem.read(text)
+    with pytest.raises(echem.ParseError, match="not a Microsoft Access"):
+        read_res(text)
+
+
+def _read_or_parse_error(target: Path) -> pd.DataFrame | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", echem.EchemWarning)
+            return read_res(target)
+    except echem.EchemWarning:
+        return None  # told
+    except echem.ParseError as error:
+        assert error.path == str(target)
+        return None
+
+
+def test_cut_copies_are_parse_errors_or_read_whole(
+    path: Path, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A copy cut short is a ParseError naming the byte; a cut that only drops pages of
+    tables echem does not read (Access's own, at the end) reads the same frame."""
+    raw = path.read_bytes()
+    rng = np.random.default_rng(14)
+    cuts = {1, 20, 4095, PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE + 1, len(raw) // 2}
+    cuts |= {len(raw) - PAGE_SIZE, len(raw) - 1}
+    cuts |= {int(c) for c in rng.integers(1, len(raw), 12)}
+    cuts |= {PAGE_SIZE * int(c) for c in rng.integers(3, len(raw) // PAGE_SIZE, 6)}
+    target = tmp_path / "cut.res"
+    refused = 0
+    for cut in sorted(cuts):
+        target.write_bytes(raw[:cut])
+        try:
+            got = read_res(target)
+        except echem.ParseError as error:
+            assert error.offset is not None, str(error)
+            refused += 1
+            continue
+        pd.testing.assert_frame_equal(got, frame)
+    assert refused >= len(cuts) - 3
+
+
+def _structural_offsets(raw: bytes) -> list[int]:
+    """Bytes whose damage would misplace rows: page types and owners, row counts and
+    offset tables of the data pages, table definitions, and each row's column count and
+    null mask (sampled)."""
+    offsets: list[int] = []
+    starts = _row_starts(raw, "Channel_Normal_Table")
+    for page in range(0, len(raw) // PAGE_SIZE, 31):
+        base = page * PAGE_SIZE
+        offsets += [base, base + 4, base + 12, base + 14, base + 15, base + 40, base + 0x2D]
+    for start in starts[::2000]:
+        offsets += [start, start + 1, start + 95, start + 97]  # count, null mask
+    return offsets
+
+
+def test_bit_flips_raise_warn_or_change_one_stored_value(
+    path: Path, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A flipped bit gives a ParseError, a warning, or a frame that differs from the
+    undamaged one in at most one data point (a flipped bit inside a stored number cannot
+    be seen: the format has no checksums) -- never rows lost, moved or mixed silently."""
+    raw = path.read_bytes()
+    rng = np.random.default_rng(2016)
+    offsets = _structural_offsets(raw) + [int(o) for o in rng.integers(0, len(raw), 30)]
+    undamaged = frame.to_numpy(dtype=np.float64)
+    target = tmp_path / "flipped.res"
+    outcomes = {"refused or told": 0, "read": 0}
+    for offset in offsets:
+        damaged = bytearray(raw)
+        damaged[offset] ^= 1 << int(rng.integers(0, 8))
+        target.write_bytes(bytes(damaged))
+        got = _read_or_parse_error(target)
+        if got is None:
+            outcomes["refused or told"] += 1
+            continue
+        outcomes["read"] += 1
+        assert got.shape == frame.shape, f"byte {offset}"
+        values = got.to_numpy(dtype=np.float64)
+        same = (values == undamaged) | (np.isnan(values) & np.isnan(undamaged))
+        rows = np.flatnonzero(~same.all(axis=1))
+        assert rows.size <= 1, f"byte {offset}: rows {rows[:5]} differ"
+    assert outcomes["refused or told"] > 10 and outcomes["read"] > 10
+
+
+# -- auxiliary inputs (no real file has them: Arbin's layout, built by hand) -------------
+
+
+def test_auxiliary_inputs_become_columns_aligned_by_data_point() -> None:
+    aux = {
+        "Test_ID": np.array([1, 1, 1, 1, 1]),
+        "Data_Point": np.array([3, 1, 2, 1, 3]),
+        "Auxiliary_Index": np.array([1, 1, 1, 2, 2]),
+        "Data_Type": np.array([1, 1, 1, 0, 0]),
+        "X": np.array([25.5, 25.0, 25.25, 0.1, 0.3], dtype=np.float32),
+    }
+    aux_global = {
+        "Channel_Index": np.array([3, 3]),
+        "Auxiliary_Index": np.array([1, 2]),
+        "Data_Type": np.array([1, 0]),
+        "Nickname": np.array(["T1", "V2"], dtype=object),
+        "Unit": np.array(["C", "V"], dtype=object),
+    }
+    points = np.array([1, 2, 3])
+    columns, temperature = _aux_columns(aux, aux_global, 3, points, Path("x.res"))
+    assert temperature == "Aux_Temperature_1"
+    np.testing.assert_array_equal(columns["Aux_Temperature_1"][0], [25.0, 25.25, 25.5])
+    assert columns["Aux_Temperature_1"][1] == "C"
+    np.testing.assert_allclose(columns["Aux_Voltage_2"][0], [0.1, np.nan, 0.3], rtol=1e-7)
+    assert columns["Aux_Voltage_2"][1] == "V"
+    fahrenheit = dict(aux_global, Unit=np.array(["F", "V"], dtype=object))
+    _, temperature = _aux_columns(aux, fahrenheit, 3, points, Path("x.res"))
+    assert temperature is None  # never relabelled as degC
+    with pytest.warns(echem.EchemWarning, match="data points the normal table does not have"):
+        _aux_columns(aux, aux_global, 3, np.array([1, 2]), Path("x.res"))
