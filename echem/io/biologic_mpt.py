@@ -1,10 +1,28 @@
-"""BioLogic EC-Lab .mpt (text export) reader.
+"""BioLogic EC-Lab and BT-Lab .mpt (text export) reader.
 
-Layout: ``EC-Lab ASCII FILE``, ``Nb header lines : N``, header lines, the tab-separated
-column line (line N), then the numeric block. Some exports (EIS especially) have no
-header block and start with the column line. The encoding is latin-1 (``µ``, ``²``);
-the decimal separator follows the Windows locale (``mb.issue_95.de.mpt`` uses commas),
-detected on the first data line.
+Layout: ``EC-Lab ASCII FILE`` (``BT-Lab ASCII FILE`` from BT-Lab), ``Nb header lines :
+N``, header lines, the tab-separated column line (line N), then the numeric block. Some
+exports (EIS especially) have no header block and start with the column line. The
+encoding is latin-1 (``µ``, ``²`` as single bytes), or UTF-8 in newer BT-Lab exports
+(MANIFEST.md of the real data; where a re-save lost a degree sign the file holds
+U+FFFD, kept as read): a header and column line that decode as UTF-8 and hold a
+non-ASCII character are UTF-8, anything else latin-1 (a latin-1 ``µ`` or ``°`` alone is
+never valid UTF-8). The decimal separator follows the Windows locale
+(``mb.issue_95.de.mpt`` uses commas), detected on the first data line.
+
+The column line must look like one: tab-separated, with at least one column name
+EC-Lab writes (``time/s``, ``Ewe/V``, ``freq/Hz``...), not numbers. A ``Nb header
+lines`` off by a few lines, or a file that is no EC-Lab/BT-Lab export forced with
+``format="biologic-mpt"``, is a :class:`echem.ParseError` naming the line (and, for
+the header count, the line the column names are on), not a frame whose column names
+are data values. A file that ends inside its column line (no line end, and the last
+name not followed by EC-Lab's trailing tab) is refused too; one cut just after a tab
+cannot be told from a header-only export (``wait.mpt`` ends so).
+
+The data block is numbers only: a value that is not a number (a garbage line ``abc``)
+or a line with fewer values than the rows around it (a line cut or damaged inside the
+data) is a :class:`echem.ParseError` naming its line, never a text column or a row of
+NaN.
 
 The header is parsed here line by line; the numeric block goes to
 ``pandas.read_csv(engine="c")``, on several threads when it is large
@@ -41,10 +59,13 @@ from echem.io._byte_range import ByteRange
 from echem.io._schema import build_frame
 from echem.io._threaded_csv import first_row_width, read_numeric_block
 
-__all__ = ["MAGIC", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
+__all__ = ["MAGIC", "MAGICS", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
 
 #: First line of every EC-Lab text export with a header block.
 MAGIC = b"EC-Lab ASCII FILE"
+#: First lines of the exports with a header block: EC-Lab's, and BT-Lab's (BioLogic's
+#: battery-cycler software; the same layout).
+MAGICS: tuple[bytes, ...] = (MAGIC, b"BT-Lab ASCII FILE")
 #: UTF-8 byte order mark an editor may put before the first line: not part of it.
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -69,10 +90,26 @@ _SIGNATURE_COLUMNS = frozenset(
     }
 )
 
+#: EC-Lab column names without a unit (most are ``quantity/unit``: ``time/s``, ``Ewe/V``,
+#: ``Im(Conductivity)/mS/cm``).
+_NAMES_WITHOUT_UNIT = frozenset(
+    {"mode", "error", "Ns", "cycle number", "half cycle", "z cycle", "x", "I Range"}
+    | {"counter inc.", "control changes", "Ns changes", "Tan(Delta)", "Re(M)", "Im(M)", "|M|"}
+)
+#: Characters no EC-Lab column name holds, and header lines (``key : value``, the
+#: parameter table's ``tR (h:m:s)``) or other formats' first lines (CSV) do.
+_NOT_IN_NAMES = re.compile(r"[:,;]")
+#: Lines looked at beyond a wrong column line for the real one (for the error message).
+_COLUMN_LINE_SEARCH = 20
+#: A field that is a number (decimal point or comma), for telling data from names.
+_NUMBER = re.compile(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?")
+
 _NB_HEADER = re.compile(r"^Nb header lines\s*:\s*(\d+)\s*$")
 _VERSION = re.compile(r"\b(EC|BT)-Lab for windows v(\S+)", re.IGNORECASE)
 _QUANTITY = re.compile(r"^\s*([-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(\S*)")
 _START_KEY = "Acquisition started on"
+#: Where the dates of an absolute-time export are kept (``time/s`` becomes seconds).
+_ABSOLUTE_TIMES = "time/s (absolute)"
 _DATE_FORMATS = ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M:%S.%f")
 _AREA_UNITS: Mapping[str, float] = {"cm²": 1.0, "mm²": 1e-2, "m²": 1e4, "µm²": 1e-8}
 _MASS_UNITS: Mapping[str, float] = {"g": 1.0, "mg": 1e-3, "µg": 1e-6, "kg": 1e3}
@@ -96,7 +133,7 @@ def sniff_mpt(head: bytes) -> bool:
     """True for an EC-Lab text export: the magic line, or a first line of BioLogic columns."""
     try:
         head = head.removeprefix(_UTF8_BOM)
-        if head.startswith(MAGIC):
+        if head.startswith(MAGICS):
             return True
         first = head.split(b"\n", 1)[0].decode("latin-1").rstrip("\r")
         names = set(first.split("\t"))
@@ -159,8 +196,9 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
         raise ParseError("the file is empty", path, line=1)
     _refuse_bare_cr(first, path, 1)
     first = first.removeprefix(_UTF8_BOM)
-    lines: list[str] = []
-    if first.startswith(MAGIC):
+    raw_lines: list[bytes] = []
+    has_magic = first.startswith(MAGICS)
+    if has_magic:
         second = handle.readline().decode("latin-1").strip()
         match = _NB_HEADER.match(second)
         if match is None:
@@ -176,7 +214,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
                     path,
                     line=number,
                 )
-            lines.append(raw.decode("latin-1").rstrip("\r\n"))
+            raw_lines.append(raw)
         column_bytes = handle.readline()
         header.columns_line = n_header
         if not column_bytes:
@@ -185,9 +223,117 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
         column_bytes = first
     _refuse_bare_cr(column_bytes, path, header.columns_line)
     header.data_offset = handle.tell()
-    header.columns = _column_names(column_bytes.decode("latin-1"), path, header.columns_line)
+    encoding = _text_encoding([*raw_lines, column_bytes])
+    lines = [raw.decode(encoding).rstrip("\r\n") for raw in raw_lines]
+    _check_column_line(header, column_bytes, has_magic, lines, handle, path, encoding)
+    header.columns = _column_names(column_bytes.decode(encoding), path, header.columns_line)
     _read_header_lines(lines, header)
+    header.metadata["encoding"] = encoding
     return header
+
+
+def _text_encoding(raw_lines: list[bytes]) -> str:
+    """ "utf-8" when the bytes decode as UTF-8 and hold a non-ASCII character (newer
+    BT-Lab exports), else "latin-1" (EC-Lab's; also for plain ASCII)."""
+    text = b"".join(raw_lines)
+    if text.isascii():
+        return "latin-1"
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _is_column_line(text: str) -> bool:
+    """Whether a line (without its line end) is a line of EC-Lab column names: tab-
+    separated (EC-Lab ends it with a tab), not all numbers, no name holding ``:``, ``,``
+    or ``;``, and one shaped as EC-Lab names its columns (``quantity/unit``, or a name
+    EC-Lab writes without a unit)."""
+    if "\t" not in text:
+        return False
+    stripped = [name.strip() for name in text.split("\t") if name.strip()]
+    if not stripped or all(_NUMBER.fullmatch(name) for name in stripped):
+        return False
+    if any(_NOT_IN_NAMES.search(name) for name in stripped):
+        return False
+    return any("/" in name or name in _NAMES_WITHOUT_UNIT for name in stripped)
+
+
+def _check_column_line(
+    header: MptHeader,
+    raw: bytes,
+    has_magic: bool,
+    lines: list[str],
+    handle: IO[bytes],
+    path: Path,
+    encoding: str,
+) -> None:
+    """Refuse a column line that is none (see the module docstring), or one the file
+    ends inside of; the handle is left where it was when the line passes."""
+    number = header.columns_line
+    text = raw.decode(encoding).rstrip("\r\n")
+    if (
+        not has_magic
+        and not raw.endswith((b"\n", b"\t"))
+        and any(m.startswith(raw.strip()) for m in MAGICS)
+    ):
+        raise ParseError(
+            f"the file ends inside its first line {text!r} (a cut EC-Lab/BT-Lab export)",
+            path,
+            line=1,
+        )
+    cut = not raw.endswith(b"\n") and not raw.rstrip(b"\r").endswith(b"\t")
+    if cut and has_magic:
+        raise ParseError(
+            "the file ends inside the column line (cut short: no line end, and no tab "
+            "after the last name)",
+            path,
+            line=number,
+        )
+    if not _is_column_line(text):
+        shown = text.strip()[:60]
+        if not has_magic:
+            raise ParseError(
+                "not an EC-Lab/BT-Lab text export: line 1 is neither 'EC-Lab ASCII FILE' "
+                f"nor 'BT-Lab ASCII FILE' nor a tab-separated line of EC-Lab column names "
+                f"({shown!r})",
+                path,
+                line=1,
+            )
+        found = _real_column_line(lines, handle, number, encoding)
+        hint = f"; the column names are on line {found}" if found is not None else ""
+        raise ParseError(
+            f"'Nb header lines : {number}' makes line {number} the column line, but it "
+            f"holds no EC-Lab column names ({shown!r}){hint}",
+            path,
+            line=number,
+        )
+    if cut:
+        raise ParseError(
+            "the file ends inside the column line (cut short: no line end, and no tab "
+            "after the last name)",
+            path,
+            line=number,
+        )
+
+
+def _real_column_line(
+    lines: list[str], handle: IO[bytes], number: int, encoding: str
+) -> int | None:
+    """Line number of the column line near a wrong one (line ``number``): among the
+    header lines before it (``lines`` are lines 3 to ``number - 1``), else among the
+    next lines of ``handle``; None when none is found."""
+    for index in range(len(lines) - 1, -1, -1):
+        if _is_column_line(lines[index]):
+            return index + 3
+    for offset in range(1, _COLUMN_LINE_SEARCH + 1):
+        raw = handle.readline()
+        if not raw:
+            break
+        if _is_column_line(raw.decode(encoding, errors="replace").rstrip("\r\n")):
+            return number + offset
+    return None
 
 
 def _refuse_bare_cr(line: bytes, path: Path, number: int) -> None:
@@ -393,7 +539,8 @@ def read_mpt(path: Path) -> pd.DataFrame:
             width=width,
         )
     _absolute_times_to_seconds(table, header)
-    _check_canonical_numeric(table, header, path, end)
+    _check_numeric(table, header, path, end)
+    _check_no_short_rows(table, header, path, end, first_data)
     return build_frame(
         table,
         CANONICAL_ALIASES,
@@ -616,7 +763,7 @@ def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
 
     Such a column becomes seconds from its first row (in place; the dates are kept as
     ``time/s (absolute)``), and its first row is the start time when the header gives
-    none. Anything else is left for :func:`_check_canonical_numeric` to report.
+    none. Anything else is left for :func:`_check_numeric` to report.
     """
     column = table.get("time/s")
     if column is None or pd.api.types.is_numeric_dtype(column) or len(column) == 0:
@@ -625,25 +772,79 @@ def _absolute_times_to_seconds(table: pd.DataFrame, header: MptHeader) -> None:
     if moments.isna().any():
         return
     position = table.columns.get_loc("time/s")
-    table.insert(position + 1, "time/s (absolute)", column)
+    table.insert(position + 1, _ABSOLUTE_TIMES, column)
     table["time/s"] = (moments - moments.iloc[0]).dt.total_seconds().to_numpy()
     header.metadata["absolute_times"] = True
     if header.start_time is None:
         header.start_time = moments.iloc[0].isoformat(timespec="milliseconds")
 
 
-def _check_canonical_numeric(table: pd.DataFrame, header: MptHeader, path: Path, end: int) -> None:
-    """A column feeding a canonical column must be numeric; name the first bad line
-    (``end``: where the data read ends)."""
-    sources = {original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases}
+def _check_numeric(table: pd.DataFrame, header: MptHeader, path: Path, end: int) -> None:
+    """Every column of the data block must be numeric (the dates of an absolute-time
+    export, kept as ``time/s (absolute)``, aside): name the first line holding a value
+    that is not a number (``end``: where the data read ends)."""
     for name in table.columns:
         column = table[name]
-        if name in sources and not pd.api.types.is_numeric_dtype(column):
-            numbers = pd.to_numeric(column, errors="coerce")
-            bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
-            row = int(bad[0]) if bad.size else 0
+        if name == _ABSOLUTE_TIMES or pd.api.types.is_numeric_dtype(column):
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+        row = int(bad[0]) if bad.size else 0
+        raise ParseError(
+            f"non-numeric value {str(column.iloc[row])[:40]!r} in column {name!r}",
+            path,
+            line=header.columns_line + _line_of_row(path, header.data_offset, end, row),
+        )
+
+
+def _check_no_short_rows(
+    table: pd.DataFrame, header: MptHeader, path: Path, end: int, first_data: bytes
+) -> None:
+    """A data line with fewer values than the first one (a line damaged or cut inside
+    the data; ``read_csv`` fills the missing values with NaN) is a
+    :class:`echem.ParseError` naming it. The rows whose value in the first line's last
+    filled column is NaN are the candidates; their lines' fields are counted (a NaN
+    written as such is no short line; a line of tabs and spaces is a blank line, left
+    as the row of NaN ``read_csv`` makes of it)."""
+    if len(table) < 2 or not first_data.strip():
+        return
+    width = len(_fields(first_data.rstrip(b"\r\n")))
+    last = table.iloc[:, min(width, table.shape[1]) - 1]
+    candidates = np.flatnonzero(last.isna().to_numpy())
+    if candidates.size == 0:
+        return
+    for row, number, line in _lines_of_rows(path, header.data_offset, end, candidates):
+        if not line.strip():  # tabs and spaces only: a blank line, read as a row of NaN
+            continue
+        count = len(_fields(line.rstrip(b"\r\n")))
+        if count < width:
             raise ParseError(
-                f"non-numeric value {str(column.iloc[row])[:40]!r} in column {name!r}",
+                f"{count} value(s) where the first data line has {width} (a line damaged or "
+                f"cut inside the data, row {row + 1})",
                 path,
-                line=header.columns_line + _line_of_row(path, header.data_offset, end, row),
+                line=header.columns_line + number,
             )
+
+
+def _lines_of_rows(
+    path: Path, start: int, end: int, rows: np.ndarray
+) -> list[tuple[int, int, bytes]]:
+    """(row, 1-based line counted from ``start``, the line's bytes) of the sorted
+    ``rows`` that ``read_csv`` reads from bytes ``[start, end)`` (it skips empty lines
+    and lines of spaces), in one pass."""
+    found: list[tuple[int, int, bytes]] = []
+    wanted = iter(int(row) for row in rows)
+    target = next(wanted, None)
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        number = row = 0
+        while target is not None and handle.tell() < end:
+            line = handle.readline(end - handle.tell())
+            number += 1
+            if not line.rstrip(b"\r\n").strip(b" "):
+                continue
+            if row == target:
+                found.append((row, number, line))
+                target = next(wanted, None)
+            row += 1
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
 import pytest
 from conftest import real
 
@@ -259,3 +260,138 @@ def test_white_space_after_the_last_newline_is_not_a_cut_row(tmp_path, end):
         frame = echem.read(path, format="biologic-mpt")
     assert frame["time_s"].dropna().tolist() == [1.0, 2.0]
     assert frame["voltage_V"].dropna().tolist() == [3.1, 3.2]
+
+
+# --- damaged inside: no text column, no row of NaN, no empty frame ------------------------
+def _with_line(source: bytes, after: int, line: bytes) -> bytes:
+    """``source`` with ``line`` inserted after its line ``after`` (1-based)."""
+    lines = source.split(b"\n")
+    return b"\n".join([*lines[:after], line, *lines[after:]])
+
+
+@pytest.mark.parametrize("garbage", [b"abc", b"abc\r", b"3\tx\t1.0\r"])
+def test_a_garbage_line_inside_the_data_is_a_parse_error_naming_it(tmp_path, garbage):
+    """``abc`` inside the data made the first column ('mode') text and a row of NaN,
+    silently (only canonical columns were checked)."""
+    source = real("biologic/ocv.mpt").read_bytes()  # header of 53 lines, 602 rows
+    path = tmp_path / "garbage.mpt"
+    path.write_bytes(_with_line(source, 60, garbage))
+    with pytest.raises(echem.ParseError, match="non-numeric value") as caught:
+        echem.read(path)
+    assert caught.value.line == 61
+
+
+@pytest.mark.parametrize("short", [b"3", b"3\t0\r", b"3\t0\t5.1\r"])
+def test_a_line_with_fewer_values_inside_the_data_is_a_parse_error(tmp_path, short):
+    """A numeric line with fewer values than the others was a row of NaN, silently."""
+    source = real("biologic/ocv.mpt").read_bytes()  # 4 values a line
+    path = tmp_path / "short.mpt"
+    path.write_bytes(_with_line(source, 100, short))
+    with pytest.raises(echem.ParseError, match="where the first data line has 4") as caught:
+        echem.read(path)
+    assert caught.value.line == 101
+
+
+def test_a_nan_written_as_such_is_no_short_line(tmp_path):
+    path = tmp_path / "nan.mpt"
+    path.write_bytes(b"time/s\tEwe/V\tI/mA\t\r\n0\t3.1\t1\t\r\n1\t3.2\tNaN\t\r\n2\t3.3\t1\t\r\n")
+    frame = echem.read(path, format="biologic-mpt")
+    assert frame["current_A"].isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("keep", [1, 8, 15, 20])  # in "mode\terror\ttime/s\tEwe/V\t"
+def test_a_file_cut_inside_its_column_line_is_a_parse_error(tmp_path, keep):
+    """It gave a frame of 0 rows, with the cut name as a column."""
+    source = real("biologic/ocv.mpt").read_bytes()
+    column_line_at = source.index(b"mode\t")
+    path = tmp_path / "cut.mpt"
+    path.write_bytes(source[: column_line_at + keep])
+    with pytest.raises(echem.ParseError, match="ends inside the column line") as caught:
+        echem.read(path)
+    assert caught.value.line == 53
+
+
+def test_a_header_only_export_ending_at_its_column_line_reads_as_no_rows():
+    """wait.mpt ends after its column line's trailing tab, with no line end: 0 rows."""
+    frame = echem.read(real("biologic/wait.mpt"))
+    assert len(frame) == 0 and "Ewe/V" in frame.columns
+
+
+@pytest.mark.parametrize("size", range(1, 18))
+def test_a_file_cut_inside_its_first_line_is_a_parse_error(tmp_path, size):
+    """The 3-byte ``EC-`` gave an empty frame with a column named 'EC-'."""
+    path = tmp_path / "cut.mpt"
+    path.write_bytes(b"EC-Lab ASCII FILE"[:size])
+    with pytest.raises(echem.ParseError) as caught:
+        echem.read(path)
+    assert caught.value.line in (1, 2)
+
+
+@pytest.mark.parametrize("off_by", [-3, -2, -1, 1, 2, 3])
+def test_a_wrong_header_line_count_is_a_parse_error_naming_the_column_line(tmp_path, off_by):
+    """'Nb header lines' off by a few gave a frame whose column names were data values
+    (too many) or an 'Expected 1 fields' error (too few)."""
+    source = real("biologic/ocv.mpt").read_bytes()
+    assert b"Nb header lines : 53 " in source
+    path = tmp_path / "count.mpt"
+    path.write_bytes(
+        source.replace(b"Nb header lines : 53", b"Nb header lines : %d" % (53 + off_by))
+    )
+    with pytest.raises(echem.ParseError, match="the column names are on line 53") as caught:
+        echem.read(path)
+    assert caught.value.line == 53 + off_by
+
+
+# --- BT-Lab exports, and files that are no export ---------------------------------------
+def _bt_lab(source: bytes, encoding: str = "latin-1") -> bytes:
+    """An EC-Lab export rewritten as BT-Lab writes it: first line, and the encoding."""
+    text = source.decode("latin-1").replace("EC-Lab ASCII FILE", "BT-Lab ASCII FILE", 1)
+    return text.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
+def test_a_bt_lab_export_reads_as_its_ec_lab_twin(tmp_path, encoding):
+    """'BT-Lab ASCII FILE' was refused (no format recognised it; forced, it gave
+    'Expected 1 fields in line 10'). Newer BT-Lab exports are UTF-8: µ is two bytes."""
+    source = real("biologic/bcd.issue_241.mpt")  # BT-Lab 1.79, µF in a column name
+    path = tmp_path / "bcd.mpt"
+    path.write_bytes(_bt_lab(source.read_bytes(), encoding))
+    assert biologic_mpt.sniff_mpt(path.read_bytes()[:64])
+    frame = echem.read(path)
+    twin = echem.read(source)
+    assert frame.attrs["format"] == "biologic-mpt"
+    assert frame.attrs["metadata"]["encoding"] == encoding
+    assert list(frame.columns) == list(twin.columns)
+    assert "Capacitance charge/µF" in frame.columns
+    pd.testing.assert_frame_equal(frame, twin, check_exact=True)
+    assert frame.attrs["metadata"]["software"] == "BT-Lab 1.79"
+
+
+def test_a_lost_degree_sign_in_a_utf8_export_is_kept_as_read(tmp_path):
+    """MANIFEST.md: re-saved BT-Lab exports hold U+FFFD where a degree sign was lost."""
+    text = (
+        "BT-Lab ASCII FILE\r\nNb header lines : 5\r\n\r\nComments : cell at 25\ufffdC, µ\r\n"
+        "time/s\tEcell/V\tI/mA\t\r\n0\t3.1\t1\t\r\n"
+    )
+    path = tmp_path / "lost.mpt"
+    path.write_bytes(text.encode("utf-8"))
+    meta = echem.read(path).attrs["metadata"]
+    assert meta["Comments"] == "cell at 25\ufffdC, µ"
+    assert meta["encoding"] == "utf-8"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "csv/exampleData.csv",
+        "gamry-dta/exampleDataGamry.DTA",
+        "zplot/exampleDataZPlot.z",
+        "autolab/exampleDataAutolab.txt",
+        "chinstruments/exampleDataCHInstruments.txt",
+    ],
+)
+def test_forcing_biologic_mpt_on_another_format_says_so(relative):
+    """It said 'Expected 1 fields in line 10' (the first line taken for column names)."""
+    with pytest.raises(echem.ParseError, match="not an EC-Lab/BT-Lab text export") as caught:
+        echem.read(real(relative), format="biologic-mpt")
+    assert caught.value.line == 1
