@@ -82,8 +82,8 @@ Start time: ``TimeStamp`` (local) with the offset to ``UTCTimeStamp``, as ISO 86
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -95,7 +95,7 @@ import pandas as pd
 from echem.errors import EchemWarning, ParseError
 from echem.io import Format
 from echem.io._caller import warn
-from echem.io._schema import build_frame
+from echem.io._schema import CANONICAL, build_frame
 from echem.io._tables import Tables
 from echem.io._text import unique_names
 
@@ -188,7 +188,6 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xfe\xff", "utf-16-be"),
     (b"\xef\xbb\xbf", "utf-8"),
 )
-_METHOD_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 
 
 @dataclass
@@ -293,7 +292,7 @@ def read_pssession(path: str | Path, measurement: int | None = None) -> pd.DataF
     ]
     if measurement is None:
         chosen = next((m for m in read if m.technique == "eis"), read[0]).index
-    elif isinstance(measurement, int) and 0 <= measurement < len(read):
+    elif type(measurement) is int and 0 <= measurement < len(read):
         chosen = measurement
     else:
         raise ParseError(
@@ -381,29 +380,35 @@ def _decode(data: bytes, path: Path) -> tuple[str, str, int]:
         ) from None
 
 
-def _required(obj: Any, key: str, kind: type, where: str, path: Path) -> Any:
-    """``obj[key]``, checked to be a ``kind``; ParseError naming the key's path."""
-    if not isinstance(obj, dict):
-        raise ParseError(f"{where}: expected a JSON object, found {_kind(obj)}", path)
-    if key not in obj:
-        raise ParseError(f"{where}: no {key!r} key", path)
-    value = obj[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ParseError(
-            f"{_join(where, key)}: expected {_KIND_NAMES.get(kind, kind.__name__)}, "
-            f"found {_kind(value)}",
-            path,
-        )
+def _expect(value: Any, kind: type, where: str, path: Path) -> Any:
+    """``value``, checked to be a ``kind``; ParseError naming where it is."""
+    if not isinstance(value, kind):
+        raise ParseError(f"{where}: expected {_KIND_NAMES[kind]}, found {_kind(value)}", path)
     return value
 
 
-_KIND_NAMES: dict[type, str] = {list: "a list", dict: "an object", str: "text"}
+def _required(obj: Any, key: str, kind: type, where: str, path: Path) -> Any:
+    """``obj[key]``, checked to be a ``kind``; ParseError naming the key's path."""
+    _expect(obj, dict, where, path)
+    if key not in obj:
+        raise ParseError(f"{where}: no {key!r} key", path)
+    return _expect(obj[key], kind, _join(where, key), path)
+
+
+#: JSON value types as the error messages name them.
+_KIND_NAMES: dict[type, str] = {
+    dict: "an object",
+    list: "a list",
+    str: "text",
+    type(None): "null",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+}
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", type(None): "null"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+    return _KIND_NAMES.get(type(value), f"a {type(value).__name__}")
 
 
 def _join(where: str, key: str) -> str:
@@ -419,8 +424,7 @@ def _measurement(
 ) -> _Measurement:
     """Every table of one measurement, as tidy frames (the DataSet's first)."""
     where = f"Measurements[{index}]"
-    if not isinstance(item, dict):
-        raise ParseError(f"{where}: expected a JSON object, found {_kind(item)}", path)
+    _expect(item, dict, where, path)
     title = str(item.get("Title") or f"measurement {index}")
     label = f"measurement {index}: {title}"
     dataset = _required(item, "DataSet", dict, where, path)
@@ -485,12 +489,7 @@ def _array(obj: Any, where: str, path: Path) -> _Array:
         factor=factor,
         values=_values(data_values, f"{where}.DataValues", path),
     )
-    keys: dict[str, None] = {}
-    for entry in data_values:
-        keys.update(dict.fromkeys(entry))
-    for key in keys:
-        if key == "V":
-            continue
+    for key in _extra_keys(data_values):
         column = _field_values([entry.get(key) for entry in data_values])
         array.extras[key] = column
         if key == "C" and column.dtype.kind in "if":
@@ -528,13 +527,26 @@ def _is_number(value: Any) -> bool:
     return True
 
 
+def _extra_keys(data_values: list[dict]) -> list[str]:
+    """The fields of the data values other than ``V``: the first value's in its order,
+    then any others (sorted)."""
+    keys = set().union(*data_values) if data_values else set()
+    keys.discard("V")
+    first = [key for key in data_values[0] if key in keys] if data_values else []
+    return first + sorted(keys.difference(first))
+
+
 def _field_values(column: list) -> np.ndarray:
-    """An extra field's values: int64 when all are integers, float64 when all are
-    numbers (None -> NaN), else the values as objects (text)."""
-    if all(type(value) is int for value in column):
-        return np.array(column, dtype=np.int64)
-    if all(value is None or type(value) in (int, float) for value in column):
-        return np.array(column, dtype=np.float64)
+    """An extra field's values: integers, floats (None -> NaN) or booleans as such,
+    anything else (text) as objects."""
+    with contextlib.suppress(TypeError, ValueError, OverflowError):
+        values = np.array(column)
+        if values.ndim == 1 and values.dtype.kind in "biuf":
+            return values
+        if values.dtype.kind == "O" and all(
+            value is None or isinstance(value, (int, float)) for value in column
+        ):
+            return np.array(column, dtype=np.float64)
     result = np.empty(len(column), dtype=object)
     result[:] = column
     return result
@@ -623,13 +635,11 @@ def _curves(
     curves = item.get("Curves")
     if curves is None:
         return [], []
-    if not isinstance(curves, list):
-        raise ParseError(f"{where}.Curves: expected a list, found {_kind(curves)}", path)
+    _expect(curves, list, f"{where}.Curves", path)
     listing, tables = [], []
     for number, curve in enumerate(curves):
         at = f"{where}.Curves[{number}]"
-        if not isinstance(curve, dict):
-            raise ParseError(f"{at}: expected a JSON object, found {_kind(curve)}", path)
+        _expect(curve, dict, at, path)
         title = str(curve.get("Title") or f"curve {number}")
         entry: dict[str, Any] = {"title": title}
         axes = {}
@@ -657,13 +667,11 @@ def _eis_data(
     entries = item.get("EISDataList")
     if entries is None:
         return [], []
-    if not isinstance(entries, list):
-        raise ParseError(f"{where}.EISDataList: expected a list, found {_kind(entries)}", path)
+    _expect(entries, list, f"{where}.EISDataList", path)
     listing, tables = [], []
     for number, entry in enumerate(entries):
         at = f"{where}.EISDataList[{number}]"
-        if not isinstance(entry, dict):
-            raise ParseError(f"{at}: expected a JSON object, found {_kind(entry)}", path)
+        _expect(entry, dict, at, path)
         title = str(entry.get("Title") or f"EIS data {number}")
         summary = {
             key: entry.get(key) for key in ("Title", "ScanType", "FreqType", "CDC", "FitValues")
@@ -692,10 +700,10 @@ def _method_parameters(text: str | None) -> dict[str, Any]:
     """``KEY=VALUE`` lines of a method script: numbers as float, the rest as text."""
     parameters: dict[str, Any] = {}
     for line in (text or "").splitlines():
-        match = _METHOD_LINE.match(line)
-        if match is None:
+        key, equals, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not equals or not key.isidentifier():  # a comment (#...) or another line
             continue
-        key, value = match.group(1), match.group(2).strip()
         try:
             parameters[key] = float(value)
         except ValueError:
@@ -790,35 +798,44 @@ def _range_full_scale_uA(parameters: dict[str, Any]) -> tuple[float, float] | No
     return float(low), low_f
 
 
-def _over_range(frame: pd.DataFrame, table: _Table, parameters: dict[str, Any], path: Path) -> None:
-    """NaN in ``current_A`` where a reading exceeds 10x its range (module docstring)."""
-    column = next(
-        (n for n, a in table.arrays.items() if a.array_type == 2 and a.ranges is not None), None
-    )
+def _within_range(
+    table: _Table,
+    aliases: dict[str, list[tuple[str, float]]],
+    parameters: dict[str, Any],
+    path: Path,
+) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[str, float]]]]:
+    """The columns and aliases to build a table's frame from, with the current readings
+    beyond 10x the full scale of their range left out of ``current_A`` (module
+    docstring): NaN there, or no ``current_A`` when none remains; a warning says so."""
     ladder = _range_full_scale_uA(parameters)
-    if column is None or ladder is None or "current_A" not in frame.columns:
-        return
-    code, log_full_scale = ladder
+    if "current_A" not in aliases or ladder is None:
+        return table.columns, aliases
+    [(column, factor)] = aliases["current_A"]
     array = table.arrays[column]
+    if array.ranges is None:
+        return table.columns, aliases
+    code, log_full_scale = ladder
     full_scale_A = 10.0 ** (log_full_scale + array.ranges - code) * 1e-6
-    current = frame["current_A"].to_numpy()
+    current = array.values * factor
     with np.errstate(invalid="ignore"):
         ratio = np.abs(current) / full_scale_A
         beyond = ratio > _OVER_RANGE
     if not beyond.any():
-        return
+        return table.columns, aliases
     count = int(beyond.sum())
     warn(
         f"{path}: {table.name}: {count} of {len(current)} {column!r} readings exceed "
         f"{_OVER_RANGE:g} times the full scale of their current range (up to "
-        f"{np.nanmax(ratio[beyond]):.0f} times): not measured currents, left out of "
+        f"{ratio[beyond].max():.0f} times): not measured currents, left out of "
         f"current_A (kept as read in {column!r})",
         EchemWarning,
     )
+    aliases = {name: found for name, found in aliases.items() if name != "current_A"}
     if count == len(current):
-        del frame["current_A"]
-    else:
-        frame.loc[beyond, "current_A"] = np.nan
+        return table.columns, aliases
+    current[beyond] = np.nan
+    aliases["current_A"] = [("current_A", 1.0)]  # a canonical name: not repeated
+    return {"current_A": current, **table.columns}, aliases
 
 
 def _frame(
@@ -829,16 +846,24 @@ def _frame(
     metadata: dict[str, Any],
     parameters: dict[str, Any],
 ) -> pd.DataFrame:
+    columns, aliases = _within_range(table, _aliases(table, path), parameters, path)
+    # Numbers through build_frame's block path (no copies, ~3x faster than a dict of mixed
+    # columns); the few text columns (a value's "T") inserted after, at their places.
+    numbers = {name: values for name, values in columns.items() if values.dtype != object}
     frame = build_frame(
-        table.columns,
-        _aliases(table, path),
+        numbers,
+        aliases,
         format="palmsens-pssession",
         technique=technique,
         source=path.name,
         start_time=start_time,
         metadata=metadata,
     )
-    _over_range(frame, table, parameters, path)
+    originals = [name for name in columns if name not in CANONICAL]
+    first_original = len(frame.columns) - sum(name in numbers for name in originals)
+    for position, name in enumerate(originals):
+        if name not in numbers:
+            frame.insert(first_original + position, name, columns[name])
     return frame
 
 

@@ -523,7 +523,7 @@ VALUES = ["Measurements", 0, "DataSet", "Values"]
             _set([*VALUES, 3, "DataValues"], None),
             r"Values\[3\]\.DataValues: expected a list, found null",
         ),
-        (_set(["Measurements", 0], "x"), r"Measurements\[0\]: expected a JSON object"),
+        (_set(["Measurements", 0], "x"), r"Measurements\[0\]: expected an object, found text"),
         (_set(["Measurements", 0, "Curves"], 3), r"Curves: expected a list"),
     ],
 )

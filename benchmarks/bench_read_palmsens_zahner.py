@@ -1,0 +1,237 @@
+"""Read-speed benchmark of the PalmSens and Zahner readers against the reference parsers.
+
+Each real file under ``../shared/data/real/{palmsens,zahner}`` is read with
+``echem.read`` (sniffing and the canonical DataFrame included) and with every reference
+parser of reference.json that runs here, each *including building a DataFrame* of what
+it returns:
+
+* ``.pssession``: ``pyimpspec.parse_data`` + ``DataSet.to_dataframe()`` (pyimpspec 5.1,
+  GPL: measured, never imported by echem), and the stdlib route of reference.json:
+  ``json.loads`` of the UTF-16 text + ``pandas.DataFrame`` of every data array.
+* ``.ism``: ``zahner_analysis`` ``IsmImport`` + a DataFrame of frequency, |Z|, phase,
+  Z', Z'' and the voltage/current tracks. ``.isw``: ``IswImport`` + a DataFrame of time,
+  voltage and current.
+
+Target: echem <= 1.5x the fastest reference of each file. Calls are interleaved in
+rounds (echem, reference A, reference B, echem, ...) and the medians compared, so that
+machine load weighs on all alike.
+
+The reference packages need not be installed beside echem: ``--reference-python`` names
+an interpreter that has them (e.g. a scratch venv: ``python3 -m venv /tmp/ref && /tmp/ref/
+bin/pip install pyimpspec zahner_analysis pandas``); the benchmark then times them in a
+worker process of that interpreter, round by round with echem's calls. References that
+import here run in this process. A reference that is in neither is reported as missing.
+
+Usage: ``python benchmarks/bench_read_palmsens_zahner.py [--reference-python PATH]
+[--rounds R] [--calls K]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import echem
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+FILES = (
+    "palmsens/11_PEIS_700mV.pssession",
+    "zahner/02_peis_ocv.ism",
+    "zahner/geis-100ma.ism",
+    "zahner/21-cp-625ma-5min.isw",
+)
+TARGET = 1.5
+
+#: The reference readers, as source run here or in the worker: name -> f(path) -> DataFrame.
+REFERENCE_SOURCE = r"""
+import json as _json
+import time as _time
+
+import pandas as _pd
+
+
+def stdlib_json(path):
+    text = open(path, "rb").read().decode("utf-16")
+    session = _json.loads(text[: text.rfind("}") + 1])
+    frames = []
+    for measurement in session["Measurements"]:
+        arrays = measurement["DataSet"]["Values"]
+        frames.append(
+            _pd.DataFrame({a["Description"]: [v["V"] for v in a["DataValues"]] for a in arrays})
+        )
+    return frames
+
+
+def pyimpspec(path):
+    import pyimpspec as _pyimpspec
+
+    return [data.to_dataframe() for data in _pyimpspec.parse_data(path)]
+
+
+def zahner_analysis_ism(path):
+    from zahner_analysis.file_import.ism_import import IsmImport
+
+    ism = IsmImport(path)
+    z = ism.getComplexImpedanceArray()
+    columns = {
+        "frequency/Hz": ism.getFrequencyArray(),
+        "impedance/Ohm": ism.getImpedanceArray(),
+        "phase/rad": ism.getPhaseArray(),
+        "Zreal/Ohm": z.real,
+        "Zimag/Ohm": z.imag,
+    }
+    for track in ism.getTrackTypesList():
+        columns[track] = ism.getTrack(track)
+    return _pd.DataFrame(columns)
+
+
+def zahner_analysis_isw(path):
+    from zahner_analysis.file_import.isw_import import IswImport
+
+    isw = IswImport(path)
+    return _pd.DataFrame(
+        {
+            "time/s": isw.getTimeArray(),
+            "voltage/V": isw.getVoltageArray(),
+            "current/A": isw.getCurrentArray(),
+        }
+    )
+
+
+READERS = {
+    "json(stdlib)": stdlib_json,
+    "pyimpspec": pyimpspec,
+    "zahner_analysis": zahner_analysis_ism,
+    "zahner_analysis(isw)": zahner_analysis_isw,
+}
+
+
+def available(name):
+    module = {"pyimpspec": "pyimpspec", "json(stdlib)": "json"}.get(name, "zahner_analysis")
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def timed(name, path, calls):
+    reader = READERS[name]
+    times = []
+    for _ in range(calls):
+        start = _time.perf_counter()
+        reader(path)
+        times.append(_time.perf_counter() - start)
+    return times
+"""
+
+#: The worker: reads "name<TAB>path<TAB>calls" lines, answers with JSON lists of seconds.
+WORKER_LOOP = r"""
+import sys, json
+for line in sys.stdin:
+    command, name, path, calls = line.rstrip("\n").split("\t")
+    if command == "available":
+        print(json.dumps(available(name)), flush=True)
+    else:
+        print(json.dumps(timed(name, path, int(calls))), flush=True)
+"""
+
+#: File suffix -> reference names, as reference.json names the parsers.
+REFERENCES = {
+    ".pssession": ("json(stdlib)", "pyimpspec"),
+    ".ism": ("zahner_analysis",),
+    ".isw": ("zahner_analysis(isw)",),
+}
+
+
+class _Worker:
+    """The reference source run in another interpreter, one request at a time."""
+
+    def __init__(self, python: str) -> None:
+        self.process = subprocess.Popen(
+            [python, "-c", REFERENCE_SOURCE + WORKER_LOOP],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, command: str, name: str, path: str = "", calls: int = 0):
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{command}\t{name}\t{path}\t{calls}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _echem_times(path: Path, calls: int) -> list[float]:
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", echem.EchemWarning)  # the PalmSens file's Idc
+        for _ in range(calls):
+            start = time.perf_counter()
+            echem.read(path)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reference-python", help="interpreter with the reference packages")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=20, help="calls per reader per round")
+    args = parser.parse_args()
+
+    local: dict = {}
+    exec(REFERENCE_SOURCE, local)  # noqa: S102 - the benchmark's own reference code
+    worker = _Worker(args.reference_python) if args.reference_python else None
+    print(f"python {sys.version.split()[0]}, echem {getattr(echem, '__version__', '?')}")
+    print(f"{'file':<36}{'reader':<22}{'median ms':>10}{'ratio':>8}")
+    failures = []
+    try:
+        for relative in FILES:
+            path = REAL / relative
+            if not path.exists():
+                print(f"{relative:<36}(absent: {REAL} has no such file)")
+                continue
+            runners = {"echem": lambda n, p=path: _echem_times(p, n)}
+            for name in REFERENCES[path.suffix]:
+                if local["available"](name):
+                    runners[name] = lambda n, name=name, p=path: local["timed"](name, str(p), n)
+                elif worker is not None and worker.ask("available", name):
+                    runners[name] = lambda n, name=name, p=path: worker.ask("time", name, str(p), n)
+                else:
+                    print(f"{relative:<36}{name:<22}{'missing (see --reference-python)':>18}")
+            samples: dict[str, list[float]] = {name: [] for name in runners}
+            for run in runners.values():  # warm: imports, caches
+                run(2)
+            for _ in range(args.rounds):
+                for name, run in runners.items():
+                    samples[name].extend(run(args.calls))
+            medians = {name: statistics.median(times) for name, times in samples.items()}
+            references = {n: t for n, t in medians.items() if n != "echem"}
+            fastest = min(references.values()) if references else None
+            for name, median in medians.items():
+                ratio = "" if fastest is None else f"{median / fastest:.2f}x"
+                label = relative if name == "echem" else ""
+                print(f"{label:<36}{name:<22}{median * 1e3:>10.3f}{ratio:>8}")
+            if fastest is not None and medians["echem"] > TARGET * fastest:
+                failures.append(relative)
+    finally:
+        if worker is not None:
+            worker.close()
+    verdict = "all within" if not failures else f"over target: {', '.join(failures)};"
+    print(f"target: echem <= {TARGET}x the fastest reference; {verdict}")
+
+
+if __name__ == "__main__":
+    main()
