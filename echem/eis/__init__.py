@@ -18,6 +18,8 @@ _EXPORTS: dict[str, str] = {
     "ELEMENTS": "elements",
     "lin_kk": "kk",
     "KKResult": "kk",
+    "drt": "relaxation",
+    "DRTResult": "relaxation",
     "fit_series": "series",
     "conductivity": "capacitance",
     "effective_capacitance": "capacitance",

@@ -18,6 +18,7 @@ _EXPORTS: dict[str, str] = {
     "bode": "impedance",
     "residuals": "impedance",
     "fit_report": "impedance",
+    "drt": "relaxation",
     "voltage": "operando",
     "series": "operando",
     "ct_comparison": "operando",

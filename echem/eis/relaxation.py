@@ -1,0 +1,647 @@
+"""The distribution of relaxation times (DRT) of an impedance spectrum, by Tikhonov regularisation.
+
+The spectrum is described as
+
+.. math:: Z(\\omega) = R_\\infty + j\\omega L + \\int_{-\\infty}^{\\infty}
+          \\frac{\\gamma(\\ln\\tau)}{1 + j\\omega\\tau}\\, d\\ln\\tau, \\qquad \\gamma \\ge 0,
+
+with γ in Ω: the area under a peak of γ is the resistance of that process, and a peak at τ
+is a process with characteristic frequency f = 1/(2πτ). γ is a sum of Gaussians on a
+log-spaced τ grid (:mod:`echem.eis._rbf`; Wan, Saccoccio, Chen, Ciucci, Electrochim. Acta
+184 (2015) 483, the DRTtools paper), and its coefficients x ≥ 0, with R∞ ≥ 0 and L ≥ 0, minimise
+
+.. math:: \\frac{1}{\\rho^2}\\sum_i \\left(\\frac{Z'_i - \\hat Z'_i}{\\sigma'_i}\\right)^2
+          + \\left(\\frac{Z''_i - \\hat Z''_i}{\\sigma''_i}\\right)^2
+          + \\lambda \\int \\left(\\frac{d\\tilde\\gamma}{d\\ln\\tau}\\right)^2 d\\ln\\tau,
+          \\qquad \\tilde\\gamma = \\gamma / \\max_i |Z_i|,
+
+σ from the weighting (:mod:`echem.eis.weighting`, modulus by default, as in
+:func:`echem.eis.fit`) and ρ the RMS of the weighted data, Z_i/σ_i. Both normalisations make
+λ free of units: multiplying Z by k multiplies γ, R∞ and L by k and leaves everything else
+unchanged. The penalty is written as extra rows of the least-squares system, so each λ costs
+one non-negative least-squares solve (:func:`scipy.optimize.nnls`).
+
+Choosing λ
+----------
+``lam=None`` (default) applies Morozov's discrepancy principle (V. A. Morozov, Soviet Math.
+Dokl. 7 (1966) 414; P. C. Hansen, Rank-Deficient and Discrete Ill-Posed Problems, SIAM 1998,
+sec. 7.2): the smoothest DRT that reproduces the spectrum within the noise, i.e. the largest λ
+of :data:`DISCREPANCY_GRID` (0.1 down to 1e-5, two per decade) whose RMS residual, relative to
+|Z|, is at most :data:`NOISE_LEVEL` = 1 %. Both numbers are measured
+(benchmarks/bench_drt.py, synthetic spectra of two and three ZARCs, n 0.7–1, 0.7–2 decades
+apart, 3 MHz–0.1 Hz, 10 points/decade, 0.02–1 % noise):
+
+* λ = 0.1 (:data:`DEFAULT_LAMBDA`, the largest λ tried) gives the true number of peaks in
+  80–100 % of those spectra. The data-driven criteria, which choose λ for the fidelity of γ,
+  choose it one to four decades smaller and split peaks or add spurious ones: the true number
+  of peaks in 20–35 % of the spectra for generalised cross-validation (Golub, Heath, Wahba,
+  Technometrics 21 (1979) 215; the default of DRTtools), 30–80 % for the real-imaginary
+  cross-validation of Saccoccio, Wan, Chen, Ciucci (Electrochim. Acta 147 (2014) 470), the
+  L-curve, and the discrepancy principle with the noise level estimated by GCV.
+* 1 % is the noise level of an ordinary potentiostat sweep; noisier spectra keep λ = 0.1
+  (their residual at 0.1 is their noise), while a clean spectrum that λ = 0.1 smooths beyond
+  1 % (an ideal RC, a short sweep of a dummy cell) gets the λ that fits it.
+
+When no λ of the grid reaches 1 % (a spectrum the DRT cannot describe: inductive loops,
+drift), the largest λ whose residual is within 10 % of the smallest is used, and ``problems``
+says so. The price of the smoothing is broader peaks: widths are upper bounds and the CPE
+exponents estimated from them lower bounds. ``lam="gcv"`` chooses λ by generalised
+cross-validation of the unconstrained problem on :data:`GCV_GRID` (as DRTtools does), and
+``lam=<number>`` uses that λ.
+
+What the data do not determine
+------------------------------
+The τ grid reaches :data:`EXTEND_DECADES` beyond the measured window
+[1/(2π f_max), 1/(2π f_min)]. A process whose τ lies outside the window is not determined
+by the data: its peak is marked ``in_window = False`` and the result's ``problems`` say so.
+A low-frequency tail that does not close (diffusion, a blocking electrode) has no DRT within
+the window: it shows as area at the long-τ edge, which is reported as such rather than as a
+peak with a resistance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from echem.errors import DataError, FitError
+
+from . import _rbf
+from ._drt_peaks import find_peaks
+from .sweeps import impedance_points
+from .weighting import weights
+
+__all__ = [
+    "drt",
+    "DRTResult",
+    "DEFAULT_LAMBDA",
+    "NOISE_LEVEL",
+    "DISCREPANCY_GRID",
+    "GCV_GRID",
+    "PARTS",
+]
+
+#: Largest λ of the default choice (module docstring: measured for the peak structure).
+DEFAULT_LAMBDA: float = 0.1
+#: Noise level of the default choice: RMS residual relative to |Z| (module docstring).
+NOISE_LEVEL: float = 0.01
+#: λ tried by the default choice, largest first: 0.1 down to 1e-5, two per decade.
+DISCREPANCY_GRID: np.ndarray = DEFAULT_LAMBDA * 10.0 ** -np.arange(0.0, 4.0 + 1e-9, 0.5)
+#: Candidate λ for ``lam="gcv"``: 10^-6 ... 10^1, four per decade.
+GCV_GRID: np.ndarray = 10.0 ** np.arange(-6.0, 1.0 + 1e-9, 0.25)
+#: Decades of τ beyond the measured window on each side.
+EXTEND_DECADES: float = 1.0
+#: Gaussians per decade of τ, and DRTtools' FWHM coefficient (FWHM = 2 grid steps).
+PER_DECADE: int = 10
+SHAPE: float = 0.5
+#: Points per decade of the τ grid on which γ is returned.
+EVAL_PER_DECADE: int = 50
+#: Share of the polarisation resistance outside the window above which the result says so.
+OUTSIDE_SHARE: float = 0.05
+#: RMS relative residual above which the DRT is said not to reproduce the spectrum.
+RESIDUAL_LIMIT: float = 0.02
+
+#: Which parts of Z are fitted -> (real rows, imaginary rows).
+PARTS: dict[str, tuple[bool, bool]] = {
+    "complex": (True, True),
+    "real": (True, False),
+    "imag": (False, True),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class DRTResult:
+    """A distribution of relaxation times (see :func:`drt`).
+
+    Attributes
+    ----------
+    tau_s, gamma_ohm
+        γ (Ω per unit of ln τ) on a log-spaced τ grid (s), :data:`EVAL_PER_DECADE` per
+        decade; ``numpy.trapezoid(gamma_ohm, numpy.log(tau_s))`` is the polarisation
+        resistance (Ω).
+    R_inf_ohm, L_H
+        Series resistance (Ω) and inductance (H); 0 when left out of the model. With
+        ``part="imag"`` R∞ is fitted afterwards to the real part with γ held, with
+        ``part="real"`` L to the imaginary part.
+    lam, lam_method
+        The regularisation strength and how it was chosen (words).
+    lam_scan
+        The λ tried and their score (DataFrame ``lam``, ``score``): the RMS relative residual
+        for the default choice, the GCV score for ``lam="gcv"``; empty for a given λ.
+    freq_Hz, z, z_fit
+        The data used, sorted by decreasing frequency (Hz, Ω complex), and the DRT's impedance
+        at those frequencies.
+    peaks
+        One row per peak of γ, by increasing τ: ``tau_s``, ``f_Hz`` (1/(2πτ)), ``R_ohm``
+        (area under the peak between its bounds), ``share`` (of the polarisation resistance),
+        ``gamma_max_ohm``, ``width_decades`` (FWHM in log10 τ), ``n_est`` (CPE exponent of a
+        ZARC of that width; a lower bound, the regularisation broadens peaks),
+        ``tau_low_s``/``tau_high_s`` (bounds: the minima of γ between peaks, the grid ends
+        outside), ``in_window`` (τ within [1/(2π f_max), 1/(2π f_min)]).
+    problems
+        What the data do not determine or the DRT does not describe, in words.
+    weighting, part
+        Residual weighting and fitted parts (``"complex"``, ``"real"``, ``"imag"``).
+    rbf_ln_tau, rbf_epsilon, coefficients_ohm
+        The Gaussians behind γ: centres (ln τ/s), shape factor, coefficients (Ω).
+    """
+
+    tau_s: np.ndarray = field(repr=False)
+    gamma_ohm: np.ndarray = field(repr=False)
+    R_inf_ohm: float
+    L_H: float
+    lam: float
+    lam_method: str
+    lam_scan: pd.DataFrame = field(repr=False)
+    freq_Hz: np.ndarray = field(repr=False)
+    z: np.ndarray = field(repr=False)
+    z_fit: np.ndarray = field(repr=False)
+    peaks: pd.DataFrame
+    problems: tuple[str, ...]
+    weighting: str
+    part: str
+    rbf_ln_tau: np.ndarray = field(repr=False)
+    rbf_epsilon: float = field(repr=False)
+    coefficients_ohm: np.ndarray = field(repr=False)
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Relative residuals (Z − Ẑ)/|Z| at the data points (complex), as FitResult's."""
+        return (self.z - self.z_fit) / np.abs(self.z)
+
+    @property
+    def rms_residual(self) -> float:
+        """RMS of the real and imaginary relative residuals together."""
+        r = self.residuals
+        return float(np.sqrt(np.mean(np.concatenate([r.real, r.imag]) ** 2)))
+
+    @property
+    def R_pol_ohm(self) -> float:
+        """Polarisation resistance: the whole area under γ (Ω)."""
+        return float(np.trapezoid(self.gamma_ohm, np.log(self.tau_s)))
+
+    @property
+    def circuit(self) -> str:
+        """A label for the model, used by :func:`echem.plot.nyquist` and :func:`echem.plot.bode`."""
+        return f"DRT (λ = {self.lam:.3g})"
+
+    def gamma(self, tau_s: np.ndarray | float) -> np.ndarray:
+        """γ (Ω) at any τ (s)."""
+        ln_tau = np.log(np.atleast_1d(np.asarray(tau_s, dtype=float)))
+        return _rbf.basis(ln_tau, self.rbf_ln_tau, self.rbf_epsilon) @ self.coefficients_ohm
+
+    def predict(self, freq_Hz: np.ndarray | float) -> np.ndarray:
+        """The DRT's impedance (Ω, complex) at ``freq_Hz`` (Hz), R∞ and L included."""
+        omega = 2 * np.pi * np.atleast_1d(np.asarray(freq_Hz, dtype=float))
+        a_real, a_imag = _rbf.impedance_matrices(omega, self.rbf_ln_tau, self.rbf_epsilon)
+        z = (a_real + 1j * a_imag) @ self.coefficients_ohm
+        return self.R_inf_ohm + 1j * omega * self.L_H + z
+
+    def summary(self) -> str:
+        """A few lines: λ, residual, R∞, L, the peaks and the problems."""
+        lines = [
+            f"DRT of {self.freq_Hz.size} points ({self.freq_Hz.min():.4g}–"
+            f"{self.freq_Hz.max():.4g} Hz), {self.part} parts, {self.weighting} weighting",
+            f"lambda = {self.lam:.3g} ({self.lam_method}); RMS residual "
+            f"{100 * self.rms_residual:.2f} %",
+            f"R_inf = {self.R_inf_ohm:.6g} Ohm, L = {self.L_H:.4g} H, "
+            f"R_pol = {self.R_pol_ohm:.6g} Ohm",
+        ]
+        for row in self.peaks.itertuples():
+            where = "" if row.in_window else "  (outside the measured window)"
+            lines.append(
+                f"peak tau = {row.tau_s:.4g} s (f = {row.f_Hz:.4g} Hz): R = {row.R_ohm:.4g} Ohm "
+                f"({100 * row.share:.1f} %), width {row.width_decades:.2f} decades, "
+                f"n ~ {row.n_est:.2f}{where}"
+            )
+        lines.extend(f"problem: {text}" for text in self.problems)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+# ---------------------------------------------------------------------------------------
+# data
+
+
+def _checked_points(data: Any, z: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Finite 1-D frequencies (Hz) and impedances (Ω), and notes on rows left out."""
+    notes: list[str] = []
+    if isinstance(data, pd.DataFrame):
+        if z is not None:
+            raise DataError("drt(df): give a frame alone, or drt(freq_Hz, z)")
+        missing = {"freq_Hz", "z_real_ohm", "z_imag_ohm"} - set(data.columns)
+        if missing:
+            raise DataError(f"the frame has no column(s) {', '.join(sorted(missing))}")
+        freq, zz, left_out = impedance_points(data)
+        if left_out:
+            notes.append(f"{left_out} row(s) without a finite frequency and impedance left out")
+    else:
+        if z is None:
+            raise DataError("drt(freq_Hz, z): the impedance array is missing")
+        try:
+            freq = np.asarray(data, dtype=float)
+            zz = np.asarray(z, dtype=complex)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
+        if freq.ndim != 1 or zz.shape != freq.shape:
+            raise DataError(
+                f"frequencies and impedance must be 1-D of one length (shapes {freq.shape}, "
+                f"{zz.shape})"
+            )
+        bad = ~(np.isfinite(freq) & np.isfinite(zz))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
+                f"(first at index {i}); drop them first"
+            )
+    if (freq <= 0).any():
+        i = int(np.flatnonzero(freq <= 0)[0])
+        raise DataError(f"frequencies must be positive (index {i}: {freq[i]!r} Hz)")
+    if np.unique(freq).size < 3:
+        raise DataError(f"a DRT needs at least 3 distinct frequencies, got {np.unique(freq).size}")
+    # One order whatever the input order: decreasing frequency, ties by Z.
+    order = np.lexsort((zz.imag, zz.real, -freq))
+    return freq[order], zz[order], notes
+
+
+# ---------------------------------------------------------------------------------------
+# the linear system
+
+
+@dataclass(frozen=True)
+class _System:
+    """The weighted, scaled least-squares problem: columns [R∞?, L?, x_1..x_M]."""
+
+    a: np.ndarray  # (rows, k) dimensionless
+    b: np.ndarray  # (rows,)
+    root_penalty: np.ndarray  # (M, M): ‖root_penalty @ x̃‖² = x̃ᵀ M x̃
+    penalty: np.ndarray  # (M, M)
+    n_series: int
+    column_scale: np.ndarray  # natural value = scaled value * column_scale
+    relative_scale: np.ndarray  # (rows,): scaled residual * this = residual / |Z|
+
+    def relative_rms(self, solution: np.ndarray) -> float:
+        """RMS of the fitted parts' residuals relative to |Z| for a natural-unit solution."""
+        residual = (self.a @ (solution / self.column_scale) - self.b) * self.relative_scale
+        return float(np.sqrt(np.mean(residual**2)))
+
+    def solve(self, lam: float) -> np.ndarray:
+        """Non-negative solution (natural units: Ω, H, Ω...) for one λ."""
+        from scipy.optimize import nnls
+
+        k = self.a.shape[1]
+        rows = np.zeros((self.root_penalty.shape[0], k))
+        rows[:, self.n_series :] = math.sqrt(lam) * self.root_penalty
+        augmented = np.vstack([self.a, rows])
+        target = np.concatenate([self.b, np.zeros(rows.shape[0])])
+        solution, _ = nnls(augmented, target, maxiter=50 * k)
+        return solution * self.column_scale
+
+    def gcv(self, lam: float) -> float:
+        """Generalised cross-validation score of the unconstrained problem at λ (GCV 1979)."""
+        gram = self.a.T @ self.a
+        full = np.zeros_like(gram)
+        full[self.n_series :, self.n_series :] = self.penalty
+        normal = gram + lam * full
+        normal += 1e-13 * np.trace(gram) / len(gram) * np.eye(len(gram))
+        solution = np.linalg.solve(normal, self.a.T @ self.b)
+        residual = self.a @ solution - self.b
+        n = self.b.size
+        dof = n - float(np.trace(np.linalg.solve(normal, gram)))
+        return n * float(residual @ residual) / dof**2 if dof > 0 else math.inf
+
+
+def _tau_grid(freq: np.ndarray, per_decade: int, extend: float) -> np.ndarray:
+    """ln τ of the Gaussians: the window [1/(2π f_max), 1/(2π f_min)] ± ``extend`` decades."""
+    ln10 = math.log(10.0)
+    low = -math.log(2 * math.pi * freq.max()) - extend * ln10
+    high = -math.log(2 * math.pi * freq.min()) + extend * ln10
+    count = int(math.ceil((high - low) / ln10 * per_decade - 1e-9)) + 1
+    return np.linspace(low, high, count)
+
+
+def _system(
+    freq: np.ndarray,
+    z: np.ndarray,
+    kernels: tuple[np.ndarray, np.ndarray],
+    ln_tau: np.ndarray,
+    eps: float,
+    *,
+    weighting: str,
+    rows: tuple[bool, bool],
+    r_inf: bool,
+    inductance: bool,
+    order: int,
+) -> _System:
+    omega = 2 * np.pi * freq
+    a_real, a_imag = kernels
+    try:
+        sigma_real, sigma_imag = weights(z, weighting)
+    except FitError as exc:
+        raise DataError(str(exc)) from None
+    scale = float(np.abs(z).max())
+    series_real, series_imag, series_scale = [], [], []
+    if r_inf:
+        series_real.append(np.ones_like(omega))
+        series_imag.append(np.zeros_like(omega))
+        series_scale.append(scale)
+    if inductance:
+        series_real.append(np.zeros_like(omega))
+        series_imag.append(omega)
+        series_scale.append(scale / omega.max())
+    column_scale = np.concatenate([series_scale, np.full(ln_tau.size, scale)])
+    blocks, targets, relative = [], [], []
+    for use, kernel, series, data, sigma in (
+        (rows[0], a_real, series_real, z.real, sigma_real),
+        (rows[1], a_imag, series_imag, z.imag, sigma_imag),
+    ):
+        if use:
+            design = np.column_stack([*series, kernel]) if series else kernel
+            blocks.append(design * column_scale / sigma[:, None])
+            targets.append(data / sigma)
+            relative.append(sigma / np.abs(z))
+    a = np.vstack(blocks)
+    b = np.concatenate(targets)
+    rho = float(np.sqrt(np.mean(b**2)))
+    penalty = _rbf.penalty_matrix(ln_tau, eps, order)
+    # A Cholesky factor (a Gram matrix of independent functions is positive definite; the
+    # jitter keeps the order-0 one, whose smallest eigenvalue is small, factorisable).
+    jitter = 1e-10 * float(np.trace(penalty)) / penalty.shape[0]
+    root = np.linalg.cholesky(penalty + jitter * np.eye(penalty.shape[0])).T
+    return _System(
+        a / rho,
+        b / rho,
+        root,
+        penalty,
+        len(series_scale),
+        column_scale,
+        rho * np.concatenate(relative),
+    )
+
+
+def _series_afterwards(
+    z: np.ndarray, z_drt: np.ndarray, omega: np.ndarray, weighting: str, part: str
+) -> tuple[float, float]:
+    """R∞ (from the real part) or L (from the imaginary part) with γ held, ≥ 0."""
+    sigma_real, sigma_imag = weights(z, weighting)
+    if part == "imag":
+        w = 1.0 / sigma_real**2
+        return max(0.0, float(np.sum(w * (z.real - z_drt.real)) / np.sum(w))), math.nan
+    w = omega**2 / sigma_imag**2
+    return math.nan, max(0.0, float(np.sum(w * (z.imag - z_drt.imag) / omega) / np.sum(w)))
+
+
+# ---------------------------------------------------------------------------------------
+# λ
+
+
+def _choose_lambda(system: _System, lam: Any) -> tuple[float, np.ndarray, str, pd.DataFrame]:
+    """λ, the solution at λ, how λ was chosen, and the λ tried with their scores."""
+    if lam is None:
+        return _discrepancy(system)
+    if isinstance(lam, str):
+        if lam != "gcv":
+            raise DataError(f"lam must be a positive number, None or 'gcv', got {lam!r}")
+        scores = np.array([system.gcv(float(value)) for value in GCV_GRID])
+        best = float(GCV_GRID[int(np.nanargmin(scores))])
+        method = "generalised cross-validation (Golub, Heath, Wahba 1979)"
+        if best in (GCV_GRID[0], GCV_GRID[-1]):
+            method += ", at the end of the grid searched"
+        scan = pd.DataFrame({"lam": GCV_GRID, "score": scores})
+        return best, system.solve(best), method, scan
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
+        raise DataError(f"lam must be a positive number, None or 'gcv', got {lam!r}")
+    if not (math.isfinite(lam) and lam > 0):
+        raise DataError(f"lam must be a positive finite number, got {lam!r}")
+    return float(lam), system.solve(float(lam)), "given", _no_scan()
+
+
+def _discrepancy(system: _System) -> tuple[float, np.ndarray, str, pd.DataFrame]:
+    """The largest λ of :data:`DISCREPANCY_GRID` whose RMS residual is within the noise level.
+
+    Morozov's discrepancy principle (V. A. Morozov, Soviet Math. Dokl. 7 (1966) 414; P. C.
+    Hansen, Rank-Deficient and Discrete Ill-Posed Problems, SIAM 1998, sec. 7.2) with the
+    noise level :data:`NOISE_LEVEL` and λ at most :data:`DEFAULT_LAMBDA` (module docstring).
+    When no λ reaches that level (a spectrum the DRT cannot describe), the largest λ whose
+    residual is within 10 % of the smallest one found.
+    """
+    tried, scores, solutions = [], [], []
+    for value in DISCREPANCY_GRID:
+        solution = system.solve(float(value))
+        tried.append(float(value))
+        scores.append(system.relative_rms(solution))
+        solutions.append(solution)
+        if scores[-1] <= NOISE_LEVEL:
+            break
+    scan = pd.DataFrame({"lam": tried, "score": scores})
+    if scores[-1] <= NOISE_LEVEL:
+        method = (
+            f"discrepancy principle: the largest lambda <= {DEFAULT_LAMBDA:g} with an RMS "
+            f"residual <= {100 * NOISE_LEVEL:g} % of |Z|"
+        )
+        return tried[-1], solutions[-1], method, scan
+    limit = 1.1 * min(scores)
+    index = next(i for i, score in enumerate(scores) if score <= limit)
+    method = (
+        f"discrepancy principle: no lambda reaches an RMS residual of {100 * NOISE_LEVEL:g} %; "
+        "the largest within 10 % of the best residual"
+    )
+    return tried[index], solutions[index], method, scan
+
+
+def _no_scan() -> pd.DataFrame:
+    return pd.DataFrame({"lam": pd.Series(dtype=float), "score": pd.Series(dtype=float)})
+
+
+# ---------------------------------------------------------------------------------------
+# problems
+
+
+def _window_problems(
+    tau: np.ndarray, gamma: np.ndarray, freq: np.ndarray, peaks: pd.DataFrame
+) -> list[str]:
+    ln_tau = np.log(tau)
+    total = float(np.trapezoid(gamma, ln_tau))
+    if total <= 0:
+        return ["the DRT is zero: the spectrum shows no relaxation (a resistor?)"]
+    tau_low = 1.0 / (2 * np.pi * freq.max())
+    tau_high = 1.0 / (2 * np.pi * freq.min())
+    problems = []
+    long = tau > tau_high
+    share_long = float(np.trapezoid(gamma[long], ln_tau[long])) / total if long.sum() > 1 else 0.0
+    if share_long > OUTSIDE_SHARE:
+        problems.append(
+            f"{100 * share_long:.0f} % of the polarisation resistance lies at tau above "
+            f"{tau_high:.3g} s (below the lowest frequency, {freq.min():.3g} Hz): the "
+            "spectrum does not close at low frequency (diffusion, a blocking electrode or an "
+            "arc beyond the range); gamma there and the resistance of that process are not "
+            "determined by the data"
+        )
+    short = tau < tau_low
+    share_short = (
+        float(np.trapezoid(gamma[short], ln_tau[short])) / total if short.sum() > 1 else 0.0
+    )
+    if share_short > OUTSIDE_SHARE:
+        problems.append(
+            f"{100 * share_short:.0f} % of the polarisation resistance lies at tau below "
+            f"{tau_low:.3g} s (above the highest frequency, {freq.max():.3g} Hz): R_inf and "
+            "that process are not separated by the data"
+        )
+    outside = peaks[~peaks["in_window"] & (peaks["share"] > OUTSIDE_SHARE)]
+    if len(outside):
+        listed = ", ".join(f"{t:.3g} s" for t in outside["tau_s"])
+        problems.append(
+            f"peak(s) at tau = {listed} lie outside the measured window "
+            f"[{tau_low:.3g}, {tau_high:.3g}] s: their tau and R are not determined"
+        )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------
+# the function
+
+
+def drt(
+    data: Any,
+    z: Any = None,
+    *,
+    lam: float | str | None = None,
+    part: str = "complex",
+    weighting: str = "modulus",
+    r_inf: bool = True,
+    inductance: bool = True,
+    order: int = 1,
+    per_decade: int = PER_DECADE,
+) -> DRTResult:
+    """Distribution of relaxation times of a spectrum (Tikhonov regularisation, Gaussian basis).
+
+    Parameters
+    ----------
+    data, z
+        ``drt(freq_Hz, z)`` with frequencies (Hz, any order) and complex impedance (Ω, Z''
+        negative on capacitive arcs), or ``drt(df)`` with a canonical frame (``freq_Hz``,
+        ``z_real_ohm``, ``z_imag_ohm``: one sweep of :func:`echem.eis.spectra`; rows without
+        finite values are left out and counted in ``problems``).
+    lam
+        Regularisation strength: None for the discrepancy principle (the largest λ ≤ 0.1
+        whose RMS residual is ≤ 1 % of |Z|; module docstring), ``"gcv"`` for generalised
+        cross-validation, or a positive number (scale-free: see the module docstring for
+        the normalisation).
+    part
+        Fit ``"complex"`` (real and imaginary parts together), ``"real"`` or ``"imag"`` only.
+    weighting
+        ``"modulus"`` (default), ``"unit"`` or ``"proportional"`` (:mod:`echem.eis.weighting`).
+    r_inf, inductance
+        Include a series resistance R∞ ≥ 0 / a series inductance L ≥ 0 (H).
+    order
+        Derivative of γ penalised: 0, 1 (default, as DRTtools) or 2.
+    per_decade
+        Gaussians per decade of τ (at least 3).
+
+    Returns
+    -------
+    DRTResult
+
+    Raises
+    ------
+    echem.DataError
+        Unusable data (NaN/inf, non-positive frequencies, fewer than 3 distinct frequencies,
+        a zero impedance) or options (unknown part or weighting, λ not a positive number).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.geomspace(1e5, 0.1, 61)
+    >>> z = 10 + 100 / (1 + 1j * 2 * np.pi * f * 1e-3)
+    >>> result = drt(f, z)
+    >>> round(float(result.peaks["tau_s"][0]), 4), round(float(result.peaks["R_ohm"][0]))
+    (0.001, 100)
+    """
+    if part not in PARTS:
+        raise DataError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    if order not in (0, 1, 2):
+        raise DataError(f"order must be 0, 1 or 2, got {order!r}")
+    if (
+        isinstance(per_decade, bool)
+        or not isinstance(per_decade, (int, np.integer))
+        or per_decade < 3
+    ):
+        raise DataError(f"per_decade must be an integer of at least 3, got {per_decade!r}")
+    freq, zz, notes = _checked_points(data, z)
+    rows = PARTS[part]
+    fit_r_inf = r_inf and rows[0]
+    fit_inductance = inductance and rows[1]
+    ln_tau = _tau_grid(freq, int(per_decade), EXTEND_DECADES)
+    eps = _rbf.epsilon(float(ln_tau[1] - ln_tau[0]), SHAPE)
+    omega = 2 * np.pi * freq
+    a_real, a_imag = _rbf.impedance_matrices(omega, ln_tau, eps)
+    system = _system(
+        freq,
+        zz,
+        (a_real, a_imag),
+        ln_tau,
+        eps,
+        weighting=weighting,
+        rows=rows,
+        r_inf=fit_r_inf,
+        inductance=fit_inductance,
+        order=order,
+    )
+    lam_value, solution, lam_method, lam_scan = _choose_lambda(system, lam)
+    coefficients = solution[system.n_series :]
+    series = iter(solution[: system.n_series])
+    R_inf = float(next(series)) if fit_r_inf else (math.nan if r_inf else 0.0)
+    L = float(next(series)) if fit_inductance else (math.nan if inductance else 0.0)
+
+    z_drt = (a_real + 1j * a_imag) @ coefficients
+    if math.isnan(R_inf):
+        R_inf = _series_afterwards(zz, z_drt, omega, weighting, "imag")[0]
+        notes.append("R_inf fitted to the real part afterwards (part='imag' does not determine it)")
+    if math.isnan(L):
+        L = _series_afterwards(zz, z_drt, omega, weighting, "real")[1]
+        notes.append(
+            "L fitted to the imaginary part afterwards (part='real' does not determine it)"
+        )
+    z_fit = R_inf + 1j * omega * L + z_drt
+
+    count = int(round((ln_tau[-1] - ln_tau[0]) / math.log(10.0) * EVAL_PER_DECADE)) + 1
+    ln_eval = np.linspace(ln_tau[0], ln_tau[-1], count)
+    tau = np.exp(ln_eval)
+    gamma = _rbf.basis(ln_eval, ln_tau, eps) @ coefficients
+    peaks = find_peaks(tau, gamma, (1 / (2 * np.pi * freq.max()), 1 / (2 * np.pi * freq.min())))
+
+    problems = notes + _window_problems(tau, gamma, freq, peaks)
+    relative = (zz - z_fit) / np.abs(zz)
+    rms = float(np.sqrt(np.mean(np.concatenate([relative.real, relative.imag]) ** 2)))
+    if rms > RESIDUAL_LIMIT:
+        problems.append(
+            f"the DRT does not reproduce the spectrum (RMS residual {100 * rms:.1f} % of |Z|): "
+            "an inductive loop, a drift during the sweep, a process with negative resistance "
+            "or a tail without a DRT (see the residuals)"
+        )
+    return DRTResult(
+        tau_s=tau,
+        gamma_ohm=gamma,
+        R_inf_ohm=R_inf,
+        L_H=L,
+        lam=lam_value,
+        lam_method=lam_method,
+        lam_scan=lam_scan,
+        freq_Hz=freq,
+        z=zz,
+        z_fit=z_fit,
+        peaks=peaks,
+        problems=tuple(problems),
+        weighting=weighting,
+        part=part,
+        rbf_ln_tau=ln_tau,
+        rbf_epsilon=eps,
+        coefficients_ohm=coefficients,
+    )
