@@ -288,8 +288,13 @@ def _moment(day: int, month: int, year: int, clock: tuple[int, int, int]) -> dat
 
 
 def _window_start(window: str | None) -> tuple[int, int, int]:
+    """(hour, minute, second) at which a ``HH:MM:SS - HH:MM:SS`` window opens; 0:00:00
+    when there is no window."""
     match = _WINDOW.match(window or "")
-    return (0, 0, 0) if match is None else tuple(int(g) for g in match.groups())  # type: ignore[return-value]
+    if match is None:
+        return (0, 0, 0)
+    hour, minute, second = (int(group) for group in match.groups())
+    return (hour, minute, second)
 
 
 def _iso_unless_unset(moment: datetime | None) -> str | None:
