@@ -137,22 +137,35 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
 
 def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.DataFrame:
     """One row per spectrum: file, sweep, time, then :func:`echem.eis.table.result_row`
-    (the columns of ``fit_many``/``fit_series``: parameters with stderr, chi-square, KK, arcs,
-    roles and the series roles of ``preset``), and ``error``."""
+    (the columns of ``fit_many``/``fit_series``: parameters with stderr and verdict, KK, arcs,
+    roles and the series roles of ``preset``), and ``error``. The sweeps of one file are a
+    series: their arcs keep one label each (:func:`echem.eis.tracking.track_arcs`)."""
     from echem.eis.roles import PRESETS
-    from echem.eis.table import result_row
+    from echem.eis.table import finish_table, result_row
+    from echem.eis.tracking import track_arcs
 
     series_roles = PRESETS[preset].series_roles if preset in PRESETS else None
+    labels: dict[int, dict[str, str]] = {}
+    for path in dict.fromkeys(item.path for item in items):
+        in_file = [i for i, item in enumerate(items) if item.path == path]
+        arcs = [items[i].arcs if items[i].result is not None else None for i in in_file]
+        labels.update(zip(in_file, track_arcs(arcs), strict=True))
     rows = []
-    for item in items:
+    for i, item in enumerate(items):
         row: dict[str, Any] = {"file": str(item.path), "sweep": item.sweep, "time_s": item.time_s}
         if item.result is not None:
             row.update(
-                result_row(item.result, arcs=item.arcs, kk=item.kk, series_roles=series_roles)
+                result_row(
+                    item.result,
+                    arcs=item.arcs,
+                    kk=item.kk,
+                    series_roles=series_roles,
+                    labels=labels[i] if item.arcs is not None else None,
+                )
             )
         row["error"] = item.error
         rows.append(row)
-    return pd.DataFrame(rows)
+    return finish_table(pd.DataFrame(rows))
 
 
 def _json_safe(value: Any) -> Any:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .circuit import Circuit
 from .fitting import fit
-from .table import failed_row, result_row
+from .table import failed_row, finish_table, result_row
 
 __all__ = ["fit_many"]
 
@@ -124,4 +124,4 @@ def _table(circuit: Circuit, outcomes: list[tuple[Any, str | None]]) -> pd.DataF
     table = table[first + rest + ["error", "result"]]
     # keep None (not NaN) for spectra without error, whatever pandas infers
     table["error"] = pd.Series([e for _, e in outcomes], dtype=object, index=table.index)
-    return table
+    return finish_table(table)

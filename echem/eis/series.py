@@ -7,9 +7,16 @@ One row per spectrum (see :func:`fit_series`). Two things make a series more tha
   ``start``).
   Neighbouring spectra change little, so the warm start keeps the fit on the same branch; the
   automatic start takes over when the cell changed too much (e.g. after a short circuit).
-* Roles follow capacitance, not position: an arc is called R_int or R_ct from its effective
-  capacitance (:mod:`echem.eis.roles`) in every spectrum, so the columns stay right when the two
-  arcs cross in size or swap places in the circuit's parameter list.
+* Labels follow the arcs, not positions: each arc is followed from spectrum to spectrum by its
+  time constant and capacitance (:mod:`echem.eis.tracking`) and keeps one label for the whole
+  series, named after the role its capacitance gives it (:mod:`echem.eis.roles`), so the columns
+  stay right when two arcs cross in size or in time constant or swap places in the circuit's
+  parameter list; two arcs of the same role are numbered by time constant once for the series.
+* Only what the data determine is labelled: a role column holds a value only where the
+  spectrum pins that arc down (apex in the measured band, values determined;
+  :mod:`echem.eis.arc_table`), and ``<role>_determined`` says so per row. Every parameter keeps
+  its value, with ``<p>_determined``, and ``ok``/``problems`` give the fit's verdict
+  (:mod:`echem.eis.verdict`).
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from echem.eis.fitting import fit
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
 from echem.eis.sweeps import first_time_s, impedance_points, spectra
-from echem.eis.table import result_row
+from echem.eis.table import finish_table, result_row
+from echem.eis.tracking import track_arcs
 from echem.errors import DataError, EchemError
 
 __all__ = ["fit_series"]
@@ -129,8 +137,9 @@ def fit_series(
         One row per spectrum: ``time_s``, ``sweep``, the columns of
         :func:`echem.eis.table.result_row` (every parameter and ``<p>_stderr``, ``chisqr``,
         ``redchi``, ``success``, the Lin-KK columns ``kk_*``, per arc ``<element>_C_F``,
-        ``<element>_f0_Hz``, ``<element>_role``; per role ``<role>_ohm``,
-        ``<role>_stderr_ohm``, ``<role>_F``, NaN when a spectrum lacks that role; series roles
+        ``<element>_f0_Hz``, ``<element>_role``; per label of an arc tracked through the series
+        ``<role>_determined``, ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F``, NaN where
+        the spectrum does not pin that arc down; series roles
         of a preset, e.g. ``R_bulk_ohm``; ``sigma_S_cm`` from R_bulk when thickness and area
         are given), ``start`` ("auto" or "warm"), ``error`` (None or the message of a failed
         fit) and ``result`` (the FitResult). A spectrum whose fit fails gives a row with its
@@ -155,7 +164,7 @@ def fit_series(
         normalise_cell_constant=normalise_cell_constant,
     )
 
-    rows: list[dict[str, Any]] = []
+    fitted: list[tuple[dict[str, Any], Any, pd.DataFrame | None, Any]] = []
     previous = None
     for position, frame in enumerate(_frames(frames)):
         row: dict[str, Any] = {"sweep": frame.attrs.get("sweep", position)}
@@ -164,11 +173,12 @@ def fit_series(
         except EchemError as error:
             row.update(time_s=_time_of(frame, None), success=False, ok=False, problems="")
             row.update(error=str(error), result=None)
-            rows.append(row)
+            fitted.append((row, None, None, None))
             previous = None
             continue
         previous = result
         row["time_s"] = _time_of(frame, result)
+        row["start"] = start
         kk_outcome = None
         if kk:
             freq, z, _ = impedance_points(frame)
@@ -176,23 +186,29 @@ def fit_series(
                 kk_outcome = lin_kk(freq, z)
             except DataError as error:
                 kk_outcome = str(error)
-        row.update(
-            result_row(
-                result,
-                arcs=arcs_table(result, **arc_options),
-                kk=kk_outcome,
-                series_roles=series_roles,
-                area_cm2=area_cm2,
-                thickness_cm=thickness_cm,
+        fitted.append((row, result, arcs_table(result, **arc_options), kk_outcome))
+
+    labels = track_arcs([arcs for _, _, arcs, _ in fitted])
+    rows: list[dict[str, Any]] = []
+    for (row, result, arcs, kk_outcome), labelled in zip(fitted, labels, strict=True):
+        if result is not None:
+            start = row.pop("start")
+            row.update(
+                result_row(
+                    result,
+                    arcs=arcs,
+                    kk=kk_outcome,
+                    series_roles=series_roles,
+                    area_cm2=area_cm2,
+                    thickness_cm=thickness_cm,
+                    labels=labelled,
+                )
             )
-        )
-        row["start"] = start
-        row["error"] = None
-        row["result"] = result
+            row.update(start=start, error=None, result=result)
         rows.append(row)
 
     frame_out = pd.DataFrame(rows)
     first = [c for c in ("time_s", "sweep") if c in frame_out.columns]
     last = [c for c in ("error", "result") if c in frame_out.columns]
     middle = [c for c in frame_out.columns if c not in first and c not in last]
-    return frame_out[first + middle + last]
+    return finish_table(frame_out[first + middle + last])

@@ -12,9 +12,13 @@ the same name) in the Python API and in the CLI's ``results.csv``:
 - per arc, keyed by its capacitive element ``E`` (``CPE1``): ``E_C_F`` (effective capacitance),
   ``E_f0_Hz`` (apex frequency), ``E_in_window``, ``E_determined`` (the arc is pinned down:
   :mod:`echem.eis.arc_table`), ``E_role`` (empty unless pinned down), ``E_C_method``;
-- per role ``r`` (``R_int``): ``r_ohm``, ``r_stderr_ohm``, ``r_F``; with an area ``r_ohm_cm2``;
-  in a symmetric cell ``r_face_ohm``, ``r_face_F``; series roles of a preset (``R_bulk_ohm``,
+- per role ``r`` (``R_int``; across a series the arc's label, :mod:`echem.eis.tracking`):
+  ``r_determined`` (False in a row where no arc of that role is pinned down: its other
+  columns are then NaN), ``r_ohm``, ``r_stderr_ohm``, ``r_F``; with an area ``r_ohm_cm2``; in
+  a symmetric cell ``r_face_ohm``, ``r_face_F``; series roles of a preset (``R_bulk_ohm``,
   ``R_bulk_stderr_ohm``) and ``sigma_S_cm`` (from R_bulk, with thickness and area).
+
+:func:`finish_table` fills ``r_determined`` with False where a row lacks the role.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import pandas as pd
 from .capacitance import conductivity
 from .circuit import Circuit
 
-__all__ = ["result_row", "failed_row", "kk_columns", "KK_COLUMNS"]
+__all__ = ["result_row", "failed_row", "finish_table", "kk_columns", "KK_COLUMNS"]
 
 #: Lin-KK columns: column -> attribute of :class:`echem.eis.kk.KKResult`.
 KK_COLUMNS: dict[str, str] = {
@@ -84,12 +88,13 @@ def _arc_columns(arcs: pd.DataFrame) -> dict[str, Any]:
     return row
 
 
-def _role_columns(arcs: pd.DataFrame) -> dict[str, Any]:
+def _role_columns(arcs: pd.DataFrame, labels: Mapping[str, str] | None) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for _, arc in arcs.iterrows():
-        role = arc["role"]
-        if role is None or pd.isna(role):
+        role = arc["role"] if labels is None else labels.get(arc["element"])
+        if role is None or pd.isna(role) or not (arc["in_window"] and arc["determined"]):
             continue
+        row[f"{role}_determined"] = True
         row[f"{role}_ohm"] = arc["R_ohm"]
         row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
         row[f"{role}_F"] = arc["C_F"]
@@ -109,6 +114,7 @@ def result_row(
     series_roles: Mapping[str, str] | None = None,
     area_cm2: float | None = None,
     thickness_cm: float | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The table row of one fit (module docstring for the columns).
 
@@ -126,6 +132,10 @@ def result_row(
         Element name -> role for elements outside the arcs (a preset's ``{"R0": "R_bulk"}``).
     area_cm2, thickness_cm
         Electrode area and sample thickness: ``sigma_S_cm`` from R_bulk when both are given.
+    labels
+        Capacitive element -> label of the arc across a series (:func:`echem.eis.tracking.
+        track_arcs`); None: the roles of ``arcs``. Either way only arcs the spectrum pins down
+        (``in_window`` and ``determined``) fill role columns.
     """
     row = _parameter_columns(result.circuit, result)
     row.update(
@@ -139,10 +149,12 @@ def result_row(
         row.update(kk_columns(kk))
     arcs = result.arcs if arcs is None else arcs
     row.update(_arc_columns(arcs))
-    row.update(_role_columns(arcs))
+    row.update(_role_columns(arcs, labels))
     for element, role in (series_roles or {}).items():
-        row[f"{role}_ohm"] = result.values.get(element, np.nan)
-        row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan)
+        determined = bool(result.determined.get(element, False))
+        row[f"{role}_determined"] = determined
+        row[f"{role}_ohm"] = result.values.get(element, np.nan) if determined else np.nan
+        row[f"{role}_stderr_ohm"] = result.stderr.get(element, np.nan) if determined else np.nan
     if thickness_cm is not None and area_cm2 is not None and "R_bulk_ohm" in row:
         row["sigma_S_cm"] = conductivity(row["R_bulk_ohm"], thickness_cm, area_cm2)
     return row
@@ -153,3 +165,12 @@ def failed_row(circuit: Circuit | None) -> dict[str, Any]:
     row = _parameter_columns(circuit, None) if circuit is not None else {}
     row.update(chisqr=np.nan, redchi=np.nan, success=False, ok=False, problems="")
     return row
+
+
+def finish_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``<role>_determined`` False (not NaN) in the rows that lack that role; in place."""
+    for column in table.columns:
+        if str(column).endswith("_determined"):
+            table[column] = table[column].astype(object).where(table[column].notna(), False)
+            table[column] = table[column].astype(bool)
+    return table
