@@ -28,6 +28,7 @@ _FORMAT_MODULES: tuple[str, ...] = (
     "biologic",
     "gamry",
     "arbin",
+    "neware",
     "zplot",
     "autolab",
     "chinstruments",

@@ -34,9 +34,7 @@ from reference import (
 import echem
 
 #: Folder (format family) -> the format echem does not read yet.
-NOT_READ_YET: dict[str, str] = {
-    "neware/": "Neware .nda/.ndax",
-}
+NOT_READ_YET: dict[str, str] = {}
 
 #: Files that must be refused although a parser reads them as a plain table, and why.
 REFUSED: dict[str, str] = {
