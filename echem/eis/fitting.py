@@ -41,7 +41,7 @@ from .guess import (
     order_arcs,
     refit_amplitudes,
 )
-from .optimise import Problem, multistart
+from .optimise import FULL, Problem, batch_lm, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
 from .sweeps import first_time_s
@@ -223,7 +223,9 @@ def fit(
         string such as ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` or a :class:`~echem.eis.Circuit`.
     initial
         Parameter name -> starting value (aliases such as ``CPE1_0`` accepted); the others
-        are read off the data. The given start is tried first, alongside data-driven ones.
+        are read off the data. The data-driven search runs as it would without it, and the
+        given start is refined beside it: the fit keeps whichever ends lower, so a start
+        never makes the fit worse. With ``multistart=False`` only the given start is refined.
     fixed
         Parameters held constant: a mapping name -> value, or names fixed at their
         ``initial`` value.
@@ -321,24 +323,31 @@ def fit(
         starts = like_block_permutations(circuit, starts)
     for name, value in {**fixed_map}.items():
         starts[:, names.index(name)] = value
-    if init:
+    user = None
+    if init:  # the caller's start: data-driven values where it gives none
         user = starts[0].copy()
         for name, value in init.items():
             user[names.index(name)] = float(value)
-        starts = np.vstack([user, starts])
-    base = starts[0].copy()
-    problem = Problem(
-        model=model,
-        z=zz,
-        sigma_re=sigma_re,
-        sigma_im=sigma_im,
-        base=base,
-        free=free,
-        log=np.array([specs[i].log for i in free], dtype=bool),
-        lower=lower[free],
-        upper=upper[free],
-        model_jac=rc_series_model(circuit, omega),
-    )
+    log = np.array([specs[i].log for i in free], dtype=bool)
+    model_jac = rc_series_model(circuit, omega)
+
+    def problem_from(base: np.ndarray) -> Problem:
+        """The CNLS problem, its search box (for log parameters) centred on ``base``."""
+        return Problem(
+            model=model,
+            z=zz,
+            sigma_re=sigma_re,
+            sigma_im=sigma_im,
+            base=base.copy(),
+            free=free,
+            log=log,
+            lower=lower[free],
+            upper=upper[free],
+            model_jac=model_jac,
+        )
+
+    warm = user is not None and not opts["multistart"]
+    problem = problem_from(user if warm else starts[0])
     x_starts = problem.to_internal(starts[:, free])
 
     def moves(x: np.ndarray) -> list[np.ndarray]:
@@ -357,7 +366,11 @@ def fit(
         return out
 
     if opts["multistart"]:
-        x_best, _ = multistart(
+        # the data-driven search runs exactly as without initial=; the caller's start is
+        # refined on its own beside it and wins only with a lower chi-square, so initial=
+        # never makes a fit worse (it used to join the starts and crowd the data-driven ones
+        # out of the refinement slots, and centre the search box on itself)
+        x_best, c_best = multistart(
             problem,
             x_starts,
             n_random=int(opts["n_random"]),
@@ -368,12 +381,18 @@ def fit(
             n_moves=int(opts["n_moves"]),
             seed=opts["seed"],
         )
-    else:
-        x_best = problem.refine(x_starts[0])[0]
+        p_found = problem.to_natural(x_best)
+        if user is not None:
+            own = problem_from(user)
+            x_own, c_own = batch_lm(own, own.to_internal(user[free])[None, :], **FULL)
+            problem.nfev += own.nfev
+            if c_own[0] < c_best:
+                p_found = own.to_natural(x_own[0])
+    else:  # a local refinement of the first start: the caller's, else the data's
+        x0 = problem.to_internal((user if warm else starts[0])[free])
+        p_found = problem.to_natural(problem.refine(x0)[0])
     fixed_idx = [names.index(name) for name in fixed_map]
-    p_best = order_arcs(
-        circuit, problem.to_natural(x_best), lower=lower, upper=upper, fixed=fixed_idx
-    )
+    p_best = order_arcs(circuit, p_found, lower=lower, upper=upper, fixed=fixed_idx)
     lm = _polish(problem, names, p_best, lower, upper, free)
     return _result(
         circuit,

@@ -210,8 +210,10 @@ def covariance(
     factor = scale[alive] / norms[alive]
     cov = cov_unit * np.outer(factor, factor)
     estimable = loading <= NULL_LOADING
+    null_vectors = vt[null]
     for j in np.flatnonzero(~estimable):
-        group = next(g for g in degenerate if names[kept[j]] in g)
+        k = int(np.argmax(np.abs(null_vectors[:, j])))  # the null direction it loads most on
+        group = degenerate[k]
         others = [n for n in group if n != names[kept[j]]]
         why[names[kept[j]]] = (
             f"degenerate with {_and(others)}: only a combination of them enters the model"

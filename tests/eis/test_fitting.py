@@ -816,3 +816,28 @@ def test_lmfit_result_is_in_natural_units():
     assert 1e-9 < lm.init_values["CPE1_Q"] < 1e-6
     correl = (lm.uvars["R1"] - lm.uvars["R1"].nominal_value) * 0  # uvars stay usable
     assert correl.std_dev == 0
+
+
+def test_an_initial_guess_never_makes_the_fit_worse():
+    """Benchmark spectrum #24 with impedance.py's result (a local optimum, both arcs at 1e-15 F)
+    as initial=: the user's start and its perturbations used to crowd the data-driven starts out
+    of the refinement slots and the search box was centred on it (13x the cost of no guess)."""
+    circuit = Circuit(bench_fit.CIRCUITS[0])
+    rng = np.random.default_rng(0)
+    for _ in range(25):
+        _true, _f0, z = bench_fit.synthetic(circuit, rng)
+    impedance_py = {
+        "R0": 20080.7,
+        "R1": 33048.0,
+        "CPE1_Q": 1.02976e-15,
+        "CPE1_n": 1.0,
+        "R2": 7474.81,
+        "CPE2_Q": 1.0296e-15,
+        "CPE2_n": 1.0,
+    }
+    plain = fit(bench_fit.FREQ_HZ, z, circuit)
+    guided = fit(bench_fit.FREQ_HZ, z, circuit, initial=impedance_py)
+    assert guided.chisqr <= plain.chisqr * (1 + 1e-9)
+    # a bad start anywhere, too
+    silly = {name: 1.0 for name in circuit.param_names} | {"CPE1_n": 0.5, "CPE2_n": 0.5}
+    assert fit(bench_fit.FREQ_HZ, z, circuit, initial=silly).chisqr <= plain.chisqr * (1 + 1e-9)
