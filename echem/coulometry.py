@@ -31,6 +31,11 @@ run is cross-checked against the instrument on the same basis.
 
 Sign: as the instrument reports it (IUPAC / EC-Lab: anodic positive), so plating Li on the
 working electrode is cathodic, I < 0, Q < 0.
+
+Electrode area (for :func:`li_thickness_um` and ``ChargeResult.summary``): the caller's,
+else the one the file's header states with its unit, never a guess:
+:func:`electrode_area` (``echem.io.area``), the rule ``echem info`` and ``echem
+coulometry`` follow too.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import pandas as pd
 from echem.constants import FARADAY_C_PER_MOL, LI_DENSITY_G_PER_CM3, LI_MOLAR_MASS_G_PER_MOL
 from echem.decomposition import Decomposition, decomposition
 from echem.errors import DataError, EchemWarning
+from echem.io.area import ElectrodeArea, electrode_area
 from echem.short_circuit import ShortCircuitCriterion, detect_short_circuit
 
 __all__ = [
@@ -61,6 +67,8 @@ __all__ = [
     "charge_at",
     "decomposition",
     "Decomposition",
+    "electrode_area",
+    "ElectrodeArea",
 ]
 
 Rule = Literal["auto", "trapezoid", "interval_mean"]

@@ -20,24 +20,15 @@ import pandas as pd
 
 from echem._atomic import atomic_paths
 from echem.cli._command import Command, add_format_option, number_type, report_failure
+from echem.io.area import ElectrodeArea, electrode_area
 
 __all__ = ["COMMAND", "electrode_area_cm2"]
 
-#: Metadata keys (lower case) that may carry the electrode area in cm^2.
-_AREA_KEYS = ("electrode_area_cm2", "area_cm2", "electrode_surface_area_cm2")
-
 
 def electrode_area_cm2(df: pd.DataFrame) -> float | None:
-    """The electrode area the file's header states, cm^2 (None when it does not)."""
-    metadata = df.attrs.get("metadata") or {}
-    if not isinstance(metadata, Mapping):
-        return None
-    lowered = {str(k).lower(): v for k, v in metadata.items()}
-    for key in _AREA_KEYS:
-        value = lowered.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
-    return None
+    """The electrode area the file's header states, cm^2 (None when it does not): the
+    rule of :func:`echem.io.area.electrode_area`."""
+    return electrode_area(df).cm2
 
 
 #: A finite number (NaN or infinity is a usage error, exit 2).
@@ -97,12 +88,13 @@ def _run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         report_failure(args.file, error)
         return 1
-    area = args.area if args.area is not None else electrode_area_cm2(df)
     try:
-        if area is None:
+        if args.area is not None and not (math.isfinite(args.area) and args.area > 0):
+            raise ValueError(f"--area must be a finite positive number, got {args.area:g}")
+        stated = electrode_area(df, args.area)
+        if stated.cm2 is None:
             raise ValueError("no electrode area: pass --area CM2 (the header does not state it)")
-        if not (math.isfinite(area) and area > 0):
-            raise ValueError(f"--area must be a finite positive number, got {area:g}")
+        area = stated.cm2
         result = integrate(df, stop_at_short=not args.no_stop_at_short)
         cumulative = pd.DataFrame(
             {"time_s": df["time_s"], "cumulative_charge_C": cumulative_charge(df)}
@@ -128,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as error:
             report_failure(args.ct, error)
             return 1
-    print(f"{args.file}: electrode area {area:g} cm2")
+    print(f"{args.file}: electrode area {area:g} cm2 ({_area_origin(stated)})")
     print(result.summary(area))
     if comparison is not None:
         print(_comparison_text(comparison))
@@ -149,6 +141,12 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         print(f"wrote {len(tables)} tables to {out}")
     return 0
+
+
+def _area_origin(area: ElectrodeArea) -> str:
+    """Where the area comes from, in words, with its note."""
+    origin = "--area" if area.source == "argument" else "from the file's header"
+    return f"{origin}; {area.note}" if area.note else origin
 
 
 def _comparison_text(table: pd.DataFrame) -> str:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from echem.cli._command import Command, add_format_option, distinct_files, report_failure
+from echem.io.area import electrode_area
 
 __all__ = ["COMMAND", "KEY_METADATA", "describe", "summary"]
 
@@ -52,15 +53,6 @@ KEY_METADATA: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("software_version", "{}"),
             ("software", "{}"),
             ("ec_lab_version", "EC-Lab {}"),
-        ),
-    ),
-    (
-        "area",
-        (
-            ("area_cm2", "{:g} cm²"),
-            ("electrode_area_cm2", "{:g} cm²"),
-            ("Electrode surface area", "{}"),  # BioLogic .mpt header text, with its unit
-            ("electrode_area", "{:g} (unit as set in EC-Lab, usually cm²)"),  # BioLogic .mpr
         ),
     ),
     ("aborted", (("aborted", "{}"),)),
@@ -149,7 +141,8 @@ def summary(df: pd.DataFrame) -> dict[str, Any]:
         for it, or None), ``rows``, ``columns`` (list of names), ``time_s`` ((min, max) in s, or
         None), ``sweeps`` (number of EIS sweeps, None without ``freq_Hz``), ``freq_Hz`` ((min,
         max) in Hz over the sweeps, or None), ``start_time``; ``tables`` ({name: rows}) when the
-        file has secondary tables; and each :data:`KEY_METADATA` label found (printed text).
+        file has secondary tables; each :data:`KEY_METADATA` label found (printed text); and
+        ``area`` when :func:`echem.io.area.electrode_area` finds one in the header.
     """
     from echem.eis.sweeps import spectra
 
@@ -180,6 +173,9 @@ def summary(df: pd.DataFrame) -> dict[str, Any]:
         text = _key_fact(metadata, keys)
         if text is not None:
             facts[label] = text
+    area = electrode_area(df)  # the one rule of echem.io.area, as echem coulometry uses
+    if area.cm2 is not None:
+        facts["area"] = str(area)
     return facts
 
 
@@ -237,6 +233,8 @@ def describe(path: str, df: pd.DataFrame) -> str:
     for label, _ in KEY_METADATA:
         if label in facts:
             add(label, facts[label])
+    if "area" in facts:
+        add("area", facts["area"])
     if "tables" in facts:
         add("tables", ", ".join(f"{n} ({r} rows)" for n, r in facts["tables"].items()))
     return "\n".join(lines)

@@ -85,6 +85,15 @@ _SETTINGS_FLOATS: Mapping[str, int] = {
     "characteristic_mass": 0x024C,
     "battery_capacity": 0x025C,
 }
+#: Unit codes of two settings floats, bytes 0x250 and 0x251 of the ``VMP Set`` module,
+#: learned from the .mpt twins (none documents them): the electrode area's (2 in the 27
+#: twins whose export says cm², 3 in the 5 that say mm²) and the characteristic mass's
+#: (1: g in 24 twins, 2: mg in 8). Code -> (unit, factor to cm² or g); any other code
+#: leaves the unit unknown and the value unconverted (never guessed).
+_SETTINGS_UNITS: Mapping[str, tuple[int, str, Mapping[int, tuple[str, float]]]] = {
+    "electrode_area": (0x0250, "cm2", {2: ("cm²", 1.0), 3: ("mm²", 1e-2)}),
+    "characteristic_mass": (0x0251, "g", {1: ("g", 1.0), 2: ("mg", 1e-3)}),
+}
 #: Pascal strings in the ``VMP LOG`` module (yadg's table).
 _LOG_STRINGS: Mapping[str, int] = {
     "saved_as": 0x0251,
@@ -670,8 +679,17 @@ def _settings_metadata(data: memoryview) -> dict[str, Any]:
     for key, at in _SETTINGS_FLOATS.items():
         if at + 4 <= len(data):
             metadata[key] = struct.unpack_from("<f", data, at)[0]
-    if "electrode_area" in metadata:
-        metadata["electrode_area_unit"] = "as set in EC-Lab (cm2 unless changed; not decoded)"
+    for key, (at, si_unit, units) in _SETTINGS_UNITS.items():
+        if key not in metadata or at >= len(data):
+            continue
+        code = data[at]
+        if code not in units:
+            metadata[f"{key}_unit"] = f"unknown (code {code})"
+            continue
+        unit, factor = units[code]
+        metadata[f"{key}_unit"] = unit
+        # the float32 as EC-Lab prints it (0.001, not 0.0010000000474974513), then in SI
+        metadata[f"{key}_{si_unit}"] = float(str(np.float32(metadata[key]))) * factor
     return metadata
 
 

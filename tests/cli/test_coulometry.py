@@ -67,3 +67,27 @@ def test_bad_inputs_fail_with_one_stderr_line(tmp_path, capsys):
     assert not out.exists()  # nothing written when the command fails
     assert main(["coulometry", str(CP), "--area", "-1"]) == 1
     assert "--area" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("relative", "area"),
+    [
+        ("biologic/gcpl.issue_230.mpr", "0.001"),  # said 'the header does not state it'
+        ("biologic/gcpl.issue_226.I.mpr", "1.131"),  # 113.1 mm²: info showed 113.1
+    ],
+)
+def test_info_and_coulometry_state_the_same_header_area(capsys, relative, area):
+    """echem info showed 0.001 for gcpl.issue_230.mpr (unit 'usually cm²') while echem
+    coulometry said the header does not state it; 113.1 mm² was shown as 113.1."""
+    path = real(relative)
+    assert main(["info", str(path)]) == 0
+    info = capsys.readouterr().out
+    shown = next(line.split(None, 1)[1] for line in info.splitlines() if "area" in line)
+    assert shown.startswith(f"{area} cm²")
+    assert main(["coulometry", str(path)]) == 0
+    assert f"electrode area {area} cm2 (from the file's header" in capsys.readouterr().out
+
+
+def test_an_area_argument_says_where_it_comes_from(capsys):
+    assert main(["coulometry", str(CP), "--area", "0.5"]) == 0
+    assert "electrode area 0.5 cm2 (--area)" in capsys.readouterr().out

@@ -129,7 +129,7 @@ def test_time_span_and_metadata_from_the_mpt_text(capsys):
     device = re.search(r"Device\s*:\s*(.+?)\s*$", text, re.M).group(1)
     assert block["instrument"] == device == "SP-240 (SN 0200)"
     assert block["software"] == "EC-Lab 11.33"
-    assert block["area"] == "0.001 cm²"
+    assert block["area"] == "0.001 cm² (EC-Lab's default value: check that it was set)"
     assert block["start time"].startswith("2021-03-02T16:17:59")
     assert block["technique"] == "eis (Potentio Electrochemical Impedance Spectroscopy)"
 

@@ -552,3 +552,19 @@ def test_bt_lab_bcd_names_the_cell_voltage_as_its_export() -> None:
     assert "Ecell/V" in binary.columns and "Ewe/V" not in binary.columns
     np.testing.assert_allclose(binary["Ecell/V"], text["Ecell/V"], rtol=1e-7)
     np.testing.assert_array_equal(binary["voltage_V"], binary["Ecell/V"].astype(float))
+
+
+@pytest.mark.parametrize("mpr", TWINS, ids=_ids(TWINS))
+def test_mpr_area_and_mass_in_the_units_of_the_mpt_twin(mpr: Path) -> None:
+    """The settings' area and characteristic mass are stored in the unit the user chose
+    (cm² or mm², g or mg; codes at bytes 0x250/0x251): converted, they equal the export's."""
+    binary = read_mpr(mpr).attrs["metadata"]
+    text = read_mpt(mpr.with_suffix(".mpt")).attrs["metadata"]
+    if "Electrode surface area" not in text:  # 3-line header: nothing to compare with
+        pytest.skip("the export has no settings block")
+    assert binary["electrode_area_cm2"] == pytest.approx(text["electrode_area_cm2"], rel=1e-12)
+    assert binary["characteristic_mass_g"] == pytest.approx(
+        text["characteristic_mass_g"], rel=1e-12
+    )
+    unit = text["Electrode surface area"].split()[-1]
+    assert binary["electrode_area_unit"] == unit
