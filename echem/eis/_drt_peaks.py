@@ -31,7 +31,7 @@ import pandas as pd
 __all__ = ["find_peaks", "zarc_fwhm_ln", "n_from_fwhm", "MIN_PROMINENCE", "COLUMNS"]
 
 #: Smallest prominence of a peak, as a share of the largest γ.
-MIN_PROMINENCE: float = 0.02
+MIN_PROMINENCE: float = 0.05
 #: Columns of the peaks table.
 COLUMNS: tuple[str, ...] = (
     "tau_s",
