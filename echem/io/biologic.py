@@ -1,4 +1,4 @@
-"""BioLogic EC-Lab files: the format rows of .mpr (binary) and .mpt (text).
+"""BioLogic EC-Lab and BT-Lab files: the format rows of .mpr (binary) and .mpt (text).
 
 The readers live in :mod:`echem.io.biologic_mpr` and :mod:`echem.io.biologic_mpt`;
 their shared tables (extra column IDs, technique names, canonical aliases) in
@@ -23,7 +23,7 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format(
         name="biologic-mpt",
-        description="BioLogic EC-Lab text export (.mpt; latin-1, point or comma decimals)",
+        description="BioLogic EC-Lab/BT-Lab text export (.mpt; latin-1 or UTF-8, point or comma decimals)",
         extensions=(".mpt",),
         sniff=sniff_mpt,
         reader=read_mpt,
