@@ -23,7 +23,9 @@ FORMATS: tuple[Format, ...] = (
     ),
     Format(
         name="biologic-mpt",
-        description="BioLogic EC-Lab/BT-Lab text export (.mpt; latin-1/UTF-8, point or comma decimals)",
+        description=(
+            "BioLogic EC-Lab/BT-Lab text export (.mpt; latin-1 or UTF-8, point or comma decimals)"
+        ),
         extensions=(".mpt",),
         sniff=sniff_mpt,
         reader=read_mpt,
