@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from echem.errors import ParseError, UnsupportedFormatError
+from echem.io._files import require_regular_file
 
 __all__ = ["Format", "read", "formats", "registry", "SNIFF_BYTES"]
 
@@ -90,8 +91,12 @@ def formats() -> pd.DataFrame:
 def read(path: str | os.PathLike[str], format: str | None = None) -> pd.DataFrame:
     """Read an instrument file into the canonical tidy frame.
 
-    The format is recognised from the content first (magic bytes, header lines), from
-    the file extension second; ``format=`` forces one (see :func:`formats`).
+    The format is recognised from the content first (magic bytes, header lines: the
+    first :data:`SNIFF_BYTES` bytes), from the file extension second; ``format=``
+    forces one (see :func:`formats`). Only regular files are read (a link is followed):
+    a device, a FIFO or a folder is refused before it is opened. Tried by extension,
+    a text format refuses a file of another format from its start alone, so a text
+    file's data is read from disk once (:mod:`echem.io._text_table`).
 
     Parameters
     ----------
@@ -112,16 +117,20 @@ def read(path: str | os.PathLike[str], format: str | None = None) -> pd.DataFram
     Raises
     ------
     echem.ParseError
-        The file is recognised but malformed (the message names file and line/offset).
+        The file is recognised but malformed (the message names file and line/offset),
+        or is not a regular file (the message says what it is).
     echem.UnsupportedFormatError
         No format recognises the file; the message lists those tried.
+    FileNotFoundError
+        No such file.
     """
     path = Path(path)
     table = registry()
+    by_name = {f.name: f for f in table}
+    if format is not None and format not in by_name:
+        raise UnsupportedFormatError(f"unknown format {format!r}", path, tried=sorted(by_name))
+    require_regular_file(path)  # before opening: a FIFO blocks, /dev/zero never ends
     if format is not None:
-        by_name = {f.name: f for f in table}
-        if format not in by_name:
-            raise UnsupportedFormatError(f"unknown format {format!r}", path, tried=sorted(by_name))
         return by_name[format].reader(path)
 
     with open(path, "rb") as handle:
