@@ -1,4 +1,5 @@
-"""Shared helpers of the text readers: decoding, line splitting, number parsing.
+"""Shared helpers of the text readers: decoding, line splitting, number parsing, and
+the test of a last line without a line break (:func:`cut_reason`).
 
 Every helper reports bad input as :class:`echem.ParseError` naming the file and the
 1-based line, so that readers never leak ``UnicodeDecodeError``, ``IndexError`` or
@@ -9,22 +10,29 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from echem.errors import ParseError, TruncatedDataWarning
+from echem.io._caller import warn
+from echem.io._files import require_regular_file
 
 __all__ = [
     "Line",
+    "TextStart",
+    "read_start",
     "read_lines",
     "read_lines_and_end",
     "data_rows",
-    "number_shape",
+    "fit_width",
+    "value_shape",
+    "cut_reason",
+    "warn_cut",
     "decode",
     "head_text",
     "parse_float",
@@ -44,8 +52,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One line of a text file: its 1-based number and its text (no line terminator)."""
 
     number: int
@@ -97,41 +104,249 @@ def read_lines(path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS)
     return read_lines_and_end(path, encodings)[0]
 
 
-def read_lines_and_end(
-    path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS
-) -> tuple[list[Line], bool]:
-    """Like :func:`read_lines`, and whether the file ends with a line break.
-
-    The flag comes from the same bytes as the lines: a file that does not end with a
-    line break may have been cut inside its last line (see :func:`data_rows`).
-    """
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a regular file (:class:`ParseError` for a device, a FIFO, an
+    unreadable or an empty file)."""
     path = Path(path)
+    require_regular_file(path)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
     if not data:
         raise ParseError("the file is empty", path, offset=0)
-    text = decode(data, path, encodings)
+    return data
+
+
+def read_lines_and_end(
+    path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS
+) -> tuple[list[Line], bool]:
+    """Like :func:`read_lines`, and whether the file ends with a line break.
+
+    The flag comes from the same bytes as the lines: a file that does not end with a
+    line break may have been cut inside its last line (see :func:`cut_reason`).
+    """
+    path = Path(path)
+    text = decode(read_bytes(path), path, encodings)
+    return _numbered(text), text.endswith(("\n", "\r"))
+
+
+def _numbered(text: str, first: int = 1) -> list[Line]:
     lines = split_lines(text)
     if lines and lines[-1] == "":
         lines.pop()
-    terminated = text.endswith(("\n", "\r"))
-    return [Line(number, text) for number, text in enumerate(lines, start=1)], terminated
+    return [Line(number, line) for number, line in enumerate(lines, start=first)]
 
 
-_NUMBER_SHAPE = re.compile(r"[-+]?\d*(?P<point>\.(?P<decimals>\d*))?(?:[eEdD][-+]?(?P<exp>\d*))?")
+#: Bytes of a file :func:`read_start` reads: every header of the text formats fits.
+START_BYTES = 1 << 16
 
 
-def number_shape(token: str) -> tuple[int, int] | None:
-    """How a number is written: (digits after the point or -1 without a point, exponent
-    digits or -1 without an exponent); None when the token is not written as a number."""
-    match = _NUMBER_SHAPE.fullmatch(token.strip())
-    if match is None or not token.strip():
+@dataclass(frozen=True)
+class TextStart:
+    """The start of a text file, read once: its first lines and where they are.
+
+    Attributes
+    ----------
+    path
+        The file.
+    lines
+        The complete lines of :attr:`data`, decoded and numbered from 1 (every line
+        of the file when :attr:`whole`).
+    offsets
+        Byte offset in the file of each line of :attr:`lines`; None when the file is
+        held as text only (UTF-16, or lines ending in CR alone: read whole).
+    data
+        The bytes read (the whole file when :attr:`whole`).
+    size
+        The file's size in bytes when it was opened.
+    whole
+        Whether :attr:`lines` are all the lines of the file.
+    terminated
+        Whether the file ends with a line break (meaningful when :attr:`whole`).
+    lines_end
+        Byte offset just after the last of :attr:`lines` (and its line break).
+    """
+
+    path: Path
+    lines: list[Line]
+    offsets: list[int] | None
+    data: bytes
+    size: int
+    whole: bool
+    terminated: bool
+    lines_end: int
+
+
+def read_start(path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS) -> TextStart:
+    """The first :data:`START_BYTES` of a text file as numbered lines with byte offsets.
+
+    A reader checks its header on these lines before it reads the data, so that a
+    file of another format is refused without being read whole; the data block is
+    then read once (see :mod:`echem.io._text_table`). UTF-16 files and files whose
+    lines end in CR alone are read whole, as text (``offsets`` None).
+
+    Raises
+    ------
+    echem.ParseError
+        Not a regular file, unreadable, empty, binary or undecodable.
+    """
+    path = Path(path)
+    size = require_regular_file(path).st_size
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(START_BYTES)
+            whole = len(data) < START_BYTES or not handle.read(1)
+            if whole and data:
+                size = len(data)
+    except OSError as error:
+        raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
+    if not data:
+        raise ParseError("the file is empty", path, offset=0)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\n" not in data and b"\r" in data):
+        data = read_bytes(path)
+        text = decode(data, path, encodings)
+        lines = _numbered(text)
+        return TextStart(path, lines, None, data, len(data), True, _ends_line(data), len(data))
+    complete = data if whole else data[: data.rfind(b"\n") + 1]
+    if not complete:  # a first line longer than START_BYTES
+        complete, whole = read_bytes(path), True
+        data, size = complete, len(complete)
+    text = decode(complete, path, encodings)
+    texts = text.split("\n")
+    chunks = complete.split(b"\n")
+    offsets, at = [], 0
+    for chunk in chunks:
+        offsets.append(at)
+        at += len(chunk) + 1
+    if texts[-1] == "":  # after the last line break
+        texts.pop()
+        offsets.pop()
+    lines = [Line(n, line.rstrip("\r")) for n, line in enumerate(texts, start=1)]
+    return TextStart(path, lines, offsets, data, size, whole, _ends_line(data), len(complete))
+
+
+def _ends_line(data: bytes) -> bool:
+    return data.endswith((b"\n", b"\r"))
+
+
+_NUMBER_SHAPE = re.compile(
+    r"[-+]?(?P<int>\d*)(?P<point>[.,](?P<decimals>\d*))?(?:[eEdD][-+]?(?P<exp>\d*))?"
+)
+
+
+def value_shape(token: str, decimal_comma: bool = False) -> tuple[str, int, int]:
+    """How a value is written, to compare the last row of a file with the rows before.
+
+    A number: ``("number", decimals, exponent digits)`` (-1 for no point / no
+    exponent); an integer: ``("integer", digits, -1)``; anything else: ``("text",
+    length, -1)``. A number cut short is written otherwise than it was whole: it
+    loses decimals, exponent digits, its point or (an integer) digits.
+    """
+    text = token.strip()
+    match = _NUMBER_SHAPE.fullmatch(text) if text else None
+    if match is None or not (match.group("int") or match.group("decimals")):
+        return ("text", len(text), -1)
+    point = match.group("point")
+    if point is not None and (point[0] == ",") != decimal_comma:
+        return ("text", len(text), -1)
+    exponent = match.group("exp")
+    if point is None and exponent is None:
+        return ("integer", len(match.group("int")), -1)
+    decimals = len(match.group("decimals")) if point is not None else -1
+    return ("number", decimals, -1 if exponent is None else len(exponent))
+
+
+#: Rows before the last whose values show how the writer writes a column.
+SAMPLE_ROWS = 100
+#: Separators a writer may end every row with (Parstat ends each row with a tab).
+_ROW_ENDINGS = ("\t", ",", ";")
+
+Row = tuple[Sequence[str], str]
+"""A data row: its fields and the text of its line."""
+
+
+def cut_reason(
+    last: Row, before: Sequence[Row], width: int, *, decimal_comma: bool = False
+) -> str | None:
+    """Why the last row of a file that does not end with a line break cannot be
+    trusted, or None when it is shown whole.
+
+    Instruments end every line with a line break: a last line without one may have
+    been cut anywhere (a copy cut short, a run still being written), and a number cut
+    short is still a number (``-713.75358`` cut to ``-7`` reads -7.0). The row is
+    shown whole when it has all ``width`` fields and either ends, as every row before
+    does, with a separator after its last value, or its last value is written as that
+    column is in
+    every row before (same decimals and exponent digits; an integer with as many
+    digits; text as long). It is shown cut when it lacks fields, lacks that final
+    separator, or its last value is written otherwise; when the rows before write the
+    column in varying ways (free-format numbers) nothing shows it whole, and it cannot
+    be trusted either.
+
+    Parameters
+    ----------
+    last
+        The last row: its fields and its line's text.
+    before
+        Rows before it (at most :data:`SAMPLE_ROWS` are looked at).
+    width
+        How many fields a whole row has (the column names).
+    decimal_comma
+        Numbers are written ``1,5``.
+
+    Returns
+    -------
+    str or None
+        The reason, for a :class:`~echem.errors.TruncatedDataWarning` (the row is then
+        left out); None when the row is whole, or has more fields than ``width`` (an
+        error the table reports).
+    """
+    fields, text = last
+    if len(fields) < width:
+        return f"it has {len(fields)} of the {width} fields"
+    if len(fields) > width:
         return None
-    decimals = len(match.group("decimals")) if match.group("point") else -1
-    exponent = len(match.group("exp")) if match.group("exp") is not None else -1
-    return decimals, exponent
+    sample = [row for row in before[-SAMPLE_ROWS:] if len(row[0]) >= width]
+    if not sample:
+        return "no whole row before it shows how its last value is written"
+    endings = {row_text.rstrip(" ")[-1:] for _, row_text in sample}
+    if len(endings) == 1 and (ending := endings.pop()) in _ROW_ENDINGS:
+        counts = {row_text.count(ending) for _, row_text in sample}
+        if text.rstrip(" ").endswith(ending) and counts == {text.count(ending)}:
+            return None
+        return f"every row before ends with {ending!r} after its last value, this one does not"
+    value = fields[width - 1].strip()
+    shapes = {value_shape(row[width - 1], decimal_comma) for row, _ in sample}
+    if len(shapes) > 1:
+        return (
+            f"its last value {value[:30]!r} cannot be shown whole: the {len(sample)} rows "
+            "before write that column with varying digits"
+        )
+    if value_shape(value, decimal_comma) != shapes.pop():
+        example = sample[-1][0][width - 1].strip()
+        return f"its last value {value[:30]!r} is written unlike the rows before ({example[:30]!r})"
+    return None
+
+
+def warn_cut(path: str | Path, line: int, reason: str) -> None:
+    """The :class:`~echem.errors.TruncatedDataWarning` for a last data line left out
+    (``reason`` from :func:`cut_reason`)."""
+    warn(
+        f"{path}, line {line}: the last data line is cut short or cannot be shown whole,"
+        f" left out: the file ends inside it (no line break after it) and {reason}"
+        " (a copy interrupted, a run still being written; if the file is complete,"
+        " end it with a line break)",
+        TruncatedDataWarning,
+    )
+
+
+def fit_width(fields: list[str], width: int) -> list[str]:
+    """``fields`` without the empty ones beyond ``width`` (a row ending with its
+    separator)."""
+    while len(fields) > width and not fields[-1].strip():
+        fields.pop()
+    return fields
 
 
 def data_rows(
@@ -140,64 +355,37 @@ def data_rows(
     terminated: bool,
     path: str | Path,
     *,
-    lookback: int = 3,
+    width: int,
+    decimal_comma: bool = False,
 ) -> list[tuple[int, Sequence[str]]]:
-    """``(line number, fields)`` of every non-blank line, the last one left out when it
-    looks cut inside its last value.
-
-    A file copied only in part, or still being written, can end inside its last line:
-    ``1.0157E-02`` cut to ``1.0157E-0`` still reads as a number (1.0157, a factor 100
-    off). Instruments end every line with a line break, so a cut is looked for only
-    when the file does not end with one, and only where the rows before show how the
-    writer writes: the ``lookback`` rows before the last all end with the same
-    separator and the last row does not (Parstat ends each row with a tab), or their
-    last values are all written alike (same digits after the point, same exponent
-    digits) and the last row's differs. Such a row is left out with a
-    :class:`~echem.errors.TruncatedDataWarning` naming its line, as the BioLogic .mpt,
-    Gamry and VersaStudio readers do. Fewer fields than the header are reported by
-    the table itself; a cut that leaves a value written like the others (free-format
-    numbers) cannot be seen.
+    """``(line number, fields)`` of every non-blank line, the last one left out with a
+    :class:`~echem.errors.TruncatedDataWarning` when the file ends inside it without
+    showing it whole (see :func:`cut_reason`).
 
     Parameters
     ----------
     lines
         The data lines of the file, in order (blank ones are skipped).
     split
-        A line's text -> its fields.
+        A line's text -> its fields (empty fields beyond ``width`` are dropped).
     terminated
-        Whether the file ends with a line break (see :func:`read_lines_and_end`).
+        Whether the file ends with a line break after the last of ``lines``.
     path
         File name for the warning.
-    lookback
-        How many rows before the last must agree to be evidence.
+    width
+        Fields of a whole row (the column names).
+    decimal_comma
+        Numbers are written ``1,5``.
     """
     body = [line for line in lines if line.text.strip()]
-    rows = [(line.number, split(line.text)) for line in body]
-    if terminated or len(rows) <= lookback:
+    rows = [(line.number, fit_width(list(split(line.text)), width)) for line in body]
+    if terminated or not rows:
         return rows
-    number, last = rows[-1]
-    before = [tokens for _, tokens in rows[-1 - lookback : -1]]
-    if not last or any(len(tokens) != len(last) for tokens in before):
-        return rows
-    texts = [line.text for line in body]
-    endings = {text.rstrip(" ")[-1:] for text in texts[-1 - lookback : -1]}
-    ending = endings.pop() if len(endings) == 1 else ""
-    reason = None
-    if ending in ("\t", ",", ";") and not texts[-1].rstrip(" ").endswith(ending):
-        reason = f"the rows before end with {ending!r}, this one does not"
-    else:
-        shapes = {number_shape(tokens[-1]) for tokens in before}
-        shape = shapes.pop() if len(shapes) == 1 else None
-        if shape is not None and number_shape(last[-1]) != shape:
-            reason = f"its last value {last[-1].strip()[:30]!r} is written unlike the rows before"
+    sample = [(fields, line.text) for (_, fields), line in zip(rows[:-1], body[:-1], strict=True)]
+    reason = cut_reason((rows[-1][1], body[-1].text), sample, width, decimal_comma=decimal_comma)
     if reason is None:
         return rows
-    warnings.warn(
-        f"{path}, line {number}: the last data line is cut short (no line break at the "
-        f"end of the file; {reason}); left out",
-        TruncatedDataWarning,
-        stacklevel=3,
-    )
+    warn_cut(path, rows[-1][0], reason)
     return rows[:-1]
 
 

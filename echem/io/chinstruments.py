@@ -18,15 +18,8 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import (
-    data_rows,
-    iso_datetime,
-    numeric_table,
-    read_lines_and_end,
-    safe_sniff,
-    split_lines,
-    unique_names,
-)
+from echem.io._text import iso_datetime, read_start, safe_sniff, split_lines, unique_names
+from echem.io._text_table import TableLayout, read_table
 
 __all__ = ["FORMATS", "read_chi"]
 
@@ -65,7 +58,8 @@ def read_chi(path: str | Path) -> pd.DataFrame:
         Not a CHI export (no date line / column header), or a malformed row.
     """
     path = Path(path)
-    lines, terminated = read_lines_and_end(path)
+    start = read_start(path)
+    lines = start.lines
     if not _DATE.match(lines[0].text.strip() + " "):
         raise ParseError("not a CH Instruments export (first line is not a date)", path, line=1)
     header = next((i for i, ln in enumerate(lines) if i > 0 and _is_column_header(ln.text)), None)
@@ -90,11 +84,14 @@ def read_chi(path: str | Path) -> pd.DataFrame:
             metadata[text] = True
     if "Instrument Model" in metadata:
         metadata["instrument"] = metadata["Instrument Model"]
-    names = unique_names(ln.strip() for ln in lines[header].text.split(","))
-    rows = data_rows(
-        lines[header + 1 :], lambda text: [t.strip() for t in text.split(",")], terminated, path
+    names = unique_names(_fields(lines[header].text))
+    layout = TableLayout(
+        names=names,
+        split=_fields,
+        separator=",",
+        required=[n for n in names if n in _SOURCES],
     )
-    raw = numeric_table(rows, names, path, required=[n for n in names if n in _SOURCES])
+    raw = read_table(start, header + 1, layout)
     start_time = iso_datetime(lines[0].text.strip(), ("%b %d, %Y %H:%M:%S",))
     technique = _TECHNIQUES.get(technique_line.lower(), "unknown")
     return build_frame(
@@ -106,6 +103,10 @@ def read_chi(path: str | Path) -> pd.DataFrame:
         start_time=start_time,
         metadata=metadata,
     )
+
+
+def _fields(text: str) -> list[str]:
+    return [field.strip() for field in text.split(",")]
 
 
 #: A header line "Key: value" (File:, Header:, Note:...) or a setting "Name (unit) = value".

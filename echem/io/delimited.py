@@ -11,32 +11,38 @@
   other ``#`` lines go to ``metadata["comments"]``.
 * Separators ``,`` ``;`` tab or whitespace; decimal commas when the separator is ``;``
   or tab and numbers are written ``1,5``.
+* A header that names no known column reads with every column under its own name and
+  an :class:`~echem.errors.EchemWarning` naming them.
+* The start of the file decides the dialect and the header; the rows are then read
+  once (:func:`echem.io._text_table.read_table`: pandas' C parser where its frame is
+  provably echem's own, a last line without a line break kept only when shown whole).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from echem.errors import ParseError
+from echem.errors import EchemWarning, ParseError
 from echem.io import Format
+from echem.io._caller import warn
 from echem.io._schema import build_frame
-from echem.io._text import (
-    Line,
-    data_rows,
-    numeric_table,
-    read_lines_and_end,
-    safe_sniff,
-    split_lines,
-    unique_names,
-)
+from echem.io._text import Line, TextStart, read_start, safe_sniff, split_lines, unique_names
+from echem.io._text_table import TableLayout, read_table
 from echem.io._units import find_unit
 
-__all__ = ["FORMATS", "read_delimited", "recognise_column", "Dialect"]
+__all__ = [
+    "FORMATS",
+    "read_delimited",
+    "read_columns",
+    "recognise_column",
+    "header_names",
+    "Dialect",
+]
 
 #: Normalised base name -> canonical column; with the quantity its unit must have.
 _BASES: dict[str, tuple[str, str]] = {
@@ -104,14 +110,21 @@ _UNIT_SUFFIX = re.compile(
 )
 
 
+#: Autolab NOVA's prefix of the quantities of the first working electrode
+#: (``WE(1).Potential (V)``); ``WE(2)`` is a second electrode, not the cell's.
+_FIRST_ELECTRODE = re.compile(r"^WE\(1\)\.", re.IGNORECASE)
+
+
 def recognise_column(name: str) -> tuple[str, float] | None:
     """The canonical column a header name stands for, with the factor to its unit.
 
     ``"-Z''/Ohm"`` -> ``("z_imag_ohm", -1.0)``, ``"freq/kHz"`` -> ``("freq_Hz", 1e3)``,
-    ``"Zreal"`` -> ``("z_real_ohm", 1.0)``; None when not recognised or the unit does
-    not fit the quantity.
+    ``"Zreal"`` -> ``("z_real_ohm", 1.0)``, ``"WE(1).Current (A)"`` (Autolab NOVA: the
+    first working electrode) -> ``("current_A", 1.0)``; None when not recognised or the
+    unit does not fit the quantity (NOVA's set point ``"Potential applied (V)"`` is not
+    the measured voltage: not recognised).
     """
-    text = name.strip().strip('"').strip()
+    text = _FIRST_ELECTRODE.sub("", name.strip().strip('"').strip())
     sign = 1.0
     if text.startswith("-"):
         sign, text = -1.0, text[1:].strip()
@@ -222,18 +235,47 @@ def _content(lines: Sequence[Line]) -> tuple[list[Line], list[Line]]:
 def read_delimited(path: str | Path) -> pd.DataFrame:
     """Read a delimited text table into the canonical tidy frame.
 
+    A table whose header names no known column reads with every column under its own
+    name and an :class:`~echem.errors.EchemWarning` naming them.
+
     Raises
     ------
     echem.ParseError
-        No table, inconsistent rows, non-numeric values in a recognised column, or a
-        headered file where neither frequency nor any other known column is found.
+        No table, inconsistent rows, or non-numeric values in a recognised column.
+    """
+    return read_columns(path, format="csv", recognise=recognise_column)
+
+
+def read_columns(
+    path: str | Path,
+    *,
+    format: str,
+    recognise: Callable[[str], tuple[str, float] | None],
+    metadata: dict[str, object] | None = None,
+    start: TextStart | None = None,
+) -> pd.DataFrame:
+    """Read a delimited table whose header names its columns (or impedance.py's
+    headerless ``freq, Z', Z''``), recognising canonical columns with ``recognise``.
+
+    Parameters
+    ----------
+    path
+        The file.
+    format
+        ``attrs["format"]`` of the frame.
+    recognise
+        A header name -> (canonical column, factor to its unit), or None.
+    metadata
+        Entries put first in ``attrs["metadata"]``.
+    start
+        The start of the file when the caller has read it already.
     """
     path = Path(path)
-    lines, terminated = read_lines_and_end(path)
-    comments, body = _content(lines)
+    start = read_start(path) if start is None else start
+    comments, body = _content(start.lines)
     if not body:
         raise ParseError(
-            "no table rows (only comments or blank lines)", path, line=lines[-1].number
+            "no table rows (only comments or blank lines)", path, line=start.lines[-1].number
         )
     dialect = _guess_dialect([ln.text for ln in body[:20]] if len(body) > 1 else [body[0].text])
     if dialect is None:
@@ -243,14 +285,14 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
         )
     first = _split(body[0].text, dialect)
     has_header = not all(_is_number(t, dialect.decimal_comma) for t in first if t)
-    metadata: dict[str, object] = {}
+    metadata = dict(metadata or {})
     if has_header:
-        names, rows = first, body[1:]
+        names, rows_from = first, body[0].number  # the line after the header
     else:
-        names, rows = None, body
+        names, rows_from = None, body[0].number - 1
         if comments:
             candidate = _split(comments[-1].text.lstrip("#").strip(), dialect)
-            if len(candidate) == len(first) and any(recognise_column(c) for c in candidate):
+            if len(candidate) == len(first) and any(recognise(c) for c in candidate):
                 names = candidate
                 comments = comments[:-1]
     if comments:
@@ -274,32 +316,52 @@ def read_delimited(path: str | Path) -> pd.DataFrame:
         names = unique_names(names)
         aliases = {}
         for name in names:
-            found = recognise_column(name)
+            found = recognise(name)
             if found and found[0] not in aliases:
                 aliases[found[0]] = [(name, found[1])]
         if not aliases:
-            raise ParseError(
-                "no known column in the header (e.g. freq/Hz, Z'/Ohm, time/s)",
-                path,
-                line=body[0].number,
+            warn(
+                f"{path}, line {body[0].number}: no column of the header is one echem knows"
+                f" (e.g. freq/Hz, Z'/Ohm, time/s, Ewe/V, I/mA): {names}; every column is"
+                " kept under its own name, with no canonical column",
+                EchemWarning,
             )
         metadata["header"] = list(names)
-    tokenised = data_rows(rows, lambda text: _split(text, dialect), terminated, path)
     required = [original for candidates in aliases.values() for original, _ in candidates]
-    raw = numeric_table(
-        tokenised, names, path, required=required, decimal_comma=dialect.decimal_comma
+    layout = TableLayout(
+        names=names,
+        split=lambda text: _split(text, dialect),
+        separator=dialect.delimiter,
+        decimal_comma=dialect.decimal_comma,
+        required=required,
+        quoted=True,
+        skip=_is_comment,
     )
+    raw = read_table(start, min(rows_from, len(start.lines)), layout)
     metadata["delimiter"] = dialect.delimiter or "whitespace"
     metadata["decimal_comma"] = dialect.decimal_comma
     has_z = {"freq_Hz", "z_real_ohm", "z_imag_ohm"} <= set(aliases)
     return build_frame(
         raw,
         aliases,
-        format="csv",
+        format=format,
         technique="eis" if has_z else "unknown",
         source=path.name,
         metadata=metadata,
     )
+
+
+def _is_comment(text: str) -> bool:
+    return text.lstrip().startswith("#")
+
+
+def header_names(text: str) -> list[str]:
+    """The names of the first line that is not blank or a ``#`` comment, split on the
+    separator that splits it into most fields (tab, ``;`` or ``,``); [] for none."""
+    line = next((ln for ln in split_lines(text) if ln.strip() and not _is_comment(ln)), "")
+    counts = [(len(_split(line, Dialect(sep, False))), sep) for sep in ("\t", ";", ",")]
+    width, separator = max(counts)
+    return _split(line, Dialect(separator, False)) if width > 1 else []
 
 
 def _looks_like_table(text: str) -> bool:

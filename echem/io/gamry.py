@@ -18,11 +18,12 @@ plus ``instrument``, ``software_version``, ``area_cm2``, ``notes``, ``aborted`` 
 Canonical columns are converted from the unit on the table's units line (``mA`` -> A,
 ``kHz`` -> Hz...; Gamry itself writes SI units). Numbers may use decimal commas (Gamry
 writes the Windows locale's separator) and MSVC's ``1.#INF``/``-1.#IND`` spellings.
-A last row cut short at the end of the file (no final line break, fewer fields or an
-empty last field) is left out with a :class:`echem.TruncatedDataWarning`; a table with
-another number of rows than its ``TABLE`` line declares warns too. A cut inside the last
-value of a complete-looking row cannot be seen. Indented lines outside a table warn; a table row
-that lost its leading tab is a :class:`echem.ParseError`.
+A last row with no line break after it (the file cut short, or still being written) is
+kept only when it is shown whole: all its fields, its last value written as that column
+is in the rows before (:func:`echem.io._text.cut_reason`); else it is left out with a
+:class:`echem.TruncatedDataWarning` naming it. A table with another number of rows than
+its ``TABLE`` line declares warns too (a file cut at a line end). Indented lines outside
+a table warn; a table row that lost its leading tab is a :class:`echem.ParseError`.
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ from echem.io._schema import build_frame
 from echem.io._tables import Tables
 from echem.io._text import (
     Line,
+    cut_reason,
+    fit_width,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
     safe_sniff,
     unique_names,
+    warn_cut,
 )
 from echem.io._units import QUANTITY_OF, find_unit
 
@@ -153,8 +157,9 @@ def _table(
     """Parse the table whose ``NAME TABLE`` line is ``lines[start]``.
 
     Returns the raw frame, the column units and the index of the first line after it.
-    A last row of the file cut short (fewer fields, no final line end) is left out with
-    a :class:`TruncatedDataWarning`; fewer rows than the ``TABLE`` line declares warn.
+    The last row of the file, with no line break after it, is left out with a
+    :class:`TruncatedDataWarning` unless it is shown whole; fewer rows than the
+    ``TABLE`` line declares warn.
     """
     header = lines[start + 1] if start + 1 < len(lines) else None
     units = lines[start + 2] if start + 2 < len(lines) else None
@@ -170,26 +175,25 @@ def _table(
     if filled and all(_number(text) is not None for text in filled):
         unit_row = []  # a data row: this table has no units line
     index = start + 3 if unit_row else start + 2
-    rows = []
+    rows, texts = [], []
     while index < len(lines) and lines[index].text.startswith("\t"):
-        tokens = lines[index].text.split("\t")[1:]
-        while len(tokens) > len(names) and tokens[-1].strip() == "":
-            tokens.pop()
-        rows.append((lines[index].number, [_special(t) for t in tokens]))
+        tokens = fit_width(lines[index].text.split("\t")[1:], len(names))
+        rows.append((lines[index].number, tokens))
+        texts.append(lines[index].text)
         index += 1
-    if (
-        rows
-        and index == len(lines)
-        and not ends_with_newline
-        and (len(rows[-1][1]) < len(names) or not rows[-1][1][-1].strip())
-    ):
-        warnings.warn(
-            f"{path}, line {rows[-1][0]}: the last data line is cut short (file "
-            "truncated or still being written); left out",
-            TruncatedDataWarning,
-            stacklevel=3,
+    required = [n for n in names if n in {a for al in _ALIASES.values() for a, _ in al}]
+    decimal_comma = _decimal_comma(rows, names, required)
+    if rows and index == len(lines) and not ends_with_newline:
+        reason = cut_reason(
+            (rows[-1][1], texts[-1]),
+            [(tokens, text) for (_, tokens), text in zip(rows[:-1], texts, strict=False)],
+            len(names),
+            decimal_comma=decimal_comma,
         )
-        rows.pop()
+        if reason is not None:
+            warn_cut(path, rows[-1][0], reason)
+            rows.pop()
+    rows = [(number, [_special(t) for t in tokens]) for number, tokens in rows]
     declared = _declared_rows(lines[start].text.split("\t"))
     if declared is not None and declared != len(rows):
         warnings.warn(
@@ -198,10 +202,7 @@ def _table(
             TruncatedDataWarning if index == len(lines) and len(rows) < declared else EchemWarning,
             stacklevel=3,
         )
-    required = [n for n in names if n in {a for al in _ALIASES.values() for a, _ in al}]
-    raw = numeric_table(
-        rows, names, path, required=required, decimal_comma=_decimal_comma(rows, names, required)
-    )
+    raw = numeric_table(rows, names, path, required=required, decimal_comma=decimal_comma)
     unit_map = {n: (unit_row[i].strip() if i < len(unit_row) else "") for i, n in enumerate(names)}
     return raw, unit_map, index
 

@@ -14,14 +14,8 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import (
-    data_rows,
-    numeric_table,
-    read_lines_and_end,
-    safe_sniff,
-    split_lines,
-    unique_names,
-)
+from echem.io._text import read_start, safe_sniff, split_lines, unique_names
+from echem.io._text_table import TableLayout, read_table
 
 __all__ = ["FORMATS", "read_powersuite"]
 
@@ -45,15 +39,19 @@ def read_powersuite(path: str | Path) -> pd.DataFrame:
         No ``Frequency Zre Zimg`` header, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines, terminated = read_lines_and_end(path)
-    names = _header(lines[0].text)
+    start = read_start(path)
+    names = _header(start.lines[0].text)
     if names[:3] != ["Frequency", "Zre", "Zimg"]:
         raise ParseError(
             "not a PowerSuite export (header is not 'Frequency Zre Zimg')", path, line=1
         )
-    names = unique_names(names)
-    rows = data_rows(lines[1:], lambda text: text.split("\t"), terminated, path)
-    raw = numeric_table(rows, names, path, required=["Frequency", "Zre", "Zimg"])
+    layout = TableLayout(
+        names=unique_names(names),
+        split=_header,
+        separator="\t",
+        required=["Frequency", "Zre", "Zimg"],
+    )
+    raw = read_table(start, 1, layout)
     return build_frame(
         raw,
         _ALIASES,

@@ -17,7 +17,6 @@ keep the zeros, and the technique is ``mixed`` when both kinds of rows are prese
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,17 @@ import pandas as pd
 
 from echem.errors import ParseError, TruncatedDataWarning
 from echem.io import Format
+from echem.io._caller import warn
 from echem.io._schema import build_frame
 from echem.io._text import (
-    data_rows,
     iso_datetime,
     numeric_table,
     read_lines_and_end,
+    read_start,
     safe_sniff,
     unique_names,
 )
+from echem.io._text_table import TableLayout, read_table
 
 __all__ = ["FORMATS", "read_par", "read_parstat"]
 
@@ -238,11 +239,10 @@ def read_par(path: str | Path) -> pd.DataFrame:
 
 def _warn_cut_row(path: Path, section: str, line: int) -> None:
     """Warn that the data line a file ends in (inside ``<section>``) was left out."""
-    warnings.warn(
+    warn(
         f"{path}, line {line}: the file ends inside <{section}> in the middle of a data line"
         " (file truncated or still being written); that line is left out",
         TruncatedDataWarning,
-        stacklevel=4,
     )
 
 
@@ -255,17 +255,20 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
         No recognisable header, or a malformed row (naming the line).
     """
     path = Path(path)
-    lines, terminated = read_lines_and_end(path)
-    header = _fields(lines[0].text)
+    start = read_start(path)
+    header = _fields(start.lines[0].text)
     if "Frequency (Hz)" not in header or "Zre (ohms)" not in header:
         raise ParseError(
             "not a Parstat export (no 'Frequency (Hz)'/'Zre (ohms)' header)", path, line=1
         )
     names = unique_names(header)
-    rows = data_rows(lines[1:], _fields, terminated, path)
-    raw = numeric_table(
-        rows, names, path, required=[n for n in names if n in _sources(_PARSTAT_ALIASES)]
+    layout = TableLayout(
+        names=names,
+        split=_row_fields,
+        separator="\t",
+        required=[n for n in names if n in _sources(_PARSTAT_ALIASES)],
     )
+    raw = read_table(start, 1, layout)
     frame = build_frame(
         raw,
         _PARSTAT_ALIASES,
@@ -281,11 +284,17 @@ def read_parstat(path: str | Path) -> pd.DataFrame:
 
 
 def _fields(text: str) -> list[str]:
-    """Tab-separated fields, without the empty one a trailing tab leaves."""
-    fields = [f.strip() for f in text.split("\t")]
+    """Tab-separated names, without the empty ones trailing tabs leave."""
+    fields = _row_fields(text)
     while fields and fields[-1] == "":
         fields.pop()
     return fields
+
+
+def _row_fields(text: str) -> list[str]:
+    """Tab-separated values (Parstat ends each row with a tab: the empty field after
+    it is dropped by the table, as are any beyond the names)."""
+    return [f.strip() for f in text.split("\t")]
 
 
 def _looks_like_par(text: str) -> bool:

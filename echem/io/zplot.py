@@ -23,15 +23,8 @@ import pandas as pd
 from echem.errors import ParseError
 from echem.io import Format
 from echem.io._schema import build_frame
-from echem.io._text import (
-    Line,
-    data_rows,
-    iso_datetime,
-    numeric_table,
-    read_lines_and_end,
-    safe_sniff,
-    unique_names,
-)
+from echem.io._text import TextStart, iso_datetime, read_start, safe_sniff, unique_names
+from echem.io._text_table import TableLayout, read_table
 
 __all__ = ["FORMATS", "read_z", "read_zplotw_layout", "ALIASES"]
 
@@ -69,29 +62,34 @@ def _split_header(text: str) -> list[str]:
 
 def _frame(
     names: list[str],
-    body: list[Line],
-    path: Path,
+    start: TextStart,
+    first: int,
     *,
     format: str,
     metadata: dict,
     start_time: str | None,
-    terminated: bool = True,
 ) -> pd.DataFrame:
+    """The frame of the rows from ``start.lines[first]`` on, under ``names``."""
+    path = start.path
     names = unique_names(names)
-    rows = data_rows(body, _split_row, terminated, path)
-    if rows and len(rows[0][1]) != len(names):
-        # A header split into more/less names than the data has fields: fall back to
-        # single whitespace, then report the mismatch at the first data line.
+    sample = next((ln for ln in start.lines[first:] if ln.text.strip()), None)
+    if sample is not None and len(_split_row(sample.text)) != len(names):
+        # A header split into more/less names than the data has fields.
         raise ParseError(
-            f"the column header has {len(names)} names but the data {len(rows[0][1])} fields",
+            f"the column header has {len(names)} names but the data "
+            f"{len(_split_row(sample.text))} fields",
             path,
-            line=rows[0][0],
+            line=sample.number,
         )
-    raw = numeric_table(rows, names, path, required=[n for n in names if n in _REQUIRED])
-    if not any(n in raw.columns for n in ("Freq(Hz)", "Freq (Hz)")):
-        raise ParseError(
-            "no Freq(Hz) column in the header", path, line=body[0].number - 1 if body else None
-        )
+    layout = TableLayout(
+        names=names,
+        split=_split_row,
+        separator="\t" if sample is not None and "\t" in sample.text else ",",
+        required=[n for n in names if n in _REQUIRED],
+    )
+    raw = read_table(start, first, layout)
+    if not any(n in raw for n in ("Freq(Hz)", "Freq (Hz)")):
+        raise ParseError("no Freq(Hz) column in the header", path, line=first)
     return build_frame(
         raw,
         ALIASES,
@@ -103,8 +101,9 @@ def _frame(
     )
 
 
-def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.DataFrame:
+def _read_zplot2(start: TextStart) -> pd.DataFrame:
     """The ``ZPLOT2 ASCII`` layout (header with comments)."""
+    lines, path = start.lines, start.path
     end = next((i for i, ln in enumerate(lines) if ln.text.strip() == "End Comments"), None)
     if end is None:
         raise ParseError("no 'End Comments' line in a ZPLOT2 file", path, line=lines[-1].number)
@@ -142,15 +141,7 @@ def _read_zplot2(lines: list[Line], path: Path, terminated: bool = True) -> pd.D
     when = f"{metadata.get('Date', '')} {metadata.get('Time', '')}".strip()
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[end - 1].text)
-    return _frame(
-        names,
-        lines[end + 1 :],
-        path,
-        format="zplot",
-        metadata=metadata,
-        start_time=start_time,
-        terminated=terminated,
-    )
+    return _frame(names, start, end + 1, format="zplot", metadata=metadata, start_time=start_time)
 
 
 def _number(text: Any) -> Any:
@@ -160,15 +151,12 @@ def _number(text: Any) -> Any:
         return text
 
 
-def read_zplotw_layout(
-    path: Path, lines: list[Line], *, format: str, terminated: bool = True
-) -> pd.DataFrame:
+def read_zplotw_layout(start: TextStart, *, format: str) -> pd.DataFrame:
     """The ``"ZPlotW/Z60W Data File"`` layout: quoted header lines then the data.
 
-    The column header is the first line whose first name starts with ``Freq``;
-    ``terminated`` tells whether the file ends with a line break (else its last row is
-    checked for a cut, see :func:`echem.io._text.data_rows`).
+    The column header is the first line whose first name starts with ``Freq``.
     """
+    lines, path = start.lines, start.path
     header = next(
         (
             i
@@ -211,15 +199,7 @@ def read_zplotw_layout(
     when = f"{metadata.get('Date', '')} {metadata.get('Time', '')}".strip()
     start_time = iso_datetime(when, _DATE_FORMATS) if when else None
     names = _split_header(lines[header].text)
-    return _frame(
-        names,
-        lines[header + 1 :],
-        path,
-        format=format,
-        metadata=metadata,
-        start_time=start_time,
-        terminated=terminated,
-    )
+    return _frame(names, start, header + 1, format=format, metadata=metadata, start_time=start_time)
 
 
 def read_z(path: str | Path) -> pd.DataFrame:
@@ -230,15 +210,14 @@ def read_z(path: str | Path) -> pd.DataFrame:
     echem.ParseError
         Not a ZPlot file, or a malformed row (naming the line).
     """
-    path = Path(path)
-    lines, terminated = read_lines_and_end(path)
-    first = lines[0].text.strip()
+    start = read_start(path)
+    first = start.lines[0].text.strip()
     if first.startswith("ZPLOT2 ASCII"):
-        return _read_zplot2(lines, path, terminated)
+        return _read_zplot2(start)
     if first.strip('"').startswith("ZPlotW Data File"):
-        return read_zplotw_layout(path, lines, format="zplot", terminated=terminated)
+        return read_zplotw_layout(start, format="zplot")
     raise ParseError(
-        "not a ZPlot file (first line is neither ZPLOT2 ASCII nor ZPlotW)", path, line=1
+        "not a ZPlot file (first line is neither ZPLOT2 ASCII nor ZPlotW)", start.path, line=1
     )
 
 

@@ -13,6 +13,7 @@ Generated ZPlot and CSV bodies must round-trip their numbers exactly.
 from __future__ import annotations
 
 import random
+import warnings
 import zlib
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 import echem
 from echem.eis import spectra
+from echem.io import _text_table
 from echem.io.biologic_mpr import read_mpr
 from echem.io.biologic_mpt import read_mpt
 
@@ -343,10 +345,21 @@ def test_empty_and_truncated_errors_name_the_file(tmp_path):
 
 
 def test_truncated_row_names_its_line(tmp_path):
-    lines = real("chinstruments/exampleDataCHInstruments.txt").read_text().split("\n")
+    """One policy in every text reader: a last line cut short, the file ending there, is
+    left out with a TruncatedDataWarning naming it (it was a ParseError in the CSV-family
+    readers, a warning in .mpt, Gamry and VersaStudio); a short line in the middle of
+    the data is a ParseError naming it."""
+    source = real("chinstruments/exampleDataCHInstruments.txt")
+    lines = source.read_text().split("\n")
     path = tmp_path / "cut.txt"
     path.write_text("\n".join(lines[:30]) + "\n" + lines[30][:12], encoding="utf-8")
-    with pytest.raises(echem.ParseError) as info:
+    with pytest.warns(echem.TruncatedDataWarning, match=r"line 31: .*it has 2 of the 5 fields"):
+        frame = echem.read(path)
+    full = echem.read(source)
+    rows_before = len(full) - (len(lines) - 1 - 30)  # the rows of lines 1 to 30
+    assert len(frame) == rows_before and frame.equals(full.iloc[: len(frame)])
+    path.write_text("\n".join([*lines[:30], lines[30][:12], *lines[31:]]), encoding="utf-8")
+    with pytest.raises(echem.ParseError, match="expected 5 fields, found 2") as info:
         echem.read(path)
     assert info.value.line == 31
 
@@ -421,3 +434,156 @@ def test_csv_body_round_trips(tmp_path, rows, dialect, names):
     factors = [1.0, 1.0, 1.0] if names[0] is None else [factor for _, factor in names]
     expected = np.array([[f, zr, zi] for f, zr, zi, _ in rows]) * np.array(factors)
     np.testing.assert_array_equal(df[["freq_Hz", "z_real_ohm", "z_imag_ohm"]].to_numpy(), expected)
+
+
+# --- every cut of the last two lines of every text file ----------------------------------
+#
+# A file cut short (a copy interrupted, a run still being written) must never read a row
+# with another number than the file holds, in silence, nor turn a numeric column into
+# text: the last row is either read exactly, or left out with a TruncatedDataWarning,
+# or the file is refused with a ParseError naming the line.
+
+NOVA = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "nova").glob("*.txt"))
+
+
+def _decimal_comma_variants(data: bytes, name: str) -> list[tuple[str, bytes]]:
+    """Semicolon and tab separated, decimal-comma copies of a comma-separated file."""
+    text = data.decode("utf-8-sig")
+    return [
+        (f"{name}[; ,]", text.replace(",", ";").replace(".", ",").encode()),
+        (f"{name}[tab ,]", text.replace(",", "\t").replace(".", ",").encode()),
+        (
+            f"{name}[; , crlf]",
+            text.replace(",", ";").replace(".", ",").replace("\n", "\r\n").encode(),
+        ),
+    ]
+
+
+def _nova_from_autolab(data: bytes) -> bytes:
+    """The real Autolab FRA spectrum as a NOVA impedance export (semicolons, decimal
+    commas), its numbers written with the real file's digits."""
+    rows = [
+        line.split(",")
+        for line in data.decode("utf-8-sig").splitlines()
+        if line[:1].isdigit() and line.count(",") == 8
+    ]
+    lines = ["Index;Frequency (Hz);Z' (Ω);-Z'' (Ω);Time (s)"]
+    for index, row in enumerate(rows, start=1):
+        imag = row[5][1:] if row[5].startswith("-") else "-" + row[5]
+        fields = [str(index), row[0], row[4], imag, row[3]]
+        lines.append(";".join(field.replace(".", ",") for field in fields))
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _cut_sources() -> list[tuple[str, bytes]]:
+    """(name, bytes) of every text file to cut: the real files of the text formats, their
+    decimal-comma variants, and the NOVA fixtures."""
+    sources = []
+    for relative in FILES:
+        data = (REAL_DATA / relative).read_bytes()
+        sources.append((Path(relative).name, data))
+        if relative.startswith("csv/"):
+            sources += _decimal_comma_variants(data, Path(relative).name)
+        if relative.startswith("autolab/"):
+            sources.append((f"{Path(relative).name}[nova ; ,]", _nova_from_autolab(data)))
+    return sources + [(path.name, path.read_bytes()) for path in NOVA]
+
+
+def _start_of_line_before(data: bytes, end: int) -> int:
+    """Offset of the start of the last line of ``data[:end]`` (line ends stripped)."""
+    body = data[:end].rstrip(b"\r\n")
+    return max(body.rfind(b"\n"), body.rfind(b"\r")) + 1
+
+
+def _read_recording(path: Path) -> tuple[object, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return echem.read(path), caught
+        except echem.ParseError as error:
+            return error, caught
+
+
+def _verdict(frame, caught, full, before: int, partial: bytes) -> str:
+    """How a read of a cut file relates to the whole file's frame ``full``: "ok" or the
+    fault. ``before``: rows read when the file ends just before the cut line;
+    ``partial``: what is left of the cut line."""
+    if isinstance(frame, echem.ParseError):
+        return "ok" if frame.line is not None else "ParseError without a line"
+    for name, table in (frame.attrs.get("tables") or {}).items():
+        fault = _verdict(table, caught, full.attrs["tables"][name], len(table), partial)
+        if fault != "ok":
+            return f"table {name}: {fault}"
+    warned = any(issubclass(w.category, echem.TruncatedDataWarning) for w in caught)
+    if list(frame.columns) != list(full.columns) or len(frame) > len(full):
+        return "other columns or rows than the whole file"
+    reference = full.iloc[: len(frame)]
+    if list(frame.dtypes) != list(reference.dtypes):
+        return "a column turned into text"
+    if not frame.equals(reference):
+        return "a value differs" + (" (with a warning)" if warned else " IN SILENCE")
+    if len(frame) in (len(full), before + 1) or warned or not partial.strip():
+        return "ok"
+    return "a row left out without a warning"
+
+
+def _last_lines_cut_points(data: bytes, sample: int) -> list[int]:
+    """Where to cut: every byte of the last value, the bytes at and after every
+    separator of the last two lines (a cut there drops a whole field or leaves it
+    empty), their first and last bytes, and ``sample`` more bytes of the two lines
+    (seeded)."""
+    last = _start_of_line_before(data, len(data))
+    second = _start_of_line_before(data, last)
+    separators = [i for i in range(second, len(data)) if data[i : i + 1] in b",;\t"]
+    points = {second, last - 1, last, len(data) - 1}
+    points.update(range(max(separators[-1] if separators else last, last), len(data)))
+    points.update(i + d for i in separators for d in (0, 1))
+    rng = random.Random(len(data))
+    points.update(rng.sample(range(second, len(data)), min(sample, len(data) - second)))
+    return sorted(p for p in points if second <= p < len(data))
+
+
+def _fuzz_cuts(name: str, data: bytes, folder: Path, sample: int) -> dict[str, list[int]]:
+    """Fault -> cut offsets, over the cut points of ``data`` (saved as ``name``)."""
+    path = folder / name.split("[")[0]
+    if "[" in name:
+        path = path.with_suffix(".txt")
+    path.write_bytes(data)
+    full, _ = _read_recording(path)
+    assert isinstance(full, pd.DataFrame), full
+    rows_before = {}
+    faults: dict[str, list[int]] = {}
+    for cut in _last_lines_cut_points(data, sample):
+        start = _start_of_line_before(data + b"\n", cut + 1) if cut else 0
+        if start not in rows_before:
+            path.write_bytes(data[:start])
+            frame, _ = _read_recording(path)
+            rows_before[start] = len(frame) if isinstance(frame, pd.DataFrame) else -1
+        path.write_bytes(data[:cut])
+        frame, caught = _read_recording(path)
+        fault = _verdict(frame, caught, full, rows_before[start], data[start:cut])
+        if fault != "ok":
+            faults.setdefault(fault, []).append(cut)
+    return faults
+
+
+CUT_SOURCES = _cut_sources() if REAL_DATA.exists() else [(p.name, p.read_bytes()) for p in NOVA]
+
+
+@pytest.mark.parametrize(("name", "data"), CUT_SOURCES, ids=[n for n, _ in CUT_SOURCES])
+def test_a_cut_last_line_never_reads_another_number(tmp_path: Path, name: str, data: bytes):
+    """74 of 41,761 such cuts read another number in silence (PowerSuite ``-713.75358``
+    cut to ``-7``: -7.0; a decimal-comma ``-7,41E-05`` cut to ``-7,``: -7.0, and one byte
+    earlier the column turned to text); a cut that dropped whole fields was a
+    ParseError in the CSV-family readers."""
+    assert _fuzz_cuts(name, data, tmp_path, sample=12) == {}
+
+
+@pytest.mark.parametrize(("name", "data"), CUT_SOURCES, ids=[n for n, _ in CUT_SOURCES])
+def test_a_cut_last_line_never_reads_another_number_through_pandas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: bytes
+):
+    """The same, each file read as a large one is (its end looked at, its rows parsed
+    by pandas)."""
+    monkeypatch.setattr(_text_table, "PANDAS_MIN_BYTES", 0)
+    assert _fuzz_cuts(name, data, tmp_path, sample=4) == {}

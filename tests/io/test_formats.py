@@ -341,11 +341,16 @@ def test_recognise_column(name, expected):
     assert recognise_column(name) == expected
 
 
-def test_csv_without_known_columns_is_a_parse_error(tmp_path):
+def test_csv_without_known_columns_reads_with_a_warning_naming_them(tmp_path):
+    """A table that yields no canonical column says so (it was a ParseError; a table
+    with one recognised column among unknown ones read with no word)."""
     path = tmp_path / "x.csv"
-    path.write_text("alpha,beta\n1,2\n", encoding="utf-8")
-    with pytest.raises(echem.ParseError, match="no known column"):
-        read_delimited(path)
+    path.write_text("alpha,beta\n1,2\n3,4\n", encoding="utf-8")
+    with pytest.warns(echem.EchemWarning, match=r"line 1: no column .*\['alpha', 'beta'\]"):
+        frame = read_delimited(path)
+    assert list(frame.columns) == ["alpha", "beta"]
+    np.testing.assert_array_equal(frame.to_numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    assert frame.attrs["technique"] == "unknown"
 
 
 def test_bad_number_names_file_and_line(tmp_path):

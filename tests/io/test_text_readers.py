@@ -198,14 +198,32 @@ def test_last_value_cut_short_is_left_out_with_a_warning(tmp_path, name, cut):
     assert frame.equals(full.iloc[: len(frame)])
 
 
-@pytest.mark.parametrize(
-    "name", ["zplot", "zplotw", "autolab", "chi", "parstat", "powersuite", "csv"]
-)
+@pytest.mark.parametrize("name", ["zplot", "zplotw", "autolab", "chi", "parstat", "csv"])
 def test_complete_last_line_without_line_break_reads_as_the_file(tmp_path, name):
+    """Its last value is written as in every row before (same decimals and exponent
+    digits, or Parstat's final tab): shown whole, kept."""
     relative = FILES[name][0]
     path = tmp_path / real(relative).name
     path.write_bytes(real(relative).read_bytes().rstrip(b"\r\n"))
-    assert echem.read(path).equals(echem.read(real(relative)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert echem.read(path).equals(echem.read(real(relative)))
+
+
+def test_free_format_last_line_without_line_break_cannot_be_shown_whole(tmp_path):
+    """PowerSuite writes 8 significant digits, trailing zeros dropped: -1397.7358 may be
+    whole or cut from -1397.73581, as -7 (read -7.0) was cut from -713.75358. With no
+    line break after it, such a line is left out with a warning saying why."""
+    source = real(FILES["powersuite"][0])
+    data = source.read_bytes().rstrip(b"\r\n")
+    path = tmp_path / source.name
+    full = echem.read(source)
+    for cut in (0, data.index(b"-713.75358") + 2 - len(data)):
+        path.write_bytes(data[: len(data) + cut] if cut else data)
+        with pytest.warns(TruncatedDataWarning, match="cannot be shown whole: the .* varying"):
+            frame = echem.read(path)
+        assert frame.equals(full.iloc[: len(frame)])
+        assert len(frame) == len(full) - (1 if not cut else 2)
 
 
 @pytest.mark.parametrize("cut", [1, 2, 5, 30, 200])
