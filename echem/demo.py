@@ -101,7 +101,7 @@ def _series_line(table: pd.DataFrame, role: str) -> str:
     values = table[column].to_numpy(dtype=float)
     hours = table["time_s"].to_numpy(dtype=float) / 3600.0
     first, last = np.flatnonzero(np.isfinite(values))[[0, -1]]
-    capacitance = table.get(f"{role}_F")
+    capacitance = table.get(f"{role}_C_F")
     c_text = ""
     if capacitance is not None and np.isfinite(capacitance).any():
         c_text = f" (C_eff ~ {float(np.nanmedian(capacitance)):.1e} F)"

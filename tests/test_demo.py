@@ -78,8 +78,8 @@ def test_demo_resistances_follow_the_generator(demo):
     np.testing.assert_allclose(hours, truth.EIS_TIMES_H, atol=1e-6)
     np.testing.assert_allclose(table["R_int_ohm"], truth.r_int_ohm(hours), rtol=0.03)
     np.testing.assert_allclose(table["R_ct_ohm"], truth.r_ct_ohm(hours), rtol=0.03)
-    np.testing.assert_allclose(table["R_int_F"], truth.C_INT_F, rtol=0.15)
-    np.testing.assert_allclose(table["R_ct_F"], truth.C_CT_F, rtol=0.15)
+    np.testing.assert_allclose(table["R_int_C_F"], truth.C_INT_F, rtol=0.15)
+    np.testing.assert_allclose(table["R_ct_C_F"], truth.C_CT_F, rtol=0.15)
     assert table["kk_valid"].all()
 
 

@@ -72,7 +72,7 @@ class Role:
     Attributes
     ----------
     name
-        Role name, used in column names (``R_int`` -> ``R_int_ohm``, ``R_int_F``).
+        Role name, used in column names (``R_int`` -> ``R_int_ohm``, ``R_int_C_F``).
     low_F, high_F
         Capacitance range, F (for a cell constant l/A ≈ 1 cm⁻¹).
     description

@@ -32,7 +32,7 @@ from echem.eis.fitting import fit
 from echem.eis.kk import lin_kk
 from echem.eis.roles import PRESETS, Preset, RolesLike
 from echem.eis.sweeps import first_time_s, impedance_points, spectra
-from echem.eis.table import finish_table, result_row
+from echem.eis.table import ResultTable, finish_table, result_row
 from echem.eis.tracking import track_arcs
 from echem.errors import DataError, EchemError
 
@@ -133,13 +133,14 @@ def fit_series(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per spectrum: ``time_s``, ``sweep``, the columns of
+    ResultTable
+        A :class:`pandas.DataFrame`, one row per spectrum: ``time_s``, ``sweep``, the columns of
         :func:`echem.eis.table.result_row` (every parameter and ``<p>_stderr``, ``chisqr``,
         ``redchi``, ``success``, the Lin-KK columns ``kk_*``, per arc ``<element>_C_F``,
         ``<element>_f0_Hz``, ``<element>_role``; per label of an arc tracked through the series
-        ``<role>_determined``, ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_F``, NaN where
-        the spectrum does not pin that arc down; series roles
+        ``<role>_determined``, ``<role>_ohm``, ``<role>_stderr_ohm``, ``<role>_C_F`` (the old
+        ``<role>_F`` still reads, with a warning: :class:`echem.eis.table.ResultTable`), NaN
+        where the spectrum does not pin that arc down; series roles
         of a preset, e.g. ``R_bulk_ohm``; ``sigma_S_cm`` from R_bulk when thickness and area
         are given), ``start`` ("auto" or "warm"), ``error`` (None or the message of a failed
         fit) and ``result`` (the FitResult). A spectrum whose fit fails gives a row with its
@@ -211,4 +212,4 @@ def fit_series(
     first = [c for c in ("time_s", "sweep") if c in frame_out.columns]
     last = [c for c in ("error", "result") if c in frame_out.columns]
     middle = [c for c in frame_out.columns if c not in first and c not in last]
-    return finish_table(frame_out[first + middle + last])
+    return ResultTable(finish_table(frame_out[first + middle + last]))

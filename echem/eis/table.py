@@ -14,11 +14,26 @@ the same name) in the Python API and in the CLI's ``results.csv``:
   :mod:`echem.eis.arc_table`), ``E_role`` (empty unless pinned down), ``E_C_method``;
 - per role ``r`` (``R_int``; across a series the arc's label, :mod:`echem.eis.tracking`):
   ``r_determined`` (False in a row where no arc of that role is pinned down: its other
-  columns are then NaN), ``r_ohm``, ``r_stderr_ohm``, ``r_F``; with an area ``r_ohm_cm2``; in
-  a symmetric cell ``r_face_ohm``, ``r_face_F``; series roles of a preset (``R_bulk_ohm``,
-  ``R_bulk_stderr_ohm``) and ``sigma_S_cm`` (from R_bulk, with thickness and area).
+  columns are then NaN), ``r_ohm``, ``r_stderr_ohm``, ``r_C_F`` (its effective capacitance);
+  with an area ``r_ohm_cm2``; in a symmetric cell ``r_face_ohm``, ``r_face_C_F``; series roles
+  of a preset (``R_bulk_ohm``, ``R_bulk_stderr_ohm``) and ``sigma_S_cm`` (from R_bulk, with
+  thickness and area).
 
 :func:`finish_table` fills ``r_determined`` with False where a row lacks the role.
+
+Renamed columns
+---------------
+In echem 0.1.0 the capacitances of roles were ``r_F`` and ``r_face_F`` (``R_int_F``: a column
+named like a resistance that held a capacitance). They are ``r_C_F`` and ``r_face_C_F`` now.
+For one release the old names stay readable from the table of :func:`echem.eis.fit_series`:
+it is a :class:`ResultTable`, a :class:`pandas.DataFrame` whose ``table["R_int_F"]``,
+``table[["time_s", "R_int_F"]]``, ``table.get("R_int_F")`` and ``table.R_int_F`` return the
+renamed column with a :class:`RenamedColumnWarning` (a :class:`FutureWarning`). Only these
+look-ups are redirected (``.loc``/``.iloc`` and ``"R_int_F" in table`` see the new names only),
+the old names are not columns (nothing is stored twice, CSV files carry the new names), and
+every pandas operation works as on a DataFrame. Subclassing (pandas' documented
+``_constructor`` mechanism) is the least bad way: a DataFrame has no hook for aliases, and a
+duplicated column could not warn.
 """
 
 from __future__ import annotations
@@ -29,10 +44,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import EchemWarning
 from .capacitance import conductivity
 from .circuit import Circuit
 
-__all__ = ["result_row", "failed_row", "finish_table", "kk_columns", "KK_COLUMNS"]
+__all__ = [
+    "result_row",
+    "failed_row",
+    "finish_table",
+    "kk_columns",
+    "KK_COLUMNS",
+    "ResultTable",
+    "RenamedColumnWarning",
+]
 
 #: Lin-KK columns: column -> attribute of :class:`echem.eis.kk.KKResult`.
 KK_COLUMNS: dict[str, str] = {
@@ -97,12 +121,12 @@ def _role_columns(arcs: pd.DataFrame, labels: Mapping[str, str] | None) -> dict[
         row[f"{role}_determined"] = True
         row[f"{role}_ohm"] = arc["R_ohm"]
         row[f"{role}_stderr_ohm"] = arc["R_stderr_ohm"]
-        row[f"{role}_F"] = arc["C_F"]
+        row[f"{role}_C_F"] = arc["C_F"]
         if "ASR_ohm_cm2" in arc:
             row[f"{role}_ohm_cm2"] = arc["ASR_ohm_cm2"]
         if "R_face_ohm" in arc:
             row[f"{role}_face_ohm"] = arc["R_face_ohm"]
-            row[f"{role}_face_F"] = arc["C_face_F"]
+            row[f"{role}_face_C_F"] = arc["C_face_F"]
     return row
 
 
@@ -174,3 +198,55 @@ def finish_table(table: pd.DataFrame) -> pd.DataFrame:
             table[column] = table[column].astype(object).where(table[column].notna(), False)
             table[column] = table[column].astype(bool)
     return table
+
+
+class RenamedColumnWarning(EchemWarning, FutureWarning):
+    """A column was read under its old name (module docstring, "Renamed columns")."""
+
+
+def _renamed(name: str) -> str | None:
+    """The new name of a renamed capacitance column (``R_int_F`` -> ``R_int_C_F``), else None."""
+    if name.endswith("_F") and not name.endswith("_C_F"):
+        return name[: -len("_F")] + "_C_F"
+    return None
+
+
+class ResultTable(pd.DataFrame):
+    """A :class:`pandas.DataFrame` that still reads renamed columns under their old names.
+
+    ``table["R_int_F"]`` (and lists of names, ``table.get(...)``, ``table.R_int_F``) returns
+    ``table["R_int_C_F"]`` with a :class:`RenamedColumnWarning`; see the module docstring.
+    """
+
+    @property
+    def _constructor(self) -> type[ResultTable]:
+        return ResultTable
+
+    def _redirect(self, key: Any) -> Any:
+        if isinstance(key, str) and key not in self.columns:
+            new = _renamed(key)
+            if new is not None and new in self.columns:
+                import warnings
+
+                warnings.warn(
+                    f"column {key!r} is now {new!r} (a capacitance, in F); the old name will "
+                    "stop working in the next release",
+                    RenamedColumnWarning,
+                    stacklevel=4,
+                )
+                return new
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            key = self._redirect(key)
+        elif isinstance(key, list) and all(isinstance(k, str) for k in key):
+            key = [self._redirect(k) for k in key]
+        return super().__getitem__(key)
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            new = self._redirect(name)
+            if new != name:
+                return super().__getitem__(new)
+        return super().__getattr__(name)

@@ -78,10 +78,10 @@ def test_resistances_recovered_within_5_percent_and_named_right(table):
 
 
 def test_capacitances_within_10_percent_of_design(table):
-    assert np.all(np.abs(table["R_int_F"] / C_INT - 1) < 0.10), table["R_int_F"]
-    assert np.all(np.abs(table["R_ct_F"] / C_CT - 1) < 0.10), table["R_ct_F"]
+    assert np.all(np.abs(table["R_int_C_F"] / C_INT - 1) < 0.10), table["R_int_C_F"]
+    assert np.all(np.abs(table["R_ct_C_F"] / C_CT - 1) < 0.10), table["R_ct_C_F"]
     # and per arc, whatever the element is called
-    c_columns = [c for c in table.columns if c.endswith("_C_F")]
+    c_columns = [c for c in table.columns if c.startswith("CPE") and c.endswith("_C_F")]
     assert sorted(c_columns) == ["CPE1_C_F", "CPE2_C_F"]
 
 
@@ -110,7 +110,7 @@ def test_preset_adds_bulk_resistance_conductivity_and_per_face_values(frames):
     assert np.all(np.abs(table["R_int_ohm"] / R_INT[:2] - 1) < 0.05)
     assert np.allclose(table["R_ct_ohm_cm2"], table["R_ct_ohm"] * 2.0)
     assert np.allclose(table["R_int_face_ohm"], table["R_int_ohm"] / 2)
-    assert np.allclose(table["R_ct_face_F"], 2 * table["R_ct_F"])
+    assert np.allclose(table["R_ct_face_C_F"], 2 * table["R_ct_C_F"])
     arcs = table["result"].iloc[0].arcs
     assert list(arcs["role"]) == ["R_int", "R_ct"]  # FitResult.arcs: default ISW table
 
@@ -168,7 +168,7 @@ def test_arcs_crossing_in_time_constant_keep_their_labels():
     for label in labels:
         rows = table[table[f"{label}_determined"]]
         assert len(rows) >= 4, label  # labelled in most sweeps (not at the crossing itself)
-        capacitance = rows[f"{label}_F"].to_numpy()
+        capacitance = rows[f"{label}_C_F"].to_numpy()
         # one label, one arc: its capacitance stays with A (1e-6 F) or with B (1e-5 F)
         near_a = np.abs(np.log10(capacitance / C_A)) < 0.3
         near_b = np.abs(np.log10(capacitance / C_B)) < 0.3
@@ -183,3 +183,35 @@ def test_arcs_crossing_in_time_constant_keep_their_labels():
         assert rows[f"{label}_ohm"].notna().all()
         assert table.loc[~table[f"{label}_determined"], f"{label}_ohm"].isna().all()
     assert truth["R_ct"] is not truth["R_ct_2"]
+
+
+def test_renamed_capacitance_columns_still_read_with_a_warning(table):
+    """R_int_F held a capacitance under a resistance-like name: it is R_int_C_F now, and the
+    old name reads for one release with a FutureWarning (echem.eis.table.ResultTable)."""
+    import pickle
+
+    from echem.eis.table import RenamedColumnWarning, ResultTable
+
+    assert isinstance(table, ResultTable) and isinstance(table, pd.DataFrame)
+    assert "R_int_F" not in table.columns and "R_int_C_F" in table.columns
+    with pytest.warns(RenamedColumnWarning, match="'R_int_F' is now 'R_int_C_F'"):
+        old = table["R_int_F"]
+    pd.testing.assert_series_equal(old, table["R_int_C_F"])
+    with pytest.warns(FutureWarning):
+        both = table[["time_s", "R_ct_F"]]
+    assert list(both.columns) == ["time_s", "R_ct_C_F"]
+    with pytest.warns(FutureWarning):
+        pd.testing.assert_series_equal(table.R_ct_F, table["R_ct_C_F"])
+    with pytest.warns(FutureWarning):
+        assert table.get("R_int_F") is not None
+    # everything else is a DataFrame as usual, and stays one that reads old names
+    subset = table.drop(columns=["result"]).iloc[:3].copy()
+    assert isinstance(subset, ResultTable)
+    with pytest.warns(FutureWarning):
+        subset["R_int_F"]
+    back = pickle.loads(pickle.dumps(subset))
+    pd.testing.assert_frame_equal(back, subset)
+    with pytest.raises(KeyError):
+        table["R_nothing_F"]
+    assert table.get("absent") is None
+    assert "R_int_F" not in subset.to_csv()
