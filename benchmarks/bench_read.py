@@ -16,6 +16,12 @@
   ``echem.read`` vs ``pandas.read_csv(engine="c")`` on the same numeric block (column line
   and data only, in a file of its own). Target: echem <= 1.5x pandas. Run for point and
   comma decimals.
+* generic text: a generated semicolon-separated, decimal-comma table (``--text-mb``,
+  default 16.6 MB, a header line then ``Time (s);Potential (V);Current (A);Charge
+  (C);Cycle`` rows as .NET writes numbers) read with ``echem.read`` as ``.txt`` (no
+  sniffer claims it: every ``.txt`` format is tried by extension, the generic table
+  reader last) and as ``.csv``, vs ``pandas.read_csv(sep=";", decimal=",")`` on the
+  same file, in the same run. Target: echem <= 1.5x pandas.
 
 Warm calls (one untimed call each first), interleaved (A, B, C, A, B, C...) so that cache,
 allocator and machine-load effects weigh on all alike; medians of many repeats. The
@@ -29,7 +35,7 @@ therefore asks glibc (``mallopt``) to keep freed memory in the heap, so that the
 are the readers' own work and reproducible; ``--default-malloc`` keeps glibc's default.
 
 Usage: ``python benchmarks/bench_read.py [--rows N] [--repeats R] [--mpr-repeats R]
-[--skip-mpt] [--default-malloc]``.
+[--skip-mpt] [--skip-text] [--only-text] [--text-mb MB] [--default-malloc]``.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ from echem.io._threaded_csv import usable_threads
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "biologic"
 MPR_TARGET = 1.3
 MPT_TARGET = 1.5
+TEXT_TARGET = 1.5
 
 _PARAMETERS = (
     ("Ns", "0", "1"),
@@ -160,6 +167,56 @@ def bench_mpt(rows: int, repeats: int) -> list[tuple[str, float, float, float | 
             )
             results.append((f"{rows:,}-row .mpt, decimal '{decimal}'", ours, reference, None))
     return results
+
+
+def _generic_table(megabytes: float) -> bytes:
+    """A semicolon-separated, decimal-comma table of about ``megabytes`` MB: a cycling
+    record (time, potential, current, charge, cycle), numbers as .NET writes them
+    ("G15"), CR LF line ends."""
+    rng = np.random.default_rng(1)
+    block_rows = 10_000
+    t = np.cumsum(rng.uniform(0.5, 1.5, block_rows))
+    potential = 3.0 + 0.5 * np.sin(t / 500.0)
+    current = np.where((t // 3600) % 2 == 0, 1e-3, -1e-3) + rng.normal(0, 1e-6, block_rows)
+    charge = np.cumsum(current)
+    cycle = 1 + (t // 7200)
+    block = "".join(
+        f"{a:.15G};{b:.15G};{c:.15G};{d:.15G};{int(e)}\r\n".replace(".", ",")
+        for a, b, c, d, e in zip(t, potential, current, charge, cycle, strict=True)
+    ).encode()
+    header = b"Time (s);Potential (V);Current (A);Charge (C);Cycle\r\n"
+    lines = block.splitlines(keepends=True)
+    whole, rest = divmod(round(megabytes * 1e6) - len(header), len(block))
+    tail = b"".join(lines[: round(rest / len(block) * len(lines))])
+    return header + block * whole + tail
+
+
+def bench_generic_text(megabytes: float, repeats: int) -> list[tuple[str, float, float, None]]:
+    """echem.read of the generic table as .txt and as .csv vs pandas.read_csv."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = _generic_table(megabytes)
+        txt, csv = Path(folder) / "generic.txt", Path(folder) / "generic.csv"
+        txt.write_bytes(data)
+        csv.write_bytes(data)
+        frame = echem.read(txt)
+        reference = pd.read_csv(csv, sep=";", decimal=",")
+        assert len(frame) == len(reference) and echem.read(csv).equals(frame)
+        np.testing.assert_array_equal(
+            frame["current_A"].to_numpy(), reference["Current (A)"].to_numpy()
+        )
+        as_txt, as_csv, ours_reference = _interleaved_medians(
+            [
+                lambda: echem.read(txt),
+                lambda: echem.read(csv),
+                lambda: pd.read_csv(csv, sep=";", decimal=","),
+            ],
+            repeats,
+        )
+    shown = f"{len(data) / 1e6:.1f} MB ; decimal-comma"
+    return [
+        (f"{shown} as .txt", as_txt, ours_reference, None),
+        (f"{shown} as .csv", as_csv, ours_reference, None),
+    ]
 
 
 def _galvani_frame(path: Path) -> pd.DataFrame:
@@ -276,18 +333,28 @@ def main() -> None:
         "--mpr-scale", type=int, default=30, help="records of the largest .mpr repeated (1: off)"
     )
     parser.add_argument("--skip-mpt", action="store_true")
+    parser.add_argument("--skip-text", action="store_true")
+    parser.add_argument("--only-text", action="store_true", help="the generic text case only")
+    parser.add_argument("--text-mb", type=float, default=16.6, help="size of the text case")
+    parser.add_argument("--text-repeats", type=int, default=9)
     parser.add_argument("--default-malloc", action="store_true")
     args = parser.parse_args()
+    if args.only_text:
+        args.skip_mpt, args.mpr_repeats = True, 0
     steady = not args.default_malloc and _steady_allocator()
     print(f"allocator: {'glibc mallopt, freed memory kept' if steady else 'default'}")
     print(f"threads for a large numeric block: echem {usable_threads()}, pandas {pandas_threads()}")
+    mpr = REAL.exists() and args.mpr_repeats > 0
     rows = [
         (*result, MPR_TARGET)
-        for result in (bench_mpr(args.mpr_repeats, scale=args.mpr_scale) if REAL.exists() else [])
+        for result in (bench_mpr(args.mpr_repeats, scale=args.mpr_scale) if mpr else [])
     ]
     if not args.skip_mpt:
         mpt = bench_mpt(args.rows, args.repeats)
         rows += [(*result, None, None, MPT_TARGET) for result in mpt]
+    if not args.skip_text:
+        text = bench_generic_text(args.text_mb, args.text_repeats)
+        rows += [(*result, None, None, TEXT_TARGET) for result in text]
     print(
         f"{'case':44s} {'echem ms':>9s} {'ref ms':>8s} {'ratio':>6s} {'target':>7s}"
         f" {'ref+DataFrame':>14s} {'ratio':>6s} {'frame ms':>9s} {'floor ms':>9s} {'ratio':>6s}"
@@ -306,7 +373,8 @@ def main() -> None:
         )
     print(
         "ref: galvani.BioLogic.MPRfile (numpy records, no DataFrame) for .mpr, "
-        "pandas.read_csv(engine='c') on the numeric block for .mpt;\n"
+        "pandas.read_csv(engine='c') on the numeric block for .mpt, pandas.read_csv(sep=';',"
+        " decimal=',') on the generic text;\n"
         "ref+DataFrame: MPRfile then pandas.DataFrame(records), ratio = echem / it;\n"
         "frame: assembling echem's frame from ready-made blocks (labels included); floor: "
         "Path.read_bytes + frame, ratio = floor / ref\n(the least any reader returning that "
