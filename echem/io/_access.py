@@ -480,14 +480,38 @@ class AccessDatabase:
         rows = self._locate_rows(table)
         chosen = table.columns if names is None else _select(table, names, self.path)
         null_masks = self._null_mask_bits(rows, chosen)
-        out: dict[str, Any] = {}
+        stored = [c for c in chosen if c.fixed and c.type_code != _BOOL]
+        low = min((c.fixed_offset for c in stored), default=0)
+        high = max((c.fixed_offset + c.length for c in stored), default=0)
+        block = self._gather(rows.start + 2 + low, high - low)
         var_values = self._variable_values(table, rows, chosen)
+        out: dict[str, Any] = {}
         for column in chosen:
             present = null_masks[column.number]
-            if column.fixed:
-                out[column.name] = self._fixed_values(table, column, rows, present)
+            if column.type_code == _BOOL:
+                out[column.name] = present
+            elif column.fixed:
+                at = column.fixed_offset - low
+                raw = np.ascontiguousarray(block[:, at : at + column.length])
+                out[column.name] = self._fixed_values(table, column, raw, present)
             else:
                 out[column.name] = var_values[column.name]
+        return out
+
+    def _gather(self, starts: np.ndarray, width: int) -> np.ndarray:
+        """The ``width`` bytes from each of ``starts``, as an (n, width) uint8 array (a
+        chunk of rows at a time: the index array stays small). Indices past the file are
+        clipped: such bytes belong to columns a short row does not have (null)."""
+        out = np.empty((starts.size, width), dtype=np.uint8)
+        if not width or not starts.size:
+            return out
+        columns = np.arange(width, dtype=np.intp)
+        chunk = max(1, (1 << 20) // width)
+        for first in range(0, starts.size, chunk):
+            part = starts[first : first + chunk].astype(np.intp)
+            np.take(
+                self._bytes, part[:, None] + columns, out=out[first : first + chunk], mode="clip"
+            )
         return out
 
     def _locate_rows(self, table: TableDef) -> _Rows:
@@ -677,23 +701,19 @@ class AccessDatabase:
         """Column number -> bool array, True where the row has a value (for a Yes/No
         column: where it is Yes)."""
         mask_size = (rows.n_columns + 7) // 8
+        widest = max((column.number // 8 + 1 for column in columns), default=0)
+        masks = self._gather(rows.stop - mask_size, widest)
         bits = {}
         for column in columns:
-            byte = column.number // 8
-            inside = column.number < rows.n_columns
-            at = np.where(inside, rows.stop - mask_size + byte, rows.start)
-            bits[column.number] = inside & (((self._bytes[at] >> (column.number % 8)) & 1) == 1)
+            inside = column.number < rows.n_columns  # then its byte is inside the mask
+            bit = (masks[:, column.number // 8] >> (column.number % 8)) & 1
+            bits[column.number] = inside & (bit == 1)
         return bits
 
     def _fixed_values(
-        self, table: TableDef, column: ColumnDef, rows: _Rows, present: np.ndarray
+        self, table: TableDef, column: ColumnDef, raw: np.ndarray, present: np.ndarray
     ) -> np.ndarray:
-        if column.type_code == _BOOL:
-            return present.copy()
-        where = rows.start + 2 + column.fixed_offset
-        raw = np.empty((where.size, column.length), dtype=np.uint8)
-        for k in range(column.length):
-            raw[:, k] = self._bytes[where + k]
+        """A fixed-length column from its stored bytes (an (n, length) uint8 array)."""
         numeric = _NUMERIC_TYPES.get(column.type_code)
         if numeric is None:
             return self._fixed_objects(table, column, raw, present)
