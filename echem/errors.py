@@ -7,6 +7,8 @@ Every exception echem raises on bad input subclasses :class:`ValueError`, so tha
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from os import PathLike
 
@@ -78,17 +80,77 @@ class UnsupportedFormatError(ParseError):
         super().__init__(message, path)
 
 
+#: Characters of a circuit quoted each side of the position of its error.
+_QUOTE_SIDE = 30
+#: A quoted name (``'...'``, no spaces) in an error message longer than this is shortened.
+_QUOTE_MAX = 40
+_LONG_QUOTE = re.compile(f"'([^'\\s]{{{_QUOTE_MAX + 1},}})'")
+
+
+def _columns(char: str) -> int:
+    """Terminal columns a character takes: 2 for wide (CJK, full-width), 0 for a combining
+    mark, else 1."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def circuit_excerpt(circuit: str, position: int, side: int = _QUOTE_SIDE) -> tuple[str, str]:
+    """The text around ``position`` and the caret line pointing at it.
+
+    At most ``side`` characters are quoted each side (``…`` marks a cut); characters that do
+    not print (tab, newline, no-break and zero-width spaces) are shown as spaces, and wide
+    characters count two columns, so that the caret stands under the character at
+    ``position`` (after the text's end when ``position == len(circuit)``).
+
+    Returns
+    -------
+    (text, caret)
+        Two lines to print one under the other.
+    """
+    start = max(0, position - side)
+    end = min(len(circuit), position + side + 1)
+    shown = "".join(c if c.isprintable() else " " for c in circuit[start:end])
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(circuit) else ""
+    indent = sum(_columns(c) for c in head + shown[: position - start])
+    return f"{head}{shown}{tail}", " " * indent + "^"
+
+
+def _short_repr(text: str) -> str:
+    """``repr(text)``, cut after :data:`_QUOTE_MAX` // 2 characters when it is longer than
+    :data:`_QUOTE_MAX` (with the length told)."""
+    if len(text) <= _QUOTE_MAX:
+        return repr(text)
+    head = repr(text[: _QUOTE_MAX // 2])
+    return f"{head[:-1]}…{head[-1]} ({len(text)} characters)"
+
+
+def _shorten_quotes(message: str) -> str:
+    """``message`` with every quoted name (no spaces) longer than :data:`_QUOTE_MAX`
+    characters cut (a misspelt element name of a million letters is not echoed whole)."""
+    return _LONG_QUOTE.sub(lambda match: _short_repr(match.group(1)), message)
+
+
 class CircuitError(EchemError):
-    """A circuit string is malformed; ``position`` is the 0-based index of the problem."""
+    """A circuit string is malformed; ``position`` is the 0-based index of the problem.
+
+    The message quotes the circuit around the position on a line of its own with a caret
+    under the character at fault (:func:`circuit_excerpt`: at most 30 characters each side,
+    so that a megabyte of text is never echoed whole); ``reason`` is the message without
+    the quote.
+    """
 
     def __init__(self, message: str, circuit: str | None = None, position: int | None = None):
         self.circuit = circuit
         self.position = position
-        text = message
+        self.reason = _shorten_quotes(message)
+        text = self.reason
         if circuit is not None and position is not None:
-            text = f"{message} at position {position}\n  {circuit}\n  {' ' * position}^"
+            line, caret = circuit_excerpt(circuit, position)
+            text = f"{self.reason} at position {position}:\n  {line}\n  {caret}"
         elif circuit is not None:
-            text = f"{message}: {circuit!r}"
+            text = f"{self.reason}: {_short_repr(circuit)}"
         super().__init__(text)
 
 
