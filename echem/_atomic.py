@@ -2,17 +2,25 @@
 
 :func:`atomic_path` writes one file; :func:`atomic_paths` writes a set of files (e.g. a
 table and its JSON sidecar) of which either every one or none is replaced.
+
+A temporary is named ``.<target name>.<host>-<pid>.<random>.tmp`` (``.bak`` for the copy of
+a target kept while a set is replaced): a writer that is interrupted (an exception,
+Ctrl-C, SIGTERM handled as an exception) removes its own, and one killed outright
+(SIGKILL, a power cut) leaves files whose writer is known, which
+:func:`remove_stale_temporaries` removes at the next run.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_paths"]
+__all__ = ["atomic_path", "atomic_paths", "remove_stale_temporaries"]
 
 
 def _current_umask() -> int:
@@ -41,12 +49,84 @@ def _flush_to_disk(path: Path) -> None:
         os.close(handle)
 
 
+#: Suffixes of the files this module writes beside a target before renaming them.
+_SUFFIXES: tuple[str, ...] = (".tmp", ".bak")
+
+#: ``.<target>.<host>-<pid>.<random><suffix>``: who wrote a temporary (mkstemp's random part
+#: is 8 characters of ``[a-z0-9_]``).
+_TEMPORARY_NAME = re.compile(
+    r"^\..+\.(?P<host>[A-Za-z0-9-]*)-(?P<pid>[0-9]+)\.[a-z0-9_]{8}(?:"
+    + "|".join(re.escape(suffix) for suffix in _SUFFIXES)
+    + ")$"
+)
+
+
+def _host() -> str:
+    """This machine's name as it goes into a temporary's name (letters, digits, ``-``)."""
+    return re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0])
+
+
 def _temporary(target: Path, suffix: str = ".tmp") -> Path:
-    """A new empty private file beside ``target`` (its folder is created if needed)."""
+    """A new empty private file beside ``target`` (its folder is created if needed), named
+    after the target, this host and this process."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{target.name}.{_host()}-{os.getpid()}.", suffix=suffix, dir=target.parent
+    )
     os.close(handle)
     return Path(name)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (POSIX)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries that writers killed outright left in ``folder``.
+
+    A file is removed when its name is one :func:`atomic_paths` gives (``.<target>.<host>-
+    <pid>.<random>.tmp`` or ``.bak``), it was written on this host, and its process is no
+    longer running; the temporaries of a run still going on, or written on other hosts
+    (a shared folder), are left alone. Nothing happens outside POSIX systems.
+
+    Parameters
+    ----------
+    folder
+        The folder to clean (not its subfolders); a folder that does not exist is fine.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    if os.name != "posix":  # pragma: no cover - os.kill(pid, 0) would signal on Windows
+        return []
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    host = _host()
+    removed = []
+    for entry in entries:
+        match = _TEMPORARY_NAME.match(entry.name)
+        if match is None or match["host"] != host or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _running(pid):
+            continue
+        try:
+            os.unlink(entry.path)
+        except FileNotFoundError:  # removed meanwhile by another cleaner
+            continue
+        removed.append(Path(entry.path))
+    return removed
 
 
 def _backup(target: Path) -> Path | None:

@@ -50,3 +50,40 @@ def test_every_file_is_synced_before_any_rename(tmp_path, monkeypatch):
             path.write_text("x")
     assert events == ["sync", "sync", "rename", "rename"]
     assert [t.read_text() for t in targets] == ["x", "x"]
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def test_temporaries_name_their_host_and_process_and_only_dead_ones_are_removed(tmp_path):
+    from echem import _atomic
+
+    mine = _atomic._temporary(tmp_path / "plot.png")
+    host = _atomic._host()
+    assert mine.name.startswith(f".plot.png.{host}-{os.getpid()}.") and mine.name.endswith(".tmp")
+    dead = _dead_pid()
+    stale = tmp_path / f".plot.png.{host}-{dead}.abc_1234.tmp"
+    stale_backup = tmp_path / f".table.csv.{host}-{dead}.zz99zz99.bak"
+    elsewhere = tmp_path / f".plot.png.otherhost-{dead}.abcd1234.tmp"  # a shared folder
+    parent = tmp_path / f".plot.png.{host}-{os.getppid()}.abcd1234.tmp"  # still running
+    unknown = tmp_path / ".plot.png.abcd1234.tmp"  # no writer in the name
+    data = tmp_path / f"plot.png.{host}-{dead}.abcd1234.tmp"  # not hidden: not ours
+    for path in (stale, stale_backup, elsewhere, parent, unknown, data):
+        path.write_text("half")
+    removed = _atomic.remove_stale_temporaries(tmp_path)
+    assert sorted(removed) == sorted([stale, stale_backup])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (mine, elsewhere, parent, unknown, data)
+    )
+    assert _atomic.remove_stale_temporaries(tmp_path / "missing") == []
