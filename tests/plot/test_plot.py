@@ -219,3 +219,44 @@ def test_fit_report_of_a_real_fit(tmp_path):
     residual_axes = figure.axes[3]
     assert np.abs(residual_axes.lines[0].get_ydata()).max() < 0.01  # exact data: < 0.01 %
     assert plot.save(figure, tmp_path / "fit.png").stat().st_size > 10_000
+
+
+def _png_pixels(figure, path):
+    from PIL import Image
+
+    plot.save(figure, path, close=False)
+    with Image.open(path) as image:
+        return np.asarray(image).copy()
+
+
+def test_fit_report_into_a_reused_figure_draws_the_same_pixels(tmp_path):
+    """echem fit draws every report of a batch into one figure (its axes emptied, not
+    rebuilt): what it draws must be what a new figure shows."""
+    first = AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6))
+    second = AnalyticFit(rc_parallel(FREQ, 2e3, 5e4, 3e-9) * (1 + 0.03 * np.sin(np.arange(50))))
+    second.circuit, second.chisqr, second.time_s = "R0-p(R1,CPE1)", 0.37, float("nan")
+
+    class KK:
+        valid, pseudo_chisqr = False, 1.2e-3
+
+    reused = plot.fit_report(first)
+    _png_pixels(reused, tmp_path / "first.png")
+    again = plot.fit_report(second, kk=KK(), figure=reused)
+    assert again is reused and len(reused.axes) == 4
+    fresh = plot.fit_report(second, kk=KK())
+    assert reused.get_suptitle() == fresh.get_suptitle() and "NOT valid" in fresh.get_suptitle()
+    for old, new in zip(reused.axes, fresh.axes, strict=True):
+        assert [ln.get_label() for ln in old.lines] == [ln.get_label() for ln in new.lines]
+        assert old.get_xlim() == new.get_xlim() and old.get_ylim() == new.get_ylim()
+        assert [t.get_text() for t in old.texts] == [t.get_text() for t in new.texts]
+        assert [ln.get_color() for ln in old.lines] == [ln.get_color() for ln in new.lines]
+    np.testing.assert_array_equal(
+        _png_pixels(reused, tmp_path / "reused.png"), _png_pixels(fresh, tmp_path / "fresh.png")
+    )
+
+
+def test_fit_report_refuses_a_figure_it_did_not_make():
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(DataError, match="figure="):
+        plot.fit_report(AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6)), figure=plt.figure())
