@@ -1,4 +1,4 @@
-"""``echem convert FILE... --to csv|parquet [--out DIR]``: tidy frames to open formats.
+"""``echem convert PATH... --to csv|parquet [--out DIR]``: tidy frames to open formats.
 
 Outputs are named after the whole input file name, so that twins such as ``peis.mpr`` and
 ``peis.mpt`` (or an input ``data.csv`` converted to CSV) never overwrite each other or the
@@ -25,6 +25,12 @@ Existing outputs of an earlier run are replaced. Within one run, an output that 
 overwrite an input or another input's output (e.g. ``a/peis.mpr`` and ``b/peis.mpr`` with
 the same ``--out``) fails that input instead. Outputs go beside the input unless ``--out DIR``
 is given.
+
+A folder stands for every file in it (``-r``: in its subfolders too; hidden files, documents,
+images and the outputs of an earlier ``echem convert`` listed in their sidecars are left out);
+there, a file that no format reads is named in one line as skipped, without failing the
+command. With ``--out DIR``, the files of a folder keep their place below it
+(``DIR/cell1/peis.mpr.csv`` for ``cell1/peis.mpr``).
 """
 
 from __future__ import annotations
@@ -44,14 +50,24 @@ import pandas as pd
 from echem import __version__
 from echem._atomic import atomic_paths
 from echem.cli._command import (
-    Command,
     add_format_option,
-    distinct_files,
+    add_inputs_argument,
+    collect_inputs,
     report_failure,
+    report_input_error,
+    report_skipped,
 )
 from echem.errors import EchemError
 
-__all__ = ["COMMAND", "WRITERS", "convert_file", "json_safe", "output_paths"]
+__all__ = [
+    "DESCRIPTION",
+    "WRITERS",
+    "add_arguments",
+    "convert_file",
+    "json_safe",
+    "output_paths",
+    "run",
+]
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -270,10 +286,8 @@ def convert_file(
     return written
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="instrument files to convert"
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_inputs_argument(parser, "instrument files to convert")
     parser.add_argument("--to", required=True, choices=sorted(WRITERS), help="output format")
     parser.add_argument(
         "--out",
@@ -285,35 +299,35 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_option(parser)
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     unavailable = WRITERS[args.to][2]()
     if unavailable is not None:
         report_failure(f"--to {args.to}", EchemError(unavailable))
         return 2
-    failed = False
-    files = distinct_files(args.files)
-    claimed: set[Path] = {path.resolve() for path in files}
-    for path in files:
+    inputs, skipped = collect_inputs(
+        args.files, recursive=args.recursive, exclude=[args.out] if args.out else []
+    )
+    for path, reason in skipped:
+        report_skipped(path, reason)
+    failed = not inputs
+    claimed: set[Path] = {item.path.resolve() for item in inputs}
+    for item in inputs:
+        out_dir = None if args.out is None else args.out / item.name.parent
         try:
-            written = convert_file(path, args.to, args.out, format=args.format, claimed=claimed)
+            written = convert_file(item.path, args.to, out_dir, format=args.format, claimed=claimed)
         except (ValueError, OSError) as error:
-            report_failure(path, error)
-            failed = True
+            failed |= report_input_error(item, error)
             continue
-        print(f"{path} -> {', '.join(str(p) for p in written)}", flush=True)
+        print(f"{item.path} -> {', '.join(str(p) for p in written)}", flush=True)
     return 1 if failed else 0
 
 
-COMMAND = Command(
-    name="convert",
-    help="write tidy frames as CSV or Parquet with a JSON metadata sidecar",
-    description=(
-        "Write each file's tidy frame (canonical SI columns first, then the original columns) "
-        "as FILE.csv or FILE.parquet, its secondary tables as FILE.<TABLE>.csv, and its "
-        "metadata as FILE.json, beside the input or in --out DIR. Each output is written "
-        "completely or not at all; a file that fails is named in one line on stderr and the "
-        "others go on (exit code 1)."
-    ),
-    add_arguments=_add_arguments,
-    run=_run,
+#: The text of ``echem convert --help``.
+DESCRIPTION = (
+    "Write each file's tidy frame (canonical SI columns first, then the original columns) "
+    "as FILE.csv or FILE.parquet, its secondary tables as FILE.<TABLE>.csv, and its "
+    "metadata as FILE.json, beside the input or in --out DIR. Each output is written "
+    "completely or not at all; a file that fails is named in one line on stderr and the "
+    "others go on (exit code 1). A folder stands for the files in it (-r: in its subfolders "
+    "too); there, a file that no format reads is named as skipped, without failing."
 )

@@ -19,10 +19,10 @@ from typing import Any
 import pandas as pd
 
 from echem._atomic import atomic_paths
-from echem.cli._command import Command, add_format_option, number_type, report_failure
+from echem.cli._command import add_format_option, number_type, report_failure
 from echem.io.area import ElectrodeArea, electrode_area
 
-__all__ = ["COMMAND", "electrode_area_cm2"]
+__all__ = ["DESCRIPTION", "add_arguments", "run", "electrode_area_cm2"]
 
 
 def electrode_area_cm2(df: pd.DataFrame) -> float | None:
@@ -35,7 +35,7 @@ def electrode_area_cm2(df: pd.DataFrame) -> float | None:
 _finite = number_type(math.isfinite, "a finite number")
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="galvanostatic record (any supported format)")
     parser.add_argument(
         "--area",
@@ -78,7 +78,7 @@ def _write_tables(tables: Mapping[str, pd.DataFrame], out: Path, prefix: str) ->
             frame.to_csv(temporary, index=False)
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from echem.coulometry import cumulative_charge, integrate
     from echem.ct import compare_ct, read_volumes
     from echem.io import read
@@ -165,10 +165,5 @@ def _comparison_text(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-COMMAND = Command(
-    name="coulometry",
-    help="charge passed, short circuit, Li volume and thickness; compare with CT volumes",
-    add_arguments=_add_arguments,
-    run=_run,
-    description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-)
+#: The text of ``echem coulometry --help``.
+DESCRIPTION = __doc__.split("\n\n", 1)[1] if __doc__ else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from echem.cli._command import Command, report_failure
+from echem.cli._command import report_failure
 
-__all__ = ["COMMAND"]
+__all__ = ["DESCRIPTION", "add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,14 +33,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command(
-    name="demo",
-    help="run the Li/Li3PS4/Li operando workflow on the bundled dataset",
-    add_arguments=add_arguments,
-    run=run,
-    description=(
-        "Read the bundled operando dataset (plating record, impedance sweeps, CT volumes), fit "
-        "the impedance series, detect the short circuit, integrate the charge, compare with CT, "
-        "and write fig2a_voltage.png, fig2d_ct_volume.png, fig3c_resistances.png and CSV tables."
-    ),
+#: The text of ``echem demo --help``.
+DESCRIPTION = (
+    "Read the bundled operando dataset (plating record, impedance sweeps, CT volumes), fit "
+    "the impedance series, detect the short circuit, integrate the charge, compare with CT, "
+    "and write fig2a_voltage.png, fig2d_ct_volume.png, fig3c_resistances.png and CSV tables."
 )

@@ -1,9 +1,24 @@
 """``echem fit``: fit an equivalent circuit to every impedance sweep of every file.
 
 Writes ``DIR/results.csv`` (one row per spectrum), ``DIR/results.json`` (full FitResults,
-reloadable with ``FitResult.from_dict``) and ``DIR/plots/<file>_sweep<k>.png``.
-A file that cannot be read is reported in one line on stderr; the others go on; the exit
-code is 1 when any file or spectrum failed.
+reloadable with ``FitResult.from_dict``) and ``DIR/plots/<name>_sweep<k>.png`` (Nyquist, Bode
+and residuals), where ``<name>`` is the file name, or for a file found in a folder its path
+relative to that folder (``cell1/peis.mpr``), so that files of the same name in different
+subfolders keep their own plots.
+
+Inputs are files and folders: a folder stands for every file in it (``-r``: in its
+subfolders too; hidden files, documents, images, JSON and EC-Lab settings/log files are left
+out quietly). A file that cannot be read is reported in one line on stderr and the others go
+on; in a folder, a file that no format reads or that holds no impedance sweep is named in
+one line as skipped, without counting as a failure. The exit code is 1 when any file,
+spectrum or plot failed. When no spectrum is found, nothing is written (and no output folder
+is announced).
+
+Each spectrum is fitted, tested (``--kk``), interpreted and drawn in one go, by chunks on the
+worker processes (``--jobs N``) or in this process; the plots reuse one figure per chunk
+(:mod:`echem.cli._batch`). Workers end with the command (Ctrl-C, SIGTERM), and temporaries
+left by a run killed outright are removed by the next run. A progress bar (on a terminal)
+covers reading, fitting and plotting.
 """
 
 from __future__ import annotations
@@ -11,24 +26,57 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from echem._atomic import atomic_paths
-from echem.cli._command import Command, distinct_files, number_type, report_failure
+from echem._atomic import atomic_paths, remove_stale_temporaries
+from echem.cli._command import (
+    Input,
+    add_format_option,
+    add_inputs_argument,
+    collect_inputs,
+    impedance_sweeps,
+    number_type,
+    progress,
+    report_failure,
+    report_input_error,
+    report_skipped,
+)
 
-__all__ = ["COMMAND", "Spectrum", "load_spectra", "results_table"]
+__all__ = [
+    "DESCRIPTION",
+    "Spectrum",
+    "add_arguments",
+    "load_spectra",
+    "plot_name",
+    "results_table",
+    "run",
+]
 
 #: The weightings of :mod:`echem.eis.weighting` (listed here so that --help stays cheap).
 WEIGHTING_NAMES: tuple[str, ...] = ("modulus", "proportional", "unit")
+
+#: The text of ``echem fit --help`` (the presets follow it).
+DESCRIPTION = """\
+Fit an equivalent circuit to every impedance sweep of every file. Writes
+DIR/results.csv (one row per spectrum), DIR/results.json (full results, reloadable)
+and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals).
+
+A folder stands for every file in it (-r: in its subfolders too); there, a file that
+no format reads or that holds no impedance sweep is named as skipped, without failing.
+Other failures are one line each on stderr; exit code 1 if any file, spectrum or plot
+failed, 2 for a usage error."""
+
+#: ``echem fit --help`` keeps the line breaks of the description and the preset table.
+FORMATTER = argparse.RawDescriptionHelpFormatter
 
 
 @dataclass
@@ -42,6 +90,8 @@ class Spectrum:
     error: str | None = None
     kk: Any = None
     arcs: pd.DataFrame | None = field(default=None, repr=False)
+    name: PurePath | None = None
+    plot: Path | None = None
 
     @property
     def time_s(self) -> float:
@@ -61,13 +111,30 @@ _frequency = number_type(
 )
 
 
+def _presets_text() -> str:
+    """The presets, by name, with their circuit and what they model (for ``--help``)."""
+    from echem.eis.roles import PRESETS
+
+    lines = ["presets (--preset NAME):"]
+    for name, preset in sorted(PRESETS.items()):
+        lines.append(f"  {name}: {preset.circuit}")
+        lines += textwrap.wrap(
+            preset.description, width=88, initial_indent="      ", subsequent_indent="      "
+        )
+    return "\n".join(lines)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
+    from echem.eis.roles import PRESETS
+
+    add_inputs_argument(parser)
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument("--circuit", help='circuit text, e.g. "R0-p(R1,CPE1)-p(R2,CPE2)"')
     model.add_argument(
         "--preset",
-        help="named circuit with its arc roles (e.g. li-sse-symmetric); see echem.eis.roles.PRESETS",
+        choices=sorted(PRESETS),
+        metavar="NAME",
+        help="a named circuit with the roles of its arcs (presets listed below)",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("echem-fit"), help="output folder (default echem-fit)"
@@ -90,25 +157,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dask", default=None, metavar="ADDRESS", help="fit on a dask.distributed scheduler"
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG per spectrum")
+    add_format_option(parser)
+    parser.epilog = _presets_text()
 
 
-def load_spectra(paths: Sequence[Path]) -> tuple[list[Spectrum], list[tuple[Path, Exception]]]:
-    """Every EIS sweep of every file, and the files that failed (with their error)."""
-    import echem
-    from echem.eis import spectra
+def load_spectra(
+    inputs: Sequence[Input | Path],
+    format: str | None = None,
+    done: Callable[[int], None] = lambda n: None,
+) -> tuple[list[Spectrum], list[tuple[Input, Exception]]]:
+    """Every EIS sweep of every input, and the inputs that gave none, with the error
+    (:class:`~echem.cli._command.NoImpedanceSweep` for a file read without a sweep).
 
+    Parameters
+    ----------
+    inputs
+        Files (:func:`~echem.cli._command.collect_inputs`, or plain paths).
+    format
+        Force the input format.
+    done
+        Called with 1 after each input (a progress bar).
+    """
     found: list[Spectrum] = []
-    failed: list[tuple[Path, Exception]] = []
-    for path in paths:
+    failed: list[tuple[Input, Exception]] = []
+    for given in inputs:
+        item = given if isinstance(given, Input) else Input(Path(given), PurePath(given.name))
         try:
-            sweeps = spectra(echem.read(path))
-            if not sweeps:
-                raise echem.DataError("no impedance sweep in the file")
+            sweeps = impedance_sweeps(item.path, format)
         except (ValueError, OSError) as error:
-            failed.append((path, error))
+            failed.append((item, error))
+            done(1)
             continue
         for k, frame in enumerate(sweeps):
-            found.append(Spectrum(path, int(frame.attrs.get("sweep", k)), frame))
+            sweep = int(frame.attrs.get("sweep", k))
+            found.append(Spectrum(item.path, sweep, frame, name=item.name))
+        done(1)
     return found, failed
 
 
@@ -129,7 +212,9 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
         with Client(args.dask) as client:
             yield client.get_executor()
     elif args.jobs > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        from echem.cli._batch import local_pool
+
+        with local_pool(args.jobs, plots=not args.no_plots) as pool:
             yield pool
     else:
         yield None
@@ -193,67 +278,65 @@ def _kk_dict(kk: Any) -> dict[str, Any] | None:
     }
 
 
-def _plot_name(item: Spectrum) -> str:
-    return f"{item.path.name}_sweep{item.sweep}.png"
+def plot_name(item: Spectrum) -> PurePath:
+    """The plot of a spectrum, relative to ``DIR/plots``: ``<name>_sweep<k>.png``."""
+    name = item.name if item.name is not None else PurePath(item.path.name)
+    return name.with_name(f"{name.name}_sweep{item.sweep}.png")
 
 
-def _fit_all(
-    items: list[Spectrum], args: argparse.Namespace, circuit: str, executor: Executor | None
-) -> None:
-    from echem.eis import fit_many
-
-    frames = [_restrict(item.frame, args.f_min, args.f_max) for item in items]
-    table = fit_many(
-        frames,
-        circuit,
-        executor=executor,
-        progress=sys.stderr.isatty(),
-        weighting=args.weighting,
-    )
-    for position, item in enumerate(items):
-        row = table.loc[position]
-        item.result = row["result"]
-        error = row["error"]
-        item.error = (
-            None
-            if error is None or (isinstance(error, float) and math.isnan(error))
-            else str(error)
-        )
-        if item.result is None and item.error is None:
-            item.error = "fit failed"
+def _plan_plots(items: Sequence[Spectrum], out: Path) -> list[tuple[Spectrum, str]]:
+    """Set each spectrum's plot path; (spectrum, why not) for the plots two inputs of the
+    same name (from folders named themselves) would both write: the second has none."""
+    claimed: set[Path] = set()
+    clashes = []
+    for item in items:
+        target = out / "plots" / plot_name(item)
+        if target.resolve() in claimed:
+            clashes.append((item, f"output {target} was already written for another input"))
+            continue
+        claimed.add(target.resolve())
+        item.plot = target
+    return clashes
 
 
-def _interpret(items: list[Spectrum], args: argparse.Namespace, preset: Any) -> None:
-    from echem.eis import lin_kk
-    from echem.eis.sweeps import impedance_points
+def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circuit: str) -> int:
+    """Fit, test, interpret and draw every spectrum; reports the failures and returns the
+    number of plots that failed."""
+    from echem.cli._batch import Settings, Task, run_tasks, task_frame
 
     arc_options: dict[str, Any] = {}
     if preset is not None:
         arc_options = {"roles": preset.roles, "symmetric": preset.symmetric}
-    for item in items:
-        if args.kk:
-            freq, z, _ = impedance_points(_restrict(item.frame, args.f_min, args.f_max))
-            try:
-                item.kk = lin_kk(freq, z)
-            except ValueError as error:
-                report_failure(item.label, error)
-        if item.result is not None:
-            try:
-                item.arcs = item.result.arcs if not arc_options else _arcs(item.result, arc_options)
-            except ValueError as error:
-                report_failure(item.label, error)
+    settings = Settings(circuit, args.weighting, args.kk, arc_options)
+    tasks = [
+        Task(
+            task_frame(_restrict(item.frame, args.f_min, args.f_max)),
+            f"{item.name or item.path.name} sweep {item.sweep}",
+            item.plot,
+        )
+        for item in items
+    ]
+    stage = "fit" if args.no_plots else "fit + plot"
+    with _executor(args) as executor, progress(len(tasks), stage, "spectrum") as bar:
+        outcomes = run_tasks(tasks, settings, executor, workers=args.jobs, done=bar.update)
+    plot_failures = 0
+    for item, outcome in zip(items, outcomes, strict=True):
+        item.result, item.error = outcome.result, outcome.error
+        item.kk, item.arcs = outcome.kk, outcome.arcs
+        if item.error is not None:
+            report_failure(item.label, ValueError(item.error))
+        for _step, message in outcome.problems:
+            report_failure(item.label, ValueError(message))
+        if item.result is None or outcome.plot_error is not None:
+            item.plot = None
+        if outcome.plot_error is not None:
+            report_failure(f"{item.label} plot", ValueError(outcome.plot_error))
+            plot_failures += 1
+    return plot_failures
 
 
-def _arcs(result: Any, options: dict[str, Any]) -> pd.DataFrame:
-    from echem.eis.arc_table import arcs
-
-    return arcs(result, **options)
-
-
-def _write_outputs(
-    items: list[Spectrum], args: argparse.Namespace, circuit: str, executor: Executor | None
-) -> int:
-    """Write results.csv, results.json and the plots; returns the number of failed plots."""
+def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
+    """Write results.csv and results.json (both, or neither)."""
     out: Path = args.out
     table = results_table(items, args.preset)
     document = {
@@ -268,9 +351,7 @@ def _write_outputs(
                 "result": None if item.result is None else item.result.to_dict(),
                 "kk": _kk_dict(item.kk),
                 "error": item.error,
-                "plot": None
-                if args.no_plots or item.result is None
-                else f"plots/{_plot_name(item)}",
+                "plot": None if item.plot is None else item.plot.relative_to(out).as_posix(),
             }
             for item in items
         ],
@@ -279,67 +360,14 @@ def _write_outputs(
     with atomic_paths([out / "results.csv", out / "results.json"]) as (csv, sidecar):
         table.to_csv(csv, index=False)
         sidecar.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
-    if args.no_plots:
-        return 0
-    jobs = [
-        (
-            item,
-            (
-                item.result,
-                item.kk,
-                f"{item.path.name} sweep {item.sweep}",
-                out / "plots" / _plot_name(item),
-            ),
-        )
-        for item in items
-        if item.result is not None
-    ]
-    failures = 0
-    if executor is None:
-        outcomes = [_attempt(render_report, *job) for _, job in jobs]
-    else:
-        futures = [executor.submit(_attempt, render_report, *job) for _, job in jobs]
-        outcomes = [future.result() for future in futures]
-    for (item, _), error in zip(jobs, outcomes, strict=True):
-        if error is not None:
-            report_failure(f"{item.label} plot", ValueError(error))
-            failures += 1
-    return failures
-
-
-def _attempt(function: Any, *args: Any) -> str | None:
-    """Run ``function(*args)``; the error message instead of an exception (for pools)."""
-    try:
-        function(*args)
-    except Exception as error:  # noqa: BLE001 - reported as one line by the caller
-        return f"{type(error).__name__}: {error}"
-    return None
-
-
-def render_report(result: Any, kk: Any, title: str, path: Path) -> Path:
-    """Draw :func:`echem.plot.fit_report` for one spectrum and write it to ``path`` (PNG).
-
-    A module-level function so that process pools and dask workers can run it.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from echem import plot
-
-    figure = plot.fit_report(result, kk=kk)
-    figure.suptitle(f"{title}   {figure.get_suptitle()}", fontsize="medium")
-    return plot.save(figure, path)
 
 
 def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
     if args.preset is None:
         return args.circuit, None
-    from echem import DataError
     from echem.eis.roles import PRESETS
 
-    if args.preset not in PRESETS:
-        raise DataError(f"unknown preset {args.preset!r}; presets: {', '.join(sorted(PRESETS))}")
-    preset = PRESETS[args.preset]
+    preset = PRESETS[args.preset]  # argparse took only a preset's name
     return preset.circuit, preset
 
 
@@ -361,41 +389,40 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         report_failure("--circuit" if args.circuit is not None else "--preset", error)
         return 2
-    files = distinct_files(args.files)  # a file named twice is fitted once
-    items, failed = load_spectra(files)
-    plot_failures = 0
-    for path, error in failed:
-        report_failure(path, error)
-    if items:
-        try:
-            with _executor(args) as executor:
-                _fit_all(items, args, circuit, executor)
-                for item in items:
-                    if item.error is not None:
-                        report_failure(item.label, ValueError(item.error))
-                _interpret(items, args, preset)
-                try:
-                    plot_failures = _write_outputs(items, args, circuit, executor)
-                except OSError as error:  # output folder not writable, disk full...
-                    report_failure(args.out, error)
-                    return 1
-        except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
-            report_failure("--dask" if args.dask else "--jobs", error)
-            return 2
+    inputs, odd = collect_inputs(args.files, recursive=args.recursive, exclude=[args.out])
+    for path, reason in odd:
+        report_skipped(path, reason)
+    with progress(len(inputs), "read", "file") as bar:
+        items, unusable = load_spectra(inputs, args.format, bar.update)
+    failed = sum(report_input_error(item, error) for item, error in unusable)
+    read = f"{len(inputs) - len(unusable)} of {len(inputs)} files"
+    if not items:
+        print(f"echem fit: no impedance spectrum found in {len(inputs)} files; nothing written")
+        return 1
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file in the way, no permission...
+        report_failure(out, error)
+        return 1
+    if not args.no_plots:
+        for item, reason in _plan_plots(items, out):
+            report_failure(f"{item.label} plot", ValueError(reason))
+            failed += 1
+    for folder in {out, *(item.plot.parent for item in items if item.plot is not None)}:
+        remove_stale_temporaries(folder)  # left by a run killed outright
+    try:
+        failed += _process(items, args, preset, circuit)
+    except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
+        report_failure("--dask" if args.dask else "--jobs", error)
+        return 2
+    try:
+        _write_outputs(items, args, circuit)
+    except OSError as error:  # output folder not writable, disk full...
+        report_failure(out, error)
+        return 1
     fitted = sum(item.result is not None for item in items)
-    print(
-        f"echem fit: {fitted} of {len(items)} spectra fitted from "
-        f"{len(files) - len(failed)} of {len(files)} files -> {args.out}"
-    )
-    if failed or plot_failures or any(item.error for item in items) or not items:
+    print(f"echem fit: {fitted} of {len(items)} spectra fitted from {read} -> {out}")
+    if failed or any(item.error for item in items):
         return 1
     return 0
-
-
-COMMAND = Command(
-    name="fit",
-    help="fit an equivalent circuit to every impedance sweep of every file",
-    add_arguments=add_arguments,
-    run=run,
-    description=__doc__,
-)

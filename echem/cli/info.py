@@ -28,10 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.cli._command import Command, add_format_option, distinct_files, report_failure
+from echem.cli._command import (
+    add_format_option,
+    add_inputs_argument,
+    collect_inputs,
+    report_input_error,
+    report_skipped,
+)
 from echem.io.area import electrode_area
 
-__all__ = ["COMMAND", "KEY_METADATA", "describe", "summary"]
+__all__ = ["DESCRIPTION", "KEY_METADATA", "add_arguments", "describe", "run", "summary"]
 
 #: Label -> metadata keys to look for, each with the template that prints its value (the
 #: first key present with a non-empty value wins; keys are matched case-insensitively).
@@ -240,22 +246,24 @@ def describe(path: str, df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="instrument files to describe")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_inputs_argument(parser, "instrument files to describe")
     add_format_option(parser)
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from echem.io import read
 
-    failed = False
+    inputs, skipped = collect_inputs(args.files, recursive=args.recursive)
+    for path, reason in skipped:
+        report_skipped(path, reason)
+    failed = not inputs
     printed = False
-    for path in distinct_files(args.files):
+    for item in inputs:
         try:
-            text = describe(path, read(path, format=args.format))
+            text = describe(str(item.path), read(item.path, format=args.format))
         except (ValueError, OSError) as error:
-            report_failure(path, error)
-            failed = True
+            failed |= report_input_error(item, error)
             continue
         if printed:
             print()
@@ -264,14 +272,11 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-COMMAND = Command(
-    name="info",
-    help="describe instrument files: format, technique, rows, time span, EIS sweeps, metadata",
-    description=(
-        "Describe each file: format, technique, rows, columns, time span, EIS sweeps and "
-        "key metadata (instrument, software, electrode area). A file that cannot be read is "
-        "named in one line on stderr and the others go on; exit code 1 if any failed."
-    ),
-    add_arguments=_add_arguments,
-    run=_run,
+#: The text of ``echem info --help``.
+DESCRIPTION = (
+    "Describe each file: format, technique, rows, columns, time span, EIS sweeps and "
+    "key metadata (instrument, software, electrode area). A file that cannot be read is "
+    "named in one line on stderr and the others go on; exit code 1 if any failed. In a "
+    "folder, every file is tried (subfolders too with -r): one that no format reads is "
+    "named in one line as skipped, without failing the command."
 )

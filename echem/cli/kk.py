@@ -1,4 +1,4 @@
-"""``echem kk FILE...``: Lin-KK validity test of every impedance sweep of every file.
+"""``echem kk PATH...``: Lin-KK validity test of every impedance sweep of every file.
 
 Prints one line per sweep (tab-separated): file, sweep (0-based, as :func:`echem.eis.spectra`
 numbers them), points, M, μ, RMS and largest relative residual (%), trend (%), verdict.
@@ -8,11 +8,15 @@ The test is :func:`echem.eis.lin_kk` (Schönleber, Klotz & Ivers-Tiffée, Electr
 With ``--out DIR`` also writes ``DIR/<file name>_kk.csv`` per file (``peis.mpr_kk.csv``: the
 whole name, as every echem output, so that twins such as ``peis.mpr`` and ``peis.mpt`` never
 collide): one row per point with the measured and KK-model impedance (Ω) and the relative
-residuals, written atomically. Two inputs with the same name from different folders would
-write the same output: the second fails alone.
+residuals, written atomically. A file found in a folder named on the command line writes
+``DIR/<path relative to that folder>_kk.csv`` (``cell1/peis.mpr_kk.csv``). Two inputs with
+the same name from different folders named themselves would write the same output: the
+second fails alone.
 
-A file that cannot be read or holds no impedance sweep is reported in one line on stderr and
-the others go on; so is a single sweep that cannot be tested (e.g. an interrupted last sweep
+A folder stands for every file in it (``-r``: in its subfolders too); there, a file that no
+format reads or that holds no impedance sweep is named in one line as skipped, without
+failing the command. A file that cannot be read or holds no impedance sweep is reported in
+one line on stderr and the others go on; so is a single sweep that cannot be tested (e.g. an interrupted last sweep
 with fewer than 5 points), the file's other sweeps being printed and written. The exit code is
 1 when anything failed, 2 for a usage error (bad option value).
 """
@@ -29,15 +33,19 @@ from pathlib import Path
 import pandas as pd
 
 from echem.cli._command import (
-    Command,
+    Input,
     add_format_option,
+    add_inputs_argument,
     atomic_path,
-    distinct_files,
+    collect_inputs,
+    impedance_sweeps,
     number_type,
     report_failure,
+    report_input_error,
+    report_skipped,
 )
 
-__all__ = ["COMMAND", "KKFile", "POINT_COLUMNS", "kk_file", "line"]
+__all__ = ["DESCRIPTION", "KKFile", "POINT_COLUMNS", "add_arguments", "kk_file", "line", "run"]
 
 #: Columns of the per-point table, in order.
 POINT_COLUMNS: tuple[str, ...] = (
@@ -103,19 +111,17 @@ def kk_file(
     Raises
     ------
     echem.EchemError (ValueError)
-        The file cannot be read, has no impedance sweep, or none of its sweeps can be tested
-        (the error names the first failing sweep).
+        The file cannot be read, has no impedance sweep (:class:`NoImpedanceSweep`, a
+        :class:`echem.DataError`), or none of its sweeps can be tested (the error names the
+        first failing sweep).
     OSError
         The file cannot be opened.
     """
-    import echem
     from echem.eis.kk import lin_kk
-    from echem.eis.sweeps import impedance_points, spectra
+    from echem.eis.sweeps import impedance_points
     from echem.errors import DataError
 
-    sweeps = spectra(echem.read(path, format=format))
-    if not sweeps:
-        raise DataError("no impedance sweep in the file (no row with a positive frequency)")
+    sweeps = impedance_sweeps(path, format)
     summary, points, failures = [], [], []
     for position, frame in enumerate(sweeps):
         sweep = int(frame.attrs.get("sweep", position))
@@ -185,7 +191,7 @@ _fraction = number_type(lambda value: 0.0 <= value <= 1.0, "a number from 0 to 1
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``echem kk``."""
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="instrument files")
+    add_inputs_argument(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -211,8 +217,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_option(parser)
 
 
-def _output_path(out_dir: Path, path: Path, claimed: set[Path]) -> Path:
-    """``out_dir/<file name>_kk.csv``.
+def _output_path(out_dir: Path, item: Input, claimed: set[Path]) -> Path:
+    """``out_dir/<input name>_kk.csv`` (:attr:`Input.name`: the file name, or the path
+    relative to the folder it was found in).
 
     Raises
     ------
@@ -221,7 +228,7 @@ def _output_path(out_dir: Path, path: Path, claimed: set[Path]) -> Path:
     """
     from echem.errors import EchemError
 
-    target = out_dir / f"{path.name}_kk.csv"
+    target = out_dir / f"{item.name}_kk.csv"
     if target.resolve() in claimed:
         raise EchemError(f"output {target} was already written for another input of this run")
     return target
@@ -229,38 +236,39 @@ def _output_path(out_dir: Path, path: Path, claimed: set[Path]) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``echem kk``; 0 when every sweep of every file was tested, else 1."""
-    failed = False
+    inputs, skipped = collect_inputs(
+        args.files, recursive=args.recursive, exclude=[args.out] if args.out else []
+    )
+    for path, reason in skipped:
+        report_skipped(path, reason)
+    failed = not inputs
     claimed: set[Path] = set()
-    for path in distinct_files(args.files):
+    for item in inputs:
         try:
             result = kk_file(
-                path, c=args.c, threshold=args.threshold, max_M=args.max_M, format=args.format
+                item.path, c=args.c, threshold=args.threshold, max_M=args.max_M, format=args.format
             )
             if args.out is not None:
-                target = _output_path(Path(args.out), path, claimed)
+                target = _output_path(Path(args.out), item, claimed)
                 with atomic_path(target) as temporary:
                     result.points.to_csv(temporary, index=False)
                 claimed.add(target.resolve())
         except (ValueError, OSError) as error:
-            report_failure(path, error)
-            failed = True
+            failed |= report_input_error(item, error)
             continue
         for _, row in result.summary.iterrows():
             print(line(row))
         sys.stdout.flush()
         for sweep, error in result.failures:
-            report_failure(f"{path}: sweep {sweep}", error)
+            report_failure(f"{item.path}: sweep {sweep}", error)
             failed = True
     return 1 if failed else 0
 
 
-COMMAND = Command(
-    name="kk",
-    help="Lin-KK validity test of every impedance sweep",
-    description=(
-        "Lin-KK (Schönleber et al. 2014) test of every EIS sweep of every file: number of RC "
-        "elements M, mu, relative residuals, trend and verdict, one line per sweep."
-    ),
-    add_arguments=add_arguments,
-    run=run,
+#: The text of ``echem kk --help``.
+DESCRIPTION = (
+    "Lin-KK (Schönleber et al. 2014) test of every EIS sweep of every file: number of RC "
+    "elements M, mu, relative residuals, trend and verdict, one line per sweep. A folder "
+    "stands for the files in it (-r: in its subfolders too); there, a file that no format "
+    "reads or that holds no impedance sweep is named as skipped, without failing the command."
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,12 +109,49 @@ def test_fit_preset_in_two_processes_recovers_the_generator(tmp_path, capsys):
     assert not (out / "plots").exists()
 
 
-def test_fit_bad_circuit_is_one_line(tmp_path, capsys):
-    code = main(["fit", str(PEIS_FIXTURE), "--circuit", "R0-p(R1", "--out", str(tmp_path)])
-    err = capsys.readouterr().err
+def _caret_column(lines: list[str]) -> int:
+    """Index, in the quoted circuit line, of the character the caret line points at."""
+    quote, caret = lines[-2], lines[-1]
+    assert caret.strip() == "^" and quote.startswith("  ") and caret.startswith("  ")
+    return caret.index("^") - 2
+
+
+@pytest.mark.parametrize(
+    ("circuit", "shown", "at"),
+    [
+        ("R0-p(R1", "R0-p(R1", "("),  # unclosed parallel block
+        ("R0-p(R1,CPX1)", "R0-p(R1,CPX1)", "C"),  # unknown element type
+        ("R0-\tp(R1,\nCPX1)", "R0- p(R1, CPX1)", "C"),  # a tab and a newline shown as spaces
+    ],
+)
+def test_fit_bad_circuit_has_a_caret_under_the_character(tmp_path, capsys, circuit, shown, at):
+    """The caret stood on the same line as the message, pointing at nothing (issue 15)."""
+    code = main(["fit", str(PEIS_FIXTURE), "--circuit", circuit, "--out", str(tmp_path)])
+    lines = capsys.readouterr().err.splitlines()
     assert code == 2
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(lines) == 3 and "Traceback" not in "".join(lines)
+    assert lines[0].startswith("echem: --circuit: ") and "at position" in lines[0]
+    assert lines[1] == f"  {shown}"
+    assert shown[_caret_column(lines)] == at
     assert not list(tmp_path.iterdir())
+
+
+def test_fit_circuit_of_a_million_characters_is_quoted_in_a_short_window(tmp_path, capsys):
+    """Refused quickly, but the message echoed all 2 MB of it (issue 11)."""
+    import time
+
+    circuit = "R0-p(R1,CPE1)-" + "R" * 1_000_000
+    start = time.perf_counter()
+    code = main(["fit", str(PEIS_FIXTURE), "--circuit", circuit, "--out", str(tmp_path)])
+    elapsed = time.perf_counter() - start
+    err = capsys.readouterr().err
+    assert code == 2 and elapsed < 5.0
+    assert len(err) < 400, err
+    lines = err.splitlines()
+    assert "1000000 characters" in lines[0]
+    assert lines[1].startswith("  R0-p(R1,CPE1)-RRR") and lines[1].endswith("…")
+    assert lines[1][2:][_caret_column(lines)] == "R"  # the first R of the run
+    assert _caret_column(lines) == len("R0-p(R1,CPE1)-")
 
 
 def test_fit_on_a_dask_scheduler(tmp_path, capsys):
@@ -155,3 +194,274 @@ def test_weighting_choices_match_the_fit():
     from echem.eis.weighting import WEIGHTINGS
 
     assert set(WEIGHTING_NAMES) == set(WEIGHTINGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# folders, --format, --help, outputs of runs that fit nothing
+
+
+def _write_spectra(folder, names, points=30):
+    """Exact R0 + R1 || C1 spectra (R0 = 10 Ohm, R1 = 100 + 10 k Ohm, C1 = 1 uF for the k-th
+    name), headerless ``freq, Z', Z''`` CSV (impedance.py's layout); the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    freq = np.logspace(5, -1, points)
+    paths = []
+    for k, name in enumerate(names):
+        r1 = 100.0 + 10.0 * k
+        z = 10.0 + r1 / (1 + 1j * 2 * np.pi * freq * r1 * 1e-6)
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(path, np.column_stack([freq, z.real, z.imag]), delimiter=",", fmt="%.12e")
+        paths.append(path)
+    return paths
+
+
+RC = "R0-p(R1,C1)"
+
+
+def _fit(tmp_path, capsys, *arguments):
+    out = tmp_path / "out"
+    code = main(["fit", *map(str, arguments), "--circuit", RC, "--out", str(out)])
+    captured = capsys.readouterr()
+    return code, out, captured.out, captured.err.splitlines()
+
+
+def test_fit_a_folder_reads_every_file_it_can_and_names_the_others(tmp_path, capsys):
+    data = tmp_path / "data"
+    _write_spectra(data, ["s1.csv", "s2.csv", "s10.csv", "sub/s3.csv"])
+    (data / "README.md").write_text("# my cell\n")  # not data: left out quietly
+    (data / "photo.tif").write_bytes(bytes(range(256)))  # no format reads it
+    (data / "cp.csv").write_text("time/s,Ewe/V,I/mA\n0,1.0,0.1\n1,1.1,0.1\n")  # no sweep
+    code, out, stdout, err = _fit(tmp_path, capsys, data, "--no-plots")
+    assert code == 0, err
+    assert sorted(err) == [
+        f"echem: skipped {data / 'cp.csv'}: no impedance sweep",
+        f"echem: skipped {data / 'photo.tif'}: no format echem reads (echem info FILE says why)",
+    ]
+    table = pd.read_csv(out / "results.csv")
+    assert [Path(f).name for f in table["file"]] == ["s1.csv", "s2.csv", "s10.csv"]
+    np.testing.assert_allclose(table["R1"], [100.0, 110.0, 120.0], rtol=1e-6)
+    assert stdout.strip().endswith(f"3 of 3 spectra fitted from 3 of 5 files -> {out}")
+
+    code, out, _, err = _fit(tmp_path, capsys, data, "-r")
+    assert code == 0, err
+    document = json.loads((out / "results.json").read_text())
+    assert [s["plot"] for s in document["spectra"]] == [
+        "plots/s1.csv_sweep0.png",
+        "plots/s2.csv_sweep0.png",
+        "plots/s10.csv_sweep0.png",
+        "plots/sub/s3.csv_sweep0.png",
+    ]
+    assert all((out / s["plot"]).read_bytes()[:4] == b"\x89PNG" for s in document["spectra"])
+
+
+def test_files_of_the_same_name_in_subfolders_keep_their_own_plots(tmp_path, capsys):
+    a, b = tmp_path / "cells" / "a", tmp_path / "cells" / "b"
+    _write_spectra(a, ["peis.csv"])
+    _write_spectra(b, ["x.csv", "peis.csv"])  # another R1 than a/peis.csv
+    code, out, _, err = _fit(tmp_path, capsys, tmp_path / "cells", "-r")
+    assert code == 0, err
+    plots = sorted(p.relative_to(out / "plots").as_posix() for p in out.rglob("*.png"))
+    assert plots == ["a/peis.csv_sweep0.png", "b/peis.csv_sweep0.png", "b/x.csv_sweep0.png"]
+    first, second = (out / "plots" / f / "peis.csv_sweep0.png" for f in "ab")
+    assert first.read_bytes() != second.read_bytes()
+    # Named themselves, the two share a name: the second one's plot fails alone, named.
+    code, out, _, err = _fit(tmp_path / "named", capsys, a / "peis.csv", b / "peis.csv")
+    assert code == 1
+    assert len(err) == 1 and str(b / "peis.csv") in err[0] and "already written" in err[0]
+    assert len(pd.read_csv(out / "results.csv")) == 2
+    assert [p.name for p in (out / "plots").iterdir()] == ["peis.csv_sweep0.png"]
+
+
+def test_fit_that_finds_nothing_announces_no_output_folder(tmp_path, capsys):
+    """It printed '-> echem-fit' for a folder it never wrote (issue 15)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cp.csv").write_text("time/s,Ewe/V\n0,1.0\n1,1.1\n")
+    code, out, stdout, err = _fit(tmp_path, capsys, tmp_path / "data")
+    assert code == 1
+    assert "nothing written" in stdout and "->" not in stdout
+    assert not out.exists()
+    assert err == [f"echem: skipped {tmp_path / 'data' / 'cp.csv'}: no impedance sweep"]
+
+
+def test_fit_format_option_forces_the_reader(tmp_path, capsys):
+    (path,) = _write_spectra(tmp_path, ["spectrum.dat"])
+    code, out, _, err = _fit(tmp_path, capsys, path, "--format", "csv", "--no-plots")
+    assert code == 0, err
+    assert pd.read_csv(out / "results.csv")["R1"].iloc[0] == pytest.approx(100.0, rel=1e-6)
+    code, _, _, err = _fit(tmp_path, capsys, path, "--format", "zplot", "--no-plots")
+    assert code == 1 and len(err) == 1 and "spectrum.dat" in err[0]
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(path), "--circuit", RC, "--format", "bogus"])
+    assert exit_.value.code == 2 and "unknown format 'bogus'" in capsys.readouterr().err
+
+
+def test_fit_help_lists_the_presets_by_name_with_what_they_mean(capsys):
+    """--help pointed at a Python object, echem.eis.roles.PRESETS (issue 15)."""
+    from echem.eis.roles import PRESETS
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = capsys.readouterr().out
+    assert "echem.eis.roles" not in text
+    for name, preset in PRESETS.items():
+        assert f"  {name}: {preset.circuit}" in text
+        assert " ".join(text.split()).count(" ".join(preset.description.split())) == 1
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", str(PEIS_FIXTURE), "--preset", "no-such-preset"])
+    assert exit_.value.code == 2 and "li-sse-symmetric" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# plots: file names shown literally, figures reused, jobs 2 alike jobs 1
+
+
+@pytest.mark.parametrize("name", ["a$^$b.csv", "$\\alpha$ cell.csv"])
+def test_a_dollar_in_a_file_name_is_shown_literally(tmp_path, capsys, name):
+    """'a$^$b.z' made the title fail in mathtext and the run exit 1 (issue 11)."""
+    import matplotlib.cbook
+
+    from echem.cli._batch import literal_text
+
+    (path,) = _write_spectra(tmp_path / "data", [name])
+    code, out, _, err = _fit(tmp_path, capsys, path)
+    assert code == 0, err
+    assert (out / "plots" / f"{name}_sweep0.png").read_bytes()[:4] == b"\x89PNG"
+    shown = literal_text(f"{name} sweep 0")
+    assert not matplotlib.cbook.is_math_text(shown)  # matplotlib's rule: plain text...
+    assert shown.replace(r"\$", "$") == f"{name} sweep 0"  # ...that it shows as written
+
+
+def test_two_jobs_give_the_same_numbers_and_pictures_as_one(tmp_path, capsys):
+    """Each worker draws its chunks into its own reused figure; jobs 1 draws all of them into
+    one: the same fits and byte-identical PNGs either way."""
+    data = tmp_path / "data"
+    _write_spectra(data, [f"s{k}.csv" for k in range(4)])
+    outputs = {}
+    for jobs in ("1", "2"):
+        code, out, _, err = _fit(tmp_path / jobs, capsys, data, "--jobs", jobs, "--kk")
+        assert code == 0, err
+        outputs[jobs] = out
+    one, two = (pd.read_csv(outputs[j] / "results.csv") for j in ("1", "2"))
+    pd.testing.assert_frame_equal(one, two)
+    np.testing.assert_allclose(one["R1"], 100.0 + 10.0 * np.arange(4), rtol=1e-6)
+    for png in sorted((outputs["1"] / "plots").iterdir()):
+        assert png.read_bytes() == (outputs["2"] / "plots" / png.name).read_bytes(), png.name
+
+
+# ---------------------------------------------------------------------------------------------
+# ending: SIGTERM, temporaries of killed runs
+
+
+def _children(pid: int) -> set[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_sigterm_ends_the_workers_and_leaves_no_temporary(tmp_path):
+    """SIGTERM to 'echem fit --jobs 2' left both workers orphaned and running (issue 11)."""
+    import signal
+    import subprocess
+    import time
+
+    data = tmp_path / "data"
+    _write_spectra(data, [f"s{k}.csv" for k in range(60)])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "echem", "fit", str(data), "--circuit", RC]
+    process = subprocess.Popen(
+        [*command, "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline and process.poll() is None:
+            workers = _children(process.pid)
+            if len(workers) >= 2 and list((out / "plots").glob("*.png")):
+                break  # both workers are up and plotting
+            time.sleep(0.05)
+        assert len(workers) >= 2 and process.poll() is None, "the run ended before the signal"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+        assert process.returncode == 128 + signal.SIGTERM
+        assert err.strip().splitlines()[-1] == "echem: terminated"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _running(pid)]
+        assert not [p.name for p in out.rglob("*") if p.name.startswith(".")]
+        assert not (out / "results.csv").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in _children(process.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_terminated_while_plotting_leaves_no_temporary(tmp_path, capsys, monkeypatch):
+    import matplotlib.figure
+
+    from echem.cli._command import Terminated
+
+    data = tmp_path / "data"
+    _write_spectra(data, ["s1.csv", "s2.csv"])
+    real_savefig = matplotlib.figure.Figure.savefig
+
+    def killed_halfway(self, path, *args, **kwargs):
+        real_savefig(self, path, *args, **kwargs)  # the temporary holds a whole PNG...
+        raise Terminated(15)  # ...when SIGTERM arrives, before the rename
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", killed_halfway)
+    code = main(["fit", str(data), "--circuit", RC, "--out", str(tmp_path / "out")])
+    assert code == 143
+    assert capsys.readouterr().err.strip() == "echem: terminated"
+    assert [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()] == []
+
+
+def test_temporaries_of_a_killed_run_are_removed_by_the_next(tmp_path, capsys):
+    """A kill during plotting left hidden plots/.*.png.*.tmp files behind (issue 11)."""
+    import subprocess
+
+    from echem._atomic import _temporary
+
+    (path,) = _write_spectra(tmp_path / "data", ["s1.csv"])
+    out = tmp_path / "out"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    leftovers = []
+    for folder in (out, out / "plots"):
+        temporary = _temporary(folder / "s1.csv_sweep0.png")  # named after this process...
+        killed = temporary.with_name(
+            temporary.name.replace(f"-{os.getpid()}.", f"-{dead.stdout.strip()}.")
+        )
+        temporary.rename(killed)  # ...now after a process that is gone
+        leftovers.append(killed)
+    ours = _temporary(out / "plots" / "other.png")  # a writer still running: kept
+    code, _, _, err = _fit(tmp_path, capsys, path)
+    assert code == 0, err
+    assert not any(p.exists() for p in leftovers)
+    assert ours.exists()
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
+        [ours.name, "s1.csv_sweep0.png"]
+    )
