@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import real, real_files
+from conftest import REAL_DATA, real, real_files
 from galvani import BioLogic as galvani_biologic
+from reference import echem_name
 
 from echem.io import _schema as schema
 from echem.io._schema import ColumnBlocks, _as_index, _column_index, build_frame
@@ -226,9 +227,11 @@ def test_mpr_columns_equal_galvani(path: Path) -> None:
     frame = read_mpr(path)
     fields = [name for name in records.dtype.names if name != "flags"]
     assert fields, path
+    relative = path.relative_to(REAL_DATA).as_posix()
     for name in fields:
-        # galvani calls ID 441 "<Ecv>/V"; EC-Lab's .mpt twins say "<Ece>/V"
-        in_frame = "<Ece>/V" if name == "<Ecv>/V" else name
+        # where echem names a column otherwise, after the .mpt twins (tests/reference.py):
+        # ID 441 "<Ecv>/V" is "<Ece>/V"; ID 6 of BT-Lab's BCD is "Ecell/V"
+        in_frame = echem_name(relative, "galvani.MPRfile", name)
         np.testing.assert_array_equal(
             frame[in_frame].to_numpy(dtype=np.float64), records[name].astype(np.float64)
         )
