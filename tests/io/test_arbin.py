@@ -25,7 +25,7 @@ from conftest import real
 from reference import REFERENCE_JSON, tolerance
 
 import echem
-from echem.io._access import PAGE_SIZE, AccessDatabase, is_access_database, ole_dates
+from echem.io._access import PAGE_SIZE, AccessDatabase, _text, is_access_database, ole_dates
 from echem.io.arbin import _aux_columns, list_tests, read_res
 
 FILE = "arbin/20160805_test001_45_cc_01.res"
@@ -316,6 +316,78 @@ def test_test_and_channel_choices(path: Path, frame: pd.DataFrame) -> None:
         read_res(path, channel=4)
     with pytest.raises(echem.ParseError, match="not both"):
         read_res(path, test=1, channel=3)
+
+
+# -- Access's own tables: moved rows, numbers in variable columns, long values ----------
+
+#: MSysAccessStorage as mdb-export 1.0 lists it (Id, Name, ParentId, Type), sorted by Id:
+#: six of its rows were moved to other pages (0x4000 pointers) and its numbers are
+#: stored as variable-length columns.
+ACCESS_STORAGE = [
+    (1, "MSysAccessStorage_ROOT", 1, 1),
+    (2, "MSysAccessStorage_SCRATCH", 2, 1),
+    (3, "PropData", 1, 2),
+    (4, "Forms", 1, 1),
+    (5, "Reports", 1, 1),
+    (6, "Modules", 1, 1),
+    (7, "Scripts", 1, 1),
+    (8, "VBA", 1, 1),
+    (9, "Cmdbars", 1, 1),
+    (10, "DataAccessPages", 1, 1),
+    (11, "Databases", 1, 1),
+    (12, "0", 11, 1),
+    (13, "Blob", 12, 2),
+    (14, "CustomGroups", 1, 1),
+    (15, "ImExSpecs", 1, 1),
+    (16, "VBAProject", 8, 1),
+    (17, "VBA", 16, 1),
+    (24, "\x03DirData", 11, 2),
+    (25, "AcessVBAData", 8, 2),
+    (26, "_VBA_PROJECT", 17, 2),
+    (27, "dir", 17, 2),
+    (28, "PROJECTwm", 16, 2),
+    (29, "PROJECT", 16, 2),
+]
+
+
+def _system_table(database: AccessDatabase, name: str) -> dict:
+    catalog = database.read_rows(database.table_def_at(2, "MSysObjects"))
+    (object_id,) = [i for i, n in zip(catalog["Id"], catalog["Name"], strict=True) if n == name]
+    return database.read_rows(database.table_def_at(int(object_id) & 0xFFFFFF, name))
+
+
+def test_moved_rows_are_read_once_where_they_now_live(path: Path) -> None:
+    table = _system_table(AccessDatabase.open(path), "MSysAccessStorage")
+    rows = sorted(zip(table["Id"], table["Name"], table["ParentId"], table["Type"], strict=True))
+    assert rows == ACCESS_STORAGE
+    assert table["Id"].dtype == np.int32
+
+
+def test_long_values_are_whole(path: Path) -> None:
+    """MSysObjects' LvProp (OLE, in long-value pages): Jet 4 property blobs, 'MR2\\0' then
+    chunks each starting with its own u32 length -- they must add up exactly."""
+    catalog = AccessDatabase.open(path).read_rows(
+        AccessDatabase.open(path).table_def_at(2, "MSysObjects")
+    )
+    blobs = [value for value in catalog["LvProp"] if value is not None]
+    assert len(blobs) == 21 and max(map(len, blobs)) > 2000
+    for blob in blobs:
+        assert blob[:4] == b"MR2\x00"
+        at = 4
+        while at < len(blob):
+            at += int.from_bytes(blob[at : at + 4], "little")
+        assert at == len(blob)
+
+
+def test_compressed_and_wide_text() -> None:
+    """Jet 4 text: UTF-16-LE, or FF FE then one byte per character, a zero byte
+    switching to two-byte characters and back."""
+    wide = "Ω–µ".encode("utf-16-le")
+    assert _text("Li₃PS₄".encode("utf-16-le"), "t", Path("x"), 0) == "Li₃PS₄"
+    assert _text(b"\xff\xfeab\x00" + wide + b"\x00cd", "t", Path("x"), 0) == "abΩ–µcd"
+    assert _text(b"\xff\xfe", "t", Path("x"), 0) == ""
+    with pytest.raises(echem.ParseError, match="odd byte length"):
+        _text(b"\xff\xfea\x00\x41", "t", Path("x"), 0)
 
 
 # -- files with several tests, other databases, damaged copies --------------------------
