@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import struct
 import uuid
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from echem.errors import EchemWarning, ParseError
+from echem.io._caller import warn
 
 __all__ = [
     "PAGE_SIZE",
@@ -727,11 +727,10 @@ class AccessDatabase:
             for i in np.flatnonzero(present).tolist():
                 values[i] = "{" + str(uuid.UUID(bytes_le=raw[i].tobytes())).upper() + "}"
             return values
-        warnings.warn(
+        warn(
             f"{self.path}: table {table.name}, column {column.name} is of type "
             f"{column.type_name}, which echem does not decode; its stored bytes are kept",
             EchemWarning,
-            stacklevel=4,
         )
         for i in np.flatnonzero(present).tolist():
             values[i] = raw[i].tobytes()
@@ -818,11 +817,10 @@ class AccessDatabase:
         if column.type_code in (_MEMO, _OLE):
             value = self._long_value(piece, what, at)
             return _text(value, what, self.path, at) if column.type_code == _MEMO else value
-        warnings.warn(
+        warn(
             f"{self.path}: {what} is of type {column.type_name}, which echem does not "
             "decode; its stored bytes are kept",
             EchemWarning,
-            stacklevel=5,
         )
         return piece
 

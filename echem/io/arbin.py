@@ -52,7 +52,6 @@ Arbin loader and galvani's ``res2sqlite`` for the table and column names.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,7 @@ import pandas as pd
 from echem.errors import EchemWarning, ParseError
 from echem.io import Format
 from echem.io._access import AccessDatabase, is_access_database, ole_dates
+from echem.io._caller import warn
 from echem.io._schema import build_frame
 from echem.io._tables import Tables
 
@@ -338,20 +338,18 @@ def _ordered(table: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
         points = points[order]
     repeated = int(np.count_nonzero(points[1:] == points[:-1]))
     if repeated:
-        warnings.warn(
+        warn(
             f"{path}: {repeated} Data_Point value(s) of {NORMAL_TABLE} repeat: damaged file?",
             EchemWarning,
-            stacklevel=3,
         )
     if "Test_Time" in table:
         times = np.asarray(table["Test_Time"], dtype=np.float64)
         back = np.flatnonzero(times[1:] < times[:-1])
         if back.size:
-            warnings.warn(
+            warn(
                 f"{path}: Test_Time goes back {back.size} time(s) in Data_Point order (first "
                 f"after Data_Point {points[back[0]]}): damaged file?",
                 EchemWarning,
-                stacklevel=3,
             )
     return table
 
@@ -438,19 +436,17 @@ def _aux_columns(
         found = where < sorted_points.size
         found[found] = sorted_points[where[found]] == points[mine][found]
         if not found.all():
-            warnings.warn(
+            warn(
                 f"{path}: {int((~found).sum())} {label} value(s) at data points the normal "
                 f"table does not have (kept in attrs['tables']['{AUX_TABLE}'])",
                 EchemWarning,
-                stacklevel=4,
             )
         rows = order[where[found]]
         if np.unique(rows).size != rows.size:
-            warnings.warn(
+            warn(
                 f"{path}: {label} logged more than once at some data points; the last is "
                 "in the column (every row is in attrs['tables'])",
                 EchemWarning,
-                stacklevel=4,
             )
         unit = units.get((kind, index))
         for source, suffix in (("X", ""), ("dX/dt", "_dX/dt"), ("dX_dt", "_dX/dt")):
