@@ -95,8 +95,9 @@ def build(
     ):
         if net not in columns and charge in columns:
             columns[net] = columns[charge] - columns[discharge]
-    columns["cycle_count"] = _steps.cycle_numbers(codes)
-    columns["step_type"] = _steps.step_type_column(codes, path)
+    present = _steps.present_codes(codes)
+    columns["cycle_count"] = _steps.cycle_numbers(codes, columns["step_count"])
+    columns["step_type"] = _steps.step_type_column(codes, present, path)
     ordered = {name: columns[name] for name in _ORDER if name in columns}
     ordered.update((name, values) for name, values in columns.items() if name not in ordered)
     aliases = dict(_ALIASES)
@@ -106,15 +107,21 @@ def build(
     aliases["temperature_degC"] = [("temperature_degC", 1.0)] + [
         (name, 1.0) for _, name in temperatures
     ]
-    return build_frame(
+    # numbers through build_frame's block path; the one text column inserted after
+    names = list(ordered)
+    step_type = ordered.pop("step_type")
+    frame = build_frame(
         ordered,
         aliases,
         format=format,
-        technique=_steps.technique(codes),
+        technique=_steps.technique(present),
         source=path.name,
         start_time=start_time,
         metadata=metadata,
     )
+    before = names[names.index("step_type") - 1]
+    frame.insert(frame.columns.get_loc(before) + 1, "step_type", step_type)
+    return frame
 
 
 def iso_from_unix(seconds: float) -> str | None:

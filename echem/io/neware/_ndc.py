@@ -113,7 +113,7 @@ def _runinfo(name: str, size: int, pad: int, ms: bool, to_mah: float, ms_signed:
         F("discharge_capacity_mAh", "<f4", 9, to_mah),
         F("charge_energy_mWh", "<f4", 13, to_mah),
         F("discharge_energy_mWh", "<f4", 17, to_mah),
-        F("_dt_s", "<i4", at, 1e-3),
+        F("_dt_ms", "<i4", at),
         F("_unix_s", "<u4", at + 4),
         F("_step", "<u4", at + 8),
         F("index", "<u4", at + 12),

@@ -11,10 +11,12 @@ of dropping it unseen.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
+
+from echem.io._threaded_csv import usable_threads
 
 __all__ = [
     "Field",
@@ -111,38 +113,72 @@ def view(buffer: bytes | memoryview, layout: Layout, offset: int, count: int) ->
     return np.frombuffer(buffer, dtype=layout.dtype, count=count, offset=offset)
 
 
+#: Records converted per pass: all fields of one chunk are read while it is in cache.
+CHUNK = 8192
+#: Records per thread below which the conversion stays on one thread.
+PARALLEL_RECORDS = 131072
+
+
 def scaled(
     records: np.ndarray, layout: Layout, multiplier: np.ndarray | float | None = None
 ) -> dict[str, np.ndarray]:
-    """The layout's columns from ``records``, each in the unit its name states.
+    """The layout's public columns (names not starting with ``_``) from ``records``, each
+    in the unit its name states.
 
     Counters and codes (:data:`WHOLE`) stay integers (int64); quantities become float64.
     ``multiplier`` is the current-range multiplier per record (or one value), required
-    when a field's scale is :data:`RANGE` or :data:`RANGE_PER_HOUR`.
+    when a field's scale is :data:`RANGE` or :data:`RANGE_PER_HOUR`. The records are
+    converted :data:`CHUNK` at a time, every field of a chunk before the next, so that a
+    file larger than the CPU caches is read from memory once.
     """
-    columns: dict[str, np.ndarray] = {}
+    jobs = []
     for f in layout.fields:
-        raw = records[f.name]
-        if f.scale == 1.0:
-            whole = raw.dtype.kind in "iu" and f.name in WHOLE
-            columns[f.name] = raw.astype(np.int64 if whole else np.float64)
+        if f.name.startswith("_"):
             continue
         if isinstance(f.scale, str):
             if multiplier is None:
                 raise ValueError(f"{layout.name}: {f.name} needs the current-range multiplier")
             factor = multiplier if f.scale == RANGE else np.divide(multiplier, 3600.0)
-            columns[f.name] = raw.astype(np.float64) * factor
+            dtype = np.float64
         else:
-            columns[f.name] = raw.astype(np.float64) * f.scale
-    return columns
+            factor = f.scale
+            whole = np.dtype(f.dtype).kind in "iu" and f.name in WHOLE and f.scale == 1.0
+            dtype = np.int64 if whole else np.float64
+        jobs.append((f.name, factor, np.empty(records.size, dtype=dtype)))
+
+    def convert(first: int, last: int) -> None:
+        for start in range(first, last, CHUNK):
+            stop = min(start + CHUNK, last)
+            chunk = records[start:stop]
+            for name, factor, out in jobs:
+                if isinstance(factor, np.ndarray) and factor.ndim:
+                    np.multiply(chunk[name], factor[start:stop], out=out[start:stop])
+                elif factor == 1.0:
+                    out[start:stop] = chunk[name]
+                else:
+                    np.multiply(chunk[name], factor, out=out[start:stop])
+
+    threads = min(usable_threads(), records.size // PARALLEL_RECORDS)
+    if threads < 2:
+        convert(0, records.size)
+    else:  # numpy releases the GIL while it converts: one block of records per thread
+        bounds = np.linspace(0, records.size, threads + 1).astype(int) // CHUNK * CHUNK
+        bounds[-1] = records.size
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(convert, bounds[:-1].tolist(), bounds[1:].tolist()))
+    return {name: out for name, _, out in jobs}
 
 
 def undecoded_nonzero(
-    rows: np.ndarray, layout: Layout, ignore: Iterable[tuple[int, int]] = ()
+    rows: np.ndarray,
+    layout: Layout,
+    ignore: Iterable[tuple[int, int]] = (),
+    only: np.ndarray | None = None,
 ) -> list[str]:
-    """Byte ranges of the record (``"23-30"``) that no field covers yet hold a non-zero
-    byte in some record. ``rows`` are the records as bytes (shape ``(n, itemsize)``,
-    uint8); ``ignore`` lists (start, stop) ranges with a known meaning (a checksum)."""
+    """Byte ranges of the record (``"23-30"``: each run of bytes no field covers) that
+    hold a non-zero byte in some record. ``rows`` are the records as bytes (shape
+    ``(n, itemsize)``, uint8); ``only`` a mask of the records to look at; ``ignore``
+    (start, stop) ranges with a known meaning (a checksum)."""
     if rows.size == 0:
         return []
     covered = np.zeros(layout.itemsize, dtype=bool)
@@ -150,11 +186,20 @@ def undecoded_nonzero(
         covered[f.offset : f.offset + np.dtype(f.dtype).itemsize] = True
     for start, stop in ignore:
         covered[start:stop] = True
-    if covered.all():
-        return []
-    busy = (rows[:, ~covered] != 0).any(axis=0)
-    positions = np.flatnonzero(~covered)[busy]
-    return _ranges(positions.tolist())
+    edges = np.flatnonzero(np.diff(np.r_[1, covered.astype(np.int8), 1]))
+    gaps = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+    busy: set[tuple[int, int]] = set()
+    for first in range(0, rows.shape[0], CHUNK):
+        chunk = rows[first : first + CHUNK]
+        for start, stop in gaps:
+            if (start, stop) in busy:
+                continue
+            part = chunk[:, start:stop]
+            if not part.any():  # the usual case: nothing there
+                continue
+            if only is None or (part.any(axis=1) & only[first : first + CHUNK]).any():
+                busy.add((start, stop))
+    return [f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in sorted(busy)]
 
 
 def as_bytes(buffer: bytes | memoryview, layout: Layout, offset: int, count: int) -> np.ndarray:
@@ -164,29 +209,18 @@ def as_bytes(buffer: bytes | memoryview, layout: Layout, offset: int, count: int
     ).reshape(count, layout.itemsize)
 
 
-def _ranges(positions: list[int]) -> list[str]:
-    """``[3, 4, 5, 9] -> ["3-5", "9"]``."""
-    out: list[str] = []
-    start = previous = None
-    for p in positions:
-        if start is None:
-            start = previous = p
-        elif p == previous + 1:
-            previous = p
-        else:
-            out.append(f"{start}-{previous}" if previous != start else f"{start}")
-            start = previous = p
-    if start is not None:
-        out.append(f"{start}-{previous}" if previous != start else f"{start}")
-    return out
-
-
 def calendar_seconds(records: np.ndarray) -> np.ndarray:
     """Seconds since 1970-01-01 of the records' calendar fields (``_year`` .. ``_second``)
     read as written, without a time zone; NaN where they are not a valid date."""
-    parts = pd.DataFrame(
-        {unit: records[f"_{unit}"] for unit in ("year", "month", "day", "hour", "minute", "second")}
-    )
-    moments = pd.to_datetime(parts, errors="coerce")
-    seconds = (moments - pd.Timestamp("1970-01-01")).dt.total_seconds()
-    return seconds.to_numpy(dtype=np.float64, na_value=np.nan)
+    year = records["_year"].astype(np.int64)
+    month, day = records["_month"].astype(np.int64), records["_day"].astype(np.int64)
+    hour, minute = records["_hour"].astype(np.int64), records["_minute"].astype(np.int64)
+    second = records["_second"].astype(np.int64)
+    valid = (year >= 1970) & (year < 2200) & (month >= 1) & (month <= 12) & (day >= 1)
+    valid &= (hour < 24) & (minute < 60) & (second < 60)
+    months = (np.where(valid, year, 1970) - 1970) * 12 + np.where(valid, month, 1) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    days = first + (np.where(valid, day, 1) - 1)
+    valid &= days.astype("datetime64[M]") == months.astype("datetime64[M]")  # a real day
+    seconds = days.astype(np.int64) * 86400 + hour * 3600 + minute * 60 + second
+    return np.where(valid, seconds.astype(np.float64), np.nan)

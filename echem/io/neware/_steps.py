@@ -101,14 +101,29 @@ _TECHNIQUE_OF_CONTROLS: dict[frozenset[str], str] = {
 }
 
 
-def step_type_column(codes: np.ndarray, path: Path) -> pd.Categorical:
-    """Step-type names (BTSDA's: ``CC_Chg``, ``Rest``...) as a categorical column.
+def present_codes(codes: np.ndarray) -> np.ndarray:
+    """The distinct step-type codes, sorted."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and codes.min() >= 0 and codes.max() < 256:
+        return np.flatnonzero(np.bincount(codes, minlength=256))
+    return np.unique(codes)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a column that changes rarely (sorted)."""
+    values = np.asarray(values)
+    if values.ndim == 0 or values.size == 0:
+        return np.unique(values)
+    return np.unique(values[np.r_[True, values[1:] != values[:-1]]])
+
+
+def step_type_column(codes: np.ndarray, present: np.ndarray, path: Path) -> pd.Categorical:
+    """Step-type names (BTSDA's: ``CC_Chg``, ``Rest``...) as a categorical column;
+    ``present`` the distinct codes (:func:`present_codes`).
 
     An undocumented code keeps its number (``"type 14"``) and is told once with an
     :class:`echem.EchemWarning`.
     """
-    codes = np.asarray(codes, dtype=np.int64)
-    present = np.unique(codes)
     unknown = [int(c) for c in present if not (0 <= c < 256 and _KNOWN[c])]
     if unknown:
         warnings.warn(
@@ -117,7 +132,14 @@ def step_type_column(codes: np.ndarray, path: Path) -> pd.Categorical:
             stacklevel=4,
         )
     names = [STEP_TYPES[int(c)].name if int(c) in STEP_TYPES else f"type {int(c)}" for c in present]
-    return pd.Categorical.from_codes(np.searchsorted(present, codes), categories=names)
+    if present.size and present[0] >= 0 and present[-1] < 256:
+        position = np.zeros(256, dtype=np.int8 if present.size < 128 else np.int16)
+        position[present] = np.arange(present.size)
+        category = position[codes]
+    else:
+        category = np.searchsorted(present, codes)
+    dtype = pd.CategoricalDtype(names)
+    return pd.Categorical.from_codes(category, dtype=dtype, validate=False)
 
 
 def directions(codes: np.ndarray) -> np.ndarray:
@@ -127,10 +149,18 @@ def directions(codes: np.ndarray) -> np.ndarray:
     return np.where(inside, _DIRECTION[np.clip(codes, 0, 255)], 0).astype(np.int8)
 
 
-def cycle_numbers(codes: np.ndarray) -> np.ndarray:
+def cycle_numbers(codes: np.ndarray, step: np.ndarray | None = None) -> np.ndarray:
     """BTSDA's "charge first" cycle count, 1-based: a new cycle starts with each charge
     step that follows a discharge (steps that neither charge nor discharge do not
-    count). The rule of fastnda's and NewareNDA's default ``cycle_mode="chg"``."""
+    count). The rule of fastnda's and NewareNDA's default ``cycle_mode="chg"``.
+
+    ``step``: the running step number of each row, when known (the type is constant
+    within a step: the count is then made per step).
+    """
+    if step is not None and step.size:
+        starts = np.flatnonzero(np.r_[True, step[1:] != step[:-1]])
+        per_step = cycle_numbers(np.asarray(codes)[starts])
+        return np.repeat(per_step, np.diff(np.r_[starts, step.size]))
     direction = directions(codes)
     signed = np.flatnonzero(direction)
     cycles = np.ones(direction.size, dtype=np.int64)
@@ -185,6 +215,8 @@ def range_multiplier(current_range: np.ndarray | int) -> np.ndarray:
     """Factor from a stored current (capacity, energy) integer to mA (mA s, mW s), from
     the channel's current range code (fastnda 1.3.1 ``utils._range_to_mult``)."""
     r = np.asarray(current_range, dtype=np.int64)
+    if r.ndim and r.size and (r == r[0]).all():  # one range: one factor
+        return range_multiplier(r[0])
     a = np.abs(r)
     negative = np.select(
         [a < 10, a < 100, a < 1000, a < 1_000_000, a < 10_000_000, a < 100_000_000],
@@ -209,8 +241,8 @@ DOCUMENTED_RANGES = frozenset(
 def check_ranges(ranges: np.ndarray | int, path: Path, where: str) -> None:
     """Warn when a current-range code is none of the documented ones: the currents,
     capacities and energies scaled by it may be off by powers of ten."""
-    values = np.unique(np.asarray(ranges, dtype=np.int64))
-    odd = [int(v) for v in values if int(v) not in DOCUMENTED_RANGES]
+    values = distinct(np.asarray(ranges, dtype=np.int64))
+    odd = [int(v) for v in values.ravel() if int(v) not in DOCUMENTED_RANGES]
     if odd:
         warnings.warn(
             f"{path}: current-range code(s) {odd} ({where}) are not among the documented"
@@ -221,12 +253,10 @@ def check_ranges(ranges: np.ndarray | int, path: Path, where: str) -> None:
         )
 
 
-def technique(codes: np.ndarray) -> str:
-    """``df.attrs["technique"]`` from the step types recorded: ``ocv`` (rest only),
-    ``galvanostatic`` (constant-current steps and rests), ``potentiostatic``,
+def technique(present: np.ndarray) -> str:
+    """``df.attrs["technique"]`` from the distinct step types recorded: ``ocv`` (rest
+    only), ``galvanostatic`` (constant-current steps and rests), ``potentiostatic``,
     ``cyclic_voltammetry``, else ``mixed``."""
-    controls = {
-        STEP_TYPES[int(c)].control if int(c) in STEP_TYPES else OTHER for c in np.unique(codes)
-    }
+    controls = {STEP_TYPES[int(c)].control if int(c) in STEP_TYPES else OTHER for c in present}
     controls -= {REST, MARKER}
     return _TECHNIQUE_OF_CONTROLS.get(frozenset(controls), "mixed")

@@ -367,7 +367,7 @@ def read_nda(path: str | Path) -> pd.DataFrame:
         record identifier, or record indices going backwards.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    raw = path.read_bytes()  # not mapped: a file cut while mapped would kill the process
     version = nda_version(raw[:16])
     if version is None:
         raise ParseError("not a Neware .nda file (no NEWARE magic bytes)", path, offset=0)
@@ -405,12 +405,11 @@ def read_nda(path: str | Path) -> pd.DataFrame:
     if kind.crc_at is not None:
         _check_crc(raw, begin, records.size, kind, path, metadata)
     data_mask = _classify(records, ids, kind, path, begin, metadata)
-    data = records[data_mask]
     fixed_range = _fixed_range(raw, path)
-    columns = _columns(data, kind, fixed_range, path)
+    columns, counter = _columns(records, data_mask, kind, fixed_range, path)
     offsets = begin + np.flatnonzero(data_mask) * kind.layout.itemsize
     _check_index(columns, offsets, path)
-    _check_steps(columns, data, kind, offsets, path)
+    _check_steps(columns, counter, kind, offsets, path)
     metadata["record_time"] = (
         "calendar date and time (local wall clock)"
         if kind.layout.has("_year")
@@ -419,9 +418,10 @@ def read_nda(path: str | Path) -> pd.DataFrame:
         else "none (step times only)"
     )
     undecoded = undecoded_nonzero(
-        as_bytes(raw, kind.layout, begin, records.size)[data_mask],
+        as_bytes(raw, kind.layout, begin, records.size),
         kind.layout,
         ignore=[(kind.crc_at, kind.crc_at + 4)] if kind.crc_at is not None else [],
+        only=None if data_mask.all() else data_mask,
     )
     if undecoded:
         metadata["undecoded_record_bytes"] = undecoded
@@ -581,31 +581,39 @@ def _fixed_range(raw: bytes, path: Path) -> int:
 
 
 def _columns(
-    data: np.ndarray, kind: NdaKind, fixed_range: int, path: Path
-) -> dict[str, np.ndarray]:
-    """Named columns in V, mA, mAh, mWh, s from the data records."""
+    records: np.ndarray, data: np.ndarray, kind: NdaKind, fixed_range: int, path: Path
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """Named columns in V, mA, mAh, mWh, s of the data records (mask ``data``), and the
+    records' step counter where they have one."""
     layout = kind.layout
+    every = bool(data.all())
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return values if every else values[data]
+
     if layout.has("current_range"):
-        ranges = data["current_range"].astype(np.int64)
-        _steps.check_ranges(ranges, path, "records")
-        if (ranges == 0).any():
+        ranges = records["current_range"].astype(np.int64)
+        _steps.check_ranges(pick(ranges), path, "records")
+        if (pick(ranges) == 0).any():
             _steps.check_ranges(fixed_range, path, "header")
         ranges = np.where(ranges == 0, fixed_range, ranges)
     else:
         _steps.check_ranges(fixed_range, path, "header")
         ranges = np.int64(fixed_range)
-    multiplier = _steps.range_multiplier(ranges)
-    columns = scaled(data, layout, multiplier)
-    columns = {name: values for name, values in columns.items() if not name.startswith("_")}
-    codes = data["step_type"].astype(np.int64)
+    # every record converted, then the data rows taken from each column: selecting rows
+    # of a structured array with gaps is several times slower
+    columns = {
+        name: pick(values)
+        for name, values in scaled(records, layout, _steps.range_multiplier(ranges)).items()
+    }
+    codes = columns["step_type"]
     if kind.step_type_map:
         remap = np.arange(256)
         for old, new in kind.step_type_map.items():
             remap[old] = new
-        codes = remap[codes]
-    columns["step_type"] = codes
+        columns["step_type"] = codes = remap[codes]
     if "index" not in columns:
-        columns["index"] = np.arange(1, data.size + 1, dtype=np.int64)
+        columns["index"] = np.arange(1, codes.size + 1, dtype=np.int64)
     cycle = columns.get("cycle_count_file")
     if cycle is not None:
         if kind.cycle_base is None:
@@ -613,18 +621,19 @@ def _columns(
         elif kind.cycle_base == 0:
             columns["cycle_count_file"] = cycle + 1
     if kind.signed_by_step:
-        sign = _steps.directions(columns["step_type"]).astype(np.float64)
+        sign = _steps.directions(codes).astype(np.float64)
         sign = np.where(sign == 0, np.sign(columns["current_mA"]), sign)
         for name in ("capacity_mAh", "energy_mWh"):
             if name in columns:
                 columns[name] = np.abs(columns[name]) * sign
+    counter = pick(records["_step_counter"]) if layout.has("_step_counter") else None
     counters = [columns["step_index"], columns["cycle_count_file"]]
-    if layout.has("_step_counter"):
-        counters.append(data["_step_counter"])
+    if counter is not None:
+        counters.append(counter)
     columns["step_count"] = _steps.step_numbers(*counters)
     if layout.has("_year"):
-        columns["unix_time_s"] = calendar_seconds(data)
-    return columns
+        columns["unix_time_s"] = pick(calendar_seconds(records))
+    return columns, counter
 
 
 def _check_index(columns: dict[str, np.ndarray], offsets: np.ndarray, path: Path) -> None:
@@ -664,7 +673,7 @@ _SPLIT_COUNTERS = (
 
 def _check_steps(
     columns: dict[str, np.ndarray],
-    data: np.ndarray,
+    counter: np.ndarray | None,
     kind: NdaKind,
     offsets: np.ndarray,
     path: Path,
@@ -681,8 +690,7 @@ def _check_steps(
     n = columns["index"].size
     if n < 2:
         return
-    if kind.layout.has("_step_counter"):
-        counter = data["_step_counter"]
+    if counter is not None:
         moved = counter[1:] != counter[:-1]
         changed = {
             name: columns[name][1:] != columns[name][:-1]
@@ -707,7 +715,7 @@ def _check_steps(
     same_step = columns["step_count"][1:] == columns["step_count"][:-1]
     counters = ["step_time_s"] + [name for name in _SPLIT_COUNTERS if kind.layout.has(name)]
     for name in counters:
-        values = data[name] if name in _SPLIT_COUNTERS else columns[name]
+        values = columns[name]
         back = np.flatnonzero(same_step & (values[1:] < values[:-1]))
         if back.size:
             row = int(back[0]) + 1

@@ -396,7 +396,7 @@ def _interpolate(
     anchor[rows] = True
     governing = np.cumsum(anchor) - 1  # the run-information entry each record follows
     values = scaled(records, layout)
-    dt = values["_dt_s"][governing]
+    dt = (records["_dt_ms"] * 1e-3)[governing]
     dt[anchor] = 0.0
     current = columns["current_mA"]
     voltage = columns["voltage_V"]
@@ -455,7 +455,7 @@ def _aux_columns(
         for quantity, column in values.items():
             label = f"aux{aux_id}_{quantity}"
             merged = _by_index(columns["index"], index, column, label, path)
-            if np.any(np.nan_to_num(merged) != 0):
+            if np.any(merged[np.isfinite(merged)] != 0):
                 columns[label] = merged
             else:
                 all_zero.append(label)

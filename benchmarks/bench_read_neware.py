@@ -1,0 +1,232 @@
+"""Read-speed benchmark of echem's Neware reader against fastnda and NewareNDA.
+
+Every real file under ``../shared/data/real/neware`` is read with ``echem.read``
+(sniffing and the canonical DataFrame included) and with the reference parsers of
+reference.json, each *including building a pandas DataFrame* of what it returns:
+
+* ``fastnda.read(path).to_pandas()`` (fastnda 1.3.1, Empa: polars inside);
+* ``NewareNDA.read(path)`` (NewareNDA 2026.6.11, SES AI: a pandas DataFrame already;
+  it reads neither .nda version 8 nor 22).
+
+``--scale K`` adds an .nda of version 22 made of K copies of nda_v22.nda's records (a
+new cycle each, K x 1380 rows), to see the rate on a file of realistic size.
+
+Targets: echem <= 1.5x the fastest reference of each file, and no slower than fastnda
+(echem decodes Neware files itself). Calls are interleaved in rounds (echem, fastnda,
+NewareNDA, echem, ...) and the medians compared, so that machine load weighs on all alike.
+
+The references need not be installed beside echem: ``--reference-python`` names an
+interpreter that has them (``python3 -m venv /tmp/ref && /tmp/ref/bin/pip install fastnda
+NewareNDA pandas pyarrow``); they are then timed in a worker process of that interpreter,
+round by round with echem's calls. A reference that imports here runs in this process.
+
+Usage: ``python benchmarks/bench_read_neware.py [--reference-python PATH] [--rounds R]
+[--calls K] [--scale K]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import echem
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "neware"
+TARGET = 1.5
+
+#: The reference readers, as source run here or in the worker.
+REFERENCE_SOURCE = r"""
+import json as _json
+import logging as _logging
+import time as _time
+import warnings as _warnings
+
+_logging.disable(_logging.CRITICAL)
+
+
+def fastnda(path):
+    import fastnda as _fastnda
+
+    return _fastnda.read(path).to_pandas()
+
+
+def newarenda(path):
+    import NewareNDA as _newarenda
+
+    return _newarenda.read(path)
+
+
+READERS = {"fastnda": fastnda, "NewareNDA": newarenda}
+
+
+def available(name, path):
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            READERS[name](path)
+    except ImportError:
+        return "missing"
+    except Exception as error:
+        return f"fails: {type(error).__name__}: {error}"
+    return "ok"
+
+
+def timed(name, path, calls):
+    reader = READERS[name]
+    times = []
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        for _ in range(calls):
+            start = _time.perf_counter()
+            reader(path)
+            times.append(_time.perf_counter() - start)
+    return times
+"""
+
+#: The worker: reads "command<TAB>name<TAB>path<TAB>calls" lines, answers in JSON.
+WORKER_LOOP = r"""
+import sys
+for line in sys.stdin:
+    command, name, path, calls = line.rstrip("\n").split("\t")
+    if command == "available":
+        print(_json.dumps(available(name, path)), flush=True)
+    else:
+        print(_json.dumps(timed(name, path, int(calls))), flush=True)
+"""
+
+
+class _Worker:
+    """The reference source run in another interpreter, one request at a time."""
+
+    def __init__(self, python: str) -> None:
+        self.process = subprocess.Popen(
+            [python, "-c", REFERENCE_SOURCE + WORKER_LOOP],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, command: str, name: str, path: str, calls: int = 0):
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{command}\t{name}\t{path}\t{calls}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _echem_times(path: Path, calls: int) -> list[float]:
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", echem.EchemWarning)
+        for _ in range(calls):
+            start = time.perf_counter()
+            echem.read(path)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def scaled_nda(copies: int, folder: Path) -> Path:
+    """nda_v22.nda's data records ``copies`` times: indices, cycle, step counter and
+    Unix time continued, so that the copy is a valid version-22 file of one long test."""
+    raw = (REAL / "nda_v22.nda").read_bytes()
+    begin, length = (int.from_bytes(raw[at : at + 4], "little") for at in (64, 68))
+    records = np.frombuffer(raw, np.uint8, count=length, offset=begin).reshape(-1, 86)
+    data = records[records[:, 0] == 0x55]
+    n = len(data)
+    block = np.tile(data, (copies, 1))
+    copy = np.repeat(np.arange(copies, dtype=np.int64), n)
+    index = block[:, 2:6].copy().view("<u4").ravel() + (copy * n).astype(np.uint32)
+    block[:, 2:6] = index.view(np.uint8).reshape(-1, 4)
+    block[:, 6:10] = copy.astype("<u4").view(np.uint8).reshape(-1, 4)  # a cycle per copy
+    block[:, 13] = (block[:, 13].astype(np.int64) + 3 * copy) % 256  # step counter
+    span = 50_000
+    unix = block[:, 70:78].copy().view("<u8").ravel() + (copy * span).astype(np.uint64)
+    block[:, 70:78] = unix.view(np.uint8).reshape(-1, 8)
+    body = block.tobytes()
+    header = bytearray(raw[:begin])
+    header[68:72] = len(body).to_bytes(4, "little")
+    header[72:76] = (begin + len(body)).to_bytes(4, "little")  # no auxiliary records
+    path = folder / f"nda_v22_x{copies}.nda"
+    path.write_bytes(bytes(header) + body)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reference-python", help="interpreter with fastnda and NewareNDA")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=10, help="calls per reader per round")
+    parser.add_argument("--scale", type=int, default=0, help="copies of nda_v22 in a big file")
+    args = parser.parse_args()
+
+    local: dict = {}
+    exec(REFERENCE_SOURCE, local)  # noqa: S102 - the benchmark's own reference code
+    worker = _Worker(args.reference_python) if args.reference_python else None
+    scratch = tempfile.TemporaryDirectory()
+    files = sorted(REAL.glob("*.nd*")) if REAL.exists() else []
+    if args.scale and files:
+        files.append(scaled_nda(args.scale, Path(scratch.name)))
+    print(f"python {sys.version.split()[0]}, echem {getattr(echem, '__version__', '?')}")
+    print(f"{'file':<46}{'rows':>7} {'reader':<11}{'median ms':>10}{'ratio':>8}")
+    failures = []
+    try:
+        for path in files:
+            rows = len(echem.read(path))
+            runners = {"echem": lambda n, p=path: _echem_times(p, n)}
+            notes = []
+            for name in ("fastnda", "NewareNDA"):
+                state = local["available"](name, str(path))
+                if state == "missing" and worker is not None:
+                    state = worker.ask("available", name, str(path))
+                    if state == "ok":
+                        runners[name] = lambda n, name=name, p=path: worker.ask(
+                            "time", name, str(p), n
+                        )
+                elif state == "ok":
+                    runners[name] = lambda n, name=name, p=path: local["timed"](name, str(p), n)
+                if state != "ok":
+                    note = "missing (see --reference-python)" if state == "missing" else state
+                    notes.append(f"{'':<46}{'':>7} {name:<11}{note[:60]}")
+            samples: dict[str, list[float]] = {name: [] for name in runners}
+            for run in runners.values():  # warm: imports, caches
+                run(2)
+            calls = max(1, args.calls // 10) if rows > 100_000 else args.calls
+            for _ in range(args.rounds):
+                for name, run in runners.items():
+                    samples[name].extend(run(calls))
+            medians = {name: statistics.median(times) for name, times in samples.items()}
+            references = {n: t for n, t in medians.items() if n != "echem"}
+            fastest = min(references.values()) if references else None
+            for name, median in medians.items():
+                ratio = "" if fastest is None else f"{median / fastest:.2f}x"
+                label, count = (path.name, str(rows)) if name == "echem" else ("", "")
+                print(f"{label:<46}{count:>7} {name:<11}{median * 1e3:>10.3f}{ratio:>8}")
+            for note in notes:
+                print(note)
+            slow = fastest is not None and medians["echem"] > TARGET * fastest
+            slower_than_fastnda = medians["echem"] > medians.get("fastnda", float("inf"))
+            if slow or slower_than_fastnda:
+                failures.append(path.name)
+    finally:
+        if worker is not None:
+            worker.close()
+        scratch.cleanup()
+    verdict = "all within" if not failures else f"missed by: {', '.join(failures)}"
+    print(f"targets: echem <= {TARGET}x the fastest reference and <= fastnda; {verdict}")
+
+
+if __name__ == "__main__":
+    main()
