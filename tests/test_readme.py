@@ -45,6 +45,15 @@ def test_api_tour_runs_and_its_comments_are_right(capsys):
     arcs = namespace["result"].arcs
     assert arcs["role"].tolist() == ["R_int", "R_ct"]
     assert arcs["R_ohm"].round(2).tolist() == pytest.approx([29.92, 249.54], abs=0.01)
+    assert namespace["result"].ok and namespace["result"].problems == ()
+    three = namespace["three"]
+    assert not three.ok
+    assert three.problems[0] == "R3 = 3.097 is not determined: stderr 117 % of its value"
+    assert three.problems[1] == "CPE3_Q = 0.003484 is not determined: stderr 182 % of its value"
+    assert three.problems[2].startswith("CPE3_n = 1 is not determined: on its upper bound 1")
+    assert three.arcs["role"].iloc[:2].tolist() == ["R_int", "R_ct"]
+    assert three.arcs["role"].isna().iloc[2]
+    assert namespace["series"]["ok"].all()
     assert namespace["t_short_s"] == pytest.approx(11520, abs=60)
     assert namespace["q_C"] == pytest.approx(-7.234, abs=0.001)
     thickness = namespace["echem"].coulometry.li_thickness_um(abs(namespace["q_C"]), area_cm2=0.785)

@@ -302,6 +302,39 @@ def _report_axes(figure: Any) -> list[Any]:
     return axes
 
 
+#: Problems of a fit shown in the report's Nyquist panel, and their longest length.
+SHOWN_PROBLEMS, PROBLEM_CHARACTERS = 4, 95
+
+
+def _annotate_verdict(ax: Any, result: Any) -> None:
+    """The fit's verdict in the corner of ``ax``: "NOT ok" and its first problems (the
+    undetermined values, arcs outside the band...; :mod:`echem.eis.verdict`)."""
+    problems = getattr(result, "problems", None)
+    if not problems:
+        return
+    lines = ["NOT ok:"]
+    for problem in problems[:SHOWN_PROBLEMS]:
+        short = (
+            problem
+            if len(problem) <= PROBLEM_CHARACTERS
+            else problem[: PROBLEM_CHARACTERS - 1] + "…"
+        )
+        lines.append(f"– {short}")
+    if len(problems) > SHOWN_PROBLEMS:
+        lines.append(f"(and {len(problems) - SHOWN_PROBLEMS} more: FitResult.problems)")
+    ax.text(
+        0.01,
+        0.98,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize="x-small",
+        color="C3",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "C3", "boxstyle": "round"},
+    )
+
+
 def fit_report(result: Any, *, kk: Any = None, title: str | None = None, figure: Any = None) -> Any:
     """One figure for a fit: Nyquist with the fit, Bode, and relative residuals.
 
@@ -312,7 +345,9 @@ def fit_report(result: Any, *, kk: Any = None, title: str | None = None, figure:
     kk
         Optional Lin-KK result; its verdict and pseudo chi-square go into the title.
     title
-        Figure title (default: circuit and chi-square).
+        Figure title (default: circuit, chi-square and the fit's verdict, ok or NOT ok). A fit
+        that is not ok lists its first problems (undetermined values, arcs outside the band...)
+        in the Nyquist panel.
     figure
         None for a new figure, or a figure an earlier call returned: its axes are kept and
         what they show is replaced, which draws a batch of reports about twice as fast as a
@@ -328,8 +363,12 @@ def fit_report(result: Any, *, kk: Any = None, title: str | None = None, figure:
     bode(result, ax=(ax_mod, ax_phase))
     ax_mod.set_xlabel("frequency / Hz")
     residuals(result, ax=ax_res)
+    _annotate_verdict(ax_nyq, result)
     if title is None:
         title = f"{result.circuit}   χ² = {result.chisqr:.3g}"
+        problems = getattr(result, "problems", None)
+        if problems is not None:
+            title += "   ok" if not problems else "   NOT ok"
         time_s = getattr(result, "time_s", None)
         if time_s is not None and np.isfinite(time_s):
             title += f"   t = {time_s / 3600.0:.2f} h"
