@@ -87,6 +87,7 @@ def _read(file: str) -> pd.DataFrame:
 
 
 def _parsers(file: str) -> dict:
+    real(file)  # skips when the real files are absent
     return json.loads(REFERENCE_JSON.read_text(encoding="utf-8"))[file]
 
 
@@ -1082,3 +1083,17 @@ def test_nda_v22_values_round_trip(
     assert frame["current_mA"].to_numpy() == pytest.approx(
         [current * multipliers[current_range]] * len(volts), rel=1e-12
     )
+
+
+def test_an_undocumented_step_type_keeps_its_code(tmp_path: Path) -> None:
+    raw = bytearray(real("neware/nda_v22.nda").read_bytes())
+    begin, length = int.from_bytes(raw[64:68], "little"), int.from_bytes(raw[68:72], "little")
+    for at in range(begin, begin + length, 86):
+        if raw[at] == 0x55 and raw[at + 12] == 4:  # the rests become code 14
+            raw[at + 12] = 14
+    target = tmp_path / "x.nda"
+    target.write_bytes(bytes(raw))
+    with pytest.warns(echem.EchemWarning, match=r"undocumented Neware step-type code\(s\) \[14\]"):
+        frame = echem.read(target)
+    assert set(frame["step_type"].astype(str)) == {"type 14", "CC_Chg"}
+    assert frame.attrs["technique"] == "mixed"
