@@ -109,8 +109,7 @@ CANONICAL_OF: Mapping[str, Mapping[str, tuple[str, float]]] = {
         "voltage_V": ("voltage_V", 1.0),
         "current_mA": ("current_A", 1e-3),
     },
-    "NewareNDA.read": {
-        "Time": ("time_s", 1.0),
+    "NewareNDA.read": {  # its "Time" is the step time, not the time since the start
         "Voltage": ("voltage_V", 1.0),
         "Current(mA)": ("current_A", 1e-3),
     },
