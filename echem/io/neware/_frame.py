@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from echem.errors import ParseError
 from echem.io._schema import build_frame
 from echem.io.neware import _steps
 
@@ -62,6 +63,8 @@ _ORDER = (
 )
 
 _AUX_TEMPERATURE = re.compile(r"^aux(-?\d+)_temperature_degC$")
+#: Columns every reader must have decoded (with a step time or a test time).
+_REQUIRED = ("index", "voltage_V", "current_mA", "step_type", "step_index")
 
 
 def build(
@@ -81,6 +84,13 @@ def build(
     canonical columns (:data:`_ALIASES`; ``temperature_degC`` from the first auxiliary
     temperature channel).
     """
+    missing = [name for name in _REQUIRED if name not in columns]
+    if "step_time_s" not in columns and "total_time_s" not in columns:
+        missing.append("step_time_s")
+    if missing:
+        raise ParseError(
+            f"the records hold no {', '.join(missing)}: not a layout echem can read", path
+        )
     codes = columns.pop("step_type")
     if "step_count" not in columns:
         counters = [columns["step_index"]]

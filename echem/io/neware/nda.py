@@ -370,6 +370,8 @@ def read_nda(path: str | Path) -> pd.DataFrame:
     raw = path.read_bytes()  # not mapped: a file cut while mapped would kill the process
     version = nda_version(raw[:16])
     if version is None:
+        if raw.startswith(MAGIC):
+            raise ParseError(f"header cut short: {len(raw)} bytes", path, offset=len(raw))
         raise ParseError("not a Neware .nda file (no NEWARE magic bytes)", path, offset=0)
     if version in _BTS9_VERSIONS:
         from echem.io.neware.bts9 import read_bts9
@@ -427,7 +429,9 @@ def read_nda(path: str | Path) -> pd.DataFrame:
         metadata["undecoded_record_bytes"] = undecoded
     aux_records = _aux_records(raw, kind, records, ids, path, metadata)
     if aux_records is not None:
-        _merge_aux(columns, aux_records, path)
+        all_zero = _merge_aux(columns, aux_records, path)
+        if all_zero:
+            metadata["auxiliary_all_zero"] = all_zero
     start_time = _start_time(columns, metadata)
     return _frame.build(
         columns,
@@ -776,9 +780,12 @@ def _aux_records(
     return aux[mask]
 
 
-def _merge_aux(columns: dict[str, np.ndarray], aux: np.ndarray, path: Path) -> None:
+def _merge_aux(columns: dict[str, np.ndarray], aux: np.ndarray, path: Path) -> list[str]:
     """Auxiliary channels as ``aux<N>_voltage_V`` / ``aux<N>_temperature_degC`` columns,
-    matched to the data rows by record index (NaN where a channel has no value)."""
+    matched to the data rows by record index (NaN where a channel has no value); the
+    names of those left out because every value is 0 (a quantity the channel does not
+    measure) are returned."""
+    all_zero = []
     index = columns["index"]
     channels = np.unique(aux["_channel"])
     for channel in channels.tolist():
@@ -797,6 +804,9 @@ def _merge_aux(columns: dict[str, np.ndarray], aux: np.ndarray, path: Path) -> N
             values[where[inside]] = rows[quantity][inside].astype(np.float64) * factor
             if np.any(values[np.isfinite(values)] != 0):
                 columns[f"aux{channel}_{quantity}"] = values
+            else:
+                all_zero.append(f"aux{channel}_{quantity}")
+    return all_zero
 
 
 # --- header: versions and test information -------------------------------------------------

@@ -246,7 +246,8 @@ def _main_columns(
     (records, slots, rows), layout = _records(entry, _ndc.MAIN, path, metadata)
     metadata["record_layout"] = layout.name
     if layout.has("_id"):
-        _check_ids(records["_id"], {_DATA_ID}, entry[0], path)
+        strict = _ndc.verified(entry[1], _ndc.MAIN, layout)
+        _check_ids(records["_id"], {_DATA_ID}, entry[0], path, strict)
     multiplier = None
     if layout.has("current_range"):
         multiplier = _steps.range_multiplier(records["current_range"])
@@ -309,14 +310,20 @@ def _bts9_columns(columns: dict[str, np.ndarray], records: np.ndarray) -> None:
         columns["step_time_s"] = _steps.step_time(columns["total_time_s"], step)
 
 
-def _check_ids(ids: np.ndarray, allowed: set[int], name: str, path: Path) -> None:
+def _check_ids(ids: np.ndarray, allowed: set[int], name: str, path: Path, strict: bool) -> None:
+    """Every record's identifier byte is one of ``allowed``: else an error where the
+    layout is verified (a damaged record), a warning where it is known from the public
+    parsers only (their readers do not check it)."""
     bad = np.flatnonzero(~np.isin(ids, list(allowed)))
     if bad.size:
-        raise ParseError(
+        message = (
             f"{name}: record {int(bad[0]) + 1} has the identifier {int(ids[bad[0]]):#04x},"
-            f" expected {', '.join(f'{a:#04x}' for a in sorted(allowed))}: the file is damaged",
-            path,
+            f" expected {', '.join(f'{a:#04x}' for a in sorted(allowed))}"
+            f" ({bad.size} such record(s))"
         )
+        if strict:
+            raise ParseError(f"{message}: the file is damaged", path)
+        warnings.warn(f"{path}: {message}", EchemWarning, stacklevel=4)
 
 
 def _runinfo_columns(
@@ -329,7 +336,7 @@ def _runinfo_columns(
     """Times, capacities, energies, steps and cycles of the records from the run
     information (interpolated between its records) and the step table."""
     if "_step" in columns:  # version 6: everything but the step table is in data.ndc
-        step_numbers = _steps.step_numbers(columns.pop("_step"))
+        step_numbers = columns.pop("_step")
     else:
         if _ndc.RUNINFO not in by_type:
             raise ParseError(
@@ -345,10 +352,11 @@ def _runinfo_columns(
             offset=0,
         )
     (steps, _, _), _ = _records(by_type[_ndc.STEPS], _ndc.STEPS, path, metadata)
-    if step_numbers.size and step_numbers.max() > steps.size:
+    if step_numbers.size and (step_numbers.min() < 1 or step_numbers.max() > steps.size):
         raise ParseError(
-            f"data_step.ndc holds {steps.size} steps, the records reach step"
-            f" {int(step_numbers.max())}: the archive is incomplete or damaged",
+            f"data_step.ndc holds steps 1-{steps.size}, the records name steps"
+            f" {int(step_numbers.min())}-{int(step_numbers.max())}: the archive is"
+            " incomplete or damaged",
             path,
             offset=0,
         )
@@ -421,7 +429,7 @@ def _interpolate(
         columns[f"charge_{quantity}"] = charge[governing] + np.clip(since, 0, None)
         columns[f"discharge_{quantity}"] = discharge[governing] - np.clip(since, None, 0)
     columns["interpolated"] = ~anchor
-    return _steps.step_numbers(records["_step"].astype(np.int64))[governing]
+    return records["_step"].astype(np.int64)[governing]  # the file's step number
 
 
 # --- auxiliary channels --------------------------------------------------------------------
@@ -440,7 +448,8 @@ def _aux_columns(
     for (name, version, data), channel in zip(ordered, assigned, strict=True):
         (records, slots, _), layout = _records((name, version, data), _ndc.AUX, path, metadata)
         if layout.has("_id"):
-            _check_ids(records["_id"], set(_AUX_IDS), name, path)
+            strict = _ndc.verified(version, _ndc.AUX, layout)
+            _check_ids(records["_id"], set(_AUX_IDS), name, path, strict)
         values = {k: v for k, v in scaled(records, layout).items() if not k.startswith("_")}
         index = values.pop("index", slots)
         aux_id = channel.get("AuxID", str(-(ordered.index((name, version, data)) + 1)))
@@ -540,7 +549,12 @@ def _xml(name: str, data: bytes, path: Path) -> dict[str, Any]:
     try:
         root = ElementTree.fromstring(_DECLARATION.sub("", text, count=1))
     except ElementTree.ParseError as error:
-        raise ParseError(f"{name}: malformed XML ({error})", path, offset=0) from None
+        warnings.warn(
+            f"{path}: {name} is not well-formed XML ({error}); its metadata is left out",
+            EchemWarning,
+            stacklevel=4,
+        )
+        return {"not_read": f"malformed XML: {error}"}
     return {root.tag: _element(root)} if root.tag != "root" else _element(root)
 
 
