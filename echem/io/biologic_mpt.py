@@ -800,15 +800,18 @@ def _check_numeric(table: pd.DataFrame, header: MptHeader, path: Path, end: int)
 def _check_no_short_rows(
     table: pd.DataFrame, header: MptHeader, path: Path, end: int, first_data: bytes
 ) -> None:
-    """A data line with fewer values than the first one (a line damaged or cut inside
-    the data; ``read_csv`` fills the missing values with NaN) is a
-    :class:`echem.ParseError` naming it. The rows whose value in the first line's last
-    filled column is NaN are the candidates; their lines' fields are counted (a NaN
+    """A data line with fewer values than the others (a line damaged or cut inside the
+    data; ``read_csv`` fills the missing values with NaN) is a :class:`echem.ParseError`
+    naming it. The width is the wider of the first data line and the last row; the rows
+    whose value in its last column is NaN are the candidates; their lines' fields are
+    counted (a NaN
     written as such is no short line; a line of tabs and spaces is a blank line, left
     as the row of NaN ``read_csv`` makes of it)."""
     if len(table) < 2 or not first_data.strip():
         return
-    width = len(_fields(first_data.rstrip(b"\r\n")))
+    # the wider of the first line and the last row: a short first line is caught too
+    filled = np.flatnonzero(table.iloc[-1].notna().to_numpy())
+    width = max(len(_fields(first_data.rstrip(b"\r\n"))), int(filled[-1]) + 1 if filled.size else 0)
     last = table.iloc[:, min(width, table.shape[1]) - 1]
     candidates = np.flatnonzero(last.isna().to_numpy())
     if candidates.size == 0:
@@ -819,7 +822,7 @@ def _check_no_short_rows(
         count = len(_fields(line.rstrip(b"\r\n")))
         if count < width:
             raise ParseError(
-                f"{count} value(s) where the first data line has {width} (a line damaged or "
+                f"{count} value(s) where the data lines have {width} (a line damaged or "
                 f"cut inside the data, row {row + 1})",
                 path,
                 line=header.columns_line + number,

@@ -287,9 +287,18 @@ def test_a_line_with_fewer_values_inside_the_data_is_a_parse_error(tmp_path, sho
     source = real("biologic/ocv.mpt").read_bytes()  # 4 values a line
     path = tmp_path / "short.mpt"
     path.write_bytes(_with_line(source, 100, short))
-    with pytest.raises(echem.ParseError, match="where the first data line has 4") as caught:
+    with pytest.raises(echem.ParseError, match="where the data lines have 4") as caught:
         echem.read(path)
     assert caught.value.line == 101
+
+
+def test_a_short_first_data_line_is_a_parse_error(tmp_path):
+    source = real("biologic/ocv.mpt").read_bytes()
+    path = tmp_path / "first.mpt"
+    path.write_bytes(_with_line(source, 53, b"3\t0\r"))
+    with pytest.raises(echem.ParseError, match="2 value.s. where the data lines have 4") as caught:
+        echem.read(path)
+    assert caught.value.line == 54
 
 
 def test_a_nan_written_as_such_is_no_short_line(tmp_path):
