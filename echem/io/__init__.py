@@ -27,6 +27,8 @@ SNIFF_BYTES = 8192
 #: Modules under ``echem.io`` that contribute ``FORMATS``; their order is the sniffing order.
 _FORMAT_MODULES: tuple[str, ...] = (
     "biologic",
+    "palmsens",
+    "zahner",
     "gamry",
     "arbin",
     "neware",
@@ -35,8 +37,6 @@ _FORMAT_MODULES: tuple[str, ...] = (
     "chinstruments",
     "princeton",
     "powersuite",
-    "palmsens",
-    "zahner",
     "delimited",
 )
 
