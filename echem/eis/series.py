@@ -181,8 +181,10 @@ def fit_series(
         row["time_s"] = _time_of(frame, result)
         row["start"] = start
         kk_outcome = None
-        if kk:
-            freq, z, _ = impedance_points(frame)
+        freq, z, _ = impedance_points(frame)
+        if kk and result.kk is not None and len(freq) == len(result.freq_Hz):
+            kk_outcome = result.kk  # the fit's verdict ran Lin-KK on these very points
+        elif kk:
             try:
                 kk_outcome = lin_kk(freq, z)
             except DataError as error:
