@@ -451,6 +451,7 @@ class AccessDatabase:
                         self.path,
                         offset=at,
                     )
+        _check_fixed_layout(name, columns, self.path, at)
         return TableDef(
             name=name,
             page=page,
@@ -898,6 +899,24 @@ def _numbers(stored: np.ndarray, present: np.ndarray, type_code: int) -> np.ndar
     filled = values.astype(np.float64)
     filled[~present] = np.nan
     return filled
+
+
+def _check_fixed_layout(name: str, columns: list[ColumnDef], path: Path, at: int) -> None:
+    """Fixed-length columns never share bytes (a deleted column keeps its place, a new
+    one goes after the others): an overlap is a damaged definition."""
+    stored = sorted(
+        (c.fixed_offset, c.fixed_offset + c.length, c.name)
+        for c in columns
+        if c.fixed and c.type_code != _BOOL
+    )
+    for (_, end, first), (start, _, second) in zip(stored, stored[1:], strict=False):
+        if start < end:
+            raise ParseError(
+                f"table {name}: columns {first} and {second} overlap in the row: damaged "
+                "definition",
+                path,
+                offset=at,
+            )
 
 
 def _select(table: TableDef, names: tuple[str, ...], path: Path) -> tuple[ColumnDef, ...]:

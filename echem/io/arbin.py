@@ -79,6 +79,50 @@ REQUIRED_TABLES = (GLOBAL_TABLE, NORMAL_TABLE)
 #: Seconds per hour: Ah -> C and Wh -> J.
 _SECONDS_PER_HOUR = 3600.0
 
+#: Channel_Normal_Table columns Arbin writes (this file's; cellpy's list for other MITS Pro
+#: versions) and the Access types each may have. A known column of another type is a
+#: damaged table definition (a flipped type byte would turn every value into another
+#: number); an unknown name warns (a newer version, or a damaged name).
+_INTEGER_TYPES = frozenset({"Byte", "Integer", "Long Integer"})
+_REAL_TYPES = frozenset({"Single", "Double"})
+_NORMAL_COLUMNS: Mapping[str, frozenset[str]] = {
+    "Test_ID": _INTEGER_TYPES,
+    "Data_Point": _INTEGER_TYPES,
+    "Test_Time": _REAL_TYPES,
+    "Step_Time": _REAL_TYPES,
+    "Sub_Step_Time": _REAL_TYPES,
+    "DateTime": _REAL_TYPES,
+    "Step_Index": _INTEGER_TYPES,
+    "Sub_Step_Index": _INTEGER_TYPES,
+    "Cycle_Index": _INTEGER_TYPES,
+    "Is_FC_Data": _INTEGER_TYPES | {"Yes/No"},
+    "Current": _REAL_TYPES,
+    "Voltage": _REAL_TYPES,
+    "Reference_Voltage": _REAL_TYPES,
+    "Charge_Capacity": _REAL_TYPES,
+    "Discharge_Capacity": _REAL_TYPES,
+    "Charge_Energy": _REAL_TYPES,
+    "Discharge_Energy": _REAL_TYPES,
+    "dV/dt": _REAL_TYPES,
+    "Internal_Resistance": _REAL_TYPES,
+    "AC_Impedance": _REAL_TYPES,
+    "ACI_Phase_Angle": _REAL_TYPES,
+    "Reference_AC_Impedance": _REAL_TYPES,
+    "Reference_ACI_Phase_Angle": _REAL_TYPES,
+    "Frequency": _REAL_TYPES,
+    "Amplitude": _REAL_TYPES,
+}
+#: Of those, the ones every Arbin version writes.
+_REQUIRED_COLUMNS = (
+    "Test_ID",
+    "Data_Point",
+    "Test_Time",
+    "Step_Index",
+    "Cycle_Index",
+    "Current",
+    "Voltage",
+)
+
 #: Canonical column -> (counter up, counter down, factor): canonical = (up - down) * factor.
 _NET_COUNTERS: Mapping[str, tuple[str, str, float]] = {
     "charge_C": ("Charge_Capacity", "Discharge_Capacity", _SECONDS_PER_HOUR),
@@ -245,7 +289,37 @@ def _open(path: Path) -> AccessDatabase:
             f".res result file (its tables: {', '.join(database.table_names()) or 'none'})",
             path,
         )
+    _check_normal_columns(database, path)
     return database
+
+
+def _check_normal_columns(database: AccessDatabase, path: Path) -> None:
+    """The normal table has Arbin's key columns, each known column of a type Arbin
+    writes; an unknown column warns."""
+    types = {c.name: c.type_name for c in database.table_def(NORMAL_TABLE).columns}
+    absent = [name for name in _REQUIRED_COLUMNS if name not in types]
+    if absent:
+        raise ParseError(
+            f"{NORMAL_TABLE} has no {', '.join(absent)} column (it has {', '.join(types)}): "
+            "a damaged table definition",
+            path,
+        )
+    for name, kind in types.items():
+        allowed = _NORMAL_COLUMNS.get(name)
+        if allowed is not None and kind not in allowed:
+            raise ParseError(
+                f"{NORMAL_TABLE}.{name} is of type {kind}, not one of "
+                f"{', '.join(sorted(allowed))}: a damaged table definition",
+                path,
+            )
+    unknown = [name for name in types if name not in _NORMAL_COLUMNS]
+    if unknown:
+        warn(
+            f"{path}: {NORMAL_TABLE} column(s) {', '.join(map(repr, unknown))} are not "
+            "among those echem knows from Arbin (a newer MITS Pro version, or a damaged "
+            "name); kept as they are",
+            EchemWarning,
+        )
 
 
 def _test_table(global_rows: pd.DataFrame, points: np.ndarray) -> pd.DataFrame:

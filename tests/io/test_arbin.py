@@ -481,6 +481,40 @@ def test_other_files_are_refused(path: Path, tmp_path: Path) -> None:
         read_res(text)
 
 
+def _retyped(path: Path, tmp_path: Path, column: str, type_code: int) -> Path:
+    """The real file with the type byte of ``column`` in the normal table's definition
+    (25-byte entries after 12 bytes per index from 0x3F; HACKING.md) replaced."""
+    raw = bytearray(path.read_bytes())
+    table = AccessDatabase(bytes(raw), path).table_def("Channel_Normal_Table")
+    number = next(c.number for c in table.columns if c.name == column)
+    base = table.page * PAGE_SIZE
+    indexes = int.from_bytes(raw[base + 0x33 : base + 0x37], "little")
+    entries = base + 0x3F + 12 * indexes
+    (entry,) = [
+        entries + 25 * i
+        for i in range(len(table.columns))
+        if int.from_bytes(raw[entries + 25 * i + 5 : entries + 25 * i + 7], "little") == number
+    ]
+    raw[entry] = type_code
+    target = tmp_path / f"retyped_{type_code}.res"
+    target.write_bytes(bytes(raw))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("column", "type_code", "kind"),
+    [("dV/dt", 0x04, "Long Integer"), ("Test_Time", 0x05, "Currency"), ("Test_ID", 0x06, "Single")],
+)
+def test_a_column_of_another_type_is_refused(
+    path: Path, tmp_path: Path, column: str, type_code: int, kind: str
+) -> None:
+    """One flipped bit turns a Single into a Long Integer (or a Double into Currency) of
+    the same width: every value would read as another number."""
+    retyped = _retyped(path, tmp_path, column, type_code)
+    with pytest.raises(echem.ParseError, match=f"{column} is of type {kind}"):
+        echem.read(retyped)
+
+
 def _read_or_parse_error(target: Path) -> pd.DataFrame | None:
     try:
         with warnings.catch_warnings():
@@ -519,11 +553,14 @@ def test_cut_copies_are_parse_errors_or_read_whole(
 
 
 def _structural_offsets(raw: bytes) -> list[int]:
-    """Bytes whose damage would misplace rows: page types and owners, row counts and
-    offset tables of the data pages, table definitions, and each row's column count and
-    null mask (sampled)."""
+    """Bytes whose damage would misplace rows or misread columns: the normal table's
+    definition (column types, offsets, lengths, names), page types and owners, row
+    counts and offset tables of the data pages, and each row's column count and null
+    mask (sampled)."""
     offsets: list[int] = []
     starts = _row_starts(raw, "Channel_Normal_Table")
+    definition = AccessDatabase(raw, Path("x")).table_def("Channel_Normal_Table").page
+    offsets += range(definition * PAGE_SIZE, definition * PAGE_SIZE + 1500, 29)
     for page in range(0, len(raw) // PAGE_SIZE, 31):
         base = page * PAGE_SIZE
         offsets += [base, base + 4, base + 12, base + 14, base + 15, base + 40, base + 0x2D]
@@ -535,9 +572,10 @@ def _structural_offsets(raw: bytes) -> list[int]:
 def test_bit_flips_raise_warn_or_change_one_stored_value(
     path: Path, frame: pd.DataFrame, tmp_path: Path
 ) -> None:
-    """A flipped bit gives a ParseError, a warning, or a frame that differs from the
-    undamaged one in at most one data point (a flipped bit inside a stored number cannot
-    be seen: the format has no checksums) -- never rows lost, moved or mixed silently."""
+    """A flipped bit gives a ParseError, a warning, or a frame with the same columns that
+    differs from the undamaged one in at most one data point (a flipped bit inside a
+    stored number cannot be seen: the format has no checksums) -- never rows lost, moved
+    or mixed, nor a column renamed or decoded as another type, silently."""
     raw = path.read_bytes()
     rng = np.random.default_rng(2016)
     offsets = _structural_offsets(raw) + [int(o) for o in rng.integers(0, len(raw), 30)]
@@ -554,6 +592,10 @@ def test_bit_flips_raise_warn_or_change_one_stored_value(
             continue
         outcomes["read"] += 1
         assert got.shape == frame.shape, f"byte {offset}"
+        assert list(got.columns) == list(frame.columns), f"byte {offset}"
+        for column in frame.columns:  # an integer column with a null value is float
+            was, now = frame[column].dtype, got[column].dtype
+            assert now == was or (was.kind in "iu" and now == np.float64), f"byte {offset}"
         values = got.to_numpy(dtype=np.float64)
         same = (values == undamaged) | (np.isnan(values) & np.isnan(undamaged))
         rows = np.flatnonzero(~same.all(axis=1))
