@@ -14,7 +14,9 @@ it returns:
 
 Target: echem <= 1.5x the fastest reference of each file. Calls are interleaved in
 rounds (echem, reference A, reference B, echem, ...) and the medians compared, so that
-machine load weighs on all alike.
+machine load weighs on all alike. Each call is timed in CPU time of its process
+(``time.process_time``: every reader here is single-threaded), which other processes on a
+shared machine disturb less than wall time; ``--wall`` times wall-clock instead.
 
 The reference packages need not be installed beside echem: ``--reference-python`` names
 an interpreter that has them (e.g. a scratch venv: ``python3 -m venv /tmp/ref && /tmp/ref/
@@ -23,7 +25,7 @@ worker process of that interpreter, round by round with echem's calls. Reference
 import here run in this process. A reference that is in neither is reported as missing.
 
 Usage: ``python benchmarks/bench_read_palmsens_zahner.py [--reference-python PATH]
-[--rounds R] [--calls K]``.
+[--rounds R] [--calls K] [--wall]``.
 """
 
 from __future__ import annotations
@@ -121,13 +123,14 @@ def available(name):
     return True
 
 
-def timed(name, path, calls):
+def timed(name, path, calls, wall=False):
     reader = READERS[name]
+    clock = _time.perf_counter if wall else _time.process_time
     times = []
     for _ in range(calls):
-        start = _time.perf_counter()
+        start = clock()
         reader(path)
-        times.append(_time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 """
 
@@ -135,11 +138,11 @@ def timed(name, path, calls):
 WORKER_LOOP = r"""
 import sys, json
 for line in sys.stdin:
-    command, name, path, calls = line.rstrip("\n").split("\t")
+    command, name, path, calls, wall = line.rstrip("\n").split("\t")
     if command == "available":
         print(json.dumps(available(name)), flush=True)
     else:
-        print(json.dumps(timed(name, path, int(calls))), flush=True)
+        print(json.dumps(timed(name, path, int(calls), wall == "1")), flush=True)
 """
 
 #: File suffix -> reference names, as reference.json names the parsers.
@@ -161,9 +164,9 @@ class _Worker:
             text=True,
         )
 
-    def ask(self, command: str, name: str, path: str = "", calls: int = 0):
+    def ask(self, command: str, name: str, path: str = "", calls: int = 0, wall: bool = False):
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"{command}\t{name}\t{path}\t{calls}\n")
+        self.process.stdin.write(f"{command}\t{name}\t{path}\t{calls}\t{int(wall)}\n")
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())
 
@@ -173,14 +176,15 @@ class _Worker:
         self.process.wait(timeout=30)
 
 
-def _echem_times(path: Path, calls: int) -> list[float]:
+def _echem_times(path: Path, calls: int, wall: bool) -> list[float]:
+    clock = time.perf_counter if wall else time.process_time
     times = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", echem.EchemWarning)  # the PalmSens file's Idc
         for _ in range(calls):
-            start = time.perf_counter()
+            start = clock()
             echem.read(path)
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
     return times
 
 
@@ -189,12 +193,15 @@ def main() -> None:
     parser.add_argument("--reference-python", help="interpreter with the reference packages")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=20, help="calls per reader per round")
+    parser.add_argument("--wall", action="store_true", help="wall-clock instead of CPU time")
     args = parser.parse_args()
+    wall = args.wall
 
     local: dict = {}
     exec(REFERENCE_SOURCE, local)  # noqa: S102 - the benchmark's own reference code
     worker = _Worker(args.reference_python) if args.reference_python else None
-    print(f"python {sys.version.split()[0]}, echem {getattr(echem, '__version__', '?')}")
+    clock = "wall-clock" if wall else "CPU (process_time)"
+    print(f"python {sys.version.split()[0]}, echem {getattr(echem, '__version__', '?')}, {clock}")
     print(f"{'file':<36}{'reader':<22}{'median ms':>10}{'ratio':>8}")
     failures = []
     try:
@@ -203,10 +210,12 @@ def main() -> None:
             if not path.exists():
                 print(f"{relative:<36}(absent: {REAL} has no such file)")
                 continue
-            runners = {"echem": lambda n, p=path: _echem_times(p, n)}
+            runners = {"echem": lambda n, p=path: _echem_times(p, n, wall)}
             for name in REFERENCES[path.suffix]:
                 if local["available"](name):
-                    runners[name] = lambda n, name=name, p=path: local["timed"](name, str(p), n)
+                    runners[name] = lambda n, name=name, p=path: local["timed"](
+                        name, str(p), n, wall
+                    )
                 elif worker is not None and worker.ask("available", name):
                     runners[name] = lambda n, name=name, p=path: worker.ask("time", name, str(p), n)
                 else:
