@@ -72,7 +72,7 @@ form a ladder of decades, a reading larger than 10 times the full scale of its o
 range cannot have been measured (an instrument saturates at a few times full scale) and
 is left out of ``current_A`` (NaN; the column is left out if no reading remains) with an
 :class:`echem.EchemWarning`, and kept as read under its own name. In
-``11_PEIS_700mV.pssession`` every ``Idc`` value is 366 times the full scale of its
+``11_PEIS_700mV.pssession`` every ``Idc`` value is 365 to 368 times the full scale of its
 range and changes tenfold exactly where the range changes while the potential stays at
 0.700 V: an artefact, not a current, so that frame has no ``current_A``.
 
