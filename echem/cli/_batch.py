@@ -36,17 +36,21 @@ __all__ = ["Settings", "Task", "Outcome", "Pipeline", "local_pool", "run_tasks",
 #: The canonical columns a worker needs from a sweep (the rest stays in the parent).
 TASK_COLUMNS: tuple[str, ...] = ("time_s", "freq_Hz", "z_real_ohm", "z_imag_ohm")
 
-#: Spectra per chunk sent to a worker at most (a figure is built once per chunk).
-MAX_CHUNK = 16
+#: Spectra per chunk sent to a worker at most (the progress bar moves by chunks).
+MAX_CHUNK = 8
 
 #: Chunks per worker at least, so that the workers finish together.
-CHUNKS_PER_WORKER = 4
+CHUNKS_PER_WORKER = 8
 
 #: Seconds a worker is given to end after SIGTERM before it is killed.
 END_GRACE_S = 3.0
 
 #: Seconds between a worker's checks that its parent is still there.
 PARENT_CHECK_S = 0.5
+
+#: Extra options of ``savefig`` per plot file type: PNGs compressed at zlib level 1 (the
+#: pixels are the same; the file is ~15 % larger and written ~25 ms faster than at level 6).
+SAVE_OPTIONS: dict[str, dict[str, Any]] = {".png": {"pil_kwargs": {"compress_level": 1}}}
 
 #: Exit code of a worker ended by SIGTERM.
 _TERMINATED = 128 + signal.SIGTERM
@@ -219,20 +223,30 @@ class Pipeline:
             self._figure = plot.fit_report(outcome.result, kk=outcome.kk, figure=self._figure)
             title = f"{literal_text(task.title)}   {self._figure.get_suptitle()}"
             self._figure.suptitle(title, fontsize="medium")
-            plot.save(self._figure, task.plot, dpi=self.settings.dpi, close=False)
+            options = SAVE_OPTIONS.get(task.plot.suffix.lower(), {})
+            plot.save(self._figure, task.plot, dpi=self.settings.dpi, close=False, **options)
         except Exception as error:  # noqa: BLE001 - reported as one line by the caller
             self.close()  # a figure left half-drawn is not reused
             return f"{type(error).__name__}: {error}"
         return None
 
 
+#: The pipeline of this worker process, made by :func:`_start_worker` in the workers of a
+#: :func:`local_pool` only (None elsewhere): kept from chunk to chunk, so that a worker
+#: builds its figure once.
+_worker_pipeline: Pipeline | None = None
+
+
 def run_chunk(tasks: Sequence[Task], settings: Settings) -> list[Outcome]:
-    """Process a chunk of tasks with one :class:`Pipeline` (what a worker process runs).
+    """Process a chunk of tasks (what a worker process runs): with the worker's own
+    :class:`Pipeline` in a :func:`local_pool`, else (dask) with one for the chunk.
 
     A worker ended by SIGTERM (:func:`_start_worker`) leaves here: the output being written
     has been removed on the way, and the process exits at once.
     """
     try:
+        if _worker_pipeline is not None and _worker_pipeline.settings == settings:
+            return _worker_pipeline.run(tasks)
         with Pipeline(settings) as pipeline:
             return pipeline.run(tasks)
     except _WorkerEnd:
@@ -256,9 +270,11 @@ def _watch_parent(parent: int) -> None:
     os._exit(_TERMINATED)  # pragma: no cover - the main thread did not unwind in time
 
 
-def _start_worker(parent: int) -> None:
-    """Initializer of a local worker process: SIGTERM unwinds and exits, and the worker
-    ends with its parent."""
+def _start_worker(parent: int, settings: Settings) -> None:
+    """Initializer of a local worker process: its pipeline for ``settings``; SIGTERM
+    unwinds and exits, and the worker ends with its parent."""
+    global _worker_pipeline
+    _worker_pipeline = Pipeline(settings)
     signal.signal(signal.SIGTERM, _end_worker)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
@@ -294,8 +310,9 @@ def _preload(plots: bool) -> None:
 
 
 @contextmanager
-def local_pool(jobs: int, plots: bool = True) -> Iterator[Executor]:
-    """A process pool of ``jobs`` workers that end with the command.
+def local_pool(jobs: int, settings: Settings, plots: bool = True) -> Iterator[Executor]:
+    """A process pool of ``jobs`` workers that end with the command, each with a
+    :class:`Pipeline` for ``settings`` that it keeps from chunk to chunk.
 
     When the body raises (an error, Ctrl-C, :class:`echem.cli._command.Terminated`), the
     queued chunks are cancelled and the workers are ended at once (SIGTERM, then SIGKILL
@@ -303,7 +320,9 @@ def local_pool(jobs: int, plots: bool = True) -> Iterator[Executor]:
     """
     _preload(plots)
     before = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(os.getpid(), settings)
+    )
     try:
         yield pool
     except BaseException:

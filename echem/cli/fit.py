@@ -205,7 +205,7 @@ def _restrict(frame: pd.DataFrame, f_min: float | None, f_max: float | None) -> 
 
 
 @contextmanager
-def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
+def _executor(args: argparse.Namespace, settings: Any) -> Iterator[Executor | None]:
     if args.dask:
         from dask.distributed import Client
 
@@ -214,7 +214,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
     elif args.jobs > 1:
         from echem.cli._batch import local_pool
 
-        with local_pool(args.jobs, plots=not args.no_plots) as pool:
+        with local_pool(args.jobs, settings, plots=not args.no_plots) as pool:
             yield pool
     else:
         yield None
@@ -317,7 +317,7 @@ def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circu
         for item in items
     ]
     stage = "fit" if args.no_plots else "fit + plot"
-    with _executor(args) as executor, progress(len(tasks), stage, "spectrum") as bar:
+    with _executor(args, settings) as executor, progress(len(tasks), stage, "spectrum") as bar:
         outcomes = run_tasks(tasks, settings, executor, workers=args.jobs, done=bar.update)
     plot_failures = 0
     for item, outcome in zip(items, outcomes, strict=True):

@@ -63,10 +63,18 @@ def clear_artists(ax: Any) -> None:
     ax.set_prop_cycle(None)
 
 
-def save(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120, close: bool = True) -> Path:
+def save(
+    figure: Any,
+    path: str | os.PathLike[str],
+    *,
+    dpi: int = 120,
+    close: bool = True,
+    **savefig_options: Any,
+) -> Path:
     """Write ``figure`` to ``path`` completely or not at all, then close it.
 
-    The format follows the extension of ``path`` (png, pdf, svg, ...).
+    The format follows the extension of ``path`` (png, pdf, svg, ...); ``savefig_options``
+    go to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``pil_kwargs`` for PNG).
 
     Returns
     -------
@@ -77,7 +85,7 @@ def save(figure: Any, path: str | os.PathLike[str], *, dpi: int = 120, close: bo
     file_format = path.suffix.lstrip(".").lower() or "png"
     try:
         with atomic_path(path) as temporary:
-            figure.savefig(temporary, format=file_format, dpi=dpi)
+            figure.savefig(temporary, format=file_format, dpi=dpi, **savefig_options)
     finally:
         if close:
             pyplot().close(figure)
