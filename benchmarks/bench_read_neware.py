@@ -9,11 +9,14 @@ reference.json, each *including building a pandas DataFrame* of what it returns:
   it reads neither .nda version 8 nor 22).
 
 ``--scale K`` adds an .nda of version 22 made of K copies of nda_v22.nda's records (a
-new cycle each, K x 1380 rows), to see the rate on a file of realistic size.
+new cycle each, K x 1380 rows) and an .ndax of K // 15 copies of nw4-120-1-6-53.ndax
+(K // 15 x 18700 rows), to see the rate on files of realistic size.
 
 Targets: echem <= 1.5x the fastest reference of each file, and no slower than fastnda
 (echem decodes Neware files itself). Calls are interleaved in rounds (echem, fastnda,
-NewareNDA, echem, ...) and the medians compared, so that machine load weighs on all alike.
+NewareNDA, echem, ...) so that machine load weighs on all alike; medians and minima are
+printed, the targets judged on the minima (the least disturbed calls: on a shared
+machine the medians measure the queue for a CPU as much as the reader).
 
 The references need not be installed beside echem: ``--reference-python`` names an
 interpreter that has them (``python3 -m venv /tmp/ref && /tmp/ref/bin/pip install fastnda
@@ -164,6 +167,73 @@ def scaled_nda(copies: int, folder: Path) -> Path:
     return path
 
 
+def _pages(filetype_byte: int, version: int, records: np.ndarray, header: bytes) -> bytes:
+    """An .ndc file of 4096-byte pages holding ``records`` (uint8 rows) in order."""
+    size = records.shape[1]
+    per_page = (4096 - 132 - 1) // size
+    out = [header]
+    for first in range(0, len(records), per_page):
+        chunk = records[first : first + per_page]
+        page = bytearray(4096)
+        page[0] = filetype_byte + 1
+        page[2:4] = len(chunk).to_bytes(2, "little")
+        mask = np.zeros(per_page, dtype=np.uint8)
+        mask[: len(chunk)] = 1
+        packed = np.packbits(mask, bitorder="little").tobytes()
+        page[4 : 4 + len(packed)] = packed
+        page[132 : 132 + chunk.size] = chunk.tobytes()
+        out.append(bytes(page))
+    return b"".join(out)
+
+
+def scaled_ndax(copies: int, folder: Path) -> Path:
+    """nw4-120-1-6-53.ndax (NDC 14) ``copies`` times: record slots, run-information
+    indices, step numbers, cycles and Unix time continued."""
+    import zipfile
+
+    from echem.io.neware import _ndc
+
+    source = REAL / "nw4-120-1-6-53.ndax"
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    out = dict(members)
+    decoded = {}
+    for name, filetype in (("data.ndc", 1), ("data_runInfo.ndc", 18), ("data_step.ndc", 7)):
+        data = members[name]
+        kind = _ndc.ndc_kind(data[2], filetype)
+        layout = _ndc.layout_of(data, data[2], filetype, kind, name)
+        decoded[name] = _ndc.page_records(data, layout, kind, name)
+    main = decoded["data.ndc"]
+    slots = int(main.slots[-1])  # the last record's slot: copies follow on
+    runinfo = decoded["data_runInfo.ndc"].rows
+    steps = decoded["data_step.ndc"].rows
+    n_steps, span = len(steps), 200_000
+    rows = []
+    for k in range(copies):
+        block = runinfo.copy()
+        for at, offset in ((37, k * n_steps), (41, k * slots), (33, k * span)):  # step, index, s
+            values = block[:, at : at + 4].copy().view("<u4").ravel() + offset
+            block[:, at : at + 4] = values.astype("<u4").view(np.uint8).reshape(-1, 4)
+        rows.append(block)
+    step_rows = []
+    for k in range(copies):
+        block = steps.copy()
+        cycles = block[:, 0:4].copy().view("<u4").ravel() + k * 150
+        block[:, 0:4] = cycles.astype("<u4").view(np.uint8).reshape(-1, 4)
+        step_rows.append(block)
+    main_rows = np.tile(main.rows, (copies, 1))
+    if slots != len(main.rows):
+        raise ValueError("nw4's data.ndc has empty slots inside: cannot tile it")
+    out["data.ndc"] = _pages(1, 14, main_rows, members["data.ndc"][:4096])
+    out["data_runInfo.ndc"] = _pages(18, 14, np.vstack(rows), members["data_runInfo.ndc"][:4096])
+    out["data_step.ndc"] = _pages(7, 14, np.vstack(step_rows), members["data_step.ndc"][:4096])
+    path = folder / f"nw4_x{copies}.ndax"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in out.items():
+            archive.writestr(name, data)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reference-python", help="interpreter with fastnda and NewareNDA")
@@ -179,8 +249,12 @@ def main() -> None:
     files = sorted(REAL.glob("*.nd*")) if REAL.exists() else []
     if args.scale and files:
         files.append(scaled_nda(args.scale, Path(scratch.name)))
+        files.append(scaled_ndax(max(1, args.scale // 15), Path(scratch.name)))
     print(f"python {sys.version.split()[0]}, echem {getattr(echem, '__version__', '?')}")
-    print(f"{'file':<46}{'rows':>7} {'reader':<11}{'median ms':>10}{'ratio':>8}")
+    print(
+        f"{'file':<46}{'rows':>7} {'reader':<11}{'median ms':>10}{'ratio':>8}"
+        f"{'min ms':>10}{'ratio':>8}"
+    )
     failures = []
     try:
         for path in files:
@@ -208,16 +282,26 @@ def main() -> None:
                 for name, run in runners.items():
                     samples[name].extend(run(calls))
             medians = {name: statistics.median(times) for name, times in samples.items()}
-            references = {n: t for n, t in medians.items() if n != "echem"}
-            fastest = min(references.values()) if references else None
-            for name, median in medians.items():
-                ratio = "" if fastest is None else f"{median / fastest:.2f}x"
+            minima = {name: min(times) for name, times in samples.items()}
+            fastest = {
+                kind: min((t for n, t in values.items() if n != "echem"), default=None)
+                for kind, values in (("median", medians), ("min", minima))
+            }
+            for name in samples:
+                ratios = [
+                    "" if fastest[kind] is None else f"{values[name] / fastest[kind]:.2f}x"
+                    for kind, values in (("median", medians), ("min", minima))
+                ]
                 label, count = (path.name, str(rows)) if name == "echem" else ("", "")
-                print(f"{label:<46}{count:>7} {name:<11}{median * 1e3:>10.3f}{ratio:>8}")
+                print(
+                    f"{label:<46}{count:>7} {name:<11}{medians[name] * 1e3:>10.3f}{ratios[0]:>8}"
+                    f"{minima[name] * 1e3:>10.3f}{ratios[1]:>8}"
+                )
             for note in notes:
                 print(note)
-            slow = fastest is not None and medians["echem"] > TARGET * fastest
-            slower_than_fastnda = medians["echem"] > medians.get("fastnda", float("inf"))
+            best = fastest["min"]
+            slow = best is not None and minima["echem"] > TARGET * best
+            slower_than_fastnda = minima["echem"] > minima.get("fastnda", float("inf"))
             if slow or slower_than_fastnda:
                 failures.append(path.name)
     finally:
