@@ -268,3 +268,31 @@ def test_float_formatting_round_trips_exactly(tmp_path):
         original = frame[column].to_numpy(float)
         assert np.array_equal(back[column].to_numpy(float), original, equal_nan=True)
         assert not math.isnan(original[0])
+
+
+def test_a_folder_is_converted_file_by_file_keeping_its_layout_below_out(tmp_path, capsys):
+    from conftest import FIXTURES
+
+    peis = FIXTURES / "operando" / "li3ps4_plating_03_PEIS_C01.mpt"
+    data = tmp_path / "data"
+    (data / "cell2").mkdir(parents=True)
+    shutil.copyfile(peis, data / "peis.mpt")
+    shutil.copyfile(peis, data / "cell2" / "peis.mpt")
+    (data / "junk.bin").write_bytes(bytes(range(256)))
+    out = tmp_path / "out"
+    assert main(["convert", str(data), "-r", "--to", "csv", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"echem: skipped {data / 'junk.bin'}: no format echem reads (echem info FILE says why)"
+    ]
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["cell2/peis.mpt.csv", "cell2/peis.mpt.json", "peis.mpt.csv", "peis.mpt.json"]
+    # Beside the inputs, a second run does not convert the first run's outputs again.
+    assert main(["convert", str(data), "--to", "csv"]) == 0
+    capsys.readouterr()
+    assert main(["convert", str(data), "--to", "csv"]) == 0
+    assert sorted(p.name for p in data.iterdir() if p.is_file()) == [
+        "junk.bin",
+        "peis.mpt",
+        "peis.mpt.csv",
+        "peis.mpt.json",
+    ]

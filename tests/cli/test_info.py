@@ -212,3 +212,25 @@ def test_a_file_named_twice_is_described_once(capsys):
     once = capsys.readouterr().out
     assert main(["info", str(path), str(path.parent / ".." / path.parent.name / path.name)]) == 0
     assert capsys.readouterr().out == once
+
+
+def test_a_folder_describes_every_file_it_can_read(tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    shutil.copyfile(PEIS_FIXTURE, data / "peis.mpt")
+    shutil.copyfile(PEIS_FIXTURE, data / "sub" / "peis.mpt")
+    (data / "junk.bin").write_bytes(bytes(range(256)))  # no format reads it
+    (data / "notes.md").write_text("# notes\n")  # left out quietly
+    code, blocks, err = _info(capsys, data)
+    assert code == 0
+    assert list(blocks) == [str(data / "peis.mpt")]
+    assert blocks[str(data / "peis.mpt")]["format"] == "biologic-mpt"
+    assert err.splitlines() == [
+        f"echem: skipped {data / 'junk.bin'}: no format echem reads (echem info FILE says why)"
+    ]
+    code, blocks, _ = _info(capsys, data, "-r")
+    assert code == 0 and list(blocks) == [str(data / "peis.mpt"), str(data / "sub" / "peis.mpt")]
+    code, _, err = _info(capsys, data / "junk.bin")  # named itself: a failure, with the reason
+    assert code == 1 and "no known format" in err

@@ -198,3 +198,26 @@ def test_bad_option_values_are_usage_errors(option, capsys):
         main(["kk", str(PEIS_FIXTURE), *option])
     assert exit_info.value.code == 2
     assert option[0] in capsys.readouterr().err
+
+
+def test_a_folder_tests_every_impedance_file_and_skips_the_others(tmp_path, capsys):
+    """kk DIR: every file of the folder (-r: of its subfolders), one 'skipped' line for a
+    file without sweep; outputs named after the path in the folder."""
+    import shutil
+
+    data = tmp_path / "data"
+    (data / "cell2").mkdir(parents=True)
+    shutil.copyfile(PEIS_FIXTURE, data / "peis.mpt")
+    shutil.copyfile(PEIS_FIXTURE, data / "cell2" / "peis.mpt")  # same name, another folder
+    shutil.copyfile(FIXTURES / "operando" / "li3ps4_plating_02_CP_C01.mpt", data / "cp.mpt")
+    (data / "README.md").write_text("notes\n")
+    out = tmp_path / "out"
+    assert main(["kk", str(data), "-r", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [f"echem: skipped {data / 'cp.mpt'}: no impedance sweep"]
+    files = [line["file"] for line in _lines(captured.out)]
+    assert sorted(set(files)) == sorted({str(data / "peis.mpt"), str(data / "cell2" / "peis.mpt")})
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv"))
+    assert written == ["cell2/peis.mpt_kk.csv", "peis.mpt_kk.csv"]
+    # named on the command line, a file without sweep is a failure
+    assert main(["kk", str(data / "cp.mpt")]) == 1
