@@ -28,6 +28,7 @@ __all__ = [
     "read_start",
     "read_lines",
     "read_lines_and_end",
+    "numbered_lines",
     "data_rows",
     "fit_width",
     "value_shape",
@@ -128,10 +129,12 @@ def read_lines_and_end(
     """
     path = Path(path)
     text = decode(read_bytes(path), path, encodings)
-    return _numbered(text), text.endswith(("\n", "\r"))
+    return numbered_lines(text), text.endswith(("\n", "\r"))
 
 
-def _numbered(text: str, first: int = 1) -> list[Line]:
+def numbered_lines(text: str, first: int = 1) -> list[Line]:
+    """The lines of ``text`` numbered from ``first`` (no line ends; a final empty line
+    after the last line break dropped)."""
     lines = split_lines(text)
     if lines and lines[-1] == "":
         lines.pop()
@@ -206,7 +209,7 @@ def read_start(path: str | Path, encodings: Sequence[str] = _FALLBACK_ENCODINGS)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\n" not in data and b"\r" in data):
         data = read_bytes(path)
         text = decode(data, path, encodings)
-        lines = _numbered(text)
+        lines = numbered_lines(text)
         return TextStart(path, lines, None, data, len(data), True, _ends_line(data), len(data))
     complete = data if whole else data[: data.rfind(b"\n") + 1]
     if not complete:  # a first line longer than START_BYTES

@@ -44,8 +44,8 @@ from echem.io._text import (
     data_rows,
     decode,
     fit_width,
+    numbered_lines,
     numeric_table,
-    split_lines,
     warn_cut,
 )
 from echem.io._threaded_csv import read_numeric_block
@@ -137,9 +137,9 @@ def read_table(start: TextStart, first: int, layout: TableLayout) -> dict[str, n
     else:
         offset, number = start.lines_end, len(start.lines) + 1
     end = _end_of_trusted_rows(start, offset, number, layout)
-    frame = _rows_by_pandas(start, first, offset, end, layout)
-    if frame is not None:
-        return frame
+    columns = _rows_by_pandas(start, first, offset, end, layout)
+    if columns is not None:
+        return columns
     block = _block(start, offset, end)
     nul = block.find(b"\x00")
     if nul >= 0:
@@ -147,16 +147,11 @@ def read_table(start: TextStart, first: int, layout: TableLayout) -> dict[str, n
             "binary content (NUL byte) in a text file", start.path, offset=offset + nul
         )
     lines = [
-        line for line in _numbered(decode(block, start.path), number) if not layout.skip(line.text)
+        line
+        for line in numbered_lines(decode(block, start.path), number)
+        if not layout.skip(line.text)
     ]
     return _rows_in_python(lines, layout, start.path, terminated=True)
-
-
-def _numbered(text: str, first: int) -> list[Line]:
-    lines = split_lines(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [Line(number, line) for number, line in enumerate(lines, start=first)]
 
 
 def _rows_in_python(
@@ -260,9 +255,9 @@ def _rows_by_pandas(
         "names": names,
         "index_col": False,
         "decimal": "," if layout.decimal_comma else ".",
-        "skipinitialspace": True,
-        "keep_default_na": False,
-        "na_values": [""],
+        # no NaN for an empty cell or a short line: the column turns to text, and so
+        # to echem's own parse (also faster, ~25 %)
+        "na_filter": False,
         "quoting": csv.QUOTE_MINIMAL if layout.quoted else csv.QUOTE_NONE,
         "engine": "c",
         "float_precision": _FLOAT_PRECISION,
