@@ -100,15 +100,15 @@ def _large_table(tmp_path: Path, rows: int, bad_row: int | None = None) -> Path:
 
 
 def test_a_large_table_is_parsed_on_threads_as_in_python(tmp_path, monkeypatch):
-    """Above 4 MB the rows are parsed on several threads: the same frame; and a bad
-    value there gives the error (and line) of echem's own parse."""
-    path = _large_table(tmp_path, 120_000)
-    assert path.stat().st_size > _threaded_csv.MIN_BYTES
+    """Above 4 MB the rows are parsed on several threads (forced here on a smaller
+    file): the same frame; and a bad value there gives the error (and line) of
+    echem's own parse."""
+    path = _large_table(tmp_path, 6_000)
     used = []
     original = _threaded_csv.read_numeric_block
 
-    def spy(*args, **kwargs):
-        kwargs["threads"] = 2
+    def spy(*args, **kwargs):  # as for a file above MIN_BYTES (4 MB), on 2 threads
+        kwargs.update(threads=2, min_bytes=0, piece_bytes=1 << 14)
         used.append(original(*args, **kwargs))
         return used[-1]
 
@@ -118,9 +118,9 @@ def test_a_large_table_is_parsed_on_threads_as_in_python(tmp_path, monkeypatch):
     reference = pd.read_csv(path, sep=";", decimal=",")
     np.testing.assert_array_equal(frame[1]["current_A"], reference["Current (A)"])
     _same(_read(path, 1 << 40), frame)
-    bad = _large_table(tmp_path, 120_000, bad_row=77_777)
+    bad = _large_table(tmp_path, 6_000, bad_row=4_321)
     result = _read(bad, 0)
-    assert result[0] == "error" and result[1] == 77_778
+    assert result[0] == "error" and result[1] == 4_322
     assert "expected a number, found 'x" in result[2]
 
 
