@@ -14,9 +14,11 @@ Columns (one row per arc, sorted by apex frequency, highest first)
 capacitor), ``n`` (1 for a capacitor), ``C_F`` (effective capacitance), ``C_method``,
 ``R_series_ohm`` (the series resistance Brug's formula uses: the sum of the resistors in series at
 the top level of the circuit, i.e. the high-frequency intercept R0; NaN if there is none),
-``f0_Hz`` (apex frequency 1/(2π (RQ)^(1/n))), ``in_window`` (the apex lies inside the measured
+``C_stderr_F`` (its standard error, delta method over the fit's covariance), ``f0_Hz`` (apex
+frequency 1/(2π (RQ)^(1/n))), ``in_window`` (the apex lies inside the measured
 band, :data:`echem.eis.verdict.WINDOW_MARGIN_DECADES` from either end), ``determined`` (the fit
-determines R and Q, and n or n sits on its bound 1: :mod:`echem.eis.verdict`), ``C_lookup_F``
+determines R and Q, and n or n sits on its bound 1, and the effective capacitance the role is
+read from has a standard error at most 50 % of it: :mod:`echem.eis.verdict`), ``C_lookup_F``
 (the capacitance used for the role lookup), ``role``, ``role_reason`` (why an arc has no role,
 "" when it has one), ``role_candidates``, ``description`` (the ISW phenomenon, or what the arc is
 when it has no role: a blocking capacitance or a diffusion tail below the band, an arc above it).
@@ -58,7 +60,7 @@ import pandas as pd
 from echem.eis.capacitance import apex_frequency, effective_capacitance
 from echem.eis.circuit import Circuit
 from echem.eis.roles import PRESETS, Preset, RolesLike, as_roles, ranked_roles
-from echem.eis.verdict import arc_position, arc_sentence
+from echem.eis.verdict import MAX_RELATIVE_STDERR, arc_position, arc_sentence
 from echem.errors import DataError
 
 __all__ = ["arcs"]
@@ -77,6 +79,58 @@ def _value(mapping: Any, key: str) -> float:
         return float(mapping[key])
     except (KeyError, TypeError, ValueError):
         return float("nan")
+
+
+def _capacitance_stderr(
+    result: Any,
+    involved: list[str],
+    arc: Any,
+    method: str,
+    series_names: tuple[str, ...],
+    min_n: float,
+    C: float,
+) -> float:
+    """Standard error of the effective capacitance, F, by the delta method.
+
+    Var(C) = gᵀ Σ g with g the gradient of C in the parameters it is computed from (central
+    differences of :func:`effective_capacitance`) and Σ their covariance from the fit
+    (``correl`` × stderr). Parameters without a stderr (fixed, on a bound) are held. NaN
+    without a covariance (a result without ``correl``) or when C is not finite.
+    """
+    correl = getattr(result, "correl", None)
+    if correl is None or not np.isfinite(C):
+        return float("nan")
+    values = dict(result.values)
+    names = result.circuit.param_names
+    varying = [n for n in involved if np.isfinite(_value(result.stderr, n))]
+    if not varying:
+        return 0.0
+
+    def capacitance(vals: dict[str, float]) -> float:
+        R, Q = vals[arc.resistor], vals[names[arc.capacitance]]
+        n = 1.0 if arc.exponent is None else vals[names[arc.exponent]]
+        if arc.exponent is None:
+            return Q
+        R_series = float(sum(vals[s] for s in series_names)) if series_names else np.nan
+        return float(effective_capacitance(Q, n, R, method=method, R_series_ohm=R_series, min_n=0))
+
+    gradient = []
+    for name in varying:
+        h = 1e-6 * max(abs(values[name]), 1e-300)
+        up, down = dict(values), dict(values)
+        up[name] += h
+        down[name] -= h
+        gradient.append((capacitance(up) - capacitance(down)) / (2 * h))
+    g = np.array(gradient)
+    sd = np.array([_value(result.stderr, n) for n in varying])
+    try:
+        r = correl.loc[varying, varying].to_numpy(dtype=float)
+    except KeyError:
+        return float("nan")
+    r = np.where(np.isfinite(r), r, 0.0)
+    np.fill_diagonal(r, 1.0)
+    variance = float(g @ (r * np.outer(sd, sd)) @ g)
+    return float(np.sqrt(variance)) if np.isfinite(variance) and variance >= 0 else float("nan")
 
 
 def _arc_determined(
@@ -205,6 +259,10 @@ def arcs(
                     Q, n, R, method=method, R_series_ohm=R_series, min_n=min_n
                 )
                 C_method = "brug" if method.lower().startswith("brug") else "hsu-mansfeld"
+        involved = [names[i] for i in arc.slots]
+        if C_method == "brug":
+            involved += list(series_names)
+        C_stderr = _capacitance_stderr(result, involved, arc, method, series_names, min_n, C)
         rows.append(
             {
                 "resistor": arc.resistor,
@@ -214,6 +272,7 @@ def arcs(
                 "Q": Q,
                 "n": n,
                 "C_F": C,
+                "C_stderr_F": C_stderr,
                 "C_method": C_method,
                 "R_series_ohm": R_series,
                 "f0_Hz": apex_frequency(R, Q, n),
@@ -230,6 +289,11 @@ def arcs(
         position = "inside" if freq is None else arc_position(row["f0_Hz"], row["n"], freq)
         row["in_window"] = position == "inside"
         row["determined"], row["_why"] = _arc_determined(row["_names"], verdicts, reasons)
+        C, C_err = row["C_F"], row["C_stderr_F"]
+        if verdicts is not None and np.isfinite(C) and not C_err <= MAX_RELATIVE_STDERR * C:
+            relative = "no" if not np.isfinite(C_err) else f"{100 * C_err / C:.3g} %"
+            why = f"C_eff not determined (stderr {relative} of its value)"
+            row["determined"], row["_why"] = False, "; ".join(filter(None, [row["_why"], why]))
         if position != "inside":
             row["_why"] = arc_sentence(row["_text"], row["f0_Hz"], row["n"], freq)
             row["_why"] = row["_why"].replace(f"the arc {row['_text']} has ", "")
@@ -288,7 +352,7 @@ def arcs(
             del row[private]
 
     columns = [
-        "resistor", "element", "R_ohm", "R_stderr_ohm", "Q", "n", "C_F", "C_method",
+        "resistor", "element", "R_ohm", "R_stderr_ohm", "Q", "n", "C_F", "C_stderr_F", "C_method",
         "R_series_ohm", "f0_Hz", "in_window", "determined", "C_lookup_F", "role",
         "role_reason", "role_candidates", "description",
     ]  # fmt: skip

@@ -78,3 +78,21 @@ def test_roles_without_a_verdict_follow_capacitance_as_before():
     table = arcs(SimpleNamespace(circuit=Circuit("R0-p(R1,CPE1)"), values=values, stderr={}))
     assert table["in_window"].all() and table["determined"].all()
     assert list(table["role"]) == ["R_int"]
+
+
+def test_effective_capacitance_stderr_by_the_delta_method():
+    """ln C = (ln Q + (1 - n) ln R)/n (Hsu-Mansfeld): the gradient in (ln R, ln Q, n) is
+    ((1 - n)/n, 1/n, -ln(RQ)/n^2); C_stderr_F must equal C * sqrt(g' Σ_ln g)."""
+    values = {"R0": 20.0, "R1": 500.0, "CPE1_Q": 1e-7, "CPE1_n": 0.85}
+    circuit = Circuit("R0-p(R1,CPE1)")
+    result = fit(FREQ, noisy(circuit.impedance(FREQ, values), seed=8), circuit)
+    arc = result.arcs.iloc[0]
+    R, Q, n = (result.values[k] for k in ("R1", "CPE1_Q", "CPE1_n"))
+    names = ["R1", "CPE1_Q", "CPE1_n"]
+    sd = np.array([result.stderr[k] for k in names])
+    cov = result.correl.loc[names, names].to_numpy() * np.outer(sd, sd)
+    to_log = np.diag([1 / R, 1 / Q, 1.0])  # (R, Q, n) -> (ln R, ln Q, n)
+    g = np.array([(1 - n) / n, 1 / n, -np.log(R * Q) / n**2])
+    expected = arc["C_F"] * np.sqrt(g @ to_log @ cov @ to_log @ g)
+    assert arc["C_stderr_F"] == pytest.approx(expected, rel=1e-4)
+    assert arc["determined"] and arc["C_stderr_F"] < 0.1 * arc["C_F"]
