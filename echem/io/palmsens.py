@@ -136,14 +136,16 @@ _PLAIN_UNITS: dict[str, tuple[str, str]] = {
     "FahradImaginary": ("F", "farad"),
 }
 
-#: Canonical column -> (ArrayType codes in order of preference, quantity of its unit).
-#: Potential: the measured DC potential (33, ``mEdc`` of an EIS run) before the
-#: potential array (1, the applied DC potential of an EIS run).
-_CANONICAL: dict[str, tuple[tuple[int, ...], str]] = {
-    "time_s": ((0,), "time"),
+#: Canonical column -> (the arrays it comes from, in order of preference: an ArrayType
+#: code or an array class; quantity of its unit). Potential: the measured DC potential
+#: (33, ``mEdc`` of an EIS run) before the potential array (1, the applied DC potential
+#: of an EIS run). Time and charge are also found by their classes (nomad's reader
+#: takes them so), the others by code only (``Iac`` is a ``DataArrayCurrents`` too).
+_CANONICAL: dict[str, tuple[tuple[int | str, ...], str]] = {
+    "time_s": ((0, "PalmSens.Data.DataArrayTime"), "time"),
     "voltage_V": ((33, 1), "volt"),
     "current_A": ((2,), "amp"),
-    "charge_C": ((3,), "coulomb"),
+    "charge_C": ((3, "PalmSens.Data.DataArrayCharge"), "coulomb"),
     "freq_Hz": ((5,), "freq"),
     "z_real_ohm": ((7,), "ohm"),
     "z_imag_ohm": ((8,), "ohm"),
@@ -197,6 +199,7 @@ class _Array:
     where: str
     description: str
     array_type: int | None
+    kind: str  # the array's class, e.g. PalmSens.Data.DataArrayCurrents
     quantity: str
     unit: str
     unit_quantity: str | None
@@ -483,6 +486,7 @@ def _array(obj: Any, where: str, path: Path) -> _Array:
         where=where,
         description=description.strip() if isinstance(description, str) else "",
         array_type=array_type if type(array_type) is int else None,
+        kind=str(obj.get("Type") or ""),
         quantity=str(unit.get("Q") or ""),
         unit=text,
         unit_quantity=quantity,
@@ -750,14 +754,14 @@ def _start_time(local: Any, utc: Any) -> str | None:
 def _aliases(table: _Table, path: Path) -> dict[str, list[tuple[str, float]]]:
     """Canonical column -> [(column, factor)] for the arrays of a table."""
     aliases: dict[str, list[tuple[str, float]]] = {}
-    for canonical, (codes, quantity) in _CANONICAL.items():
-        for code in codes:
-            found = [(n, a) for n, a in table.arrays.items() if a.array_type == code]
+    for canonical, (sources, quantity) in _CANONICAL.items():
+        for source in sources:
+            found = [(n, a) for n, a in table.arrays.items() if _is(a, source)]
             if not found:
                 continue
             if len(found) > 1:
                 warn(
-                    f"{path}: {table.name}: {len(found)} arrays of type {code} "
+                    f"{path}: {table.name}: {len(found)} arrays of type {source} "
                     f"({', '.join(n for n, _ in found)}): no {canonical} (they are kept as "
                     "they are)",
                     EchemWarning,
@@ -776,6 +780,11 @@ def _aliases(table: _Table, path: Path) -> dict[str, list[tuple[str, float]]]:
                 aliases[canonical] = [(column, factor)]
             break
     return aliases
+
+
+def _is(array: _Array, source: int | str) -> bool:
+    """Whether ``array`` is of ``source``: an ArrayType code, or an array class."""
+    return array.array_type == source if isinstance(source, int) else array.kind == source
 
 
 def _factor(canonical: str, array: _Array, quantity: str) -> float | None:

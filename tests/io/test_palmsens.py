@@ -356,6 +356,18 @@ def test_current_within_its_range_is_kept(tmp_path):
     assert df["current_A"].iloc[1:].tolist() == [v * 1e-6 for v in CA_CURRENT_UA[1:]]
 
 
+def test_time_and_charge_are_found_by_their_class_too(tmp_path):
+    document = _session()
+    ca = _ca()
+    for array in ca["DataSet"]["Values"]:
+        del array["ArrayType"]
+    document["Measurements"] = [ca]
+    df = read_pssession(_write(tmp_path, document))
+    assert df["time_s"].tolist() == CA_TIME
+    np.testing.assert_array_equal(df["charge_C"], np.array(CA_CHARGE_UC) * 1e-6)
+    assert "current_A" not in df.columns  # Iac is a DataArrayCurrents too: by code only
+
+
 def test_unknown_unit_type_gives_no_canonical_column(tmp_path):
     document = _session()
     ca = _ca()
