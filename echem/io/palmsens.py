@@ -493,8 +493,8 @@ def _array(obj: Any, where: str, path: Path) -> _Array:
         factor=factor,
         values=_values(data_values, f"{where}.DataValues", path),
     )
-    for key in _extra_keys(data_values):
-        column = _field_values([entry.get(key) for entry in data_values])
+    for key, raw in _extras(data_values).items():
+        column = _field_values(raw)
         array.extras[key] = column
         if key == "C" and column.dtype.kind in "if":
             array.ranges = column.astype(np.float64)
@@ -529,6 +529,20 @@ def _is_number(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _extras(data_values: list[dict]) -> dict[str, list]:
+    """The fields of the data values other than ``V``: field -> one value per data value
+    (None where a data value lacks it)."""
+    if not data_values:
+        return {}
+    first = data_values[0]
+    if sum(map(len, data_values)) == len(first) * len(data_values):
+        try:  # every value has as many fields as the first: the same ones, or a KeyError
+            return {key: [entry[key] for entry in data_values] for key in first if key != "V"}
+        except KeyError:
+            pass
+    return {key: [entry.get(key) for entry in data_values] for key in _extra_keys(data_values)}
 
 
 def _extra_keys(data_values: list[dict]) -> list[str]:

@@ -551,6 +551,27 @@ def _read_or_raise(path):
         return read_pssession(path)
 
 
+@pytest.mark.parametrize("change", ["other field", "field missing"])
+def test_values_with_other_fields_than_the_first(tmp_path, change):
+    """Fields are the union over all values; a value without one has NaN there (a value
+    with as many fields as the first but another one, or with fewer fields)."""
+    document = _session()
+    ca = _ca()
+    entries = ca["DataSet"]["Values"][2]["DataValues"]
+    if change == "other field":
+        entries[1] = {"V": entries[1]["V"], "C": 4, "X": 1.5}
+    else:
+        del entries[1]["S"]
+    document["Measurements"] = [ca]
+    df = read_pssession(_write(tmp_path, document))
+    status = df["current status"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(status, [0, np.nan, 0, 0, 0])
+    assert df["current current range"].tolist() == [4] * 5
+    if change == "other field":
+        extra = df["current X"].to_numpy(dtype=float)
+        np.testing.assert_array_equal(extra, [np.nan, 1.5, np.nan, np.nan, np.nan])
+
+
 def test_null_values_are_missing_values(tmp_path):
     document = _session()
     _set([*VALUES, 3, "DataValues", 5, "V"], None)(document)
