@@ -8,7 +8,9 @@ Every impedance sweep of every file under ``../shared/data/real`` (``echem.read`
 The independent check is a residual bootstrap (Efron & Tibshirani, *An Introduction to the
 Bootstrap*, 1993, ch. 9): the relative residuals e = (Z - Ẑ)/|Z| of the fit are resampled with
 replacement (real and imaginary parts together) onto the model, Z* = Ẑ + e*·|Ẑ|, and each such
-spectrum is fitted again from scratch (the full multistart, its own seed). A parameter is
+spectrum is fitted again from scratch (the full multistart, its own seed); like blocks of a
+refit are first matched to the original's arcs by (log τ, log C) (:func:`align`: two arcs
+trading block numbers is not a spread). A parameter is
 *bootstrap-determined* when the half-width of the 16-84 % range of its refits is at most
 ``MAX_RELATIVE_STDERR`` (50 %) of its value, the same bar the verdict sets for the linearised
 stderr; an arc is bootstrap-determined when its R and its effective capacitance both are. This
@@ -87,6 +89,43 @@ def real_sweeps() -> list[tuple[str, int, np.ndarray, np.ndarray]]:
     return found
 
 
+def _tau_c(values: np.ndarray, arc) -> tuple[float, float]:
+    """(log10 tau, log10 C) of an arc: tau = (RQ)^(1/n), C = tau/R (Hsu-Mansfeld)."""
+    r, q = values[arc.resistance], values[arc.capacitance]
+    n = 1.0 if arc.exponent is None else values[arc.exponent]
+    with np.errstate(all="ignore"):
+        tau = (r * q) ** (1 / n)
+        return float(np.log10(tau)), float(np.log10(tau / r))
+
+
+def hsu_mansfeld(values: np.ndarray, arc) -> float:
+    """Hsu-Mansfeld effective capacitance (RQ)^(1/n)/R of an arc, F (the arcs table's default)."""
+    return float(10 ** _tau_c(values, arc)[1])
+
+
+def align(circuit, original: np.ndarray, replica: np.ndarray) -> np.ndarray:
+    """The replica with its like blocks permuted to match the original's arcs.
+
+    Like p(R,CPE) blocks are interchangeable and numbered by time constant; when an arc of the
+    replica lands on the other side of its neighbour, a block-by-name comparison would see a
+    swap, not a spread. The blocks are matched to the original's arcs by the assignment that
+    minimises the distance in (log tau, log C) (Hungarian method)."""
+    from scipy.optimize import linear_sum_assignment
+
+    arcs = circuit.structure.simple_arcs
+    if len(arcs) < 2 or not np.all(np.isfinite(replica)):
+        return replica
+    a = np.array([_tau_c(original, arc) for arc in arcs])
+    b = np.array([_tau_c(replica, arc) for arc in arcs])
+    cost = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+    cost = np.where(np.isfinite(cost), cost, 1e9)
+    rows, cols = linear_sum_assignment(cost)
+    out = replica.copy()
+    for i, j in zip(rows, cols, strict=True):
+        out[arcs[i].slots] = replica[arcs[j].slots]
+    return out
+
+
 def _spread(samples: np.ndarray, value: float) -> float:
     """Half-width of the 16-84 % range of ``samples`` relative to |value|."""
     finite = samples[np.isfinite(samples)]
@@ -113,20 +152,23 @@ def evaluate(job: tuple[str, int, np.ndarray, np.ndarray, str, int]) -> dict:
     relative = (z - model) / np.abs(z)
     rng = np.random.default_rng(abs(hash((name, sweep, circuit))) % 2**32)
     names = list(result.values)
-    samples = {n: [] for n in names}
-    capacitance: dict[str, list[float]] = {}
+    original = np.array([result.values[n] for n in names])
+    replicas = []
     for b in range(n_boot):
         z_star = model + relative[rng.integers(0, len(z), len(z))] * np.abs(model)
         try:
             refit = fit(freq, z_star, circuit, seed=b + 1)
         except Exception:  # noqa: BLE001 - a replica that cannot be fitted counts as undetermined
-            for n in names:
-                samples[n].append(np.nan)
+            replicas.append(np.full(len(names), np.nan))
             continue
-        for n in names:
-            samples[n].append(refit.values[n])
-        for _, arc in arcs_table(refit).iterrows():
-            capacitance.setdefault(arc["element"], []).append(arc["C_F"])
+        replica = np.array([refit.values[n] for n in names])
+        replicas.append(align(result.circuit, original, replica))
+    replicas = np.array(replicas)
+    samples = {n: replicas[:, i] for i, n in enumerate(names)}
+    capacitance = {
+        arc.capacitor: [hsu_mansfeld(row, arc) for row in replicas]
+        for arc in result.circuit.structure.arcs
+    }
     boot_ok = {
         n: _spread(np.array(samples[n]), result.values[n]) <= MAX_RELATIVE_STDERR for n in names
     }
@@ -140,9 +182,15 @@ def evaluate(job: tuple[str, int, np.ndarray, np.ndarray, str, int]) -> dict:
         c_ok = len(c_samples) > 0 and _spread(c_samples, arc["C_F"]) <= MAX_RELATIVE_STDERR
         arcs.append(
             {
+                "element": arc["element"],
                 "role_now": arc["role"] is not None and arc["role"] == arc["role"],
                 "role_before": old["role"] is not None and old["role"] == old["role"],
                 "boot_ok": bool(boot_ok[arc["resistor"]] and c_ok),
+                "R_spread": _spread(
+                    np.array(samples[arc["resistor"]]), result.values[arc["resistor"]]
+                ),
+                "C_spread": _spread(c_samples, arc["C_F"]) if len(c_samples) else np.inf,
+                "R_rel_stderr": arc["R_stderr_ohm"] / arc["R_ohm"],
             }
         )
     return {
@@ -228,6 +276,8 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=20, help="refits per fit (default 20)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--limit", type=int, default=None, help="first N sweeps only")
+    parser.add_argument("--circuit", action="append", help="only this circuit (repeatable)")
+    parser.add_argument("--save", type=Path, default=None, help="pickle the outcomes here")
     args = parser.parse_args()
     sweeps = real_sweeps()[: args.limit]
     files = len({s[0] for s in sweeps})
@@ -235,12 +285,17 @@ def main() -> None:
         f"{len(sweeps)} distinct sweeps from {files} files under {REAL}; "
         f"{args.bootstrap} bootstrap refits per fit"
     )
-    jobs = [(*s, c, args.bootstrap) for c in CIRCUITS for s in sweeps]
+    circuits = tuple(args.circuit) if args.circuit else CIRCUITS
+    jobs = [(*s, c, args.bootstrap) for c in circuits for s in sweeps]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         outcomes = list(pool.map(evaluate, jobs, chunksize=4))
     print(f"{time.perf_counter() - start:.0f} s on {args.jobs} processes")
-    for circuit in CIRCUITS:
+    if args.save is not None:
+        import pickle
+
+        args.save.write_bytes(pickle.dumps(outcomes))
+    for circuit in circuits:
         report(circuit, [o for o in outcomes if o["circuit"] == circuit])
     wrong = [o for o in outcomes if o.get("ok") and not all(o["boot_ok"].values())]
     for o in wrong:

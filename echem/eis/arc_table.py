@@ -17,8 +17,9 @@ the top level of the circuit, i.e. the high-frequency intercept R0; NaN if there
 ``C_stderr_F`` (its standard error, delta method over the fit's covariance), ``f0_Hz`` (apex
 frequency 1/(2π (RQ)^(1/n))), ``in_window`` (the apex lies inside the measured
 band, :data:`echem.eis.verdict.WINDOW_MARGIN_DECADES` from either end), ``determined`` (the fit
-determines R and Q, and n or n sits on its bound 1, and the effective capacitance the role is
-read from has a standard error at most 50 % of it: :mod:`echem.eis.verdict`), ``C_lookup_F``
+determines R, Q and n (an n held on its bound 1 is not determined: use a C), and the effective
+capacitance the role is read from has a standard error at most 50 % of it:
+:mod:`echem.eis.verdict`), ``C_lookup_F``
 (the capacitance used for the role lookup), ``role``, ``role_reason`` (why an arc has no role,
 "" when it has one), ``role_candidates``, ``description`` (the ISW phenomenon, or what the arc is
 when it has no role: a blocking capacitance or a diffusion tail below the band, an arc above it).
@@ -138,19 +139,19 @@ def _arc_determined(
 ) -> tuple[bool, str]:
     """Whether the fit determines an arc's R and capacitance, and why not.
 
-    R and Q (or C) must be determined; the exponent n too, or be on its upper bound 1 (an
-    ideal capacitor, whose C is then Q). Without a verdict (a duck-typed result) the arc counts
-    as determined.
+    R, Q (or C) and the exponent n must be determined. An exponent on its bound 1 is not: the
+    other values' stderr are then conditional on it held there, and refits of resampled data
+    show them far less certain (benchmarks/bench_verdicts.py); a C in place of the CPE (which
+    the fit's problems suggest) determines them properly. Without a verdict (a duck-typed
+    result) the arc counts as determined.
     """
     if verdicts is None:
         return True, ""
     why = []
-    for i, name in enumerate(names):
+    for name in names:
         if verdicts.get(name, True):
             continue
         reason = reasons.get(name, "")
-        if i == 2 and reason.startswith("on its upper bound"):
-            continue
         if reason == "fixed (not fitted)":
             continue
         why.append(f"{name} not determined ({reason})" if reason else f"{name} not determined")

@@ -100,10 +100,17 @@ def test_real_spectra_fit_and_kk(relative, circuit, count, expected, kk_valid):
             assert first[name] == pytest.approx(value, rel=0.10), name
         else:
             assert first[name] == pytest.approx(value, rel=0.03), name
-    # every arc of every spectrum got a capacitance and a role
+    # every arc of every spectrum got a capacitance, and a role exactly where the spectrum
+    # pins it down (a CPE held at n = 1 does not: its fit suggests a C instead)
     for result in table["result"]:
         arcs = result.arcs
-        assert arcs["C_F"].notna().all() and arcs["role"].notna().all()
+        assert arcs["C_F"].notna().all()
+        pinned = arcs["in_window"] & arcs["determined"]
+        assert (arcs["role"].notna() == pinned).all()
+        held = arcs["n"] == 1.0
+        assert not pinned[held].any()
+        if held.any():
+            assert any("a C in place of" in p for p in result.problems)
 
 
 def test_consecutive_biologic_sweeps_stay_consistent():
