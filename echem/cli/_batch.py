@@ -265,17 +265,21 @@ def _watch_parent(parent: int) -> None:
     """End this worker (as SIGTERM would) once its parent process is gone."""
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_S)
-    signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
-    time.sleep(END_GRACE_S)
-    os._exit(_TERMINATED)  # pragma: no cover - the main thread did not unwind in time
+    signal_thread = getattr(signal, "pthread_kill", None)  # POSIX
+    if signal_thread is not None:
+        signal_thread(threading.main_thread().ident, signal.SIGTERM)
+        time.sleep(END_GRACE_S)
+    os._exit(_TERMINATED)  # the main thread did not unwind in time
 
 
 def _start_worker(parent: int, settings: Settings) -> None:
     """Initializer of a local worker process: its pipeline for ``settings``; SIGTERM
-    unwinds and exits, and the worker ends with its parent."""
+    unwinds and exits; Ctrl-C is left to the parent, which ends the workers (a worker
+    interrupted between chunks would print a traceback); the worker ends with its parent."""
     global _worker_pipeline
     _worker_pipeline = Pipeline(settings)
     signal.signal(signal.SIGTERM, _end_worker)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
