@@ -285,6 +285,7 @@ class AccessDatabase:
         self._page_types = pages[:, 0]
         self._owners = pages[:, _DATA_OWNER : _DATA_OWNER + 4].copy().view("<u4").ravel()
         self._words = np.frombuffer(data, dtype="<u2").reshape(self.n_pages, PAGE_SIZE // 2)
+        self._definitions: dict[str, TableDef] = {}
         catalog = self.table_def_at(_CATALOG_PAGE, "MSysObjects")
         self._tables = self._read_catalog(catalog)
 
@@ -307,7 +308,9 @@ class AccessDatabase:
                 f"no table {name!r} in the database (tables: {', '.join(self._tables)})",
                 self.path,
             )
-        return self.table_def_at(self._tables[name], name)
+        if name not in self._definitions:
+            self._definitions[name] = self.table_def_at(self._tables[name], name)
+        return self._definitions[name]
 
     def _read_catalog(self, catalog: TableDef) -> dict[str, int]:
         columns = self.read_rows(catalog, ("Id", "Name", "Type", "Flags"))

@@ -112,7 +112,23 @@ _NORMAL_COLUMNS: Mapping[str, frozenset[str]] = {
     "Frequency": _REAL_TYPES,
     "Amplitude": _REAL_TYPES,
 }
-#: Of those, the ones every Arbin version writes.
+#: Other tables' columns echem computes with, and the Access types they may have.
+_OTHER_COLUMNS: Mapping[str, Mapping[str, frozenset[str]]] = {
+    GLOBAL_TABLE: {"Start_DateTime": _REAL_TYPES, "MASS": _REAL_TYPES},
+    AUX_TABLE: {"X": _REAL_TYPES, "dX/dt": _REAL_TYPES, "dX_dt": _REAL_TYPES},
+}
+#: Columns that key rows to a test, point, channel or input, in whichever table: they
+#: must hold integers (a damaged type would drop or misplace the rows).
+_KEY_COLUMNS = (
+    "Test_ID",
+    "Data_Point",
+    "Channel_Index",
+    "Cycle_Index",
+    "Step_Index",
+    "Auxiliary_Index",
+    "Data_Type",
+)
+#: Of the normal table's columns, the ones every Arbin version writes.
 _REQUIRED_COLUMNS = (
     "Test_ID",
     "Data_Point",
@@ -191,7 +207,7 @@ def list_tests(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     database = _open(path)
-    global_rows = pd.DataFrame(database.read_table(GLOBAL_TABLE))
+    global_rows = _global_rows(database, path)
     points = database.read_table(NORMAL_TABLE, ("Test_ID",))["Test_ID"]
     return _test_table(global_rows, points)
 
@@ -225,9 +241,9 @@ def read_res(
     """
     path = Path(path)
     database = _open(path)
-    global_rows = pd.DataFrame(database.read_table(GLOBAL_TABLE))
+    global_rows = _global_rows(database, path)
     normal = database.read_table(NORMAL_TABLE)
-    _require_keys(normal, path)
+    _require_keys(normal, NORMAL_TABLE, ("Test_ID", "Data_Point"), path)
     table_of_tests = _test_table(global_rows, normal["Test_ID"])
     test_id = _choose_test(table_of_tests, test, channel, path)
     raw = _ordered(_test_rows(normal, test_id), path)
@@ -289,13 +305,33 @@ def _open(path: Path) -> AccessDatabase:
             f".res result file (its tables: {', '.join(database.table_names()) or 'none'})",
             path,
         )
+    for name in database.table_names():
+        _check_types(database, name, path)
     _check_normal_columns(database, path)
     return database
 
 
+def _check_types(database: AccessDatabase, table: str, path: Path) -> None:
+    """Key columns hold integers, and the columns echem computes with have a type
+    Arbin writes: another type is a damaged definition (a flipped type byte)."""
+    known = {
+        **_OTHER_COLUMNS.get(table, {}),
+        **{key: _INTEGER_TYPES for key in _KEY_COLUMNS},
+        **(_NORMAL_COLUMNS if table == NORMAL_TABLE else {}),
+    }
+    for column in database.table_def(table).columns:
+        allowed = known.get(column.name)
+        if allowed is not None and column.type_name not in allowed:
+            raise ParseError(
+                f"{table}.{column.name} is of type {column.type_name}, not one of "
+                f"{', '.join(sorted(allowed))}: a damaged table definition",
+                path,
+            )
+
+
 def _check_normal_columns(database: AccessDatabase, path: Path) -> None:
-    """The normal table has Arbin's key columns, each known column of a type Arbin
-    writes; an unknown column warns."""
+    """The normal table has Arbin's key columns (their types: :func:`_check_types`); an
+    unknown column warns."""
     types = {c.name: c.type_name for c in database.table_def(NORMAL_TABLE).columns}
     absent = [name for name in _REQUIRED_COLUMNS if name not in types]
     if absent:
@@ -304,14 +340,6 @@ def _check_normal_columns(database: AccessDatabase, path: Path) -> None:
             "a damaged table definition",
             path,
         )
-    for name, kind in types.items():
-        allowed = _NORMAL_COLUMNS.get(name)
-        if allowed is not None and kind not in allowed:
-            raise ParseError(
-                f"{NORMAL_TABLE}.{name} is of type {kind}, not one of "
-                f"{', '.join(sorted(allowed))}: a damaged table definition",
-                path,
-            )
     unknown = [name for name in types if name not in _NORMAL_COLUMNS]
     if unknown:
         warn(
@@ -388,17 +416,25 @@ def _test_rows(table: Mapping[str, np.ndarray], test_id: int) -> dict[str, np.nd
     return {name: np.asarray(values)[keep] for name, values in table.items()}
 
 
-def _require_keys(table: Mapping[str, np.ndarray], path: Path) -> None:
-    """Every data point names its test and number (a null there cannot be placed)."""
-    for key in ("Test_ID", "Data_Point"):
+def _require_keys(
+    table: Mapping[str, np.ndarray], name: str, keys: tuple[str, ...], path: Path
+) -> None:
+    """Every row of ``table`` has its ``keys`` (a row without its test or data point
+    cannot be placed)."""
+    for key in keys:
         values = np.asarray(table[key]) if key in table else None
         if values is None:
-            raise ParseError(f"{NORMAL_TABLE} has no {key} column", path)
+            raise ParseError(f"{name} has no {key} column", path)
         if values.dtype.kind == "f" and np.isnan(values).any():
             raise ParseError(
-                f"{int(np.isnan(values).sum())} row(s) of {NORMAL_TABLE} have no {key}: damaged",
-                path,
+                f"{int(np.isnan(values).sum())} row(s) of {name} have no {key}: damaged", path
             )
+
+
+def _global_rows(database: AccessDatabase, path: Path) -> pd.DataFrame:
+    table = database.read_table(GLOBAL_TABLE)
+    _require_keys(table, GLOBAL_TABLE, ("Test_ID",), path)
+    return pd.DataFrame(table)
 
 
 def _ordered(table: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
