@@ -22,6 +22,10 @@ part of the JSON::
     curve = {"Title": ..., "XAxisDataArray": array, "YAxisDataArray": array, ...}
     eis   = {"Title": ..., "DataSet": {...}, "ScanType": ..., "FreqType": ..., ...}
 
+PSTrace 5.0 to 5.8 write the same structure with every key in lower case
+(``measurements``, ``datavalues``, ``v``: PalmSens' example sessions of PSTrace 5.0, 5.7
+and 5.8 in github.com/PalmSens/palmsens-sdk); they are read alike.
+
 The method script is ``KEY=VALUE`` lines with ``#`` comments (``METHOD_ID=eis``,
 ``MIN_FREQ=1.000E-001``...). ``ArrayType`` numbers the quantity of an array (PalmSens'
 ``DataArrayType``: 0 time, 1 potential, 2 current, 3 charge, 5 frequency, 6 phase, 7 Z',
@@ -185,6 +189,18 @@ _OVER_RANGE = 10.0
 #: .NET ``DateTime.Ticks`` count 100 ns from 0001-01-01.
 _TICKS_EPOCH = datetime(1, 1, 1)
 _TICKS_PER_MICROSECOND = 10
+#: Keys of a session as PSTrace 5.9 and later write them; 5.0 to 5.8 write them in lower
+#: case (``measurements``, ``datavalues``, ``v``), as in PalmSens' own example sessions.
+_KEYS: dict[str, str] = {
+    key.lower(): key
+    for key in (
+        "Type", "CoreVersion", "MethodForMeasurement", "Measurements", "Title", "TimeStamp",
+        "UTCTimeStamp", "DeviceUsed", "DeviceSerial", "DeviceFW", "DataSet", "Method",
+        "Curves", "EISDataList", "Values", "ArrayType", "Description", "DataValueType",
+        "Unit", "DataValues", "V", "C", "S", "R", "T", "Q", "A", "Hidden",
+        "XAxisDataArray", "YAxisDataArray", "ScanType", "FreqType", "CDC", "FitValues",
+    )
+}  # fmt: skip
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
@@ -360,7 +376,15 @@ def _document(path: Path) -> dict[str, Any]:
             path,
             offset=skipped,
         )
+    if "Measurements" not in document and "measurements" in document:
+        document = json.loads(text, object_hook=_camel_case)  # PSTrace 5.0-5.8 keys
     return document
+
+
+def _camel_case(obj: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object of a lower-case session with the keys this reader uses as
+    PSTrace 5.9+ spells them (``datavalues`` -> ``DataValues``); other keys unchanged."""
+    return {_KEYS.get(key, key): value for key, value in obj.items()}
 
 
 def _decode(data: bytes, path: Path) -> tuple[str, str, int]:

@@ -577,3 +577,24 @@ def test_null_values_are_missing_values(tmp_path):
     _set([*VALUES, 3, "DataValues", 5, "V"], None)(document)
     df = _read_or_raise(_write(tmp_path, document))
     assert math.isnan(df["freq_Hz"].iloc[5]) and math.isnan(df["Frequency"].iloc[5])
+
+
+def _lower_keys(value):
+    """A session as PSTrace 5.0-5.8 writes it: every key in lower case."""
+    if isinstance(value, dict):
+        return {key.lower(): _lower_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(item) for item in value]
+    return value
+
+
+def test_sessions_with_lower_case_keys_read_alike(tmp_path):
+    """PSTrace before 5.9 writes ``measurements``, ``datavalues``, ``v`` (PalmSens' own
+    example sessions, e.g. PSTrace 5.7's): read as the same session, not refused."""
+    original = _read_quietly(real(FILE))
+    path = _write(tmp_path, _lower_keys(_session()))
+    df = _read_quietly(path)
+    assert df.equals(original)
+    assert df.attrs["start_time"] == original.attrs["start_time"]
+    assert df.attrs["metadata"]["method"] == original.attrs["metadata"]["method"]
+    assert df.attrs["metadata"]["units"] == original.attrs["metadata"]["units"]
