@@ -182,7 +182,7 @@ def _echem_times(path: Path, calls: int, wall: bool) -> list[float]:
     clock = time.perf_counter if wall else time.process_time
     times = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", echem.EchemWarning)  # the PalmSens file's Idc
+        warnings.simplefilter("ignore", echem.EchemWarning)  # none expected; never printed
         for _ in range(calls):
             start = clock()
             echem.read(path)

@@ -67,18 +67,41 @@ array whose unit type is not known here gets no canonical column (an
 ``ZIm`` has the quantity ``-Z''``: it holds -Z'' (positive on a capacitive arc;
 pyimpspec negates it too), so ``z_imag_ohm`` is its negative (Z = Z' + jZ'').
 
-Currents beyond their range
----------------------------
-A current reading carries its current-range code ``C``. The method script states two
-codes with their full scale as a power of ten in µA (``IRANGE_MIN=0`` with
-``IRANGE_MIN_F=-3``: 1 nA; ``IRANGE_MAX=7`` with ``IRANGE_MAX_F=4``: 10 mA); when they
-form a ladder of decades, a reading larger than 10 times the full scale of its own
-range cannot have been measured (an instrument saturates at a few times full scale) and
-is left out of ``current_A`` (NaN; the column is left out if no reading remains) with an
-:class:`echem.EchemWarning`, and kept as read under its own name. In
-``11_PEIS_700mV.pssession`` every ``Idc`` value is 365 to 368 times the full scale of its
-range and changes tenfold exactly where the range changes while the potential stays at
-0.700 V: an artefact, not a current, so that frame has no ``current_A``.
+Current ranges
+--------------
+A current reading carries its current-range code ``C``. The method script states codes
+with the current they allow as a power of ten in µA (``IRANGE_MIN=0`` with
+``IRANGE_MIN_F=-3``: 1 nA; ``IRANGE_MAX=7`` with ``IRANGE_MAX_F=4``: 10 mA;
+``IRANGE_START``); a limit between decades (``IRANGE_MAX_F=3.699``: 5 mA) is served by
+the range of the next decade. When every stated code lies on one ladder of decades, the
+full scale of each code is known.
+
+The DC current of an EIS run
+----------------------------
+``Idc`` (ArrayType 2) and ``miDC`` (36) of an EIS measurement are not stored in µA by
+PSTrace 5.9 and later, whatever their unit says: PalmSens' SDK documents that "for
+(m)iDC in EIS measurements the array value is 'in range' instead of µA for backwards
+compatibility reasons" (pypalmsens 1.6, ``CurrentArray``). The stored value is the
+current in µA times the full scale of its range in µA: divided by the full scale it
+gives the current. Evidence: PalmSens' test session ``eis_3ch_4scan_5freq.pssession``
+(PSTrace 5.11, its dummy cell, 10.57-10.59 kOhm at DC by its own 20 Hz impedance) holds
+566.92, 377.92 and 188.99 on the 10 µA range at 0.604, 0.404 and 0.202 V: 56.69, 37.79,
+18.90 µA, within 1.1 % of Ohm's law (57.11, 38.16, 19.09 µA), where the stored numbers
+read as µA would be ten times too large; in ``11_PEIS_700mV.pssession`` (PSTrace 5.9,
+a rotating disk at 0.700 V) the stored values change tenfold at each of the three range
+changes, while value / full scale stays between -364.6 and -367.9 µA. Sessions of PSTrace
+5.7 store µA (PalmSens' 5.7 examples: the values run on smoothly across range changes).
+So ``current_A`` is value / full scale (µA -> A) for PSTrace 5.9 and later, the value
+for 5.7 and earlier; for another version, or without the range codes and their full
+scales, an EIS run has no ``current_A`` (an :class:`echem.EchemWarning` says why). The
+DC current is not bounded by its range (PSTrace offsets the DC part to measure the AC
+part on a small range: 56.69 µA on the 10 µA range above). ``metadata["units"]`` names
+such an array's unit ``in range``; the column keeps the values as the file holds them.
+
+Other current readings larger than 10 times the full scale of their own range cannot
+have been measured (an instrument saturates at a few times full scale): they are left
+out of ``current_A`` (NaN; the column is left out if no reading remains) with an
+:class:`echem.EchemWarning`, and kept as read under their own name.
 
 Start time: ``TimeStamp`` (local) with the offset to ``UTCTimeStamp``, as ISO 8601
 (``2025-07-17T10:37:24.601551+02:00``); a missing or zero time stamp gives None.
@@ -88,6 +111,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -143,12 +167,13 @@ _PLAIN_UNITS: dict[str, tuple[str, str]] = {
 #: Canonical column -> (the arrays it comes from, in order of preference: an ArrayType
 #: code or an array class; quantity of its unit). Potential: the measured DC potential
 #: (33, ``mEdc`` of an EIS run) before the potential array (1, the applied DC potential
-#: of an EIS run). Time and charge are also found by their classes (nomad's reader
-#: takes them so), the others by code only (``Iac`` is a ``DataArrayCurrents`` too).
+#: of an EIS run); current: ``Idc`` (2), then ``miDC`` (36) of an EIS run. Time and
+#: charge are also found by their classes (nomad's reader takes them so), the others by
+#: code only (``Iac`` is a ``DataArrayCurrents`` too).
 _CANONICAL: dict[str, tuple[tuple[int | str, ...], str]] = {
     "time_s": ((0, "PalmSens.Data.DataArrayTime"), "time"),
     "voltage_V": ((33, 1), "volt"),
-    "current_A": ((2,), "amp"),
+    "current_A": ((2, 36), "amp"),
     "charge_C": ((3, "PalmSens.Data.DataArrayCharge"), "coulomb"),
     "freq_Hz": ((5,), "freq"),
     "z_real_ohm": ((7,), "ohm"),
@@ -186,6 +211,22 @@ _TITLE_TECHNIQUES: dict[str, str] = {
 
 #: A current reading above this many times the full scale of its range is not a measurement.
 _OVER_RANGE = 10.0
+#: ArrayType codes of the DC current of an EIS run (``Idc``, ``miDC``).
+_EIS_DC_CURRENT = frozenset({2, 36})
+#: How PSTrace stores the DC current of an EIS run, by the (major, minor) CoreVersion of
+#: the session: (first, last, storage); see the module docstring. Other versions: unknown.
+_EIS_DC_STORAGE: tuple[tuple[tuple[int, int], tuple[int, int], str], ...] = (
+    ((0, 0), (5, 7), "µA"),
+    ((5, 9), (999, 999), "in range"),
+)
+#: The method's current-range statements: (code key, log10 of its limit in µA).
+_RANGE_KEYS: tuple[tuple[str, str], ...] = (
+    ("IRANGE_MIN", "IRANGE_MIN_F"),
+    ("IRANGE_MAX", "IRANGE_MAX_F"),
+    ("IRANGE_START", "IRANGE_START_F"),
+)
+#: ``metadata["units"]`` of a DC current stored "in range".
+_IN_RANGE_UNIT = "in range"
 #: .NET ``DateTime.Ticks`` count 100 ns from 0001-01-01.
 _TICKS_EPOCH = datetime(1, 1, 1)
 _TICKS_PER_MICROSECOND = 10
@@ -488,11 +529,13 @@ def _measurement(
     metadata["curves"], extra = _curves(item, where, label, names, arrays, path)
     metadata["eis_data"], extra_eis = _eis_data(item, where, label, values, path)
     tables += extra + extra_eis
+    core_version = session["core_version"]
+    eis_dc = (_eis_dc_storage(core_version), core_version) if technique == "eis" else None
     frames = []
     for number, table in enumerate(tables):
         frame_metadata = dict(metadata) if number == 0 else {"measurement_index": index}
         frame_metadata["units"] = table.units
-        frame = _frame(table, technique, path, start_time, frame_metadata, parameters)
+        frame = _frame(table, technique, path, start_time, frame_metadata, parameters, eis_dc)
         frames.append((table.name, frame))
     return _Measurement(index, title, technique, frames)
 
@@ -834,37 +877,92 @@ def _factor(canonical: str, array: _Array, quantity: str) -> float | None:
     return array.factor
 
 
-def _range_full_scale_uA(parameters: dict[str, Any]) -> tuple[float, float] | None:
-    """(code, log10 of its full scale in µA) of the method's current-range ladder, when
-    its two stated codes form a ladder of decades; else None."""
+def _range_ladder(parameters: dict[str, Any]) -> int | None:
+    """log10 of the full scale in µA of current-range code 0 (code ``c``: that + ``c``),
+    when the method's stated codes (at least two different ones) lie on one ladder of
+    decades; else None. A limit between decades is served by the next decade up."""
+    offsets, codes = set(), set()
+    for code_key, limit_key in _RANGE_KEYS:
+        try:
+            code, limit = float(parameters[code_key]), float(parameters[limit_key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not (math.isfinite(code) and math.isfinite(limit)) or code != int(code):
+            continue
+        nearest = round(limit)
+        decade = nearest if abs(limit - nearest) < 1e-3 else math.ceil(limit)
+        offsets.add(decade - int(code))
+        codes.add(int(code))
+    return offsets.pop() if len(offsets) == 1 and len(codes) >= 2 else None
+
+
+def _version(text: Any) -> tuple[int, int] | None:
+    """(major, minor) of a version text such as ``5.9.4515.26368``; None if it is not one."""
+    parts = str(text).split(".")
     try:
-        low, high = int(parameters["IRANGE_MIN"]), int(parameters["IRANGE_MAX"])
-        low_f, high_f = float(parameters["IRANGE_MIN_F"]), float(parameters["IRANGE_MAX_F"])
-    except (KeyError, TypeError, ValueError):
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
         return None
-    if high - low != high_f - low_f or high == low:
-        return None
-    return float(low), low_f
 
 
-def _within_range(
+def _eis_dc_storage(core_version: Any) -> str | None:
+    """How a session of this CoreVersion stores the DC current of an EIS run."""
+    version = _version(core_version)
+    if version is None:
+        return None
+    return next((how for low, high, how in _EIS_DC_STORAGE if low <= version <= high), None)
+
+
+def _current(
     table: _Table,
     aliases: dict[str, list[tuple[str, float]]],
     parameters: dict[str, Any],
+    eis_dc: tuple[str | None, Any] | None,
     path: Path,
 ) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[str, float]]]]:
-    """The columns and aliases to build a table's frame from, with the current readings
-    beyond 10x the full scale of their range left out of ``current_A`` (module
-    docstring): NaN there, or no ``current_A`` when none remains; a warning says so."""
-    ladder = _range_full_scale_uA(parameters)
-    if "current_A" not in aliases or ladder is None:
+    """The columns and aliases to build a table's frame from, ``current_A`` as the
+    module docstring says: the DC current of an EIS run (``eis_dc``: its storage and the
+    session's CoreVersion; None for another technique) decoded by its storage, other
+    readings beyond 10x the full scale of their range left out (NaN there, or no
+    ``current_A`` when none remains); a warning says what is left out."""
+    if "current_A" not in aliases:
         return table.columns, aliases
     [(column, factor)] = aliases["current_A"]
     array = table.arrays[column]
-    if array.ranges is None:
+    offset = _range_ladder(parameters)
+    others = {name: found for name, found in aliases.items() if name != "current_A"}
+    if eis_dc is not None and array.array_type in _EIS_DC_CURRENT:
+        storage, core_version = eis_dc
+        if storage == "µA":
+            return table.columns, aliases
+        why = None
+        if storage is None:
+            why = (
+                f"PSTrace {core_version} may store it as µA or 'in range' (µA times the "
+                "full scale of its range, PSTrace 5.9 and later)"
+            )
+        elif array.unit != "µA" or array.ranges is None or offset is None:
+            why = (
+                "it is stored 'in range' (µA times the full scale of its range), and the "
+                "full scale of its range codes is not known (the method's IRANGE_* "
+                "statements, the values' current-range codes C and the unit µA are needed)"
+            )
+        if why is not None:
+            warn(
+                f"{path}: {table.name}: {column!r} is the DC current of an EIS run; {why}: "
+                f"no current_A (kept as read in {column!r})",
+                EchemWarning,
+            )
+            return table.columns, others
+        with np.errstate(invalid="ignore", over="ignore"):
+            current = array.values / 10.0 ** (array.ranges + offset) * factor
+        return {"current_A": current, **table.columns}, {
+            **others,
+            "current_A": [("current_A", 1.0)],  # a canonical name: not repeated
+        }
+    if array.ranges is None or offset is None:
         return table.columns, aliases
-    code, log_full_scale = ladder
-    full_scale_A = 10.0 ** (log_full_scale + array.ranges - code) * 1e-6
+    full_scale_A = 10.0 ** (array.ranges + offset) * 1e-6
     current = array.values * factor
     with np.errstate(invalid="ignore"):
         ratio = np.abs(current) / full_scale_A
@@ -879,12 +977,10 @@ def _within_range(
         f"current_A (kept as read in {column!r})",
         EchemWarning,
     )
-    aliases = {name: found for name, found in aliases.items() if name != "current_A"}
     if count == len(current):
-        return table.columns, aliases
+        return table.columns, others
     current[beyond] = np.nan
-    aliases["current_A"] = [("current_A", 1.0)]  # a canonical name: not repeated
-    return {"current_A": current, **table.columns}, aliases
+    return {"current_A": current, **table.columns}, {**others, "current_A": [("current_A", 1.0)]}
 
 
 def _frame(
@@ -894,8 +990,14 @@ def _frame(
     start_time: str | None,
     metadata: dict[str, Any],
     parameters: dict[str, Any],
+    eis_dc: tuple[str | None, Any] | None,
 ) -> pd.DataFrame:
-    columns, aliases = _within_range(table, _aliases(table, path), parameters, path)
+    """One table's tidy frame; ``eis_dc``: see :func:`_current`."""
+    columns, aliases = _current(table, _aliases(table, path), parameters, eis_dc, path)
+    if eis_dc is not None and eis_dc[0] != "µA":
+        unit = _IN_RANGE_UNIT if eis_dc[0] is not None else f"µA or {_IN_RANGE_UNIT}"
+        dc = [name for name, array in table.arrays.items() if array.array_type in _EIS_DC_CURRENT]
+        metadata["units"] = {**metadata["units"], **dict.fromkeys(dc, unit)}
     return build_frame(
         columns,
         aliases,

@@ -54,7 +54,9 @@ def _write(folder: Path, document: dict, name: str = "s.pssession", encoding="ut
 
 
 def _read_quietly(path: Path, **kwargs):
-    with pytest.warns(echem.EchemWarning, match="current range"):
+    """read_pssession, which must not warn (an EchemWarning fails the test)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", echem.EchemWarning)
         return read_pssession(path, **kwargs)
 
 
@@ -118,7 +120,7 @@ def test_units_follow_the_unit_type_not_the_symbol():
     """Iac's unit type is MicroAmpere, its symbol 'A': |Z| = Eac / Iac holds with µA."""
     df = _read_quietly(real(FILE))
     units = df.attrs["metadata"]["units"]
-    assert units["Iac"] == units["Idc"] == "µA"
+    assert units["Iac"] == "µA" and units["Idc"] == "in range"  # see the next test
     assert units["Frequency"] == "Hz" and units["ZRe"] == "Ohm" and units["Eac"] == "V"
     high = df["freq_Hz"] >= 3.0
     modulus = df.loc[high, "Z"].to_numpy()
@@ -139,19 +141,91 @@ def test_z_imag_is_negative_on_the_capacitive_arc():
     np.testing.assert_allclose(df["z_imag_ohm"], df["Z"] * np.sin(phase), rtol=1e-6, atol=1e-9)
 
 
-def test_idc_beyond_its_current_range_is_not_a_current():
-    """Idc is 365-368x the full scale of its range at every point (10 mA range: -3.66 A) and
-    changes tenfold where the range changes at constant potential: no current_A."""
-    with pytest.warns(echem.EchemWarning, match=r"64 of 64 'Idc' readings exceed 10 times"):
-        df = read_pssession(real(FILE))
-    assert "current_A" not in df.columns
+def test_dc_current_of_the_eis_run_is_decoded_from_in_range():
+    """PSTrace 5.9 stores Idc of an EIS run 'in range' (µA times the full scale of its
+    range in µA, as PalmSens' SDK says): the stored values change tenfold at each of the
+    three range changes at 0.700 V, value / full scale stays within -364.6 to -367.9 µA."""
+    df = _read_quietly(real(FILE))
     ranges = df["Idc current range"].to_numpy()
+    assert sorted(set(ranges)) == [5, 6, 7]
     full_scale_uA = 10.0 ** (ranges - 3)  # IRANGE_MIN=0 is 1e-3 µA, IRANGE_MAX=7 is 1e4 µA
-    ratio = np.abs(df["Idc"].to_numpy()) / full_scale_uA
-    assert 364 < ratio.min() and ratio.max() < 368.5
+    np.testing.assert_array_equal(df["current_A"], df["Idc"] / full_scale_uA * 1e-6)
+    current_uA = df["current_A"].to_numpy() * 1e6
+    assert -368.0 < current_uA.min() and current_uA.max() < -364.5
+    assert df["Idc"].abs().max() / df["Idc"].abs().min() > 99  # the stored values: not µA
+    assert df.attrs["metadata"]["units"]["Idc"] == "in range"
     params = df.attrs["metadata"]["method_parameters"]
     assert (params["IRANGE_MIN"], params["IRANGE_MIN_F"]) == (0, -3)
     assert (params["IRANGE_MAX"], params["IRANGE_MAX_F"]) == (7, 4)
+
+
+#: From PalmSens' test session eis_3ch_4scan_5freq.pssession (PSTrace 5.11, palmsens-sdk,
+#: BSD-3): its dummy cell at three DC potentials, 20 Hz (|Z| = 10.58 kOhm, the DC limit),
+#: the 10 µA range (code 4): mEdc / V and the stored Idc (µA x 10 µA).
+DUMMY_MEDC = [0.20216, 0.40406, 0.60391]
+DUMMY_IDC = [188.9947, 377.92364, 566.92448]
+DUMMY_Z = [10587.5, 10587.8, 10574.6]
+DUMMY_METHOD = (
+    "#PSTrace, Version=5.11.1006.19013\r\nMETHOD_ID=eis\r\n"
+    "IRANGE_MIN_F=0.0000000E+000\r\nIRANGE_MAX_F=3.6989999E+000\r\n"
+    "IRANGE_START_F=4.0000000E+000\r\nIRANGE_MIN=3\r\nIRANGE_MAX=7\r\nIRANGE_START=7\r\n"
+)
+
+
+def _dummy_eis(core_version="5.11.1006.0", method=DUMMY_METHOD) -> dict:
+    """An EIS session laid out as PSTrace 5.11 writes it, with the dummy cell's numbers."""
+    arrays = [
+        _array("Idc", "DataArrayCurrents", 2, "MicroAmpere", "A", "Current", DUMMY_IDC, C=4),
+        _array("Frequency", "DataArray", 5, "Hertz", "Hz", "Frequency", [20.0] * 3),
+        _array("Z", "DataArray", 10, "Z", "\u03a9", "Z", DUMMY_Z),
+        _array("miDC", "DataArrayCurrents", 36, "MicroAmpere", "A", "Current", DUMMY_IDC, C=4),
+        _array("mEdc", "DataArray", 33, "Volt", "V", "Potential", DUMMY_MEDC),
+    ]
+    measurement = {
+        "Title": "Impedance Spectroscopy",
+        "DataSet": {"Type": "PalmSens.Data.DataSetEIS", "Values": arrays},
+        "Method": method,
+    }
+    return {"Type": "PalmSens.DataFiles.SessionFile", "CoreVersion": core_version,
+            "Measurements": [measurement]}  # fmt: skip
+
+
+def test_dc_current_in_range_obeys_ohms_law_on_palmsens_dummy_cell(tmp_path):
+    """Decoded (value / 10 µA) the DC current is mEdc / R_dc within 1.2 %; read as µA it
+    would be ten times too large. The method's IRANGE_MAX_F=3.699 (a 5 mA limit) is served
+    by code 7's 10 mA range, as IRANGE_START (7, 4) says: the ladder still holds."""
+    df = _read_quietly(_write(tmp_path, _dummy_eis()))
+    np.testing.assert_allclose(df["current_A"], np.array(DUMMY_IDC) / 10 * 1e-6, rtol=1e-15)
+    ohm = np.array(DUMMY_MEDC) / np.array(DUMMY_Z)
+    np.testing.assert_allclose(df["current_A"], ohm, rtol=0.012)
+    assert df["miDC"].tolist() == df["Idc"].tolist() == DUMMY_IDC  # as the file holds them
+    units = df.attrs["metadata"]["units"]
+    assert units["Idc"] == units["miDC"] == "in range" and units["mEdc"] == "V"
+
+
+def test_dc_current_of_pstrace_5_7_is_microampere(tmp_path):
+    """PSTrace 5.7 sessions store µA (their values run on smoothly across range changes)."""
+    df = _read_quietly(_write(tmp_path, _dummy_eis(core_version="5.7.2001.19388")))
+    np.testing.assert_array_equal(df["current_A"], np.array(DUMMY_IDC) * 1e-6)
+    assert df.attrs["metadata"]["units"]["Idc"] == "µA"
+
+
+@pytest.mark.parametrize(
+    ("core_version", "method", "why"),
+    [
+        ("5.8.1710.17549", DUMMY_METHOD, "PSTrace 5.8.1710.17549 may store it as µA or"),
+        (None, DUMMY_METHOD, "PSTrace None may store it"),
+        ("5.11.1006.0", "METHOD_ID=eis\r\nIRANGE_MIN=3\r\nIRANGE_MAX=7\r\n", "full scale"),
+        ("5.11.1006.0", DUMMY_METHOD.replace("IRANGE_MIN_F=0", "IRANGE_MIN_F=2"), "full scale"),
+    ],
+)
+def test_dc_current_of_unknown_storage_or_ranges_gives_no_current(
+    tmp_path, core_version, method, why
+):
+    with pytest.warns(echem.EchemWarning, match=f"'Idc' is the DC current .*{why}"):
+        df = read_pssession(_write(tmp_path, _dummy_eis(core_version, method)))
+    assert "current_A" not in df.columns and df["Idc"].tolist() == DUMMY_IDC
+    assert df.attrs["metadata"]["units"]["Idc"] != "µA"
 
 
 def test_start_time_metadata_and_method_text():
@@ -207,8 +281,7 @@ def test_sniffing_claims_the_session_and_nothing_else():
     for other in real_files("*/*"):
         if other.suffix != ".pssession":
             assert not sniff_pssession(other.read_bytes()[:SNIFF_BYTES]), other.name
-    with pytest.warns(echem.EchemWarning):
-        forced = echem.read(path, format="palmsens-pssession")
+    forced = echem.read(path, format="palmsens-pssession")
     assert forced.equals(_read_quietly(path))
 
 
@@ -304,8 +377,7 @@ def test_several_measurements_eis_frame_and_every_other_in_tables(tmp_path):
 
 def test_measurement_argument_picks_the_frame(tmp_path):
     path = _write(tmp_path, _two_measurements())
-    with pytest.warns(echem.EchemWarning, match="current range"):  # the EIS table's Idc
-        ca = read_pssession(path, measurement=1)
+    ca = _read_quietly(path, measurement=1)
     assert ca.attrs["technique"] == "potentiostatic" and len(ca) == 5
     assert list(ca.attrs["tables"]) == ["measurement 0: Impedance Spectroscopy"]
     assert len(ca.attrs["tables"]["measurement 0: Impedance Spectroscopy"]) == 64
@@ -402,8 +474,7 @@ def test_other_encodings_read_alike(tmp_path, encoding):
     original = _read_quietly(real(FILE))
     path = _write(tmp_path, _session(), encoding=encoding)
     assert sniff_pssession(path.read_bytes()[:SNIFF_BYTES])
-    with pytest.warns(echem.EchemWarning):
-        df = echem.read(path)
+    df = echem.read(path)
     assert df.equals(original)
     same = json.dumps(df.attrs["metadata"], sort_keys=True)  # EOCP=NaN: NaN != NaN in dicts
     assert same == json.dumps(original.attrs["metadata"], sort_keys=True)
