@@ -1097,3 +1097,72 @@ def test_an_undocumented_step_type_keeps_its_code(tmp_path: Path) -> None:
         frame = echem.read(target)
     assert set(frame["step_type"].astype(str)) == {"type 14", "CC_Chg"}
     assert frame.attrs["technique"] == "mixed"
+
+
+# --- hostile archives and files (review): members rebuilt with valid ZIP CRCs ---------------
+def _archive(source: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(source) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _write_archive(target: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+    return target
+
+
+def _ndc_rows(data: bytes, size: int) -> list[bytes]:
+    """The used records of a 4096-byte-page .ndc member, in order (bit mask from byte 4,
+    records from byte 132), read here independently of echem's decoder."""
+    rows = []
+    for at in range(4096, len(data), 4096):
+        page = data[at : at + 4096]
+        for slot in range((4096 - 132 - 1) // size):
+            if page[4 + slot // 8] >> (slot % 8) & 1:
+                rows.append(page[132 + slot * size : 132 + (slot + 1) * size])
+    return rows
+
+
+def _repaged(data: bytes, rows: list[bytes]) -> bytes:
+    """An .ndc member of the same header holding ``rows``."""
+    return _ndc(data[0], data[2], rows, data[3:4096])
+
+
+def _caught(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = echem.read(path)
+    return frame, [str(w.message) for w in caught]
+
+
+def test_an_archive_whose_data_holds_no_record_reads_empty(tmp_path: Path) -> None:
+    """data.ndc with its header page only (no record written yet) while the run
+    information and the auxiliary channel have entries: an empty frame, and the entries
+    that match no record are told (was an IndexError)."""
+    members = _archive(real("neware/46_1_5_60_bts16.ndax"))
+    members["data.ndc"] = members["data.ndc"][:4096]
+    frame, messages = _caught(_write_archive(tmp_path / "empty.ndax", members))
+    assert len(frame) == 0 and "voltage_V" in frame
+    assert any("25 data_runInfo.ndc entries" in m and "match no record" in m for m in messages)
+    assert any("84 aux1_temperature_degC value(s) match no record" in m for m in messages)
+    assert frame.attrs["metadata"]["run_info_without_record"] == 25
+
+
+def test_an_nda_holding_only_auxiliary_records_reads_empty(tmp_path: Path) -> None:
+    """A version-22 file whose data block holds a status record only, and whose auxiliary
+    block holds three temperatures: no row, and the auxiliary records said to match no
+    data record (was an IndexError)."""
+    status = bytearray(86)
+    status[0] = 0xAA
+    aux = []
+    for i in range(3):
+        record = bytearray(86)
+        struct.pack_into("<BBI", record, 0, 0x65, 2, i + 1)
+        struct.pack_into("<h", record, 34, 251 + i)
+        aux.append(bytes(record))
+    target = tmp_path / "aux_only.nda"
+    target.write_bytes(_nda_file(22, bytes(status), b"".join(aux)))
+    frame, messages = _caught(target)
+    assert len(frame) == 0
+    assert any("3 auxiliary record(s) of channel 2 match no data record" in m for m in messages)

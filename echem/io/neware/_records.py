@@ -23,6 +23,7 @@ __all__ = [
     "Layout",
     "as_bytes",
     "calendar_seconds",
+    "match_index",
     "view",
     "scaled",
     "undecoded_nonzero",
@@ -207,6 +208,17 @@ def as_bytes(buffer: bytes | memoryview, layout: Layout, offset: int, count: int
     return np.frombuffer(
         buffer, dtype=np.uint8, count=count * layout.itemsize, offset=offset
     ).reshape(count, layout.itemsize)
+
+
+def match_index(index: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``wanted`` stands in the increasing record ``index``: the row
+    positions and a mask of those found (a value no record has, or any value when there
+    are no records, is not found; its position is meaningless)."""
+    rows = np.searchsorted(index, wanted)
+    if index.size == 0:
+        return rows, np.zeros(np.shape(wanted), dtype=bool)
+    found = (rows < index.size) & (index[np.minimum(rows, index.size - 1)] == wanted)
+    return rows, found
 
 
 def calendar_seconds(records: np.ndarray) -> np.ndarray:

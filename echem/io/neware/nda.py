@@ -43,6 +43,7 @@ from echem.io.neware._records import (
     Layout,
     as_bytes,
     calendar_seconds,
+    match_index,
     scaled,
     undecoded_nonzero,
     view,
@@ -786,8 +787,7 @@ def _merge_aux(columns: dict[str, np.ndarray], aux: np.ndarray, path: Path) -> l
     channels = np.unique(aux["_channel"])
     for channel in channels.tolist():
         rows = aux[aux["_channel"] == channel]
-        where = np.searchsorted(index, rows["index"])
-        inside = (where < index.size) & (index[np.minimum(where, index.size - 1)] == rows["index"])
+        where, inside = match_index(index, rows["index"])
         if not inside.all():
             warnings.warn(
                 f"{path}: {int((~inside).sum())} auxiliary record(s) of channel {channel} match"

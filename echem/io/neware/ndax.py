@@ -46,7 +46,13 @@ import pandas as pd
 
 from echem.errors import EchemWarning, ParseError
 from echem.io.neware import _frame, _ndc, _steps
-from echem.io.neware._records import Layout, calendar_seconds, scaled, undecoded_nonzero
+from echem.io.neware._records import (
+    Layout,
+    calendar_seconds,
+    match_index,
+    scaled,
+    undecoded_nonzero,
+)
 
 __all__ = ["read_ndax", "looks_like_ndax"]
 
@@ -382,12 +388,17 @@ def _interpolate(
         metadata["run_info_repeated"] = int((~keep).sum())
         records, index = records[keep], index[keep]
     data_index = columns["index"]
-    rows = np.searchsorted(data_index, index)
-    matched = (rows < data_index.size) & (
-        data_index[np.minimum(rows, data_index.size - 1)] == index
-    )
+    rows, matched = match_index(data_index, index)
     if not matched.all():
-        metadata["run_info_without_record"] = int((~matched).sum())
+        unmatched = int((~matched).sum())
+        metadata["run_info_without_record"] = unmatched
+        warnings.warn(
+            f"{path}: {unmatched} data_runInfo.ndc entr{'y' if unmatched == 1 else 'ies'} (first"
+            f" for record index {int(index[~matched][0])}) match no record of data.ndc; left"
+            " out (records missing from the archive)",
+            EchemWarning,
+            stacklevel=4,
+        )
         records, rows = records[matched], rows[matched]
     n = data_index.size
     if n and (rows.size == 0 or rows[0] != 0):
@@ -478,8 +489,7 @@ def _by_index(
     if index.size == data_index.size and np.array_equal(index, data_index):
         return values.astype(np.float64)
     out = np.full(data_index.size, np.nan)
-    rows = np.searchsorted(data_index, index)
-    inside = (rows < data_index.size) & (data_index[np.minimum(rows, data_index.size - 1)] == index)
+    rows, inside = match_index(data_index, index)
     if not inside.all():
         warnings.warn(
             f"{path}: {int((~inside).sum())} {label} value(s) match no record; left out",
