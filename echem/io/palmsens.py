@@ -45,7 +45,11 @@ What is read
   table. ``metadata["units"]`` gives the unit of every column.
 * ``Curves`` and ``EISDataList`` are PSTrace's plot objects; they repeat arrays of the
   ``DataSet``. Those that do are listed in ``metadata["curves"]`` /
-  ``metadata["eis_data"]``; any that holds other values becomes a table of its own.
+  ``metadata["eis_data"]``; any that holds other values becomes a table of its own. A
+  measurement whose ``DataSet`` holds no array (sessions of PSTrace 5.0 to 5.8 may keep
+  the data in the curves only) has its first curve as its table. Arrays without an
+  ``ArrayType`` (those curves; -1 in 5.8) make canonical columns by their unit's quantity
+  (``Potential``, ``Current``, ...; a current not in an EIS run, where ``Iac`` is one too).
 * The frame is one measurement: ``measurement=`` (0-based) in :func:`read_pssession`,
   by default the first EIS measurement, else the first. Every other measurement is in
   ``attrs["tables"]`` as ``"measurement N: Title"`` (a tidy frame with its own attrs);
@@ -178,6 +182,16 @@ _CANONICAL: dict[str, tuple[tuple[int | str, ...], str]] = {
     "freq_Hz": ((5,), "freq"),
     "z_real_ohm": ((7,), "ohm"),
     "z_imag_ohm": ((8,), "ohm"),
+}
+#: Canonical column -> (quantity ``Unit.Q``, also in an EIS run) by which an array that
+#: has no ArrayType (PSTrace 5.0 curves; -1 in 5.8) is found when none is by code or class.
+#: Not a current in an EIS run: ``Iac`` is a current too.
+_BY_QUANTITY: dict[str, tuple[str, bool]] = {
+    "time_s": ("Time", True),
+    "voltage_V": ("Potential", True),
+    "current_A": ("Current", False),
+    "charge_C": ("Charge", True),
+    "freq_Hz": ("Frequency", True),
 }
 #: Quantity (``Unit.Q``) of the imaginary-part array -> sign that makes it Z''.
 _IMAGINARY_SIGN: dict[str, float] = {"-Z''": -1.0, "Z''": 1.0}
@@ -528,7 +542,11 @@ def _measurement(
     names = {id(a): column for table in tables for column, a in table.arrays.items()}
     metadata["curves"], extra = _curves(item, where, label, names, arrays, path)
     metadata["eis_data"], extra_eis = _eis_data(item, where, label, values, path)
+    if not arrays:  # PSTrace 5.0-5.8 may keep a measurement's data in its curves only
+        tables = tables[1:]
     tables += extra + extra_eis
+    if not tables:
+        tables = [_Table(label, {}, {}, {})]
     core_version = session["core_version"]
     eis_dc = (_eis_dc_storage(core_version), core_version) if technique == "eis" else None
     frames = []
@@ -552,7 +570,7 @@ def _array(obj: Any, where: str, path: Path) -> _Array:
     array = _Array(
         where=where,
         description=description.strip() if isinstance(description, str) else "",
-        array_type=array_type if type(array_type) is int else None,
+        array_type=array_type if type(array_type) is int and array_type >= 0 else None,
         kind=str(obj.get("Type") or ""),
         quantity=str(unit.get("Q") or ""),
         unit=text,
@@ -832,10 +850,13 @@ def _start_time(local: Any, utc: Any) -> str | None:
     return moment.isoformat()
 
 
-def _aliases(table: _Table, path: Path) -> dict[str, list[tuple[str, float]]]:
-    """Canonical column -> [(column, factor)] for the arrays of a table."""
+def _aliases(table: _Table, path: Path, eis: bool) -> dict[str, list[tuple[str, float]]]:
+    """Canonical column -> [(column, factor)] for the arrays of a table (of an EIS run)."""
     aliases: dict[str, list[tuple[str, float]]] = {}
     for canonical, (sources, quantity) in _CANONICAL.items():
+        by_quantity, also_in_eis = _BY_QUANTITY.get(canonical, (None, False))
+        if by_quantity is not None and (also_in_eis or not eis):
+            sources = (*sources, ("quantity", by_quantity))
         for source in sources:
             found = [(n, a) for n, a in table.arrays.items() if _is(a, source)]
             if not found:
@@ -863,8 +884,11 @@ def _aliases(table: _Table, path: Path) -> dict[str, list[tuple[str, float]]]:
     return aliases
 
 
-def _is(array: _Array, source: int | str) -> bool:
-    """Whether ``array`` is of ``source``: an ArrayType code, or an array class."""
+def _is(array: _Array, source: int | str | tuple[str, str]) -> bool:
+    """Whether ``array`` is of ``source``: an ArrayType code, an array class, or
+    (``"quantity"``, its unit's quantity) for an array without ArrayType."""
+    if isinstance(source, tuple):
+        return array.array_type is None and array.quantity == source[1]
     return array.array_type == source if isinstance(source, int) else array.kind == source
 
 
@@ -993,7 +1017,8 @@ def _frame(
     eis_dc: tuple[str | None, Any] | None,
 ) -> pd.DataFrame:
     """One table's tidy frame; ``eis_dc``: see :func:`_current`."""
-    columns, aliases = _current(table, _aliases(table, path), parameters, eis_dc, path)
+    aliases = _aliases(table, path, technique == "eis")
+    columns, aliases = _current(table, aliases, parameters, eis_dc, path)
     if eis_dc is not None and eis_dc[0] != "µA":
         unit = _IN_RANGE_UNIT if eis_dc[0] is not None else f"µA or {_IN_RANGE_UNIT}"
         dc = [name for name, array in table.arrays.items() if array.array_type in _EIS_DC_CURRENT]

@@ -437,7 +437,15 @@ def test_time_and_charge_are_found_by_their_class_too(tmp_path):
     df = read_pssession(_write(tmp_path, document))
     assert df["time_s"].tolist() == CA_TIME
     np.testing.assert_array_equal(df["charge_C"], np.array(CA_CHARGE_UC) * 1e-6)
-    assert "current_A" not in df.columns  # Iac is a DataArrayCurrents too: by code only
+    # without a code, a current by its quantity; not in an EIS run (Iac is a current too)
+    np.testing.assert_array_equal(df["current_A"], np.array(CA_CURRENT_UA) * 1e-6)
+    eis = _dummy_eis()
+    values = eis["Measurements"][0]["DataSet"]["Values"]
+    values[3] = _array("Iac", "DataArrayCurrents", 9, "MicroAmpere", "A", "Current", [1.0] * 3)
+    for array in values:
+        del array["ArrayType"]
+    df = _read_quietly(_write(tmp_path, eis))
+    assert "current_A" not in df.columns and df["Iac"].tolist() == [1.0] * 3
 
 
 def test_unknown_unit_type_gives_no_canonical_column(tmp_path):
@@ -669,3 +677,22 @@ def test_sessions_with_lower_case_keys_read_alike(tmp_path):
     assert df.attrs["start_time"] == original.attrs["start_time"]
     assert df.attrs["metadata"]["method"] == original.attrs["metadata"]["method"]
     assert df.attrs["metadata"]["units"] == original.attrs["metadata"]["units"]
+
+
+def test_data_in_curves_only_with_no_array_type(tmp_path):
+    """PSTrace 5.0 (PalmSens' PSDiffPulse.pssession): an empty DataSet, the data in a
+    curve whose arrays have no ArrayType (5.8: -1): the curve is the measurement's table,
+    its canonical columns found by their unit's quantity."""
+    ca = _ca()
+    ca["DataSet"]["Values"] = []
+    curve = ca["Curves"][0]
+    del curve["XAxisDataArray"]["ArrayType"]
+    curve["YAxisDataArray"]["ArrayType"] = -1
+    ca["Title"] = "Differential Pulse Voltammetry"
+    document = {"Type": "PalmSens.DataFiles.SessionFile", "CoreVersion": "5.0.802.2"}
+    document["Measurements"] = [ca]
+    df = _read_quietly(_write(tmp_path, _lower_keys(document)))
+    assert df["time_s"].tolist() == CA_TIME
+    np.testing.assert_array_equal(df["current_A"], np.array(CA_CURRENT_UA) * 1e-6)
+    assert df["current"].tolist() == CA_CURRENT_UA
+    assert len(df.attrs["tables"]) == 0 and df.attrs["metadata"]["measurements"][0]["rows"] == 5
