@@ -1166,3 +1166,24 @@ def test_an_nda_holding_only_auxiliary_records_reads_empty(tmp_path: Path) -> No
     frame, messages = _caught(target)
     assert len(frame) == 0
     assert any("3 auxiliary record(s) of channel 2 match no data record" in m for m in messages)
+
+
+def test_a_member_present_twice_with_different_contents_is_refused(tmp_path: Path) -> None:
+    """A ZIP may hold one name twice; which data.ndc holds the records is then unknown
+    (the last one was read silently). The same bytes twice read as once."""
+    source = real("neware/46_1_5_60_bts16.ndax")
+    members = _archive(source)
+    target = _write_archive(tmp_path / "twice.ndax", members)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        with zipfile.ZipFile(target, "a") as archive:
+            archive.writestr("data.ndc", members["data.ndc"][:4096])
+    with pytest.raises(echem.ParseError, match="two different members named data.ndc") as error:
+        echem.read(target)
+    assert str(error.value).count(str(target)) == 1 and error.value.offset > 0
+    same = _write_archive(tmp_path / "same.ndax", members)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with zipfile.ZipFile(same, "a") as archive:
+            archive.writestr("data.ndc", members["data.ndc"])
+    assert echem.read(same).equals(echem.read(source))

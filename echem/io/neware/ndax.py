@@ -153,10 +153,20 @@ def _members(path: Path) -> dict[str, bytes]:
     (each checked against its CRC-32); of the other .ndc members the first 4 bytes."""
     try:
         with zipfile.ZipFile(path) as archive:
-            out = {}
+            out: dict[str, bytes] = {}
+            seen: dict[str, zipfile.ZipInfo] = {}
             for info in archive.infolist():
                 name = info.filename
                 if info.is_dir() or not name.lower().endswith((".ndc", ".xml")):
+                    continue
+                first = seen.setdefault(name, info)
+                if first is not info:  # one name twice: which one is the data?
+                    if (first.CRC, first.file_size) != (info.CRC, info.file_size):
+                        raise ParseError(
+                            f"the archive holds two different members named {name}",
+                            path,
+                            offset=info.header_offset,
+                        )
                     continue
                 if name.lower().endswith(".ndc"):
                     with archive.open(info) as member:
@@ -166,6 +176,8 @@ def _members(path: Path) -> dict[str, bytes]:
                         continue
                 out[name] = archive.read(info)
             return out
+    except ParseError:
+        raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
         raise ParseError(f"not a readable .ndax (ZIP) archive: {error}", path, offset=0) from None
     except (ValueError, OSError, KeyError) as error:  # damaged header fields
