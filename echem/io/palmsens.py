@@ -901,10 +901,25 @@ def _factor(canonical: str, array: _Array, quantity: str) -> float | None:
     return array.factor
 
 
-def _range_ladder(parameters: dict[str, Any]) -> int | None:
-    """log10 of the full scale in µA of current-range code 0 (code ``c``: that + ``c``),
-    when the method's stated codes (at least two different ones) lie on one ladder of
-    decades; else None. A limit between decades is served by the next decade up."""
+def _full_scale_uA(ranges: np.ndarray | None, parameters: dict[str, Any]) -> np.ndarray | None:
+    """The full scale in µA of each reading's current-range code (NaN where a reading has
+    none), by the method's ladder; None when the ladder is not known or a code is not a
+    whole number between the lowest and highest code the method states."""
+    ladder = _range_ladder(parameters)
+    if ranges is None or ladder is None:
+        return None
+    offset, low, high = ladder
+    known = ranges[np.isfinite(ranges)]
+    if ((known != np.round(known)) | (known < low) | (known > high)).any():
+        return None
+    return 10.0 ** (ranges + offset)
+
+
+def _range_ladder(parameters: dict[str, Any]) -> tuple[int, int, int] | None:
+    """(log10 of the full scale in µA of current-range code 0, so that code ``c`` has
+    that + ``c``; the lowest and highest code stated), when the method's stated codes (at
+    least two different ones) lie on one ladder of decades; else None. A limit between
+    decades is served by the next decade up."""
     offsets, codes = set(), set()
     for code_key, limit_key in _RANGE_KEYS:
         try:
@@ -917,7 +932,9 @@ def _range_ladder(parameters: dict[str, Any]) -> int | None:
         decade = nearest if abs(limit - nearest) < 1e-3 else math.ceil(limit)
         offsets.add(decade - int(code))
         codes.add(int(code))
-    return offsets.pop() if len(offsets) == 1 and len(codes) >= 2 else None
+    if len(offsets) != 1 or len(codes) < 2:
+        return None
+    return offsets.pop(), min(codes), max(codes)
 
 
 def _version(text: Any) -> tuple[int, int] | None:
@@ -953,7 +970,7 @@ def _current(
         return table.columns, aliases
     [(column, factor)] = aliases["current_A"]
     array = table.arrays[column]
-    offset = _range_ladder(parameters)
+    full_scale_uA = _full_scale_uA(array.ranges, parameters)
     others = {name: found for name, found in aliases.items() if name != "current_A"}
     if eis_dc is not None and array.array_type in _EIS_DC_CURRENT:
         storage, core_version = eis_dc
@@ -965,11 +982,12 @@ def _current(
                 f"PSTrace {core_version} may store it as µA or 'in range' (µA times the "
                 "full scale of its range, PSTrace 5.9 and later)"
             )
-        elif array.unit != "µA" or array.ranges is None or offset is None:
+        elif array.unit != "µA" or full_scale_uA is None:
             why = (
                 "it is stored 'in range' (µA times the full scale of its range), and the "
                 "full scale of its range codes is not known (the method's IRANGE_* "
-                "statements, the values' current-range codes C and the unit µA are needed)"
+                "statements, whole current-range codes C between them and the unit µA "
+                "are needed)"
             )
         if why is not None:
             warn(
@@ -979,14 +997,14 @@ def _current(
             )
             return table.columns, others
         with np.errstate(invalid="ignore", over="ignore"):
-            current = array.values / 10.0 ** (array.ranges + offset) * factor
+            current = array.values / full_scale_uA * factor
         return {"current_A": current, **table.columns}, {
             **others,
             "current_A": [("current_A", 1.0)],  # a canonical name: not repeated
         }
-    if array.ranges is None or offset is None:
+    if full_scale_uA is None:
         return table.columns, aliases
-    full_scale_A = 10.0 ** (array.ranges + offset) * 1e-6
+    full_scale_A = full_scale_uA * 1e-6
     current = array.values * factor
     with np.errstate(invalid="ignore"):
         ratio = np.abs(current) / full_scale_A

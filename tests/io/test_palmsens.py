@@ -172,10 +172,10 @@ DUMMY_METHOD = (
 )
 
 
-def _dummy_eis(core_version="5.11.1006.0", method=DUMMY_METHOD) -> dict:
+def _dummy_eis(core_version="5.11.1006.0", method=DUMMY_METHOD, code=4) -> dict:
     """An EIS session laid out as PSTrace 5.11 writes it, with the dummy cell's numbers."""
     arrays = [
-        _array("Idc", "DataArrayCurrents", 2, "MicroAmpere", "A", "Current", DUMMY_IDC, C=4),
+        _array("Idc", "DataArrayCurrents", 2, "MicroAmpere", "A", "Current", DUMMY_IDC, C=code),
         _array("Frequency", "DataArray", 5, "Hertz", "Hz", "Frequency", [20.0] * 3),
         _array("Z", "DataArray", 10, "Z", "\u03a9", "Z", DUMMY_Z),
         _array("miDC", "DataArrayCurrents", 36, "MicroAmpere", "A", "Current", DUMMY_IDC, C=4),
@@ -211,19 +211,22 @@ def test_dc_current_of_pstrace_5_7_is_microampere(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("core_version", "method", "why"),
+    ("core_version", "method", "code", "why"),
     [
-        ("5.8.1710.17549", DUMMY_METHOD, "PSTrace 5.8.1710.17549 may store it as µA or"),
-        (None, DUMMY_METHOD, "PSTrace None may store it"),
-        ("5.11.1006.0", "METHOD_ID=eis\r\nIRANGE_MIN=3\r\nIRANGE_MAX=7\r\n", "full scale"),
-        ("5.11.1006.0", DUMMY_METHOD.replace("IRANGE_MIN_F=0", "IRANGE_MIN_F=2"), "full scale"),
+        ("5.8.1710.17549", DUMMY_METHOD, 4, "PSTrace 5.8.1710.17549 may store it as µA or"),
+        (None, DUMMY_METHOD, 4, "PSTrace None may store it"),
+        ("5.11.1", "METHOD_ID=eis\r\nIRANGE_MIN=3\r\nIRANGE_MAX=7\r\n", 4, "full scale"),
+        ("5.11.1", DUMMY_METHOD.replace("IRANGE_MIN_F=0", "IRANGE_MIN_F=2"), 4, "full scale"),
+        ("5.11.1", DUMMY_METHOD, 4.5, "whole current-range codes"),  # not a code
+        ("5.11.1", DUMMY_METHOD, 9, "whole current-range codes"),  # beyond IRANGE_MAX
+        ("5.11.1", DUMMY_METHOD, "4", "whole current-range codes"),  # text
     ],
 )
 def test_dc_current_of_unknown_storage_or_ranges_gives_no_current(
-    tmp_path, core_version, method, why
+    tmp_path, core_version, method, code, why
 ):
     with pytest.warns(echem.EchemWarning, match=f"'Idc' is the DC current .*{why}"):
-        df = read_pssession(_write(tmp_path, _dummy_eis(core_version, method)))
+        df = read_pssession(_write(tmp_path, _dummy_eis(core_version, method, code)))
     assert "current_A" not in df.columns and df["Idc"].tolist() == DUMMY_IDC
     assert df.attrs["metadata"]["units"]["Idc"] != "µA"
 
