@@ -1187,3 +1187,28 @@ def test_a_member_present_twice_with_different_contents_is_refused(tmp_path: Pat
         with zipfile.ZipFile(same, "a") as archive:
             archive.writestr("data.ndc", members["data.ndc"])
     assert echem.read(same).equals(echem.read(source))
+
+
+@pytest.mark.parametrize("damage", ["step start lost", "step number changed"])
+def test_run_information_that_disagrees_with_the_step_table_is_refused(
+    damage: str, tmp_path: Path
+) -> None:
+    """nw4 (NDC 14): run-information entries of 55 bytes, the step number (u32) at byte
+    37 and the record index at 41; data_step.ndc gives each step's first record (u32 at
+    byte 33: step 2 opens at record 540). Without the entry that opens step 2, record 540
+    read as a third record of step 1 (CC_Chg, its capacity counting on); an entry whose
+    step number is changed moves its records to another step. Both silently, before."""
+    members = _archive(real("neware/nw4-120-1-6-53.ndax"))
+    steps = _ndc_rows(members["data_step.ndc"], 37)
+    assert [struct.unpack_from("<I", s, 33)[0] for s in steps[:3]] == [1, 540, 1651]
+    info = _ndc_rows(members["data_runInfo.ndc"], 55)
+    at = next(k for k, r in enumerate(info) if struct.unpack_from("<II", r, 37) == (2, 540))
+    if damage == "step start lost":
+        del info[at]
+    else:  # the third entry of step 2 now says step 3
+        record = bytearray(info[at + 2])
+        struct.pack_into("<I", record, 37, 3)
+        info[at + 2] = bytes(record)
+    members["data_runInfo.ndc"] = _repaged(members["data_runInfo.ndc"], info)
+    with pytest.raises(echem.ParseError, match=r"record \d+: the run information puts it in"):
+        echem.read(_write_archive(tmp_path / "x.ndax", members))

@@ -128,6 +128,12 @@ _STEPS6 = Layout(
     37,
     (F("cycle_count_file", "<u4", 0), F("step_index", "<u4", 4), F("step_type", "u1", 24)),
 )
+_STEPS14 = Layout(
+    "steps (version 14)",
+    37,
+    (*_STEPS6.fields, F("_index", "<u4", 33)),
+    verified=True,
+)
 _STEPS16 = Layout(
     "steps (versions 16-17)",
     100,
@@ -228,7 +234,7 @@ _KINDS: dict[tuple[int, int], NdcKind] = {
     (13, RUNINFO): NdcKind(_runinfo("run info (version 13)", 55, 8, True, 1 / 3600)),
     (14, MAIN): NdcKind(_vi("main (versions 14, 17)", 1.0, 1000.0, True)),
     (14, AUX): NdcKind(Layout(_AUX_FLOAT.name, 4, _AUX_FLOAT.fields, verified=True)),
-    (14, STEPS): NdcKind(Layout(_STEPS6.name, 37, _STEPS6.fields, verified=True)),
+    (14, STEPS): NdcKind(_STEPS14),
     (14, RUNINFO): NdcKind(_runinfo("run info (version 14)", 55, 8, True, 1000.0, True)),
     (15, MAIN): NdcKind(None),
     (16, MAIN): NdcKind(_vi("main (version 16)", 1e-4, 1.0, True)),

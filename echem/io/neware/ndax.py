@@ -14,7 +14,8 @@ on the real files of NDC versions 2, 14, 16 and 17):
   current x interval (and voltage x current x interval), as BTSDA, fastnda and
   NewareNDA fill them; the column ``interpolated`` is True on those rows;
 * ``data_step.ndc``: one record per step (the file's cycle counter, the plan's step
-  ID, the step type), in step order;
+  ID, the step type; from version 14 the index of the step's first record, against
+  which the steps the run information gives the records are checked), in step order;
 * auxiliary channels, one file each (``data_AUX_<channel>_<x>_<y>.ndc``,
   ``data_<n>.ndc``, ``<...>_<n>.ndc``), matched to the ``Aux`` entries of
   ``TestInfo.xml`` by real channel number or auxiliary ID (else in order); a channel
@@ -378,11 +379,42 @@ def _runinfo_columns(
             path,
             offset=0,
         )
+    if "_index" in steps.dtype.names:
+        _check_step_ranges(columns["index"], step_numbers, steps["_index"], path)
     row = step_numbers - 1
     columns["step_count"] = step_numbers
     columns["cycle_count_file"] = steps["cycle_count_file"].astype(np.int64)[row] + 1
     columns["step_index"] = steps["step_index"].astype(np.int64)[row]
     columns["step_type"] = steps["step_type"].astype(np.int64)[row]
+
+
+def _check_step_ranges(
+    index: np.ndarray, step_numbers: np.ndarray, first_index: np.ndarray, path: Path
+) -> None:
+    """Each record lies in the step the run information gives it: from the step's first
+    record (its index in data_step.ndc) up to the next step's first record. A run-information
+    entry lost or damaged at a step's start would otherwise carry the step before (its
+    number, type, and capacity counting on) over the records of the next."""
+    if not step_numbers.size:
+        return
+    first = first_index.astype(np.int64)
+    end = np.iinfo(np.int64).max
+    row = step_numbers - 1
+    low = first[row]
+    high = np.r_[first[1:], end][row]
+    high = np.where(high > low, high, end)  # a step not started yet: no bound
+    outside = np.flatnonzero((index < low) | (index >= high))
+    if outside.size:
+        at = int(outside[0])
+        step = int(step_numbers[at])
+        bound = "" if high[at] == end else f" to {int(high[at]) - 1}"
+        raise ParseError(
+            f"record {int(index[at])}: the run information puts it in step {step}, which"
+            f" data_step.ndc says holds records {int(low[at])}{bound} ({outside.size}"
+            " record(s) disagree): the archive is damaged",
+            path,
+            offset=0,
+        )
 
 
 def _interpolate(
