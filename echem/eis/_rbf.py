@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numpy.polynomial import hermite, hermite_e
 
-__all__ = ["epsilon", "impedance_matrices", "penalty_matrix", "basis"]
+__all__ = ["epsilon", "impedance_matrices", "penalty_matrix", "basis", "reach"]
 
 #: Gauss-Hermite nodes: the quadrature of the kernels is exact to ~1e-12 for the shape
 #: factors used here (ε ≥ 1, i.e. at least 3 basis functions per decade; tests/eis).
@@ -108,6 +108,11 @@ def penalty_matrix(ln_tau: np.ndarray, eps: float, order: int) -> np.ndarray:
         * he
         * np.exp(-0.5 * d * d)
     )
+
+
+def reach(eps: float, tolerance: float = 1e-10) -> float:
+    """Distance in ln τ beyond which a basis function is below ``tolerance`` of its height."""
+    return math.sqrt(-math.log(tolerance)) / eps
 
 
 def basis(ln_tau_eval: np.ndarray, ln_tau: np.ndarray, eps: float) -> np.ndarray:

@@ -123,8 +123,9 @@ class DRTResult:
     ----------
     tau_s, gamma_ohm
         γ (Ω per unit of ln τ) on a log-spaced τ grid (s), :data:`EVAL_PER_DECADE` per
-        decade; ``numpy.trapezoid(gamma_ohm, numpy.log(tau_s))`` is the polarisation
-        resistance (Ω).
+        decade, reaching until the outermost Gaussians have vanished;
+        ``numpy.trapezoid(gamma_ohm, numpy.log(tau_s))`` is the polarisation resistance
+        (Ω), and with R∞ it is the low-frequency limit of :meth:`predict`.
     R_inf_ohm, L_H
         Series resistance (Ω) and inductance (H); 0 when left out of the model. With
         ``part="imag"`` R∞ is fitted afterwards to the real part with γ held, with
@@ -614,8 +615,11 @@ def drt(
         )
     z_fit = R_inf + 1j * omega * L + z_drt
 
-    count = int(round((ln_tau[-1] - ln_tau[0]) / math.log(10.0) * EVAL_PER_DECADE)) + 1
-    ln_eval = np.linspace(ln_tau[0], ln_tau[-1], count)
+    # γ is evaluated until the outer Gaussians have vanished, so that its area is the
+    # model's: Σ peak areas + R∞ is the reconstructed spectrum's low-frequency limit.
+    reach = _rbf.reach(eps)
+    count = int(round((ln_tau[-1] - ln_tau[0] + 2 * reach) / math.log(10.0) * EVAL_PER_DECADE))
+    ln_eval = np.linspace(ln_tau[0] - reach, ln_tau[-1] + reach, count + 1)
     tau = np.exp(ln_eval)
     gamma = _rbf.basis(ln_eval, ln_tau, eps) @ coefficients
     peaks = find_peaks(tau, gamma, (1 / (2 * np.pi * freq.max()), 1 / (2 * np.pi * freq.min())))

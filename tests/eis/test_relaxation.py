@@ -381,3 +381,25 @@ def test_real_zplot_dummy_cell():
     assert peaks["tau_s"][0] == pytest.approx(46.654 * 1.0432e-5, rel=0.05)
     assert result.R_inf_ohm == pytest.approx(29.129, rel=0.03)
     assert not result.problems
+
+
+# --- review fixes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        lambda f: 0.0,
+        lambda f: 100 / (1 + (1j * 2 * np.pi * f * 1e-8) ** 0.8),  # an arc above 3 MHz
+        lambda f: 300 / np.sqrt(1j * 2 * np.pi * f),  # Warburg: area at the long-τ end
+    ],
+    ids=["closed", "arc beyond f_max", "Warburg"],
+)
+def test_peak_areas_and_r_inf_add_up_to_the_low_frequency_limit(extra):
+    """Σ R_peak + R∞ = Ẑ(ω → 0), also when γ has area at the ends of its grid (γ used to be
+    evaluated only up to the outermost Gaussians' centres: half of each end Gaussian was left
+    out of R_pol and the peaks, 118.2 instead of 120 Ohm for the arc beyond f_max)."""
+    result = drt(FREQ, spectrum(CASES["one ZARC"]) + extra(FREQ))
+    limit = float(result.predict(1e-12).real[0])
+    assert result.R_pol_ohm + result.R_inf_ohm == pytest.approx(limit, rel=1e-6)
+    assert result.peaks["R_ohm"].sum() + result.R_inf_ohm == pytest.approx(limit, rel=1e-6)
