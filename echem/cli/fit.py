@@ -58,6 +58,7 @@ __all__ = [
     "load_spectra",
     "plot_name",
     "results_table",
+    "candidates_table",
     "run",
 ]
 
@@ -68,7 +69,10 @@ WEIGHTING_NAMES: tuple[str, ...] = ("modulus", "proportional", "unit")
 DESCRIPTION = """\
 Fit an equivalent circuit to every impedance sweep of every file. Writes
 DIR/results.csv (one row per spectrum), DIR/results.json (full results, reloadable)
-and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals).
+and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals). Without --circuit or
+--preset the circuit is chosen per spectrum from its DRT by BIC and the fit verdicts,
+and DIR/candidates.csv lists every circuit tried, its cost and why it was or was not
+chosen.
 
 A folder stands for every file in it (-r: in its subfolders too); there, a file that
 no format reads or that holds no impedance sweep is named as skipped, without failing.
@@ -128,8 +132,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from echem.eis.roles import PRESETS
 
     add_inputs_argument(parser)
-    model = parser.add_mutually_exclusive_group(required=True)
-    model.add_argument("--circuit", help='circuit text, e.g. "R0-p(R1,CPE1)-p(R2,CPE2)"')
+    model = parser.add_mutually_exclusive_group()  # neither: the automatic choice
+    model.add_argument(
+        "--circuit",
+        help='circuit text, e.g. "R0-p(R1,CPE1)-p(R2,CPE2)" (default: chosen per spectrum)',
+    )
     model.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -239,6 +246,7 @@ def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.Da
     for i, item in enumerate(items):
         row: dict[str, Any] = {"file": str(item.path), "sweep": item.sweep, "time_s": item.time_s}
         if item.result is not None:
+            row["circuit"] = str(item.result.circuit)
             row.update(
                 result_row(
                     item.result,
@@ -251,6 +259,22 @@ def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.Da
         row["error"] = item.error
         rows.append(row)
     return finish_table(pd.DataFrame(rows))
+
+
+def candidates_table(items: Sequence[Spectrum]) -> pd.DataFrame:
+    """Every circuit tried by the automatic choice, for every spectrum: ``file``, ``sweep``,
+    then the columns of ``FitResult.candidates`` (:mod:`echem.eis.model_choice`)."""
+    from echem.eis.model_choice import CANDIDATE_COLUMNS
+
+    frames = [
+        item.result.candidates.assign(file=str(item.path), sweep=item.sweep)
+        for item in items
+        if item.result is not None and item.result.candidates is not None
+    ]
+    columns = ["file", "sweep", *CANDIDATE_COLUMNS]
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
 
 
 def _json_safe(value: Any) -> Any:
@@ -357,14 +381,19 @@ def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str
         ],
     }
     # results.csv and results.json describe the same fits: both are replaced, or neither.
-    with atomic_paths([out / "results.csv", out / "results.json"]) as (csv, sidecar):
+    paths = [out / "results.csv", out / "results.json"]
+    if circuit == "auto":  # and the circuits tried, beside them
+        paths.append(out / "candidates.csv")
+    with atomic_paths(paths) as (csv, sidecar, *candidates):
         table.to_csv(csv, index=False)
         sidecar.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
+        if candidates:
+            candidates_table(items).to_csv(candidates[0], index=False)
 
 
 def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
     if args.preset is None:
-        return args.circuit, None
+        return args.circuit or "auto", None  # "auto": echem.eis.model_choice
     from echem.eis.roles import PRESETS
 
     preset = PRESETS[args.preset]  # argparse took only a preset's name

@@ -64,7 +64,8 @@ def fit_many(
         Canonical frames (``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm``) or ``(freq_Hz, z)``
         tuples (Hz, complex Ω).
     circuit
-        Circuit text or :class:`~echem.eis.Circuit`.
+        Circuit text or :class:`~echem.eis.Circuit`, or ``"auto"`` (chosen per spectrum:
+        :mod:`echem.eis.model_choice`).
     executor
         Any :class:`concurrent.futures.Executor` (e.g. ``ProcessPoolExecutor(2)``, or a
         dask.distributed ``Client.get_executor()``); None fits sequentially in this process.
@@ -82,7 +83,8 @@ def fit_many(
         :class:`~echem.eis.FitResult` or None). A failing spectrum is a row of NaN with its
         error.
     """
-    circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
+    if not (isinstance(circuit, Circuit) or circuit == "auto"):  # "auto": chosen per spectrum
+        circuit = Circuit(str(circuit))
     items = list(spectra)
     outcomes: list[tuple[Any, str | None]] = [(None, "not run")] * len(items)
     bar = _progress(len(items), progress)
@@ -111,7 +113,8 @@ def fit_many(
     return _table(circuit, outcomes)
 
 
-def _table(circuit: Circuit, outcomes: list[tuple[Any, str | None]]) -> pd.DataFrame:
+def _table(circuit: Circuit | str, outcomes: list[tuple[Any, str | None]]) -> pd.DataFrame:
+    circuit = circuit if isinstance(circuit, Circuit) else None  # "auto": no columns known
     rows = []
     for result, error in outcomes:
         row = result_row(result) if result is not None else failed_row(circuit)

@@ -220,7 +220,8 @@ def fit(
         ``fit(freq_Hz, z, circuit)`` with frequencies in Hz and complex impedance in Ω
         (Z'' negative on capacitive arcs), or ``fit(df, circuit)`` with a canonical frame
         (``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm``; ``time_s`` kept). ``circuit`` is a
-        string such as ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` or a :class:`~echem.eis.Circuit`.
+        string such as ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` or a :class:`~echem.eis.Circuit`;
+        ``"auto"`` chooses it (:mod:`echem.eis.model_choice`; ``result.candidates``).
     initial
         Parameter name -> starting value (aliases such as ``CPE1_0`` accepted); the others
         are read off the data. The data-driven search runs as it would without it, and the
@@ -269,6 +270,11 @@ def fit(
     freq_raw, z_raw, circuit, time_s = _split_call(data, z, circuit)
     if circuit is None:
         raise FitError("no circuit given")
+    if isinstance(circuit, str) and circuit.strip().lower() == "auto":  # the choice of circuit
+        from .model_choice import fit_auto
+
+        auto = dict(initial=initial, fixed=fixed, bounds=bounds, weighting=weighting)
+        return fit_auto(freq_raw, z_raw, time_s=time_s, f_range=f_range, **auto, **options)
     circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
     freq, zz = prepare_data(freq_raw, z_raw, f_range)
     sigma_re, sigma_im = weights(zz, weighting)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,10 @@ class FitResult:
     lmfit_result
         The :class:`lmfit.minimizer.MinimizerResult` of the final stage (None after
         :meth:`from_dict` or when it could not be transferred from a worker process).
+    candidates, choice
+        With ``fit(spectrum, "auto")``: every circuit tried (a DataFrame: cost, criterion,
+        verdict, ``chosen`` and the ``reason``) and the choice in a sentence
+        (:mod:`echem.eis.model_choice`); None and "" for a given circuit.
     """
 
     circuit: Circuit
@@ -101,6 +106,8 @@ class FitResult:
     residual_level: float = float("nan")
     kk: Any = field(default=None, repr=False)
     lmfit_result: Any = field(default=None, repr=False)
+    candidates: pd.DataFrame | None = field(default=None, repr=False)
+    choice: str = ""
 
     @property
     def ok(self) -> bool:
@@ -229,6 +236,12 @@ class FitResult:
             "ok": self.ok,
             "noise": _json_float(self.noise),
             "residual_level": _json_float(self.residual_level),
+            "candidates": None
+            if self.candidates is None
+            else json.loads(
+                self.candidates.to_json(orient="split", index=False, double_precision=15)
+            ),
+            "choice": self.choice,
         }
 
     @classmethod
@@ -262,4 +275,8 @@ class FitResult:
             noise=_from_json(d.get("noise")),
             residual_level=_from_json(d.get("residual_level")),
             lmfit_result=None,
+            candidates=None
+            if d.get("candidates") is None
+            else pd.DataFrame(d["candidates"]["data"], columns=d["candidates"]["columns"]),
+            choice=str(d.get("choice", "")),
         )

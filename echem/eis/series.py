@@ -73,6 +73,10 @@ def _best_fit(
     automatic fit is :func:`echem.eis.fit` as usual. The lower χ² wins; on a tie (relative
     1e-9) the warm start is kept, for continuity along the series.
     """
+    if isinstance(circuit, str) and circuit == "auto":  # a choice per sweep, kept stable
+        from echem.eis.model_choice import series_step
+
+        return series_step(frame, previous, fit_options)
     errors: list[EchemError] = []
     auto = warm = None
     try:
@@ -121,7 +125,10 @@ def fit_series(
     circuit
         Circuit text or :class:`~echem.eis.circuit.Circuit`, or a preset name from
         :data:`echem.eis.roles.PRESETS` (e.g. ``"li-sse-symmetric"``: its circuit, roles, series
-        roles and symmetric flag are used unless given here).
+        roles and symmetric flag are used unless given here), or ``"auto"``: a circuit chosen
+        per sweep, kept from one sweep to the next unless the data demand a change
+        (:func:`echem.eis.model_choice.series_step`), with the columns ``circuit``, ``arcs``
+        and ``circuit_event`` (arcs appearing or vanishing, in words).
     kk
         Run :func:`echem.eis.kk.lin_kk` on each spectrum.
     method, roles, area_cm2, thickness_cm, symmetric, normalise_cell_constant
@@ -211,6 +218,10 @@ def fit_series(
         rows.append(row)
 
     frame_out = pd.DataFrame(rows)
+    if isinstance(circuit, str) and circuit == "auto":  # the chosen circuits and their changes
+        from echem.eis.model_choice import annotate_series
+
+        annotate_series(frame_out)
     first = [c for c in ("time_s", "sweep") if c in frame_out.columns]
     last = [c for c in ("error", "result") if c in frame_out.columns]
     middle = [c for c in frame_out.columns if c not in first and c not in last]

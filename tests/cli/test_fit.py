@@ -465,3 +465,41 @@ def test_temporaries_of_a_killed_run_are_removed_by_the_next(tmp_path, capsys):
     assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
         [ours.name, "s1.csv_sweep0.png"]
     )
+
+
+def test_fit_without_a_circuit_chooses_one_and_writes_the_candidates(tmp_path, capsys):
+    copy = tmp_path / PEIS_FIXTURE.name
+    shutil.copyfile(PEIS_FIXTURE, copy)
+    out = tmp_path / "out"
+    code = main(["fit", str(copy), "--no-plots", "--f-min", "0.5", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out / "results.csv")
+    candidates = pd.read_csv(out / "candidates.csv")
+    # the generator's two R||CPE arcs in series with R0, found in every sweep
+    assert list(table["circuit"]) == [CIRCUIT] * len(truth.EIS_TIMES_H)
+    hours = table["time_s"].to_numpy() / 3600.0
+    np.testing.assert_allclose(table["R1"], truth.r_int_ohm(hours), rtol=0.03)
+    np.testing.assert_allclose(table["R2"], truth.r_ct_ohm(hours), rtol=0.03)
+    assert table["ok"].all()
+    # one chosen candidate per sweep, the circuit of its row in results.csv
+    assert list(candidates.columns[:3]) == ["file", "sweep", "circuit"]
+    chosen = candidates[candidates["chosen"]]
+    assert list(chosen["sweep"]) == list(table["sweep"])
+    assert list(chosen["circuit"]) == list(table["circuit"])
+    assert chosen["reason"].str.startswith("chosen: ").all()
+    assert (candidates.groupby("sweep").size() >= 2).all()  # a smaller or larger one was tried
+    document = json.loads((out / "results.json").read_text())
+    assert document["circuit"] == "auto"
+    assert document["spectra"][0]["result"]["choice"].startswith(CIRCUIT + " chosen from")
+
+
+def test_a_given_circuit_writes_no_candidates(tmp_path, capsys):
+    copy = tmp_path / PEIS_FIXTURE.name
+    shutil.copyfile(PEIS_FIXTURE, copy)
+    out = tmp_path / "out"
+    code = main(["fit", str(copy), "--circuit", CIRCUIT, "--no-plots", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "results.csv").exists() and not (out / "candidates.csv").exists()
+    assert set(pd.read_csv(out / "results.csv")["circuit"]) == {CIRCUIT}
+    with pytest.raises(SystemExit):  # still one or the other
+        main(["fit", str(copy), "--circuit", CIRCUIT, "--preset", "li-sse-symmetric"])

@@ -1,0 +1,304 @@
+"""The automatic choice of circuit: ``fit(spectrum, "auto")`` (echem/eis/model_choice.py).
+
+Spectra of known structure (the generator is the element formulas of impedance.py, through
+``Circuit``); the choice must find their arcs, tail and inductance, and explain itself.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from echem.eis import Circuit, FitResult, fit, fit_many, fit_series
+from echem.eis.model_choice import (
+    CANDIDATE_COLUMNS,
+    KEEP_MARGIN,
+    Assessment,
+    Candidate,
+    choose,
+    inductance_score,
+    series_events,
+)
+from echem.errors import FitError
+
+FREQ = np.logspace(6, -1, 57)  # 1 MHz - 0.1 Hz, 8 points per decade
+
+
+def spectrum(circuit: str, values: dict, noise: float = 0.01, seed: int = 0) -> np.ndarray:
+    z = Circuit(circuit).impedance(FREQ, values)
+    rng = np.random.default_rng(seed)
+    return z + noise * np.abs(z) * (rng.normal(size=z.size) + 1j * rng.normal(size=z.size))
+
+
+def arc(i: int, r: float, f0: float, n: float) -> dict:
+    """R and Q of an R||CPE arc with its apex at f0 (Hz)."""
+    return {f"R{i}": r, f"CPE{i}_Q": (1 / (2 * np.pi * f0)) ** n / r, f"CPE{i}_n": n}
+
+
+ONE = {"R0": 20.0} | arc(1, 200.0, 1e3, 0.9)
+TWO = {"R0": 20.0} | arc(1, 100.0, 3e4, 0.9) | arc(2, 300.0, 30.0, 0.85)
+THREE = (
+    {"R0": 20.0} | arc(1, 100.0, 1e5, 0.9) | arc(2, 300.0, 300.0, 0.85) | arc(3, 200.0, 1.0, 0.9)
+)
+TWO_ARCS = "R0-p(R1,CPE1)-p(R2,CPE2)"
+
+#: name -> (true circuit, values, the chosen candidate expected)
+CASES = {
+    "one arc": ("R0-p(R1,CPE1)", ONE, Candidate(1)),
+    "two arcs": (TWO_ARCS, TWO, Candidate(2)),
+    "three arcs": ("R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)", THREE, Candidate(3)),
+    "Warburg tail": (TWO_ARCS + "-W1", TWO | {"W1": 150.0}, Candidate(2, "W")),
+    "inductive": ("L0-" + TWO_ARCS, TWO | {"L0": 3e-6}, Candidate(2, "", True)),
+    "blocking": (
+        TWO_ARCS + "-CPE3",
+        TWO | {"CPE3_Q": 1e-3, "CPE3_n": 0.9},
+        Candidate(2, "CPE"),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def chosen() -> dict[str, FitResult]:
+    return {
+        name: fit(FREQ, spectrum(circuit, values), "auto")
+        for name, (circuit, values, _) in CASES.items()
+    }
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_right_circuit_is_chosen(chosen, name):
+    _, values, expected = CASES[name]
+    result = chosen[name]
+    assert str(result.circuit) == str(Circuit(expected.circuit))
+    assert result.ok
+    for key in ("R0", "R1", "R2", "R3"):  # the resistances, within 5 % of the truth
+        if key in values:
+            assert result.values[key] == pytest.approx(values[key], rel=0.05), key
+
+
+def test_the_candidates_table_explains_the_choice(chosen):
+    result = chosen["Warburg tail"]
+    table = result.candidates
+    assert list(table.columns) == list(CANDIDATE_COLUMNS)
+    assert table["chosen"].sum() == 1
+    row = table[table["chosen"]].iloc[0]
+    assert row["circuit"] == str(result.circuit) and row["reason"].startswith("chosen: ")
+    assert (table["reason"].str.len() > 0).all()
+    assert table["circuit"].is_unique
+    # every circuit tried is a candidate: R0, arcs, an optional L0 and tail
+    assert {Candidate(2), Candidate(1, "W"), Candidate(3, "W")} <= {
+        Candidate(int(r.arcs), r.tail, bool(r.inductance)) for r in table.itertuples()
+    }
+    assert set(table["tail"]) == {"", "W", "Wo", "Ws", "CPE"}  # the open end: every tail
+    # BIC for complex least squares (GUIDE section 9), from the table's own chi2 and k
+    values = 2 * len(FREQ)
+    bic = values * np.log(table["chisqr"] / values) + table["k"] * np.log(values)
+    np.testing.assert_allclose(table["bic"], bic, rtol=1e-9)
+    np.testing.assert_allclose(table["delta_bic"], table["bic"] - row["bic"], atol=1e-9)
+    assert result.choice.startswith(f"{result.circuit} chosen from {len(table)} candidate")
+    assert "does not close" in result.choice
+
+
+def test_the_inductance_score_predicts_what_an_inductance_gains():
+    """Rao's score statistic is the first-order drop of chi2/s2 that L would bring: compare
+    with the drop the two fits actually show."""
+    z = spectrum("L0-" + TWO_ARCS, TWO | {"L0": 3e-6})
+    without, with_l = fit(FREQ, z, TWO_ARCS), fit(FREQ, z, "L0-" + TWO_ARCS)
+    s2 = without.chisqr / (2 * len(FREQ) - 7)
+    drop = (without.chisqr - with_l.chisqr) / s2
+    assert drop > 20
+    assert inductance_score(without) == pytest.approx(drop, rel=0.3)
+    plain = fit(FREQ, spectrum(TWO_ARCS, TWO), TWO_ARCS)
+    assert inductance_score(plain) < 4  # no inductance: a chi2(1) draw
+
+
+def test_a_single_rc_never_gets_two_arcs():
+    values = {"R0": 10.0, "R1": 100.0, "C1": 1e-6}
+    for seed in range(3):
+        result = fit(FREQ, spectrum("R0-p(R1,C1)", values, seed=seed), "auto")
+        assert len(result.circuit.structure.arcs) == 1, seed
+        assert result.values["R1"] == pytest.approx(100.0, rel=0.05)
+        bigger = result.candidates[result.candidates["arcs"] > 1]
+        assert len(bigger) and not bigger["chosen"].any()
+
+
+def test_noise_does_not_change_the_choice(chosen):
+    circuits = {
+        str(fit(FREQ, spectrum(TWO_ARCS, TWO, seed=seed), "auto").circuit) for seed in (1, 2)
+    }
+    assert circuits == {str(chosen["two arcs"].circuit)}
+
+
+def test_the_same_answer_run_after_run(chosen):
+    again = fit(FREQ, spectrum(TWO_ARCS, TWO), "auto")
+    first = chosen["two arcs"]
+    assert str(again.circuit) == str(first.circuit)
+    assert again.values == first.values
+    pd.testing.assert_frame_equal(again.candidates, first.candidates)
+    assert again.choice == first.choice
+
+
+def test_the_drt_start_never_makes_a_candidate_worse(chosen):
+    result = chosen["two arcs"]
+    alone = fit(FREQ, spectrum(TWO_ARCS, TWO), TWO_ARCS)
+    assert result.chisqr <= alone.chisqr * (1 + 1e-9)
+
+
+def test_json_round_trip_keeps_the_candidates(chosen):
+    import json
+
+    result = chosen["inductive"]
+    back = FitResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert back.choice == result.choice
+    pd.testing.assert_frame_equal(back.candidates, result.candidates, check_dtype=False)
+    plain = FitResult.from_dict(
+        json.loads(json.dumps(fit(FREQ, spectrum(TWO_ARCS, TWO), TWO_ARCS).to_dict()))
+    )
+    assert plain.candidates is None and plain.choice == ""
+
+
+def test_auto_refuses_parameter_names():
+    for option in ({"initial": {"R0": 1.0}}, {"fixed": {"R0": 1.0}}, {"bounds": {"R0": (0, 1)}}):
+        with pytest.raises(FitError, match="auto"):
+            fit(FREQ, spectrum(TWO_ARCS, TWO), "auto", **option)
+
+
+def test_auto_from_a_frame_keeps_time_and_f_range():
+    z = spectrum("R0-p(R1,CPE1)", ONE)
+    frame = pd.DataFrame(
+        {
+            "time_s": 5.0 + np.arange(FREQ.size),
+            "freq_Hz": FREQ,
+            "z_real_ohm": z.real,
+            "z_imag_ohm": z.imag,
+        }
+    )
+    result = fit(frame, "auto", f_range=(1.0, None))
+    assert result.time_s == 5.0
+    assert result.freq_Hz.min() >= 1.0 and len(result.freq_Hz) == int((FREQ >= 1.0).sum())
+
+
+# ---------------------------------------------------------------------------------------
+# the rule of choice, on hand-made assessments (no fitting)
+
+
+def judged(arcs: int, k: int, bic: float, *, describes: bool, determined: bool) -> Assessment:
+    ok = describes and determined
+    result = SimpleNamespace(
+        ok=ok,
+        problems=() if ok else ("a problem",),
+        residual_level=0.01 if describes else 0.05,
+        noise=0.01,
+        reasons={"R0": "" if determined else "stderr 80 % of its value"},
+        fixed=(),
+        circuit=Circuit("R0"),
+        values={"R0": 1.0},
+        freq_Hz=np.array([1.0, 10.0]),
+    )
+    return Assessment(Candidate(arcs), result, "", k, bic, describes, determined)
+
+
+def test_an_undetermined_circuit_loses_to_a_smaller_one_that_describes_the_data():
+    small = judged(1, 4, 0.0, describes=True, determined=True)
+    big = judged(2, 7, -50.0, describes=True, determined=False)
+    index, reasons, sentence = choose([big, small])
+    assert index == 1
+    assert "fewer parameters describes the data" in reasons[0]
+    assert sentence.startswith("R0-p(R1,CPE1) chosen from 2")
+    # ... and even when the smaller one is not fully ok but describes the data
+    small_not_ok = judged(1, 4, 0.0, describes=True, determined=False)
+    assert choose([big, small_not_ok])[0] == 1
+
+
+def test_bic_decides_among_ok_circuits_and_ties_go_to_fewer_parameters():
+    one = judged(1, 4, 0.0, describes=True, determined=True)
+    two = judged(2, 7, -12.0, describes=True, determined=True)
+    assert choose([one, two])[0] == 1
+    tie = judged(2, 7, 0.0, describes=True, determined=True)
+    assert choose([tie, one])[0] == 1
+
+
+def test_without_a_describing_circuit_the_determined_one_wins():
+    determined = judged(1, 4, 0.0, describes=False, determined=True)
+    undetermined = judged(3, 10, -100.0, describes=False, determined=False)
+    index, _, sentence = choose([undetermined, determined])
+    assert index == 1 and "no circuit describes the data" in sentence
+
+
+def test_the_previous_circuit_is_kept_within_the_margin():
+    one = judged(1, 4, 0.0, describes=True, determined=True)
+    two = judged(2, 7, -(KEEP_MARGIN - 1), describes=True, determined=True)
+    assert choose([one, two])[0] == 1
+    index, reasons, _ = choose([one, two], previous=one.candidate.circuit)
+    assert index == 0 and "previous spectrum" in reasons[0]
+    much_better = judged(2, 7, -(KEEP_MARGIN + 1), describes=True, determined=True)
+    assert choose([one, much_better], previous=one.candidate.circuit)[0] == 1
+
+
+def test_a_failed_fit_is_never_chosen():
+    failed = Assessment(Candidate(3), None, "too few points", 0, math.inf, False, False)
+    one = judged(1, 4, 0.0, describes=False, determined=False)
+    index, reasons, _ = choose([failed, one])
+    assert index == 1 and reasons[0] == "fit failed: too few points"
+    with pytest.raises(FitError, match="no candidate circuit could be fitted"):
+        choose([failed])
+
+
+# ---------------------------------------------------------------------------------------
+# many spectra, and a series
+
+
+def frame_of(z: np.ndarray, time_s: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "time_s": time_s + np.arange(FREQ.size),
+            "freq_Hz": FREQ,
+            "z_real_ohm": z.real,
+            "z_imag_ohm": z.imag,
+        }
+    )
+
+
+def test_fit_series_keeps_its_circuit_and_reports_an_arc_appearing():
+    one = "R0-p(R1,CPE1)"
+    sweeps = [
+        frame_of(spectrum(one, ONE, seed=1), 0.0),
+        frame_of(spectrum(one, ONE, seed=2), 100.0),
+        frame_of(
+            spectrum(
+                TWO_ARCS, {"R0": 20.0} | arc(1, 200.0, 1e3, 0.9) | arc(2, 150.0, 0.5, 0.9), seed=3
+            ),
+            200.0,
+        ),
+    ]
+    table = fit_series(sweeps, "auto", kk=False)
+    assert list(table["arcs"]) == [1, 1, 2]
+    assert list(table["start"]) == ["auto", "warm", "auto"]
+    assert table["circuit_event"].iloc[:2].tolist() == ["", ""]
+    event = table["circuit_event"].iloc[2]
+    assert event.startswith("an arc appeared (1 -> 2 arcs, new apex")
+    apex = float(event.split("new apex ")[1].split(" Hz")[0])
+    assert apex == pytest.approx(0.5, rel=0.2)  # the new arc, not the old one at 1 kHz
+    assert list(table.columns).index("circuit_event") < list(table.columns).index("error")
+
+
+def test_series_events_name_a_vanishing_arc_and_a_tail():
+    results = [fit(FREQ, spectrum(TWO_ARCS, TWO), "auto"), None]
+    results.append(fit(FREQ, spectrum("R0-p(R1,CPE1)-W2", ONE | {"W2": 300.0}), "auto"))
+    events = series_events(results)
+    assert events[:2] == ["", ""]
+    assert events[2].startswith("an arc vanished (2 -> 1 arcs")
+    assert "the low-frequency tail changed (none -> diffusion)" in events[2]
+
+
+def test_fit_many_auto_one_row_per_spectrum():
+    table = fit_many(
+        [(FREQ, spectrum(TWO_ARCS, TWO)), (FREQ[:2], np.ones(2))], "auto", progress=False
+    )
+    assert table.loc[0, "error"] is None and table.loc[0, "result"].candidates is not None
+    assert "R2" in table.columns
+    assert table.loc[1, "result"] is None and "DataError" in table.loc[1, "error"]
