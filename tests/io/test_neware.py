@@ -1212,3 +1212,41 @@ def test_run_information_that_disagrees_with_the_step_table_is_refused(
     members["data_runInfo.ndc"] = _repaged(members["data_runInfo.ndc"], info)
     with pytest.raises(echem.ParseError, match=r"record \d+: the run information puts it in"):
         echem.read(_write_archive(tmp_path / "x.ndax", members))
+
+
+def test_records_after_the_announced_length_are_told(tmp_path: Path) -> None:
+    """nda_v22's header announces its record bytes (u32 at 68); records the file holds
+    after them (a header not updated while the test went on, a damaged length) were
+    left out silently. Zeros after the records (space not written yet) are no data."""
+    raw = bytearray(real("neware/nda_v22.nda").read_bytes())
+    length = int.from_bytes(raw[68:72], "little")
+    raw[68:72] = (length - 3 * 86).to_bytes(4, "little")
+    target = tmp_path / "short_length.nda"
+    target.write_bytes(bytes(raw))
+    with pytest.warns(echem.EchemWarning, match="258 bytes after the data records .* 3 of them"):
+        frame = echem.read(target)
+    assert frame.equals(_read("neware/nda_v22.nda").iloc[:-3])
+    padded = tmp_path / "padded.nda"
+    padded.write_bytes(real("neware/nda_v22.nda").read_bytes() + bytes(4 * 86))
+    _, messages = _caught(padded)
+    assert messages == []
+
+
+def test_a_zero_data_length_stops_at_the_auxiliary_block(tmp_path: Path) -> None:
+    """Length 0 means "up to the end"; with an auxiliary block after the data (version
+    14-24), the data end where it begins (its records were read as data records and
+    refused as an unknown identifier 0x65)."""
+    records = [_nda_record(22, row, i + 1) for i, row in enumerate(_ROWS)]
+    aux = bytearray(86)
+    struct.pack_into("<BBI", aux, 0, 0x65, 2, 2)
+    struct.pack_into("<h", aux, 34, 251)
+    data = bytearray(_nda_file(22, b"".join(records), bytes(aux)))
+    data[68:72] = bytes(4)
+    target = tmp_path / "zero_length.nda"
+    target.write_bytes(bytes(data))
+    frame, messages = _caught(target)
+    assert messages == []
+    _expect(frame)
+    assert frame["aux2_temperature_degC"].tolist() == pytest.approx(
+        [np.nan, 25.1, np.nan], nan_ok=True
+    )

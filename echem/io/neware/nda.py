@@ -459,7 +459,9 @@ def _u32(raw: bytes, at: int) -> int:
 
 
 def _data_span(raw: bytes, kind: NdaKind, path: Path) -> tuple[int, int]:
-    """[begin, stop) of the data records."""
+    """[begin, stop) of the data records (length 0 in the header: up to the auxiliary
+    block or the end of the file). Bytes after them that no block claims are told with a
+    warning (a header not updated while the test went on, or a damaged length)."""
     size = len(raw)
     if kind.find is not None:
         begin = raw.find(kind.find, _HEADER)
@@ -473,8 +475,12 @@ def _data_span(raw: bytes, kind: NdaKind, path: Path) -> tuple[int, int]:
             path,
             offset=64,
         )
+    aux_begin, aux_length = (_u32(raw, 72), _u32(raw, 76)) if kind.aux_block else (0, 0)
+    aux = (aux_begin, aux_begin + aux_length) if kind.aux and aux_length else None
     if length == 0:
-        return begin, size
+        stop = aux[0] if aux is not None and begin <= aux[0] <= size else size
+        _warn_unread(raw, kind, stop, aux, path)
+        return begin, stop
     stop = begin + length
     if stop > size:
         warnings.warn(
@@ -484,7 +490,34 @@ def _data_span(raw: bytes, kind: NdaKind, path: Path) -> tuple[int, int]:
             stacklevel=3,
         )
         return begin, size
+    _warn_unread(raw, kind, stop, aux, path)
     return begin, stop
+
+
+def _warn_unread(
+    raw: bytes, kind: NdaKind, stop: int, aux: tuple[int, int] | None, path: Path
+) -> None:
+    """Warn when bytes after the data records (outside the auxiliary block) hold
+    something: whole records there that open with a data identifier are counted."""
+    parts = [(stop, len(raw))]
+    if aux is not None and aux[0] >= stop:
+        parts = [(stop, aux[0]), (aux[1], len(raw))]
+    parts = [(a, b) for a, b in parts if b > a and any(raw[a:b])]
+    if not parts:
+        return
+    size = kind.layout.itemsize
+    first, last = parts[0]
+    openings = np.frombuffer(raw, np.uint8, count=(last - first) // size * size, offset=first)
+    records = int(np.isin(openings[::size], list(kind.data_ids or ())).sum())
+    unread = sum(b - a for a, b in parts)
+    warnings.warn(
+        f"{path}: {unread} bytes after the data records the header announces (from byte"
+        f" {first}) were not read; {records} of them would be whole records opening with a"
+        " data identifier (a header not updated while the test went on, or a damaged"
+        " length)",
+        EchemWarning,
+        stacklevel=4,
+    )
 
 
 def _records(
