@@ -267,10 +267,17 @@ def _checked_points(data: Any, z: Any) -> tuple[np.ndarray, np.ndarray, list[str
     if (freq <= 0).any():
         i = int(np.flatnonzero(freq <= 0)[0])
         raise DataError(f"frequencies must be positive (index {i}: {freq[i]!r} Hz)")
-    if np.unique(freq).size < 3:
-        raise DataError(f"a DRT needs at least 3 distinct frequencies, got {np.unique(freq).size}")
-    # One order whatever the input order: decreasing frequency, ties by Z.
-    order = np.lexsort((zz.imag, zz.real, -freq))
+    distinct, counts = np.unique(freq, return_counts=True)
+    if (counts > 1).any():
+        # As echem.eis.fit: two spectra in one frame would otherwise be averaged unseen.
+        twice = distinct[counts > 1]
+        raise DataError(
+            f"duplicate frequencies ({twice.size}, e.g. {twice[0]!r} Hz): a file with several "
+            "sweeps? split it with echem.eis.spectra()"
+        )
+    if distinct.size < 3:
+        raise DataError(f"a DRT needs at least 3 distinct frequencies, got {distinct.size}")
+    order = np.argsort(-freq)  # decreasing frequency, whatever the input order
     return freq[order], zz[order], notes
 
 
@@ -555,8 +562,8 @@ def drt(
     Raises
     ------
     echem.DataError
-        Unusable data (NaN/inf, non-positive frequencies, fewer than 3 distinct frequencies,
-        a zero impedance) or options (unknown part or weighting, λ not a positive number).
+        Unusable data (NaN/inf, non-positive or duplicate frequencies, fewer than 3
+        frequencies, a zero impedance) or options (unknown part or weighting, λ not a positive number).
 
     Examples
     --------

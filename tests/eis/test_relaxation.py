@@ -403,3 +403,20 @@ def test_peak_areas_and_r_inf_add_up_to_the_low_frequency_limit(extra):
     limit = float(result.predict(1e-12).real[0])
     assert result.R_pol_ohm + result.R_inf_ohm == pytest.approx(limit, rel=1e-6)
     assert result.peaks["R_ohm"].sum() + result.R_inf_ohm == pytest.approx(limit, rel=1e-6)
+
+
+def test_two_sweeps_in_one_frame_are_refused_not_averaged():
+    """A frame of a whole file (two sweeps at the same frequencies) used to give the DRT of
+    their average with no word; echem.eis.fit refuses it, and so does drt now."""
+    one, two = spectrum(CASES["one ZARC"]), spectrum([(300.0, 1e-2, 0.8)])
+    frame = pd.DataFrame(
+        {
+            "freq_Hz": np.concatenate([FREQ, FREQ]),
+            "z_real_ohm": np.concatenate([one.real, two.real]),
+            "z_imag_ohm": np.concatenate([one.imag, two.imag]),
+        }
+    )
+    with pytest.raises(DataError, match="duplicate frequencies"):
+        drt(frame)
+    with pytest.raises(DataError, match="duplicate frequencies"):
+        drt(np.append(FREQ, FREQ[5]), np.append(one, one[5]))
