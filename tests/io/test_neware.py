@@ -1250,3 +1250,20 @@ def test_a_zero_data_length_stops_at_the_auxiliary_block(tmp_path: Path) -> None
     assert frame["aux2_temperature_degC"].tolist() == pytest.approx(
         [np.nan, 25.1, np.nan], nan_ok=True
     )
+
+
+def test_an_auxiliary_channel_without_records_does_not_refuse_the_file(tmp_path: Path) -> None:
+    """bts16's auxiliary member (NDC 16: 0x65 records, the layout chosen by the first
+    record's identifier) cut to its header page, a channel that has logged nothing: the
+    file reads, the channel's quantities listed as without values (was a ParseError,
+    "unknown auxiliary record kind None")."""
+    members = _archive(real("neware/46_1_5_60_bts16.ndax"))
+    members["data_1.ndc"] = members["data_1.ndc"][:4096]
+    frame, messages = _caught(_write_archive(tmp_path / "no_aux.ndax", members))
+    assert messages == []
+    clean = _read("neware/46_1_5_60_bts16.ndax")
+    assert frame.equals(
+        clean.drop(columns=["temperature_degC", "aux1_voltage_V", "aux1_temperature_degC"])
+    )
+    without = frame.attrs["metadata"]["auxiliary_without_values"]
+    assert without == ["aux1_voltage_V", "aux1_temperature_degC"]

@@ -271,6 +271,9 @@ def layout_of(buf: bytes, version: int, filetype: int, kind: NdcKind, name: str)
     if kind.layout is not None:
         return kind.layout
     if kind.by_first_id:
+        counts = [int.from_bytes(buf[at + 2 : at + 4], "little") for at in _pages(buf, kind)]
+        if not any(counts):  # no record (a channel that has not logged yet): any layout
+            return kind.by_first_id[0][1]
         first = buf[kind.page + kind.start] if len(buf) > kind.page + kind.start else None
         for identifier, layout in kind.by_first_id:
             if first == identifier:
@@ -282,6 +285,11 @@ def layout_of(buf: bytes, version: int, filetype: int, kind: NdcKind, name: str)
     if version == 7:
         return _declared_7(buf, name)
     return _declared_15(buf, name)
+
+
+def _pages(buf: bytes, kind: NdcKind) -> range:
+    """Byte offsets of the data pages (every page after the header page)."""
+    return range(kind.page, len(buf) - kind.page + 1, kind.page)
 
 
 class Pages(NamedTuple):

@@ -499,7 +499,8 @@ def _aux_columns(
     channels = _aux_channels(xml)
     ordered = sorted(entries, key=lambda e: _name_numbers(e[0]))
     assigned = _assign(ordered, channels)
-    all_zero = []
+    all_zero: list[str] = []
+    without_values: list[str] = []
     for (name, version, data), channel in zip(ordered, assigned, strict=True):
         (records, slots, _), layout = _records((name, version, data), _ndc.AUX, path, metadata)
         if layout.has("_id"):
@@ -519,12 +520,15 @@ def _aux_columns(
         for quantity, column in values.items():
             label = f"aux{aux_id}_{quantity}"
             merged = _by_index(columns["index"], index, column, label, path)
-            if np.any(merged[np.isfinite(merged)] != 0):
+            finite = merged[np.isfinite(merged)]
+            if np.any(finite != 0):
                 columns[label] = merged
-            else:
-                all_zero.append(label)
+            else:  # a quantity the channel does not measure, or no value yet
+                (all_zero if finite.size else without_values).append(label)
     if all_zero:
         metadata["auxiliary_all_zero"] = all_zero
+    if without_values:
+        metadata["auxiliary_without_values"] = without_values
 
 
 def _by_index(
