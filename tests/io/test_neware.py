@@ -1267,3 +1267,24 @@ def test_an_auxiliary_channel_without_records_does_not_refuse_the_file(tmp_path:
     )
     without = frame.attrs["metadata"]["auxiliary_without_values"]
     assert without == ["aux1_voltage_V", "aux1_temperature_degC"]
+
+
+def test_a_logging_interval_that_disagrees_with_the_stored_times_is_told(tmp_path: Path) -> None:
+    """nw4's run information: step time (u32 ms) at byte 0, logging interval (i32 ms) at
+    29, record index at 41. The entry of record 9 (80 s, 10 s since record 8) and the
+    next one (record 16, 150 s): the records between are 10 s apart. With the entry's
+    interval made 5 s the records 10-15 were filled 5 s apart, silently."""
+    members = _archive(real("neware/nw4-120-1-6-53.ndax"))
+    info = _ndc_rows(members["data_runInfo.ndc"], 55)
+    at = next(k for k, r in enumerate(info) if struct.unpack_from("<I", r, 41)[0] == 9)
+    assert struct.unpack_from("<I", info[at], 0)[0] == 80_000
+    assert struct.unpack_from("<i", info[at], 29)[0] == 10_000
+    record = bytearray(info[at])
+    struct.pack_into("<i", record, 29, 5_000)
+    info[at] = bytes(record)
+    members["data_runInfo.ndc"] = _repaged(members["data_runInfo.ndc"], info)
+    target = _write_archive(tmp_path / "interval.ndax", members)
+    with pytest.warns(echem.EchemWarning, match=r"record index 9: 80 s stored, 75 s expected"):
+        frame = echem.read(target)
+    assert frame["step_time_s"].iloc[8:11].tolist() == pytest.approx([80, 85, 90])  # as filled
+    assert frame.attrs["metadata"]["run_info_interval_mismatches"] == 2

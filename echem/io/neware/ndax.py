@@ -8,11 +8,13 @@ on the real files of NDC versions 2, 14, 16 and 17):
   time, capacities, energies, Unix time and the step number; versions 8-17 only voltage
   and current, the rest being in
 * ``data_runInfo.ndc``: step time, capacities, energies, Unix time, logging interval
-  and step number, written for *some* records only (every 7th, every 61st... and at
-  each step start). For the records between, the time is the last run-information
-  time plus the logging interval per record, and capacity and energy add
-  current x interval (and voltage x current x interval), as BTSDA, fastnda and
-  NewareNDA fill them; the column ``interpolated`` is True on those rows;
+  (the time since the record before) and step number, written for *some* records
+  only: at each step start and where the interval changes (or after a run of records).
+  For the records between, the time is the last run-information time plus the logging
+  interval per record (what the entries imply: checked where the next entry says it,
+  :func:`_check_intervals`), and capacity and energy add current x interval (and
+  voltage x current x interval), an estimate, as BTSDA, fastnda and NewareNDA fill
+  them; the column ``interpolated`` is True on those rows;
 * ``data_step.ndc``: one record per step (the file's cycle counter, the plan's step
   ID, the step type; from version 14 the index of the step's first record, against
   which the steps the run information gives the records are checked), in step order;
@@ -455,6 +457,7 @@ def _interpolate(
         )
     if rows.size > 1 and np.any(np.diff(rows) <= 0):
         raise ParseError("data_runInfo.ndc entries are out of order: the archive is damaged", path)
+    _check_intervals(records, rows, path, metadata)
     anchor = np.zeros(n, dtype=bool)
     anchor[rows] = True
     governing = np.cumsum(anchor) - 1  # the run-information entry each record follows
@@ -485,6 +488,40 @@ def _interpolate(
         columns[f"discharge_{quantity}"] = discharge[governing] - np.clip(since, None, 0)
     columns["interpolated"] = ~anchor
     return records["_step"].astype(np.int64)[governing]  # the file's step number
+
+
+def _check_intervals(
+    records: np.ndarray, rows: np.ndarray, path: Path, metadata: dict[str, Any]
+) -> None:
+    """Check what the filling assumes: an entry's logging interval is the time since the
+    record before it, and the records after it follow at that interval until the next
+    entry (written where the interval changes). So, within a step, an entry's step time
+    is the one before plus that entry's interval per record between them, the last
+    interval being the new entry's own (exact in ms on every real file; not at a step's
+    first entry, whose interval counts from the step before). Disagreement is warned:
+    the times filled in between would not be the file's."""
+    if rows.size < 3:
+        return
+    time_ms = records["step_time_s"].astype(np.int64)  # stored in ms
+    interval = records["_dt_ms"].astype(np.int64)
+    step = records["_step"].astype(np.int64)
+    opens = np.r_[True, step[1:] != step[:-1]]
+    expected = time_ms[:-1] + interval[:-1] * (np.diff(rows) - 1) + interval[1:]
+    checked = ~opens[1:] & ~opens[:-1]
+    wrong = np.flatnonzero(checked & (time_ms[1:] != expected))
+    if not wrong.size:
+        return
+    at = int(wrong[0]) + 1
+    metadata["run_info_interval_mismatches"] = int(wrong.size)
+    warnings.warn(
+        f"{path}: data_runInfo.ndc: at {wrong.size} of {int(checked.sum())} entries the step"
+        " time is not the entry before's plus the logging interval per record (first at"
+        f" record index {int(records['index'][at])}: {time_ms[at] / 1000:g} s stored,"
+        f" {expected[at - 1] / 1000:g} s expected); the times, capacities and energies"
+        " filled in between entries there may not be the file's",
+        EchemWarning,
+        stacklevel=5,
+    )
 
 
 # --- auxiliary channels --------------------------------------------------------------------
