@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "PRESETS": "roles",
     "arcs": "arc_table",
     "ElementKind": "elements",
+    "to_impedance_py": "interop",
+    "from_impedance_py": "interop",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .circuit import Circuit
 from .fitting import fit
+from .interop import is_impedance_py, merged_inputs
 from .table import failed_row, finish_table, result_row
 
 __all__ = ["fit_many"]
@@ -83,6 +84,12 @@ def fit_many(
         :class:`~echem.eis.FitResult` or None). A failing spectrum is a row of NaN with its
         error.
     """
+    if is_impedance_py(circuit):  # an impedance.py model: its circuit, values and constants
+        model = circuit
+        circuit, initial, fixed = merged_inputs(
+            model, fit_options.pop("initial", None), fit_options.pop("fixed", None)
+        )
+        fit_options = {**fit_options, "initial": initial, "fixed": fixed}
     if not (isinstance(circuit, Circuit) or circuit == "auto"):  # "auto": chosen per spectrum
         circuit = Circuit(str(circuit))
     items = list(spectra)

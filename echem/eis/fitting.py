@@ -41,6 +41,7 @@ from .guess import (
     order_arcs,
     refit_amplitudes,
 )
+from .interop import is_impedance_py, merged_inputs
 from .optimise import FULL, Problem, batch_lm, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
@@ -221,7 +222,9 @@ def fit(
         (Z'' negative on capacitive arcs), or ``fit(df, circuit)`` with a canonical frame
         (``freq_Hz``, ``z_real_ohm``, ``z_imag_ohm``; ``time_s`` kept). ``circuit`` is a
         string such as ``"R0-p(R1,CPE1)-p(R2,CPE2)"`` or a :class:`~echem.eis.Circuit`;
-        ``"auto"`` chooses it (:mod:`echem.eis.model_choice`; ``result.candidates``).
+        ``"auto"`` chooses it (:mod:`echem.eis.model_choice`; ``result.candidates``); an
+        impedance.py ``CustomCircuit`` gives its circuit, its values as the start and its
+        constants as fixed (:mod:`echem.eis.interop`).
     initial
         Parameter name -> starting value (aliases such as ``CPE1_0`` accepted); the others
         are read off the data. The data-driven search runs as it would without it, and the
@@ -275,6 +278,8 @@ def fit(
 
         auto = dict(initial=initial, fixed=fixed, bounds=bounds, weighting=weighting)
         return fit_auto(freq_raw, z_raw, time_s=time_s, f_range=f_range, **auto, **options)
+    if is_impedance_py(circuit):  # an impedance.py model: its circuit, values and constants
+        circuit, initial, fixed = merged_inputs(circuit, initial, fixed)
     circuit = circuit if isinstance(circuit, Circuit) else Circuit(str(circuit))
     freq, zz = prepare_data(freq_raw, z_raw, f_range)
     sigma_re, sigma_im = weights(zz, weighting)
