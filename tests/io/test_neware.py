@@ -1288,3 +1288,41 @@ def test_a_logging_interval_that_disagrees_with_the_stored_times_is_told(tmp_pat
         frame = echem.read(target)
     assert frame["step_time_s"].iloc[8:11].tolist() == pytest.approx([80, 85, 90])  # as filled
     assert frame.attrs["metadata"]["run_info_interval_mismatches"] == 2
+
+
+def test_a_step_run_again_is_a_new_step_not_damage(tmp_path: Path) -> None:
+    """nda_v22's records (86 bytes: step counter u8 at 13, step time u64 ms at 14, charge
+    capacity at 38): from record 800 on, inside its third step, the counter moves and the
+    step time and capacity start over, as where a step is jumped to or run again (fastnda
+    counts the counter's moves as steps). Read as a fourth step, with a warning (was a
+    ParseError: 'the record is damaged'). A counter moved in one record alone, the step
+    time going on, stays an error."""
+    raw = bytearray(real("neware/nda_v22.nda").read_bytes())
+    begin, length = int.from_bytes(raw[64:68], "little"), int.from_bytes(raw[68:72], "little")
+    data = [at for at in range(begin, begin + length, 86) if raw[at] == 0x55]
+    first = data[799]
+    time0, charge0 = struct.unpack_from("<Q", raw, first + 14)[0], raw[first + 38 : first + 46]
+    charge0 = struct.unpack("<q", charge0)[0]
+    restarted = bytearray(raw)
+    for at in data[799:]:
+        restarted[at + 13] += 1
+        struct.pack_into(
+            "<Q", restarted, at + 14, struct.unpack_from("<Q", raw, at + 14)[0] - time0
+        )
+        struct.pack_into(
+            "<q", restarted, at + 38, struct.unpack_from("<q", raw, at + 38)[0] - charge0
+        )
+    target = tmp_path / "again.nda"
+    target.write_bytes(bytes(restarted))
+    with pytest.warns(echem.EchemWarning, match="record 800, .* read as new steps"):
+        frame = echem.read(target)
+    clean = _read("neware/nda_v22.nda")
+    assert frame["step"].max() == clean["step"].max() + 1
+    assert frame["step"].iloc[799] == frame["step"].iloc[798] + 1
+    assert frame["step_time_s"].iloc[799] == 0 and frame["charge_C"].iloc[799] == 0
+    assert frame["step_type"].iloc[799] == clean["step_type"].iloc[799]
+    once = bytearray(raw)
+    once[data[799] + 13] += 1
+    target.write_bytes(bytes(once))
+    with pytest.raises(echem.ParseError, match="step counter"):
+        echem.read(target)

@@ -715,11 +715,13 @@ def _check_steps(
     """Consistency a record's neighbours vouch for, where no checksum does.
 
     Where the record counts steps (``_step_counter``, versions 14-29), the counter moves
-    exactly where the plan's step index or the file's cycle does, and the step type
-    changes only there; within a step, the step time and the separate charge and
-    discharge counters (capacity, energy) never go back. A record breaking any of these
-    is damaged (an error naming its byte offset); Unix time going backwards is told with
-    a warning (a clock set back).
+    where the plan's step index or the file's cycle does, and the step type changes only
+    there; the counter may also move alone where the step time starts over (a step
+    jumped to or run again: fastnda counts such a move as a new step too), which is told
+    with a warning. Within a step, the step time and the separate charge and discharge
+    counters (capacity, energy) never go back. A record breaking any of these is damaged
+    (an error naming its byte offset); Unix time going backwards is told with a warning
+    (a clock set back).
     """
     n = columns["index"].size
     if n < 2:
@@ -732,7 +734,19 @@ def _check_steps(
         }
         # a new step: the counter moves, and the plan's step index or the cycle with it
         plan = changed["step_index"] | changed["cycle_count_file"]
-        wrong = np.flatnonzero((plan != moved) | (changed["step_type"] & ~moved))
+        time = columns["step_time_s"]
+        again = moved & ~plan & ((time[1:] < time[:-1]) | (time[1:] == 0))
+        if again.any():
+            row = int(np.flatnonzero(again)[0]) + 1
+            warnings.warn(
+                f"{path}: the step counter moves without the plan's step or cycle at"
+                f" {int(again.sum())} record(s) (first: record {int(columns['index'][row])},"
+                f" byte {int(offsets[row])}) where the step time starts over: read as new"
+                " steps (a step jumped to or run again)",
+                EchemWarning,
+                stacklevel=3,
+            )
+        wrong = np.flatnonzero(((plan != moved) & ~again) | (changed["step_type"] & ~moved))
         if wrong.size:
             row = int(wrong[0]) + 1
             what = ", ".join(
