@@ -16,8 +16,23 @@ lines`` off by a few lines, or a file that is no EC-Lab/BT-Lab export forced wit
 ``format="biologic-mpt"``, is a :class:`echem.ParseError` naming the line (and, for
 the header count, the line the column names are on), not a frame whose column names
 are data values. A file that ends inside its column line (no line end, and the last
-name not followed by EC-Lab's trailing tab) is refused too; one cut just after a tab
-cannot be told from a header-only export (``wait.mpt`` ends so).
+name not followed by EC-Lab's trailing tab) is refused too. One cut just after a tab
+cannot be told from a header-only export, which EC-Lab ends so (``wait.mpt``): such a
+file reads as no rows, with a :class:`echem.TruncatedDataWarning` saying that its
+columns may not be all.
+
+EC-Lab often ends an export without a final line break, so the last data line may be
+whole without one, or cut anywhere (a copy interrupted, a run still being written). It
+is read when it shows itself whole, else left out with a
+:class:`echem.TruncatedDataWarning` naming its line and saying why
+(:func:`_start_of_cut_last_line`). EC-Lab writes every column of a file in one format
+(``%.7E`` or ``%.15E`` with a three-digit exponent, or integers; checked on every real
+.mpt), so a number cut short is written otherwise: the last line must have the field
+count of the line before it and its last value the digits of that column in the rows
+before (the rule of every echem text reader, :func:`echem.io._text.cut_reason`; rows
+that write it with varying digits show nothing, and the line is left out). The only
+data line must have a whole row's fields and a last value that is a real number
+with EC-Lab's three-digit exponent (which a cut shortens first) or is followed by a tab.
 
 The data block is numbers only: a value that is not a number (a garbage line ``abc``)
 or a line with fewer values than the rows around it (a line cut or damaged inside the
@@ -39,7 +54,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +70,10 @@ from echem.io._biologic_columns import (
     technique_kind,
 )
 from echem.io._byte_range import ByteRange
+from echem.io._caller import warn
+from echem.io._files import require_regular_file
 from echem.io._schema import build_frame
+from echem.io._text import SAMPLE_ROWS, cut_reason, warn_cut
 from echem.io._threaded_csv import first_row_width, read_numeric_block
 
 __all__ = ["MAGIC", "MAGICS", "sniff_mpt", "read_mpt", "parse_header", "MptHeader"]
@@ -117,10 +134,10 @@ _MASS_UNITS: Mapping[str, float] = {"g": 1.0, "mg": 1e-3, "µg": 1e-6, "kg": 1e3
 _PARAMETER_WIDTH = 20
 #: Bytes at the end of a file looked at for a last line cut short.
 _TAIL_BYTES = 65536
-#: A value as EC-Lab writes it whole: an integer, or a mantissa with a 3-digit exponent.
-_WHOLE_NUMBER = re.compile(rb"[-+]?\d+(?:[.,]\d+E[-+]\d{3})?")
-#: A number cut inside its exponent (fewer than EC-Lab's three digits).
-_CUT_EXPONENT = re.compile(rb"[-+]?\d+[.,]\d*E[-+]?\d{0,2}")
+#: A real number as EC-Lab writes every one (``%.7E`` or ``%.15E`` with a three-digit
+#: exponent: ``-6.4485784E-002``, ``4.320298865059699E+004``). A cut shortens the
+#: exponent first, so a value of this shape is whole.
+_EC_LAB_REAL = re.compile(r"[-+]?\d[.,]\d+E[-+]\d{3}")
 
 
 #: pandas < 3's default C float parser can be one unit in the last place off (about 10 % of
@@ -151,6 +168,13 @@ class MptHeader:
         Column names of the numeric block (trailing empty names dropped).
     columns_line
         1-based line number of the column line.
+    columns_ended
+        Whether a line break follows the column line (False: the file ends in it).
+    row_widths
+        The field counts a whole data row may have: one per column name, or, where
+        EC-Lab left a name blank (``peis.issue_225.with_ece.mpt``: ``Rwe-ce/Ohm``, a
+        blank name, ``Ewe-Ece/V``; 61 values under 63 names on every row), one per name
+        before the blank one.
     data_offset
         Byte offset of the first data line.
     techniques
@@ -168,6 +192,8 @@ class MptHeader:
     def __init__(self) -> None:
         self.columns: list[str] = []
         self.columns_line = 1
+        self.columns_ended = True
+        self.row_widths: tuple[int, ...] = ()
         self.data_offset = 0
         self.techniques: list[str] = []
         self.metadata: dict[str, Any] = {}
@@ -226,7 +252,9 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     encoding = _text_encoding([*raw_lines, column_bytes])
     lines = [raw.decode(encoding).rstrip("\r\n") for raw in raw_lines]
     _check_column_line(header, column_bytes, has_magic, lines, handle, path, encoding)
+    header.columns_ended = column_bytes.endswith((b"\n", b"\r"))
     header.columns = _column_names(column_bytes.decode(encoding), path, header.columns_line)
+    header.row_widths = _row_widths(column_bytes.decode(encoding))
     _read_header_lines(lines, header)
     header.metadata["encoding"] = encoding
     return header
@@ -283,7 +311,7 @@ def _check_column_line(
             path,
             line=1,
         )
-    cut = not raw.endswith(b"\n") and not raw.rstrip(b"\r").endswith(b"\t")
+    cut = not raw.endswith((b"\n", b"\r", b"\t"))
     if cut and has_magic:
         raise ParseError(
             "the file ends inside the column line (cut short: no line end, and no tab "
@@ -361,6 +389,16 @@ def _column_names(text: str, path: Path, line: int) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name} {seen[name]}")
     return unique
+
+
+def _row_widths(text: str) -> tuple[int, ...]:
+    """The field counts of a whole data row under the column line ``text`` (see
+    :attr:`MptHeader.row_widths`)."""
+    names = text.rstrip("\r\n").split("\t")
+    while names and not names[-1].strip():
+        names.pop()
+    blank = next((i for i, name in enumerate(names) if not name.strip()), None)
+    return (len(names),) if blank is None else (blank, len(names))
 
 
 def _read_header_lines(lines: list[str], header: MptHeader) -> None:
@@ -504,6 +542,7 @@ def read_mpt(path: Path) -> pd.DataFrame:
         without ``freq/Hz``.
     """
     path = Path(path)
+    require_regular_file(path)  # before opening: a FIFO would block, /dev/zero never end
     with open(path, "rb") as handle:
         header = parse_header(handle, path)
         technique = _technique(header)
@@ -514,19 +553,16 @@ def read_mpt(path: Path) -> pd.DataFrame:
                 path,
                 line=header.columns_line,
             )
-        cut_at = _start_of_cut_last_line(handle, header.data_offset, len(header.columns))
+        if not header.columns_ended:
+            _warn_unverifiable_column_line(path, header)
+        cut = _start_of_cut_last_line(handle, header.data_offset, header)
         # the size the check saw (it leaves the handle there): a size taken before it
         # could end inside a row the instrument completed in between
         end = handle.tell()
-        if cut_at is not None:
-            line = header.columns_line + 1 + _line_ends(handle, header.data_offset, cut_at)
-            warnings.warn(
-                f"{path}, line {line}: the last data line is cut short (file truncated "
-                "or still being written); left out",
-                TruncatedDataWarning,
-                stacklevel=3,
-            )
-            end = cut_at
+        if cut is not None:
+            end, reason = cut
+            line = header.columns_line + 1 + _line_ends(handle, header.data_offset, end)
+            warn_cut(path, line, reason)
         skipped, first_data = _first_data_line(handle, header.data_offset, end)
         _refuse_bare_cr(first_data, path, header.columns_line + 1 + skipped)
         width = first_row_width(handle, header.data_offset, end, b"\t")
@@ -687,24 +723,21 @@ def _line_ends(handle: IO[bytes], start: int, end: int) -> int:
     return feeds
 
 
-def _number_shape(field: bytes) -> tuple[int, int]:
-    """(digits after the decimal separator, digits of the exponent) of a number's text."""
-    mantissa, _, exponent = field.strip().upper().partition(b"E")
-    decimals = mantissa.replace(b",", b".").partition(b".")[2]
-    return len(decimals), len(exponent.lstrip(b"+-"))
+def _start_of_cut_last_line(
+    handle: IO[bytes], data_offset: int, header: MptHeader
+) -> tuple[int, str] | None:
+    """Byte offset of the last data line, and why, if the file ends inside it or
+    without showing it whole; else None.
 
-
-def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int) -> int | None:
-    """Byte offset of the last data line if the file ends inside it, else None.
-
-    EC-Lab ends some exports without a final newline, so a missing newline alone proves
-    nothing. The last line counts as cut when it lacks a newline and, compared with the
-    data line before it (blank lines skipped), has fewer fields, or a last field with
-    fewer decimals or exponent digits (EC-Lab writes every row of a column in one
-    format: ``-6.4485784E-002`` cut to ``-6.4485784E-0`` would otherwise read as -6.45).
-    The only data line (only blank lines between it and the column line) is judged by
-    :func:`_only_data_line_is_cut`. Leaves ``handle`` at the end of the bytes it looked
-    at.
+    EC-Lab ends its exports without a final line break, so a missing one proves
+    nothing; but it writes every column of a file in one format (``%.7E``, ``%.15E``
+    with a three-digit exponent, or integers: checked on every real .mpt), so a value
+    cut short is written otherwise. The last line, without a line break, is whole when
+    (:func:`echem.io._text.cut_reason`, the rule of every text reader) it has the field
+    count of the data line before it and its last value is written as that column is
+    in the rows before (up to :data:`echem.io._text.SAMPLE_ROWS`, blank lines skipped).
+    The only data line is judged by :func:`_only_row_cut_reason`. Leaves ``handle`` at
+    the end of the bytes it looked at.
     """
     size = handle.seek(0, io.SEEK_END)
     start = max(data_offset, size - _TAIL_BYTES)
@@ -716,41 +749,65 @@ def _start_of_cut_last_line(handle: IO[bytes], data_offset: int, n_columns: int)
     if not lines[-1].strip():  # spaces or tabs after the last newline: no row is cut
         return None
     last_at = start + len(tail) - len(lines[-1])
-    last = _fields(lines[-1])
     # a tail starting inside the data may start inside a line: that one is not compared
     earlier = lines[1 if start > data_offset else 0 : -1]
-    previous_line = next((line for line in reversed(earlier) if line.strip()), None)
-    if previous_line is None:
-        if start > data_offset:  # a line longer than the tail looked at
-            return None
-        return last_at if _only_data_line_is_cut(lines[-1], n_columns) else None
-    previous = _fields(previous_line)
-    cut = len(last) < len(previous)
-    if not cut:
-        decimals, exponent = _number_shape(last[len(previous) - 1])
-        decimals_before, exponent_before = _number_shape(previous[-1])
-        cut = decimals < decimals_before or exponent < exponent_before
-    return last_at if cut else None
+    before = [line for line in earlier if line.strip()][-SAMPLE_ROWS:]
+    if not before and start > data_offset:  # a line longer than the tail looked at
+        return None
+    decimal_comma = any(b"," in line for line in (*before, lines[-1]))
+    last = _row(lines[-1])
+    if before:
+        rows = [_row(line) for line in before]
+        reason = cut_reason(last, rows, len(rows[-1][0]), decimal_comma=decimal_comma)
+    else:
+        reason = _only_row_cut_reason(last, header.row_widths)
+    return None if reason is None else (last_at, reason)
 
 
-def _only_data_line_is_cut(line: bytes, n_columns: int) -> bool:
-    """Whether the only data line, without a final newline, is cut short.
+def _row(line: bytes) -> tuple[list[str], str]:
+    """A data line as :func:`echem.io._text.cut_reason` takes it: its fields (trailing
+    empty ones dropped) and its text."""
+    text = line.decode("latin-1")
+    return text.rstrip("\t").split("\t"), text
 
-    It is when its last field is a number cut inside its exponent (``4.2044960E+0``
-    for ``4.2044960E+001``: 4.2, not 42.0), or when it has fewer fields than the
-    ``n_columns`` names and it ends in a tab or its last field is not a whole EC-Lab
-    number (an integer, or a mantissa with a three-digit exponent). Fewer fields alone
-    prove nothing: some exports have fewer values than names on every row
-    (``peis.issue_225.with_ece.mpt``: 61 under 63). Not seen: a line cut just before a
-    tab, or inside the mantissa of its last value (``4.20449`` could be whole).
+
+def _only_row_cut_reason(row: tuple[list[str], str], widths: tuple[int, ...]) -> str | None:
+    """Why the only data line of a file, without a line break, cannot be trusted, or
+    None when it shows itself whole.
+
+    No row before it shows how its columns are written, so it must show it alone: as
+    many fields as a whole row (``widths``, :attr:`MptHeader.row_widths`), and a
+    separator after its last value or a last value written as EC-Lab writes real
+    numbers (:data:`_EC_LAB_REAL`: a cut shortens the three-digit exponent first).
+    ``4.2044960E+001`` cut to ``4.20449`` or to ``4``, or a line cut just after a whole
+    value (``1.0019531E+004\t1.0407059E+005``: 2 of 37 fields) is not whole; neither
+    is an integer last value (``14`` may be ``1`` cut short).
     """
-    fields = _fields(line)
-    last = fields[-1].strip()
-    if _CUT_EXPONENT.fullmatch(last):
-        return True
-    if len(fields) >= n_columns:
-        return False
-    return line.endswith(b"\t") or _WHOLE_NUMBER.fullmatch(last) is None
+    fields, text = row
+    if len(fields) > max(widths):
+        return None  # a value beyond the named columns: the table reports its line
+    if len(fields) not in widths:
+        return f"it has {len(fields)} of the {max(widths)} fields the column line names"
+    value = fields[-1].strip()
+    if text.endswith("\t") or _EC_LAB_REAL.fullmatch(value):
+        return None
+    return (
+        f"its last value {value[:30]!r} cannot be shown whole: no row before it shows how "
+        "that column is written, and it is not a real number with EC-Lab's three-digit "
+        "exponent"
+    )
+
+
+def _warn_unverifiable_column_line(path: Path, header: MptHeader) -> None:
+    """The :class:`~echem.errors.TruncatedDataWarning` of a file that ends in its column
+    line: EC-Lab ends a header-only export (``wait.mpt``) after the column line's
+    trailing tab, with no line break, just as a copy cut after any of its tabs ends."""
+    warn(
+        f"{path}, line {header.columns_line}: the file ends with its column line (no line "
+        "break after it, no data): a column line cut just after a tab cannot be told from "
+        f"a whole one, so the {len(header.columns)} columns read may not be all of them",
+        TruncatedDataWarning,
+    )
 
 
 def _fields(line: bytes) -> list[bytes]:

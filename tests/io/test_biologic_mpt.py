@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import real
+from conftest import real, real_files
 
 import echem
 from echem.errors import TruncatedDataWarning
@@ -251,6 +253,65 @@ def test_the_only_data_line_cut_inside_an_exponent_is_left_out(tmp_path, cut):
     assert len(frame) == 0
 
 
+@pytest.mark.parametrize(
+    ("kept", "read_before"),
+    [
+        (b"4.20449", "4.20449, silently"),
+        (b"4", "4.0, silently"),
+        (b"4.", "4.0, silently"),
+        (b"", "35 columns of NaN and I Range as float, silently"),
+    ],
+)
+def test_the_only_data_line_cut_inside_its_last_mantissa_is_left_out(tmp_path, kept, read_before):
+    """``zir.mpt``'s one row cut inside the mantissa of its last value, or just after a
+    tab: no row before shows how the column is written, but EC-Lab writes every real
+    number with a three-digit exponent, which a cut shortens first."""
+    data = real("biologic/zir.mpt").read_bytes()
+    row_at = data.rindex(b"\n") + 1
+    copy = tmp_path / "zir.mpt"
+    if kept:
+        copy.write_bytes(data[: data.rindex(b"\t") + 1] + kept)
+    else:  # just after the second value: 2 fields of 37, the last one whole
+        copy.write_bytes(data[: data.index(b"\t", data.index(b"\t", row_at) + 1)])
+    with pytest.warns(TruncatedDataWarning, match=r"zir.mpt, line 51: the last data line"):
+        frame = echem.read(copy)
+    assert len(frame) == 0, read_before
+
+
+@pytest.mark.parametrize("ending", ["\t", ""])
+def test_the_only_data_line_ending_in_an_integer_is_shown_whole_by_a_tab_only(tmp_path, ending):
+    """``12`` may be ``123`` cut short: an integer last value of the only row, without a
+    tab after it, cannot be shown whole (left out, saying so); with one it is read."""
+    path = tmp_path / "one.mpt"
+    path.write_text("time/s\tEwe/V\tcycle number\t\n1.000000E+000\t3.1000000E+000\t12" + ending)
+    if ending:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", TruncatedDataWarning)
+            assert echem.read(path, format="biologic-mpt")["cycle number"].tolist() == [12]
+    else:
+        with pytest.warns(TruncatedDataWarning, match="cannot be shown whole"):
+            assert len(echem.read(path, format="biologic-mpt")) == 0
+
+
+@pytest.mark.parametrize(
+    ("last", "kept"),
+    [("2.5000000E+000", True), ("2.50000", False), ("3", False), ("25", False)],
+)
+def test_a_last_value_written_unlike_its_column_is_left_out(tmp_path, last, kept):
+    """With rows before it, the last value must be written as that column is in them
+    (EC-Lab writes each column of a file in one format)."""
+    path = tmp_path / "rows.mpt"
+    rows = "".join(f"{t}.000000E+000\t3.1000000E+000\t1.2500000E+000\n" for t in range(3))
+    path.write_text(f"time/s\tEwe/V\t<I>/mA\t\n{rows}3.000000E+000\t3.1000000E+000\t{last}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = echem.read(path, format="biologic-mpt")
+    assert len(frame) == (4 if kept else 3)
+    assert any(issubclass(w.category, TruncatedDataWarning) for w in caught) == (not kept)
+    if kept:
+        assert frame["current_A"].iloc[-1] == 2.5e-3
+
+
 @pytest.mark.parametrize("end", ["\n\t\t", "\n  ", "\r\n\t"])
 def test_white_space_after_the_last_newline_is_not_a_cut_row(tmp_path, end):
     path = tmp_path / "end.mpt"
@@ -320,10 +381,26 @@ def test_a_file_cut_inside_its_column_line_is_a_parse_error(tmp_path, keep):
     assert caught.value.line == 53
 
 
-def test_a_header_only_export_ending_at_its_column_line_reads_as_no_rows():
-    """wait.mpt ends after its column line's trailing tab, with no line end: 0 rows."""
-    frame = echem.read(real("biologic/wait.mpt"))
-    assert len(frame) == 0 and "Ewe/V" in frame.columns
+@pytest.mark.parametrize("name", ["wait.mpt", "wait.old.mpt"])
+def test_a_header_only_export_ending_at_its_column_line_reads_as_no_rows(name):
+    """wait.mpt ends after its column line's trailing tab, with no line end: 0 rows, and
+    a warning that the columns cannot be shown all there (a copy cut just after the tab
+    of ``P/W`` ends the same way: it read 6 columns of 8, silently)."""
+    with pytest.warns(TruncatedDataWarning, match=rf"{name}, line \d+: the file ends with its"):
+        frame = echem.read(real(f"biologic/{name}"))
+    assert len(frame) == 0
+    assert list(frame.columns[3:]) == "mode error time/s Ewe/V I/mA Ece/V P/W Ewe-Ece/V".split()
+
+
+@pytest.mark.parametrize("cut", [1, 5, 11])
+def test_a_header_only_export_cut_just_after_a_tab_warns(tmp_path, cut):
+    source = real("biologic/wait.mpt").read_bytes()
+    tab = source.rstrip(b"\t").rfind(b"\t", 0, len(source) - cut) + 1
+    path = tmp_path / "wait.mpt"
+    path.write_bytes(source[:tab])
+    with pytest.warns(TruncatedDataWarning, match="may not be all of them"):
+        frame = echem.read(path)
+    assert len(frame) == 0 and len(frame.columns) < 3 + 8  # time_s, voltage_V, current_A
 
 
 @pytest.mark.parametrize("size", range(1, 18))
@@ -404,3 +481,132 @@ def test_forcing_biologic_mpt_on_another_format_says_so(relative):
     with pytest.raises(echem.ParseError, match="not an EC-Lab/BT-Lab text export") as caught:
         echem.read(real(relative), format="biologic-mpt")
     assert caught.value.line == 1
+
+
+# --- every cut of the last two lines of every real .mpt ----------------------------------
+#
+# A copy cut short (interrupted, or a run still being written) ends anywhere. Read, it must
+# give the whole file's rows and numbers, the cut row left out with a TruncatedDataWarning
+# (or the file refused with a ParseError naming the line); never a number or a column type
+# that differs from the whole file's, nor fewer columns, in silence. The exhaustive run
+# (every byte of the last two lines of every real .mpt) is benchmarks/fuzz_mpt_cuts.py.
+
+#: Real .mpt files that read (``exampleDataBioLogic_MissingFreq.mpt`` is refused whole).
+CUT_FILES = [p for p in real_files("biologic*/*.mpt") if "MissingFreq" not in p.name]
+#: Cut at every byte of their last two lines in the test too (one data row, or none).
+EVERY_CUT = ("zir.mpt", "wait.mpt", "wait.old.mpt")
+#: Data lines kept (with the header) of a file cut in the test: the rows the last-line
+#: check compares the last one with, and few enough that a read takes milliseconds.
+KEPT_ROWS = 120
+
+
+def line_start(data: bytes, end: int) -> int:
+    """Offset where the last line of ``data[:end]`` starts (its line end ignored)."""
+    return data[:end].rstrip(b"\r\n").rfind(b"\n") + 1
+
+
+def last_two_lines(data: bytes) -> range:
+    """Every cut point (file length) inside the last two lines of ``data``."""
+    return range(line_start(data, line_start(data, len(data))), len(data))
+
+
+def sampled_cuts(data: bytes, sample: int = 8) -> list[int]:
+    """Cut points of the last two lines: every byte of the last value, the first and
+    last bytes of each line, and ``sample`` tabs (the cut at, and just after, each) and
+    ``sample`` other bytes drawn with a seed."""
+    span = last_two_lines(data)
+    last = line_start(data, len(data))
+    tabs = [i for i in span if data[i : i + 1] == b"\t"]
+    points = {span.start, last - 1, last, len(data) - 1}
+    points.update(range(max(data.rfind(b"\t") + 1, last), len(data)))
+    rng = random.Random(len(data))
+    points.update(t + d for t in rng.sample(tabs, min(sample, len(tabs))) for d in (0, 1))
+    points.update(rng.sample(span, min(sample, len(span))))
+    return sorted(p for p in points if p in span)
+
+
+def shortened(path: Path) -> bytes:
+    """The file's header and its last :data:`KEPT_ROWS` data lines."""
+    data = path.read_bytes()
+    with open(path, "rb") as handle:
+        start = biologic_mpt.parse_header(handle, path).data_offset
+    body = data[start:]
+    keep = body.split(b"\n")[-KEPT_ROWS:]
+    return data[:start] + b"\n".join(keep)
+
+
+def _read_recording(path: Path) -> tuple[object, list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return biologic_mpt.read_mpt(path), caught
+        except Exception as error:  # noqa: BLE001 - a stray exception is a verdict
+            return error, caught
+
+
+def cut_verdict(
+    frame: object, caught: list, full: pd.DataFrame, before: int, partial: bytes
+) -> str:
+    """How the read of a cut copy relates to the whole file's frame ``full``: a verdict
+    starting with "ok" or the fault. ``before``: rows read when the file ends just
+    before the cut line (the cut line read whole gives one more); ``partial``: what is
+    left of the cut line."""
+    if isinstance(frame, echem.ParseError):
+        return "ok: ParseError" if frame.line is not None else "ParseError without a line"
+    if isinstance(frame, Exception):
+        return f"stray {type(frame).__name__}"
+    assert isinstance(frame, pd.DataFrame)
+    warned = any(issubclass(w.category, TruncatedDataWarning) for w in caught)
+    if list(frame.columns) != list(full.columns) or len(frame) > len(full):
+        if warned and len(frame) == 0:
+            return "ok: warned (no rows, columns unverifiable)"
+        return "other columns or rows" + (" (warned)" if warned else " in silence")
+    reference = full.iloc[: len(frame)]
+    if len(frame) and list(frame.dtypes) != list(reference.dtypes):
+        return "a column's type changed"
+    if len(frame) and not frame.equals(reference):
+        return "a value differs" + (" (warned)" if warned else " in silence")
+    if len(frame) == len(full) or (len(frame) == before + 1 and not warned):
+        return "ok: read whole"
+    if warned:
+        return "ok: warned"
+    if not partial.strip():
+        return "ok: nothing of the cut line left"
+    return "a row left out without a warning"
+
+
+def fuzz_cuts(name: str, data: bytes, folder: Path, cuts) -> dict[str, list[int]]:
+    """Verdict -> cut points, over ``cuts`` of ``data`` (written as ``folder/name``)."""
+    path = folder / name
+    path.write_bytes(data)
+    full, _ = _read_recording(path)
+    assert isinstance(full, pd.DataFrame), full
+    rows_before: dict[int, int] = {}
+    verdicts: dict[str, list[int]] = {}
+    for cut in cuts:
+        start = line_start(data + b"\n", cut + 1)  # of the line the cut is in
+        if start not in rows_before:
+            path.write_bytes(data[:start])
+            frame, _ = _read_recording(path)
+            rows_before[start] = len(frame) if isinstance(frame, pd.DataFrame) else -1
+        path.write_bytes(data[:cut])
+        frame, caught = _read_recording(path)
+        verdict = cut_verdict(frame, caught, full, rows_before[start], data[start:cut])
+        verdicts.setdefault(verdict, []).append(cut)
+    return verdicts
+
+
+def _faults(verdicts: dict[str, list[int]]) -> dict[str, list[int]]:
+    return {verdict: cuts for verdict, cuts in verdicts.items() if not verdict.startswith("ok")}
+
+
+@pytest.mark.parametrize("path", CUT_FILES, ids=lambda p: p.name)
+def test_a_cut_in_the_last_two_lines_never_reads_another_number(tmp_path, path):
+    """Sampled cut points of each real file (its header and last rows). 37 cuts of
+    ``zir.mpt``'s one data row read another number in silence (``4.2044960E+001`` cut to
+    ``4.20449``: 4.20449; cut to ``…E+004\\t1``, ``Re(Z)`` 1.0 and 35 columns of NaN), 519
+    turned a column's type (``I Range`` to float); 50 cuts of a column line just after a
+    tab read fewer columns in silence."""
+    data = shortened(path)
+    cuts = last_two_lines(data) if path.name in EVERY_CUT else sampled_cuts(data)
+    assert _faults(fuzz_cuts(path.name, data, tmp_path, cuts)) == {}
