@@ -57,6 +57,7 @@ from echem.io._biologic_columns import (
     TECHNIQUE_COLUMN_NAMES,
     technique_kind,
 )
+from echem.io._files import require_regular_file
 from echem.io._schema import ColumnBlocks, build_frame
 
 __all__ = ["MAGIC", "sniff_mpr", "read_mpr", "column_table"]
@@ -304,7 +305,8 @@ class _ColumnLookup(Mapping[str, np.ndarray]):
 
 def _read_file(path: Path) -> memoryview:
     """The whole file in a new writable buffer (one read into uninitialised memory, no
-    intermediate copy)."""
+    intermediate copy); a device, a FIFO or a folder is refused before it is opened."""
+    require_regular_file(path)
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         view = memoryview(np.empty(size, dtype=np.uint8))

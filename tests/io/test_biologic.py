@@ -10,8 +10,10 @@ Integer columns (cycle, step) must be equal.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -568,3 +570,32 @@ def test_mpr_area_and_mass_in_the_units_of_the_mpt_twin(mpr: Path) -> None:
     )
     unit = text["Electrode surface area"].split()[-1]
     assert binary["electrode_area_unit"] == unit
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("reader", [read_mpt, read_mpr], ids=["read_mpt", "read_mpr"])
+def test_a_fifo_given_to_a_reader_is_refused_not_waited_on(tmp_path: Path, reader) -> None:
+    """``echem.read`` refused a FIFO, but ``read_mpt``/``read_mpr`` called directly
+    opened it and waited for a writer, forever. If the reader blocks, the test opens the
+    FIFO's write end (the blocked open returns, reading nothing) and fails."""
+    fifo = tmp_path / "run.mpt"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def read() -> None:
+        try:
+            reader(fifo)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(10)
+    blocked = worker.is_alive()
+    if blocked:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # release the reader
+        worker.join(10)
+    assert not blocked, f"{reader.__name__} waited on a FIFO"
+    assert isinstance(outcome[0], echem.ParseError), outcome
+    assert "not a regular file: a FIFO" in str(outcome[0])
