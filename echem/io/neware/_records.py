@@ -10,6 +10,7 @@ of dropping it unseen.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = [
     "Layout",
     "as_bytes",
     "calendar_seconds",
+    "crc32_rows",
     "match_index",
     "view",
     "scaled",
@@ -208,6 +210,35 @@ def as_bytes(buffer: bytes | memoryview, layout: Layout, offset: int, count: int
     return np.frombuffer(
         buffer, dtype=np.uint8, count=count * layout.itemsize, offset=offset
     ).reshape(count, layout.itemsize)
+
+
+def crc32_rows(rows: np.ndarray, zeroed: tuple[int, int]) -> np.ndarray:
+    """zlib's CRC-32 of each row of ``rows`` (``(n, size)`` uint8) with the bytes
+    ``zeroed`` (start, stop) taken as zeros, as uint32.
+
+    CRC-32 is affine over GF(2): for messages of one length, crc(a ^ b) = crc(a) ^
+    crc(b) ^ crc(0) (the property zlib's ``crc32_combine`` rests on). So a row's CRC is
+    crc(0) xor, over its byte positions, a table entry of (position, byte value), each
+    table entry itself the xor of the entries of the byte's set bits: 8 zlib calls per
+    position build the tables, and the rows are checked with numpy lookups, not one zlib
+    call each.
+    """
+    n, size = rows.shape
+    zero = zlib.crc32(bytes(size))
+    positions = [p for p in range(size) if not zeroed[0] <= p < zeroed[1]]
+    values = np.arange(256, dtype=np.uint32)
+    tables = np.zeros((len(positions), 256), dtype=np.uint32)
+    for table, position in zip(tables, positions, strict=True):
+        for bit in range(8):
+            message = bytearray(size)
+            message[position] = 1 << bit
+            table ^= np.where((values >> bit) & 1, zlib.crc32(message) ^ zero, 0).astype(np.uint32)
+    crc = np.full(n, zero, dtype=np.uint32)
+    for start in range(0, n, CHUNK):  # a chunk of rows stays in cache over the positions
+        chunk, out = rows[start : start + CHUNK], crc[start : start + CHUNK]
+        for table, position in zip(tables, positions, strict=True):
+            out ^= table[chunk[:, position]]
+    return crc
 
 
 def match_index(index: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

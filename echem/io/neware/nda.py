@@ -26,7 +26,6 @@ range's multiplier (:func:`echem.io.neware._steps.range_multiplier`), voltages i
 from __future__ import annotations
 
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +42,7 @@ from echem.io.neware._records import (
     Layout,
     as_bytes,
     calendar_seconds,
+    crc32_rows,
     match_index,
     scaled,
     undecoded_nonzero,
@@ -541,27 +541,19 @@ def _check_crc(
     something else reads unchecked, said in the metadata).
     """
     size, at = kind.layout.itemsize, kind.crc_at
-    buffer = memoryview(raw)
-    zeros = b"\0\0\0\0"
-    checked = False
-    for row in range(count):
-        start = begin + row * size
-        crc = zlib.crc32(buffer[start : start + at])
-        crc = zlib.crc32(zeros, crc)
-        if at + 4 < size:
-            crc = zlib.crc32(buffer[start + at + 4 : start + size], crc)
-        expected = int.from_bytes(raw[start + at : start + at + 4], "little")
-        if crc == expected:
-            checked = True
-            continue
-        if checked or kind.crc_verified:
-            raise ParseError(
-                f"record {row + 1} fails its CRC-32 check (stored {expected:#010x}, computed"
-                f" {crc:#010x}): the file is damaged",
-                path,
-                offset=start,
-            )
-        break
+    rows = as_bytes(raw, kind.layout, begin, count)
+    computed = crc32_rows(rows, (at, at + 4))
+    stored = np.ascontiguousarray(rows[:, at : at + 4]).view("<u4").ravel()
+    bad = np.flatnonzero(computed != stored)
+    checked = count > 0 and (bad.size == 0 or bad[0] > 0 or kind.crc_verified)
+    if bad.size and checked:
+        row = int(bad[0])
+        raise ParseError(
+            f"record {row + 1} fails its CRC-32 check (stored {int(stored[row]):#010x},"
+            f" computed {int(computed[row]):#010x}): the file is damaged",
+            path,
+            offset=begin + row * size,
+        )
     metadata["record_checksums"] = "checked" if checked else "not a CRC-32: not checked"
 
 
