@@ -56,8 +56,14 @@ constant and the voltage is not (``ocv`` if that current is 0), ``potentiostatic
 the reverse, else ``unknown``.
 
 Damage: a file too short for the points it declares is a :class:`echem.ParseError` with
-the byte offset; a header block after the data that is cut short or does not follow the
-layout is read as far as it goes, with a :class:`echem.TruncatedDataWarning` (cut) or
+the byte offset. The header strings after the points are the check of the point count
+(every number's offset follows from it): when they are not where the count ends the
+points (text, the date in its format), a count that differs in one byte of its field and
+ends the points where they are shows a damaged count, and points that hold no spectrum
+(a frequency not above 0, a |Z| below 0, a phase beyond ±π) or no time series (times not
+rising from 0) show misplaced numbers: both are a :class:`echem.ParseError` at the count.
+Otherwise a header block after the data that is cut short or does not follow the layout
+is read as far as it goes, with a :class:`echem.TruncatedDataWarning` (cut) or
 :class:`echem.EchemWarning` (other layout) saying what was not read. The ``.ism``
 voltage/current tracks are read only when the fields before them end exactly where the
 tracks fill the file (a damaged string length would shift them).
@@ -133,6 +139,8 @@ COMPANION_LABELS: dict[str, str] = {
 }
 
 _K_VALUES = 32
+#: The largest phase in rad (a little above π: rounding).
+_PI = math.pi * (1 + 1e-12)
 _ACQ_FLAG_MIN = 256
 _ACQ_BIT = 32768
 _TAIL_HEX_MAX = 4096
@@ -280,6 +288,56 @@ def _points(data: bytes, at: int, header: int, record: int, path: Path, kind: st
     return count
 
 
+def _check_count(
+    data: bytes, path: Path, at: int, header: int, record: int, fits: Any, kind: str
+) -> None:
+    """Called when the strings after the declared points do not parse: a ParseError if
+    they do where a count that differs from the declared one in one byte of its field
+    (``at``: its offset) would end the points (``fits(offset)``: the strings parse
+    there): the count is damaged, and every number read by it would be misplaced."""
+    field = data[at : at + 6]
+    declared = _i6(data, at) + 1
+    for position in range(6):
+        for value in range(256):
+            if value == field[position]:
+                continue
+            other = int.from_bytes(
+                field[:position] + bytes((value,)) + field[position + 1 :], "big", signed=True
+            )
+            end = header + record * (other + 1)
+            if other >= 0 and end <= len(data) and fits(end):
+                raise ParseError(
+                    f"declares {declared} points, but its header strings follow "
+                    f"{other + 1} points (at byte {end}): a damaged point count (bytes "
+                    f"{at}-{at + 5}), not a Zahner {kind} to read by it",
+                    path,
+                    offset=at,
+                )
+
+
+def _misplaced(n: int, what: str, kind: str) -> str:
+    return (
+        f"the {n} declared points hold {what}, and the header strings do not follow them: "
+        f"a damaged point count, or not a Zahner {kind}"
+    )
+
+
+def _strings_fit(
+    data: bytes, path: Path, at: int, names: tuple[str, ...], date: re.Pattern[str]
+) -> bool:
+    """Whether every string of ``names`` parses from ``at``, printable, the date one
+    matching ``date``."""
+    cursor = _Cursor(data, at, path)
+    strings = _strings(cursor, names)
+    return (
+        cursor.problem is None
+        and all(
+            char.isprintable() or char in "\t\r\n" for text in strings.values() for char in text
+        )
+        and date.match(strings["date"]) is not None
+    )
+
+
 def _moment(day: int, month: int, year: int, clock: tuple[int, int, int]) -> datetime | None:
     try:
         return datetime(year, month, day, *clock)
@@ -338,6 +396,14 @@ def read_ism(path: str | Path) -> pd.DataFrame:
     freq, modulus, phase, stamps = arrays
     cursor = _Cursor(data, 12 + 34 * n, path)
     strings = _strings(cursor, ISM_STRINGS)
+    fits = _ism_fits(data, path)
+    if not fits(12 + 34 * n):
+        _check_count(data, path, 6, 12, 34, fits, ".ism")
+        with np.errstate(invalid="ignore"):
+            spectrum = (freq > 0).all() and (modulus >= 0).all() and (abs(phase) <= _PI).all()
+        if not spectrum:
+            what = "no spectrum (a frequency not above 0, a |Z| below 0 or a phase beyond ±π)"
+            raise ParseError(_misplaced(n, what, ".ism"), path, offset=6)
     flag = cursor.integer("acquisition flag")
     k_values = cursor.doubles(_K_VALUES, "k-values")
     tracks = None
@@ -392,6 +458,19 @@ def read_ism(path: str | Path) -> pd.DataFrame:
         start_time=start_time,
         metadata=metadata,
     )
+
+
+def _ism_fits(data: bytes, path: Path) -> Any:
+    """``fits(offset)`` for :func:`_check_count`: the 12 strings, the flag and k-values."""
+
+    def fits(at: int) -> bool:
+        if not _strings_fit(data, path, at, ISM_STRINGS, _ISM_DATE):
+            return False
+        cursor = _Cursor(data, at, path)
+        _strings(cursor, ISM_STRINGS)
+        return cursor.integer("flag") is not None and cursor.doubles(_K_VALUES, "k") is not None
+
+    return fits
 
 
 def _has_tracks(flag: int, k27: float) -> bool:
@@ -480,6 +559,14 @@ def read_isw(path: str | Path) -> pd.DataFrame:
     records = np.frombuffer(data, ">f8", 3 * n, 18).reshape(n, 3).T.astype(np.float64)
     cursor = _Cursor(data, 18 + 24 * n, path)
     strings = _strings(cursor, ISW_STRINGS)
+    fits = lambda at: _strings_fit(data, path, at, ISW_STRINGS, _ISW_DATE)  # noqa: E731
+    if not fits(18 + 24 * n):
+        _check_count(data, path, 12, 18, 24, fits, ".isw")
+        with np.errstate(invalid="ignore"):
+            series = records[2, 0] >= 0 and (np.diff(records[2]) >= 0).all()
+        if not series:
+            what = "no time series (times not rising from 0 or above)"
+            raise ParseError(_misplaced(n, what, ".isw"), path, offset=12)
     cursor.report("the header strings")
     metadata: dict[str, Any] = {
         "file_version": _i6(data, 0),
@@ -496,15 +583,16 @@ def read_isw(path: str | Path) -> pd.DataFrame:
     start_time = _isw_start(strings if "date" in strings or companion is None else companion)
     names = tuple(name for name, _, _ in ISW_FIELDS)
     metadata["units"] = {name: name.split("/", 1)[1] for name in names}
-    frame = build_frame(
-        ColumnBlocks(((names, records),), n),
-        {canonical: [(name, factor)] for name, canonical, factor in ISW_FIELDS},
-        format="zahner-isw",
-        technique=_isw_technique(records[1], records[0]),
-        source=path.name,
-        start_time=start_time,
-        metadata=metadata,
-    )
+    with np.errstate(invalid="ignore"):  # a signalling NaN in the file stays a NaN
+        frame = build_frame(
+            ColumnBlocks(((names, records),), n),
+            {canonical: [(name, factor)] for name, canonical, factor in ISW_FIELDS},
+            format="zahner-isw",
+            technique=_isw_technique(records[1], records[0]),
+            source=path.name,
+            start_time=start_time,
+            metadata=metadata,
+        )
     return frame
 
 

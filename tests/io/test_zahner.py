@@ -449,3 +449,59 @@ def test_hostile_files_are_parse_errors(tmp_path, suffix, content):
     with pytest.raises(echem.ParseError) as info:
         reader(path)
     assert info.value.path == str(path) and info.value.offset is not None
+
+
+_COUNT_AT = {".ism": 6, ".isw": 12}
+
+
+def _with_count(raw: bytes, at: int, count: int) -> bytes:
+    return raw[:at] + (count - 1).to_bytes(6, "big", signed=True) + raw[at + 6 :]
+
+
+@pytest.mark.parametrize("relative", [PEIS, GEIS, ISW])
+def test_a_damaged_point_count_is_a_parse_error(tmp_path, relative):
+    """Every bit flip of the count field, and counts one or two off: the points would be
+    read at other offsets (an .ism's |Z| from its frequencies, an .isw's last records
+    dropped or read from its header): a ParseError at the count, never such numbers.
+    Before: n - 1 read with a warning that only the header was not read, and some counts
+    (geis 40, isw 314) read garbage with no warning or a warning of unread bytes."""
+    raw = real(relative).read_bytes()
+    suffix = Path(relative).suffix
+    at = _COUNT_AT[suffix]
+    n = int.from_bytes(raw[at : at + 6], "big") + 1
+    reader = read_ism if suffix == ".ism" else read_isw
+    target = tmp_path / ("count" + suffix)
+    variants = {_with_count(raw, at, count) for count in (n - 2, n - 1, n + 1, n + 2)}
+    for position in range(at, at + 6):
+        for bit in range(8):
+            flipped = bytearray(raw)
+            flipped[position] ^= 1 << bit
+            variants.add(bytes(flipped))
+    for data in variants:
+        target.write_bytes(data)
+        with pytest.raises(echem.ParseError) as info:
+            reader(target)
+        assert info.value.offset in (at, len(data)), str(info.value)  # the count, or the end
+
+
+def test_a_count_one_short_names_the_count_the_header_follows(tmp_path):
+    raw = real(ISW).read_bytes()
+    path = tmp_path / "short.isw"
+    path.write_bytes(_with_count(raw, 12, 300))
+    with pytest.raises(
+        echem.ParseError, match="declares 300 points, but its header strings follow 301"
+    ):
+        read_isw(path)
+
+
+def test_a_signalling_nan_in_an_isw_record_stays_a_nan_without_numpy_warnings(tmp_path):
+    raw = bytearray(real(ISW).read_bytes())
+    at = 18 + 24 * 100  # record 100's voltage
+    raw[at : at + 8] = bytes.fromhex("7ff4000000000000")  # a signalling NaN
+    path = tmp_path / "snan.isw"
+    path.write_bytes(bytes(raw))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = read_isw(path)
+    assert math.isnan(df["voltage_V"].iloc[100]) and math.isnan(df["voltage/mV"].iloc[100])
+    assert df["voltage_V"].drop(index=100).notna().all()
