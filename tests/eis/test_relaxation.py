@@ -441,3 +441,42 @@ def test_a_noisy_spectrum_is_called_noisy_not_undescribed():
     assert result.rms_residual > 0.02
     assert not any("does not reproduce" in p for p in result.problems)
     assert any("noisy" in p for p in result.problems)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 11, 15, 19])
+def test_r_inf_is_not_traded_for_an_invisible_inductance(seed):
+    """R∞ − a, γ = a at τ above f_max and L = aτ give one impedance to first order in ωτ: with
+    L always in the model, the noise chose a. Two ZARCs, no inductance, 1 % noise: R∞ came out
+    14.5-17.1 Ohm (true 20) with L = 3-6e-8 H for these seeds. L is now kept only when it
+    lowers the BIC, and γ then starts at 1/(2π f_max)."""
+    result = drt(FREQ, spectrum(CASES["two ZARCs"], noise=0.01, seed=seed))
+    assert result.L_H == 0.0
+    assert result.L_method.startswith("left out: BIC")
+    assert result.R_inf_ohm == pytest.approx(R_INF, rel=0.05)
+
+
+def test_an_arc_near_f_max_keeps_r_inf_and_l_apart():
+    """An arc at 1.6 MHz (τ = 1e-7 s, inside the window) with a cable inductance too small to
+    show (1e-8 H: 0.2 Ohm at 3 MHz), no noise: R∞ came out 0.00 Ohm and L 2.8e-7 H (28 times
+    the truth) with R = 120 Ohm for the arc. What the data cannot separate is reported."""
+    omega = 2 * np.pi * FREQ
+    z = R_INF + 1j * omega * 1e-8 + zarc(FREQ, 100.0, 1e-7, 0.85)
+    result = drt(FREQ, z)
+    assert result.L_H < 3e-8
+    assert result.R_inf_ohm == pytest.approx(R_INF, rel=0.25)
+    assert main_peaks(result)["R_ohm"][0] == pytest.approx(100.0, rel=0.1)
+    assert any("R_inf and that process are not separated" in p for p in result.problems)
+
+
+def test_inductance_option():
+    z = spectrum(CASES["two ZARCs"], noise=0.005, seed=7, L=2e-7)
+    chosen = drt(FREQ, z)
+    assert chosen.L_method.startswith("fitted: BIC")
+    assert chosen.R_inf_ohm == pytest.approx(R_INF, rel=0.03)
+    forced = drt(FREQ, spectrum(CASES["two ZARCs"]), inductance=True)
+    assert forced.L_method == "given"
+    # With L in the model γ starts at the window (its Gaussians: none above f_max).
+    assert forced.rbf_ln_tau[0] == pytest.approx(-math.log(2 * math.pi * FREQ.max()))
+    assert drt(FREQ, z, inductance=False).L_H == 0.0
+    with pytest.raises(DataError, match="inductance"):
+        drt(FREQ, z, inductance="yes")
