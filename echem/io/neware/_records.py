@@ -134,7 +134,7 @@ def scaled(
     converted :data:`CHUNK` at a time, every field of a chunk before the next, so that a
     file larger than the CPU caches is read from memory once.
     """
-    jobs = []
+    specs = []
     for f in layout.fields:
         if f.name.startswith("_"):
             continue
@@ -147,7 +147,18 @@ def scaled(
             factor = f.scale
             whole = np.dtype(f.dtype).kind in "iu" and f.name in WHOLE and f.scale == 1.0
             dtype = np.int64 if whole else np.float64
-        jobs.append((f.name, factor, np.empty(records.size, dtype=dtype)))
+        specs.append((f.name, factor, np.dtype(dtype)))
+    # the columns of one type are the rows of one 2-D array: one large allocation (which
+    # numpy asks the kernel to back with huge pages) instead of a page-faulted one each
+    blocks = {
+        dtype: np.empty((sum(d == dtype for *_, d in specs), records.size), dtype=dtype)
+        for dtype in {d for *_, d in specs}
+    }
+    taken = dict.fromkeys(blocks, 0)
+    jobs = []
+    for name, factor, dtype in specs:
+        jobs.append((name, factor, blocks[dtype][taken[dtype]]))
+        taken[dtype] += 1
 
     def convert(first: int, last: int) -> None:
         for start in range(first, last, CHUNK):
