@@ -149,6 +149,8 @@ _ISM_DATE = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})\s*$")
 _ISW_DATE = re.compile(r"^\s*([A-Za-z]{3}),\s*(\d{1,2})\.(\d{4})\s*$")
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2}):(\d{2})\s*-\s*\d{1,2}:\d{2}:\d{2}\s*$")
 _COMPANION_FIRST = "zahner polarization file"
+#: The companion header's name after the .isw's stem, in the cases looked for.
+_COMPANION_SUFFIXES = ("_c.txt", "_C.TXT", "_C.txt", "_c.TXT")
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -607,17 +609,17 @@ def _companion_message(path: Path) -> str:
 
 
 def _companion_path(path: Path) -> Path | None:
-    """``<name>_c.txt`` beside ``<name>.isw`` (any case of ``_c.txt``), None if absent."""
-    wanted = f"{path.stem}_c.txt".lower()
-    exact = path.with_name(f"{path.stem}_c.txt")
-    if exact.is_file():
-        return exact
-    try:
-        return next(
-            (p for p in path.parent.iterdir() if p.name.lower() == wanted and p.is_file()), None
-        )
-    except OSError:
-        return None
+    """``<name>_c.txt`` beside ``<name>.isw`` (``_c.txt``, ``_C.TXT``, ``_C.txt`` or
+    ``_c.TXT``), None if absent. Looked up by name, not by listing the folder: a folder of
+    thousands of files would be listed once per file read."""
+    for suffix in _COMPANION_SUFFIXES:
+        candidate = path.with_name(path.stem + suffix)
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            continue
+    return None
 
 
 def _companion(path: Path, strings: dict[str, str]) -> dict[str, Any] | None:
