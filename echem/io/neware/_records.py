@@ -237,13 +237,16 @@ def crc32_rows(rows: np.ndarray, zeroed: tuple[int, int]) -> np.ndarray:
     n, size = rows.shape
     zero = zlib.crc32(bytes(size))
     positions = [p for p in range(size) if not zeroed[0] <= p < zeroed[1]]
-    values = np.arange(256, dtype=np.uint32)
-    tables = np.zeros((len(positions), 256), dtype=np.uint32)
-    for table, position in zip(tables, positions, strict=True):
+    single = bytearray(size)  # one set bit: the CRC's change for that bit
+    bit_crc = np.empty((len(positions), 8), dtype=np.uint32)
+    for row, position in enumerate(positions):
         for bit in range(8):
-            message = bytearray(size)
-            message[position] = 1 << bit
-            table ^= np.where((values >> bit) & 1, zlib.crc32(message) ^ zero, 0).astype(np.uint32)
+            single[position] = 1 << bit
+            bit_crc[row, bit] = zlib.crc32(single) ^ zero
+        single[position] = 0
+    has_bit = (np.arange(256)[:, None] >> np.arange(8)) & 1 == 1  # (byte value, bit)
+    tables = np.bitwise_xor.reduce(np.where(has_bit, bit_crc[:, None, :], 0), axis=2)
+    tables = tables.astype(np.uint32)
     crc = np.full(n, zero, dtype=np.uint32)
     for start in range(0, n, CHUNK):  # a chunk of rows stays in cache over the positions
         chunk, out = rows[start : start + CHUNK], crc[start : start + CHUNK]
