@@ -1144,6 +1144,7 @@ def test_an_archive_whose_data_holds_no_record_reads_empty(tmp_path: Path) -> No
     members["data.ndc"] = members["data.ndc"][:4096]
     frame, messages = _caught(_write_archive(tmp_path / "empty.ndax", members))
     assert len(frame) == 0 and "voltage_V" in frame
+    assert frame.attrs["technique"] == "unknown"  # was "ocv": no step recorded at all
     assert any("25 data_runInfo.ndc entries" in m and "match no record" in m for m in messages)
     assert any("84 aux1_temperature_degC value(s) match no record" in m for m in messages)
     assert frame.attrs["metadata"]["run_info_without_record"] == 25
@@ -1164,7 +1165,7 @@ def test_an_nda_holding_only_auxiliary_records_reads_empty(tmp_path: Path) -> No
     target = tmp_path / "aux_only.nda"
     target.write_bytes(_nda_file(22, bytes(status), b"".join(aux)))
     frame, messages = _caught(target)
-    assert len(frame) == 0
+    assert len(frame) == 0 and frame.attrs["technique"] == "unknown"
     assert any("3 auxiliary record(s) of channel 2 match no data record" in m for m in messages)
 
 

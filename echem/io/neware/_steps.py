@@ -256,7 +256,9 @@ def check_ranges(ranges: np.ndarray | int, path: Path, where: str) -> None:
 def technique(present: np.ndarray) -> str:
     """``df.attrs["technique"]`` from the distinct step types recorded: ``ocv`` (rest
     only), ``galvanostatic`` (constant-current steps and rests), ``potentiostatic``,
-    ``cyclic_voltammetry``, else ``mixed``."""
+    ``cyclic_voltammetry``, else ``mixed``; ``unknown`` when no record is there."""
+    if not len(present):
+        return "unknown"
     controls = {STEP_TYPES[int(c)].control if int(c) in STEP_TYPES else OTHER for c in present}
     controls -= {REST, MARKER}
     return _TECHNIQUE_OF_CONTROLS.get(frozenset(controls), "mixed")
