@@ -57,6 +57,7 @@ import numpy as np
 
 from echem.errors import EchemWarning, ParseError
 from echem.io._caller import warn
+from echem.io._files import require_regular_file
 
 __all__ = [
     "PAGE_SIZE",
@@ -291,8 +292,10 @@ class AccessDatabase:
 
     @classmethod
     def open(cls, path: str | Path) -> AccessDatabase:
-        """Read ``path`` whole and open it."""
+        """Read ``path`` whole and open it (a device, FIFO or folder is refused first:
+        :func:`echem.io._files.require_regular_file`)."""
         path = Path(path)
+        require_regular_file(path)
         return cls(path.read_bytes(), path)
 
     # -- catalog ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import warnings
@@ -465,6 +466,15 @@ def test_an_access_database_without_arbin_tables_is_refused(path: Path, tmp_path
     assert "Channel_Normal_Tablf" in AccessDatabase.open(renamed).table_names()
     with pytest.raises(echem.ParseError, match="not an Arbin .res.*Channel_Normal_Tablf"):
         echem.read(renamed)
+
+
+def test_a_fifo_or_folder_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "live.res"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(echem.ParseError, match="FIFO"):
+        read_res(fifo)
+    with pytest.raises(echem.ParseError, match="directory"):
+        read_res(tmp_path)
 
 
 def test_other_files_are_refused(path: Path, tmp_path: Path) -> None:
