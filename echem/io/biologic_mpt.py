@@ -52,6 +52,7 @@ under 17 names).
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Mapping
@@ -86,6 +87,10 @@ MAGICS: tuple[bytes, ...] = (MAGIC, b"BT-Lab ASCII FILE")
 #: UTF-8 byte order mark an editor may put before the first line: not part of it.
 _UTF8_BOM = b"\xef\xbb\xbf"
 
+#: Original columns that canonical columns are made from.
+_CANONICAL_SOURCES = frozenset(
+    original for aliases in CANONICAL_ALIASES.values() for original, _ in aliases
+)
 #: Column names that identify a header-less BioLogic export (tab-separated first line).
 _SIGNATURE_COLUMNS = frozenset(
     {
@@ -576,7 +581,9 @@ def read_mpt(path: Path) -> pd.DataFrame:
         )
     _absolute_times_to_seconds(table, header)
     _check_numeric(table, header, path, end)
-    _check_no_short_rows(table, header, path, end, first_data)
+    _check_rows_whole(
+        table.drop(columns=_ABSOLUTE_TIMES, errors="ignore"), header, path, end, first_data
+    )
     return build_frame(
         table,
         CANONICAL_ALIASES,
@@ -617,6 +624,7 @@ def _numeric_block(
         "names": names + extra,
         "index_col": False,
         "decimal": "," if b"," in first_data else ".",
+        "quoting": csv.QUOTE_NONE,  # EC-Lab quotes nothing: '"1"' is no number
         "engine": "c",
         "float_precision": _FLOAT_PRECISION,
     }
@@ -846,41 +854,61 @@ def _check_numeric(table: pd.DataFrame, header: MptHeader, path: Path, end: int)
             continue
         numbers = pd.to_numeric(column, errors="coerce")
         bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
-        row = int(bad[0]) if bad.size else 0
+        if bad.size:
+            row, what = int(bad[0]), "non-numeric value"
+        else:  # numbers all, but read as text: integers beyond 64 bits
+            row, what = int(np.argmax(numbers.abs().to_numpy())), "integer out of range"
         raise ParseError(
-            f"non-numeric value {str(column.iloc[row])[:40]!r} in column {name!r}",
+            f"{what} {str(column.iloc[row])[:40]!r} in column {name!r}",
             path,
             line=header.columns_line + _line_of_row(path, header.data_offset, end, row),
         )
 
 
-def _check_no_short_rows(
+def _check_rows_whole(
     table: pd.DataFrame, header: MptHeader, path: Path, end: int, first_data: bytes
 ) -> None:
     """A data line with fewer values than the others (a line damaged or cut inside the
-    data; ``read_csv`` fills the missing values with NaN) is a :class:`echem.ParseError`
-    naming it. The width is the wider of the first data line and the last row; the rows
-    whose value in its last column is NaN are the candidates; their lines' fields are
-    counted (a NaN
-    written as such is no short line; a line of tabs and spaces is a blank line, left
-    as the row of NaN ``read_csv`` makes of it)."""
-    if len(table) < 2 or not first_data.strip():
+    data; ``read_csv`` fills the missing values with NaN), or with an empty field where
+    a canonical column comes from (``3.1\t\t1.0``: a NaN ``voltage_V`` that
+    :func:`echem.eis.spectra` and the charge count would pass over), is a
+    :class:`echem.ParseError` naming it; EC-Lab writes neither.
+
+    The width is the wider of the first data line and the last row. The candidates are
+    the rows with a NaN in the width's last column or in a canonical column's source;
+    their lines' fields are looked at (a NaN written as such is a value; a line of tabs
+    and spaces is a blank line, left as the row of NaN ``read_csv`` makes of it).
+    ``table`` has the columns of the file (not the dates
+    :func:`_absolute_times_to_seconds` adds)."""
+    if not first_data.strip() or len(table) == 0:
         return
     # the wider of the first line and the last row: a short first line is caught too
     filled = np.flatnonzero(table.iloc[-1].notna().to_numpy())
     width = max(len(_fields(first_data.rstrip(b"\r\n"))), int(filled[-1]) + 1 if filled.size else 0)
-    last = table.iloc[:, min(width, table.shape[1]) - 1]
-    candidates = np.flatnonzero(last.isna().to_numpy())
+    width = min(width, table.shape[1])
+    sources = [i for i, name in enumerate(table.columns[:width]) if name in _CANONICAL_SOURCES]
+    missing = table.iloc[:, width - 1].isna().to_numpy()
+    for index in sources:
+        missing = missing | table.iloc[:, index].isna().to_numpy()
+    candidates = np.flatnonzero(missing)
     if candidates.size == 0:
         return
     for row, number, line in _lines_of_rows(path, header.data_offset, end, candidates):
         if not line.strip():  # tabs and spaces only: a blank line, read as a row of NaN
             continue
-        count = len(_fields(line.rstrip(b"\r\n")))
-        if count < width:
+        fields = _fields(line.rstrip(b"\r\n"))
+        if len(fields) < width:
             raise ParseError(
-                f"{count} value(s) where the data lines have {width} (a line damaged or "
-                f"cut inside the data, row {row + 1})",
+                f"{len(fields)} value(s) where the data lines have {width} (a line damaged "
+                f"or cut inside the data, row {row + 1})",
+                path,
+                line=header.columns_line + number,
+            )
+        empty = next((i for i in sources if not fields[i].strip()), None)
+        if empty is not None:
+            raise ParseError(
+                f"no value in column {table.columns[empty]!r} (an empty field, row "
+                f"{row + 1}; EC-Lab writes a number in every field)",
                 path,
                 line=header.columns_line + number,
             )

@@ -353,6 +353,55 @@ def test_a_line_with_fewer_values_inside_the_data_is_a_parse_error(tmp_path, sho
     assert caught.value.line == 101
 
 
+@pytest.mark.parametrize(
+    ("row", "column"), [(b"1\t0\t\t5.1E-001", "time/s"), (b"1\t0\t5.0E+001\t ", "Ewe/V")]
+)
+def test_an_empty_field_in_a_canonical_column_is_a_parse_error(tmp_path, row, column):
+    """``1\t0\t\t5.1E-001`` read as a row whose time was NaN, silently (a row that
+    spectra() and the charge count pass over; the other text readers refuse it)."""
+    source = real("biologic/ocv.mpt").read_bytes()  # mode, error, time/s, Ewe/V
+    path = tmp_path / "empty.mpt"
+    path.write_bytes(_with_line(source, 100, row))
+    match = f"(no value|non-numeric value ' ') in column '{column}'"
+    with pytest.raises(echem.ParseError, match=match) as caught:
+        echem.read(path)
+    assert caught.value.line == 101
+
+
+@pytest.mark.parametrize("value", [b'"1"', b'"1'])
+def test_a_quoted_value_is_no_number(tmp_path, value):
+    """``"1"`` read as 1 on the serial path (pandas' quoting), and a lone quote joined
+    the lines up to the next quote; EC-Lab quotes nothing."""
+    source = real("biologic/ocv.mpt").read_bytes()
+    path = tmp_path / "quoted.mpt"
+    path.write_bytes(_with_line(source, 60, value + b"\t0\t5.0E+001\t5.1E-001"))
+    with pytest.raises(echem.ParseError, match="non-numeric value") as caught:
+        echem.read(path)
+    assert caught.value.line == 61
+
+
+def test_an_integer_beyond_64_bits_is_named(tmp_path):
+    """It was refused, but as "non-numeric value '3'" on the first data line."""
+    source = real("biologic/ocv.mpt").read_bytes()
+    path = tmp_path / "big.mpt"
+    path.write_bytes(_with_line(source, 60, b"99999999999999999999999\t0\t5.0E+001\t5.1E-001"))
+    with pytest.raises(echem.ParseError, match="integer out of range '9+' in column 'mode'") as e:
+        echem.read(path)
+    assert e.value.line == 61
+
+
+def test_a_short_line_in_an_absolute_time_export_names_the_file_width(tmp_path):
+    """The dates column kept beside time/s was counted: '2 value(s) where the data lines
+    have 4' for a file of 3 columns."""
+    rows = [f"07/19/2024 16:53:3{i}.5000\t3.1000000E+000\t1.0000000E+000" for i in range(5)]
+    rows[2] = rows[2].rsplit("\t", 1)[0]
+    path = tmp_path / "absolute.mpt"
+    path.write_text("time/s\tEwe/V\tI/mA\t\n" + "\n".join(rows) + "\n")
+    with pytest.raises(echem.ParseError, match="2 value.s. where the data lines have 3") as e:
+        echem.read(path, format="biologic-mpt")
+    assert e.value.line == 4
+
+
 def test_a_short_first_data_line_is_a_parse_error(tmp_path):
     source = real("biologic/ocv.mpt").read_bytes()
     path = tmp_path / "first.mpt"
@@ -598,6 +647,23 @@ def fuzz_cuts(name: str, data: bytes, folder: Path, cuts) -> dict[str, list[int]
 
 def _faults(verdicts: dict[str, list[int]]) -> dict[str, list[int]]:
     return {verdict: cuts for verdict, cuts in verdicts.items() if not verdict.startswith("ok")}
+
+
+@pytest.mark.parametrize("path", CUT_FILES, ids=lambda p: p.name)
+def test_every_real_file_reads_its_last_line_without_a_warning(path):
+    """EC-Lab ends these exports without a line break: the rule for such a last line
+    must keep every one of them (a row per non-blank data line, the last one too)."""
+    data = path.read_bytes()
+    with open(path, "rb") as handle:
+        start = biologic_mpt.parse_header(handle, path).data_offset
+    rows = sum(1 for line in data[start:].splitlines() if line.strip())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = biologic_mpt.read_mpt(path)
+    truncated = [w for w in caught if issubclass(w.category, TruncatedDataWarning)]
+    assert len(frame) == rows
+    assert [str(w.message) for w in truncated if "its column line" not in str(w.message)] == []
+    assert bool(truncated) == (rows == 0)  # wait.mpt, wait.old.mpt: the column line
 
 
 @pytest.mark.parametrize("path", CUT_FILES, ids=lambda p: p.name)
