@@ -2,22 +2,25 @@
 
 The spectrum is described as
 
-.. math:: Z(\\omega) = R_\\infty + j\\omega L + \\int_{-\\infty}^{\\infty}
+.. math:: Z(\\omega) = R_\\infty + j\\omega L + \\frac{1}{j\\omega C} + \\int_{-\\infty}^{\\infty}
           \\frac{\\gamma(\\ln\\tau)}{1 + j\\omega\\tau}\\, d\\ln\\tau, \\qquad \\gamma \\ge 0,
 
 with γ in Ω: the area under a peak of γ is the resistance of that process, and a peak at τ
 is a process with characteristic frequency f = 1/(2πτ). γ is a sum of Gaussians on a
 log-spaced τ grid (:mod:`echem.eis._rbf`; Wan, Saccoccio, Chen, Ciucci, Electrochim. Acta
-184 (2015) 483, the DRTtools paper), and its coefficients x ≥ 0, with R∞ ≥ 0 and L ≥ 0, minimise
+184 (2015) 483, the DRTtools paper), and its coefficients x ≥ 0, with R∞, L, 1/C ≥ 0 (L and C
+when the data call for them, below), minimise
 
 .. math:: \\frac{1}{\\rho^2}\\sum_i \\left(\\frac{Z'_i - \\hat Z'_i}{\\sigma'_i}\\right)^2
           + \\left(\\frac{Z''_i - \\hat Z''_i}{\\sigma''_i}\\right)^2
           + \\lambda \\int \\left(\\frac{d\\tilde\\gamma}{d\\ln\\tau}\\right)^2 d\\ln\\tau,
-          \\qquad \\tilde\\gamma = \\gamma / \\max_i |Z_i|,
+          \\qquad \\tilde\\gamma = \\gamma / \\max_i |Z'_i|,
 
 σ from the weighting (:mod:`echem.eis.weighting`, modulus by default, as in
-:func:`echem.eis.fit`) and ρ the RMS of the weighted data, Z_i/σ_i. Both normalisations make
-λ free of units: multiplying Z by k multiplies γ, R∞ and L by k and leaves everything else
+:func:`echem.eis.fit`) and ρ the RMS of the weighted data, Z_i/σ_i. max |Z'| is R∞ + R_pol
+of a closed spectrum; unlike max |Z| it is not inflated by a capacitive tail (which left
+arcs beside a blocking tail regularised less, and split). Both normalisations make λ free of
+units: multiplying Z by k multiplies γ, R∞ and L by k, C by 1/k, and leaves everything else
 unchanged. The penalty is written as extra rows of the least-squares system, so each λ costs
 one non-negative least-squares solve (:func:`scipy.optimize.nnls`).
 
@@ -68,6 +71,13 @@ So L is kept only when it lowers the Bayesian information criterion (``inductanc
 holds above f_max (its area there, or its value at the edge when it starts there) is
 resistance the data cannot tell from R∞: when it exceeds :data:`R_INF_SHARE` of the
 high-frequency intercept, ``problems`` says so.
+
+Below f_min, likewise, a series capacitance C and γ at τ ≫ 1/ω are one to first order. C is
+there for the tails that never close (a blocking electrode: γ ∝ τⁿ grows without bound
+and, cut one decade beyond the window, cannot describe them: λ then fell to 1e-3-1e-5 and
+the DRT filled the window with spurious peaks), kept only when it lowers the BIC; γ keeps its
+extension beyond f_min, so a tail still shows as area there, and a capacitance that carries
+more than :data:`OUTSIDE_SHARE` of |Z| at f_min is reported as a tail that does not close.
 A low-frequency tail that does not close (diffusion, a blocking electrode) has no DRT within
 the window: it shows as area at the long-τ edge, which is reported as such rather than as a
 peak with a resistance.
@@ -75,7 +85,9 @@ peak with a resistance.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +152,30 @@ PARTS: dict[str, tuple[bool, bool]] = {
 }
 
 
+@dataclass(frozen=True)
+class SeriesTerm:
+    """A term in series with the DRT (a row of :data:`SERIES`).
+
+    Attributes
+    ----------
+    unit
+        ω (rad/s) -> impedance (Ω, complex) of the term with coefficient 1 (Ω, H or 1/F).
+    scale
+        ω -> the coefficient whose impedance is about 1 Ω over the data (conditioning).
+    """
+
+    unit: Callable[[np.ndarray], np.ndarray]
+    scale: Callable[[np.ndarray], float]
+
+
+#: Terms in series with the DRT: R∞ (Ω), L (H) and C (coefficient 1/C, 1/F), all ≥ 0.
+SERIES: dict[str, SeriesTerm] = {
+    "R_inf": SeriesTerm(lambda w: np.ones(w.shape, dtype=complex), lambda w: 1.0),
+    "L": SeriesTerm(lambda w: 1j * w, lambda w: 1.0 / float(w.max())),
+    "C": SeriesTerm(lambda w: -1j / w, lambda w: float(w.min())),
+}
+
+
 @dataclass(frozen=True, eq=False)
 class DRTResult:
     """A distribution of relaxation times (see :func:`drt`).
@@ -155,8 +191,10 @@ class DRTResult:
         Series resistance (Ω) and inductance (H); 0 when left out of the model. With
         ``part="imag"`` R∞ is fitted afterwards to the real part with γ held, with
         ``part="real"`` L to the imaginary part.
-    L_method
-        Whether and why L is in the model (``inductance`` of :func:`drt`; words).
+    C_F
+        Series capacitance (F); infinite when left out of the model or not needed.
+    series_method
+        Which series terms (:data:`SERIES`) are in the model and why (words).
     lam, lam_method
         The regularisation strength and how it was chosen (words).
     lam_scan
@@ -184,7 +222,8 @@ class DRTResult:
     gamma_ohm: np.ndarray = field(repr=False)
     R_inf_ohm: float
     L_H: float
-    L_method: str
+    C_F: float
+    series_method: str
     lam: float
     lam_method: str
     lam_scan: pd.DataFrame = field(repr=False)
@@ -230,7 +269,7 @@ class DRTResult:
         omega = 2 * np.pi * np.atleast_1d(np.asarray(freq_Hz, dtype=float))
         a_real, a_imag = _rbf.impedance_matrices(omega, self.rbf_ln_tau, self.rbf_epsilon)
         z = (a_real + 1j * a_imag) @ self.coefficients_ohm
-        return self.R_inf_ohm + 1j * omega * self.L_H + z
+        return self.R_inf_ohm + 1j * omega * self.L_H - 1j / (omega * self.C_F) + z
 
     def summary(self) -> str:
         """A few lines: λ, residual, R∞, L, the peaks and the problems."""
@@ -239,8 +278,8 @@ class DRTResult:
             f"{self.freq_Hz.max():.4g} Hz), {self.part} parts, {self.weighting} weighting",
             f"lambda = {self.lam:.3g} ({self.lam_method}); RMS residual "
             f"{100 * self.rms_residual:.2f} %",
-            f"R_inf = {self.R_inf_ohm:.6g} Ohm, L = {self.L_H:.4g} H, "
-            f"R_pol = {self.R_pol_ohm:.6g} Ohm",
+            f"R_inf = {self.R_inf_ohm:.6g} Ohm, L = {self.L_H:.4g} H, C = {self.C_F:.4g} F, "
+            f"R_pol = {self.R_pol_ohm:.6g} Ohm ({self.series_method})",
         ]
         for row in self.peaks.itertuples():
             where = "" if row.in_window else "  (outside the measured window)"
@@ -315,15 +354,26 @@ def _checked_points(data: Any, z: Any) -> tuple[np.ndarray, np.ndarray, list[str
 
 @dataclass(frozen=True)
 class _System:
-    """The weighted, scaled least-squares problem: columns [R∞?, L?, x_1..x_M]."""
+    """The weighted, scaled least-squares problem: columns [series terms, x_1..x_M]."""
 
     a: np.ndarray  # (rows, k) dimensionless
     b: np.ndarray  # (rows,)
     root_penalty: np.ndarray  # (M, M): ‖root_penalty @ x̃‖² = x̃ᵀ M x̃
     penalty: np.ndarray  # (M, M)
-    n_series: int
+    terms: tuple[str, ...]  # keys of SERIES, in column order
     column_scale: np.ndarray  # natural value = scaled value * column_scale
     relative_scale: np.ndarray  # (rows,): scaled residual * this = residual / |Z|
+    # ‖a x − b‖² = ‖r x − qtb‖² + const (thin QR of a when 2N > 2k: the NNLS then runs on
+    # k rows instead of 2N), else r = a, qtb = b.
+    r: np.ndarray = field(repr=False)
+    qtb: np.ndarray = field(repr=False)
+    # Solutions already found, by λ (a BIC comparison and the λ choice both start at 0.1).
+    solved: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_series(self) -> int:
+        """Number of series-term columns before the Gaussians'."""
+        return len(self.terms)
 
     def chi_square(self, solution: np.ndarray) -> float:
         """Sum of the squared weighted residuals (in units of the data's RMS) of a solution."""
@@ -339,13 +389,16 @@ class _System:
         """Non-negative solution (natural units: Ω, H, Ω...) for one λ."""
         from scipy.optimize import nnls
 
+        if lam in self.solved:
+            return self.solved[lam]
         k = self.a.shape[1]
         rows = np.zeros((self.root_penalty.shape[0], k))
         rows[:, self.n_series :] = math.sqrt(lam) * self.root_penalty
-        augmented = np.vstack([self.a, rows])
-        target = np.concatenate([self.b, np.zeros(rows.shape[0])])
+        augmented = np.vstack([self.r, rows])
+        target = np.concatenate([self.qtb, np.zeros(rows.shape[0])])
         solution, _ = nnls(augmented, target, maxiter=50 * k)
-        return solution * self.column_scale
+        self.solved[lam] = solution * self.column_scale
+        return self.solved[lam]
 
     def gcv(self, lam: float) -> float:
         """Generalised cross-validation score of the unconstrained problem at λ (GCV 1979)."""
@@ -380,56 +433,55 @@ def _system(
     freq: np.ndarray,
     z: np.ndarray,
     kernels: tuple[np.ndarray, np.ndarray],
-    penalty: np.ndarray,
+    penalty: tuple[np.ndarray, np.ndarray],
     *,
     weighting: str,
     rows: tuple[bool, bool],
-    r_inf: bool,
-    inductance: bool,
+    terms: tuple[str, ...],
 ) -> _System:
+    """The system of one model; ``penalty`` is the Gram matrix and its Cholesky factor."""
     omega = 2 * np.pi * freq
     a_real, a_imag = kernels
     try:
         sigma_real, sigma_imag = weights(z, weighting)
     except FitError as exc:
         raise DataError(str(exc)) from None
-    scale = float(np.abs(z).max())
-    series_real, series_imag, series_scale = [], [], []
-    if r_inf:
-        series_real.append(np.ones_like(omega))
-        series_imag.append(np.zeros_like(omega))
-        series_scale.append(scale)
-    if inductance:
-        series_real.append(np.zeros_like(omega))
-        series_imag.append(omega)
-        series_scale.append(scale / omega.max())
-    column_scale = np.concatenate([series_scale, np.full(a_real.shape[1], scale)])
+    # The scale of γ: the largest real part (R∞ + R_pol of a closed spectrum), which a
+    # capacitive tail does not inflate as it does |Z| (arcs beside a blocking tail were
+    # regularised less by the ratio of the two, squared, and split).
+    scale = float(np.abs(z.real).max()) or float(np.abs(z).max())
+    units = [SERIES[name].unit(omega) for name in terms]
+    column_scale = np.concatenate(
+        [[scale * SERIES[name].scale(omega) for name in terms], np.full(a_real.shape[1], scale)]
+    )
     blocks, targets, relative = [], [], []
     for use, kernel, series, data, sigma in (
-        (rows[0], a_real, series_real, z.real, sigma_real),
-        (rows[1], a_imag, series_imag, z.imag, sigma_imag),
+        (rows[0], a_real, [u.real for u in units], z.real, sigma_real),
+        (rows[1], a_imag, [u.imag for u in units], z.imag, sigma_imag),
     ):
         if use:
-            design = np.column_stack([*series, kernel]) if series else kernel
+            design = np.column_stack([*series, kernel])
             blocks.append(design * column_scale / sigma[:, None])
             targets.append(data / sigma)
             relative.append(sigma / np.abs(z))
     a = np.vstack(blocks)
     b = np.concatenate(targets)
     rho = float(np.sqrt(np.mean(b**2)))
-    # A Cholesky factor (a Gram matrix of independent functions is positive definite; the
-    # jitter keeps the order-0 one, whose smallest eigenvalue is small, factorisable).
+    a, b = a / rho, b / rho
+    gram, root = penalty
+    if a.shape[0] > 2 * a.shape[1]:  # many points: the NNLS on k rows instead of 2N
+        q, r = np.linalg.qr(a)
+        qtb = q.T @ b
+    else:
+        r, qtb = a, b
+    return _System(a, b, root, gram, terms, column_scale, rho * np.concatenate(relative), r, qtb)
+
+
+def _penalty_root(penalty: np.ndarray) -> np.ndarray:
+    """R with RᵀR = the penalty's Gram matrix (positive definite for independent functions;
+    the jitter keeps the order-0 one, whose smallest eigenvalue is small, factorisable)."""
     jitter = 1e-10 * float(np.trace(penalty)) / penalty.shape[0]
-    root = np.linalg.cholesky(penalty + jitter * np.eye(penalty.shape[0])).T
-    return _System(
-        a / rho,
-        b / rho,
-        root,
-        penalty,
-        len(series_scale),
-        column_scale,
-        rho * np.concatenate(relative),
-    )
+    return np.linalg.cholesky(penalty + jitter * np.eye(penalty.shape[0])).T
 
 
 def _series_afterwards(
@@ -444,28 +496,31 @@ def _series_afterwards(
     return math.nan, max(0.0, float(np.sum(w * (z.imag - z_drt.imag) / omega) / np.sum(w)))
 
 
-def _inductance_chosen(model: Any, lam: float | str | None) -> tuple[bool, str]:
-    """Whether the spectrum calls for a series inductance, and why (words).
+def _series_chosen(
+    model: Callable[[tuple[str, ...]], tuple[np.ndarray, _System]],
+    options: list[tuple[str, ...]],
+    lam: float | str | None,
+) -> tuple[tuple[str, ...], str]:
+    """The series terms the spectrum calls for among ``options``, and why (words).
 
-    The DRT is solved with and without L at λ (:data:`DEFAULT_LAMBDA` unless a number is
-    given) and the Bayesian information criterion of each, BIC = n ln(χ²/n) + k ln n over the
-    n weighted residuals with k series terms (G. Schwarz, Ann. Stat. 6 (1978) 461; GUIDE §9),
-    decides: L is kept only when it lowers the BIC. An inductance the data do not show is
-    otherwise a free direction of the fit (module docstring) that takes R∞ with it.
+    The DRT is solved with each set of terms at λ (:data:`DEFAULT_LAMBDA` unless a number is
+    given), and the Bayesian information criterion BIC = n ln(χ²/n) + k ln n over the n
+    weighted residuals with k series terms (G. Schwarz, Ann. Stat. 6 (1978) 461; GUIDE §9)
+    decides; a term is kept only when it lowers the BIC. A term the data do not show is
+    otherwise a free direction of the fit (module docstring).
     """
     at = lam if isinstance(lam, float) else DEFAULT_LAMBDA
-    criterion = {}
-    for with_inductance in (False, True):
-        _keep, system = model(with_inductance)
+    criteria = []
+    for terms in options:
+        _keep, system = model(terms)
         chi_square = max(system.chi_square(system.solve(at)), 1e-300)
         n = system.b.size
-        criterion[with_inductance] = n * math.log(chi_square / n) + system.n_series * math.log(n)
-    chosen = criterion[True] < criterion[False]
-    words = (
-        f"{'fitted' if chosen else 'left out'}: BIC {criterion[True]:.1f} with L, "
-        f"{criterion[False]:.1f} without (at lambda = {at:g})"
-    )
-    return chosen, words
+        criteria.append(n * math.log(chi_square / n) + len(terms) * math.log(n))
+    # Fewest terms first, so that a tie keeps the smaller model.
+    ranked = sorted(range(len(options)), key=lambda i: (criteria[i], len(options[i])))
+    chosen = options[ranked[0]]
+    listed = ", ".join(f"{' + '.join(options[i])} {criteria[i]:.1f}" for i in ranked)
+    return chosen, f"BIC at lambda = {at:g}: {listed}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -551,6 +606,7 @@ def _window_problems(
     peaks: pd.DataFrame,
     r_inf: float,
     extended_below: bool,
+    capacitive_share: float,
 ) -> list[str]:
     ln_tau = np.log(tau)
     total = float(np.trapezoid(gamma, ln_tau))
@@ -561,10 +617,11 @@ def _window_problems(
     problems = []
     long = tau > tau_high
     share_long = float(np.trapezoid(gamma[long], ln_tau[long])) / total if long.sum() > 1 else 0.0
-    if share_long > OUTSIDE_SHARE:
+    if share_long > OUTSIDE_SHARE or capacitive_share > OUTSIDE_SHARE:
         problems.append(
             f"{100 * share_long:.0f} % of the polarisation resistance lies at tau above "
-            f"{tau_high:.3g} s (below the lowest frequency, {freq.min():.3g} Hz): the "
+            f"{tau_high:.3g} s (below the lowest frequency, {freq.min():.3g} Hz) and the "
+            f"series capacitance makes {100 * capacitive_share:.0f} % of |Z| there: the "
             "spectrum does not close at low frequency (diffusion, a blocking electrode or an "
             "arc beyond the range); gamma there and the resistance of that process are not "
             "determined by the data"
@@ -633,6 +690,7 @@ def drt(
     weighting: str = "modulus",
     r_inf: bool = True,
     inductance: bool | None = None,
+    capacitance: bool | None = None,
     order: int = 1,
     per_decade: int = PER_DECADE,
 ) -> DRTResult:
@@ -656,10 +714,12 @@ def drt(
         ``"modulus"`` (default), ``"unit"`` or ``"proportional"`` (:mod:`echem.eis.weighting`).
     r_inf
         Include a series resistance R∞ ≥ 0.
-    inductance
-        Include a series inductance L ≥ 0 (H): None (default) when it lowers the Bayesian
-        information criterion (a spectrum that shows one), True always, False never. With L
-        in the model, γ starts at 1/(2π f_max) (module docstring).
+    inductance, capacitance
+        Include a series inductance L ≥ 0 (H) / a series capacitance C (F, 1/C ≥ 0): None
+        (default) when it lowers the Bayesian information criterion (a spectrum that shows
+        one), True always, False never. With L in the model, γ starts at 1/(2π f_max);
+        C takes a low-frequency tail that γ, truncated one decade below f_min, cannot
+        (module docstring).
     order
         Derivative of γ penalised: 0, 1 (default, as DRTtools) or 2.
     per_decade
@@ -697,53 +757,71 @@ def drt(
     ):
         raise DataError(f"per_decade must be an integer of at least 3, got {per_decade!r}")
     lam = _checked_lambda(lam)
-    if inductance is not None and not isinstance(inductance, (bool, np.bool_)):
-        raise DataError(f"inductance must be True, False or None (chosen), got {inductance!r}")
+    for name, value in (("inductance", inductance), ("capacitance", capacitance)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise DataError(f"{name} must be True, False or None (chosen), got {value!r}")
     freq, zz, notes = _checked_points(data, z)
     rows = PARTS[part]
-    fit_r_inf = r_inf and rows[0]
     omega = 2 * np.pi * freq
     full_grid = _tau_grid(freq, int(per_decade), EXTEND_DECADES)
     eps = _rbf.epsilon(math.log(10.0) / int(per_decade), SHAPE)
     kernels = _rbf.impedance_matrices(omega, full_grid, eps)
     penalty = _rbf.penalty_matrix(full_grid, eps, order)
-    in_or_above = full_grid >= -math.log(2 * math.pi * freq.max()) - 1e-9
+    grids = {
+        False: np.ones(full_grid.size, dtype=bool),
+        True: full_grid >= -math.log(2 * math.pi * freq.max()) - 1e-9,
+    }
+    penalties: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+    models: dict[tuple[str, ...], tuple[np.ndarray, _System]] = {}
 
-    def model(with_inductance: bool) -> tuple[np.ndarray, _System]:
+    def model(terms: tuple[str, ...]) -> tuple[np.ndarray, _System]:
         # With L in the model γ starts at 1/(2π f_max) (module docstring: R∞, L and γ
         # above f_max are one and the same to first order in ωτ).
-        keep = in_or_above if with_inductance else np.ones(full_grid.size, dtype=bool)
-        system = _system(
-            freq,
-            zz,
-            (kernels[0][:, keep], kernels[1][:, keep]),
-            penalty[np.ix_(keep, keep)],
-            weighting=weighting,
-            rows=rows,
-            r_inf=fit_r_inf,
-            inductance=with_inductance,
-        )
-        return keep, system
+        if terms not in models:
+            cut = "L" in terms
+            keep = grids[cut]
+            if cut not in penalties:
+                gram = penalty[np.ix_(keep, keep)]
+                penalties[cut] = (gram, _penalty_root(gram))
+            system = _system(
+                freq,
+                zz,
+                (kernels[0][:, keep], kernels[1][:, keep]),
+                penalties[cut],
+                weighting=weighting,
+                rows=rows,
+                terms=terms,
+            )
+            models[terms] = (keep, system)
+        return models[terms]
 
+    # Which series terms each option allows: R∞ is determined by the real part, L and C by
+    # the imaginary part; None tries both (BIC).
+    allowed = {
+        "R_inf": [r_inf and rows[0]],
+        "L": [False, True] if inductance is None else [bool(inductance)],
+        "C": [False, True] if capacitance is None else [bool(capacitance)],
+    }
     if not rows[1]:
-        fit_inductance = False
-        L_method = "left out" if inductance is False else "fitted to the imaginary part afterwards"
-    elif inductance is None:
-        fit_inductance, L_method = _inductance_chosen(model, lam)
+        allowed["L"] = allowed["C"] = [False]
+    options = [
+        tuple(name for name, use in zip(SERIES, uses, strict=True) if use)
+        for uses in itertools.product(*(allowed[name] for name in SERIES))
+    ]
+    if len(options) > 1:
+        terms, series_method = _series_chosen(model, options, lam)
     else:
-        fit_inductance = bool(inductance)
-        L_method = "given"
-    keep, system = model(fit_inductance)
+        terms, series_method = options[0], "given"
+    keep, system = model(terms)
     ln_tau = full_grid[keep]
     a_real, a_imag = kernels[0][:, keep], kernels[1][:, keep]
     lam_value, solution, lam_method, lam_scan = _choose_lambda(system, lam)
     coefficients = solution[system.n_series :]
-    series = iter(solution[: system.n_series])
-    R_inf = float(next(series)) if fit_r_inf else (math.nan if r_inf else 0.0)
-    if fit_inductance:
-        L = float(next(series))
-    else:
-        L = math.nan if (inductance or inductance is None) and not rows[1] else 0.0
+    series = dict(zip(terms, solution[: system.n_series], strict=True))
+    R_inf = float(series.get("R_inf", math.nan if r_inf and not rows[0] else 0.0))
+    L = float(series.get("L", math.nan if inductance is not False and not rows[1] else 0.0))
+    inverse_c = float(series.get("C", 0.0))
+    C = math.inf if inverse_c == 0 else 1.0 / inverse_c
 
     z_drt = (a_real + 1j * a_imag) @ coefficients
     if math.isnan(R_inf):
@@ -754,7 +832,7 @@ def drt(
         notes.append(
             "L fitted to the imaginary part afterwards (part='real' does not determine it)"
         )
-    z_fit = R_inf + 1j * omega * L + z_drt
+    z_fit = R_inf + 1j * omega * L - 1j * inverse_c / omega + z_drt
 
     # γ is evaluated until the outer Gaussians have vanished, so that its area is the
     # model's: Σ peak areas + R∞ is the reconstructed spectrum's low-frequency limit.
@@ -766,7 +844,11 @@ def drt(
     peaks = find_peaks(tau, gamma, (1 / (2 * np.pi * freq.max()), 1 / (2 * np.pi * freq.min())))
 
     extended_below = bool(ln_tau[0] < -math.log(2 * math.pi * freq.max()) - 1e-9)
-    problems = notes + _window_problems(tau, gamma, freq, peaks, R_inf, extended_below)
+    lowest = int(np.argmin(freq))
+    capacitive_share = inverse_c / omega[lowest] / float(np.abs(zz[lowest]))
+    problems = notes + _window_problems(
+        tau, gamma, freq, peaks, R_inf, extended_below, capacitive_share
+    )
     relative = (zz - z_fit) / np.abs(zz)
     rms = float(np.sqrt(np.mean(np.concatenate([relative.real, relative.imag]) ** 2)))
     if rms > RESIDUAL_LIMIT:
@@ -776,7 +858,8 @@ def drt(
         gamma_ohm=gamma,
         R_inf_ohm=R_inf,
         L_H=L,
-        L_method=L_method,
+        C_F=C,
+        series_method=series_method,
         lam=lam_value,
         lam_method=lam_method,
         lam_scan=lam_scan,

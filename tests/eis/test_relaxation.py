@@ -451,7 +451,7 @@ def test_r_inf_is_not_traded_for_an_invisible_inductance(seed):
     lowers the BIC, and γ then starts at 1/(2π f_max)."""
     result = drt(FREQ, spectrum(CASES["two ZARCs"], noise=0.01, seed=seed))
     assert result.L_H == 0.0
-    assert result.L_method.startswith("left out: BIC")
+    assert result.series_method.startswith("BIC at lambda = 0.1: R_inf ")
     assert result.R_inf_ohm == pytest.approx(R_INF, rel=0.05)
 
 
@@ -471,12 +471,68 @@ def test_an_arc_near_f_max_keeps_r_inf_and_l_apart():
 def test_inductance_option():
     z = spectrum(CASES["two ZARCs"], noise=0.005, seed=7, L=2e-7)
     chosen = drt(FREQ, z)
-    assert chosen.L_method.startswith("fitted: BIC")
+    assert chosen.series_method.startswith("BIC at lambda = 0.1: R_inf + L ")
     assert chosen.R_inf_ohm == pytest.approx(R_INF, rel=0.03)
-    forced = drt(FREQ, spectrum(CASES["two ZARCs"]), inductance=True)
-    assert forced.L_method == "given"
+    forced = drt(FREQ, spectrum(CASES["two ZARCs"]), inductance=True, capacitance=False)
+    assert forced.series_method == "given"
     # With L in the model γ starts at the window (its Gaussians: none above f_max).
     assert forced.rbf_ln_tau[0] == pytest.approx(-math.log(2 * math.pi * FREQ.max()))
     assert drt(FREQ, z, inductance=False).L_H == 0.0
     with pytest.raises(DataError, match="inductance"):
         drt(FREQ, z, inductance="yes")
+
+
+@pytest.mark.parametrize(
+    ("tail", "before"),
+    [
+        (lambda w: 1 / (1e-3 * (1j * w) ** 0.85), "lambda 3e-4, six peaks, 62 Ohm the largest"),
+        (lambda w: 1 / (1j * w * 1e-4), "lambda 1e-5, six peaks, 44 Ohm the largest"),
+    ],
+    ids=["blocking CPE", "capacitor"],
+)
+def test_a_blocking_tail_leaves_the_arcs_alone(tail, before):
+    """A ZARC beside a blocking tail, 1 % noise. γ ∝ τⁿ of the tail, cut one decade beyond
+    the window, could not describe it: λ fell and spurious peaks filled the window, and the
+    scale max|Z| (the tail's) left the arc under-regularised (before: ``before``). Now a
+    series C takes the tail, γ is scaled by max|Z'|: the arc alone, the tail reported."""
+    z = spectrum(CASES["one ZARC"], noise=0.01, seed=0) + tail(2 * np.pi * FREQ)
+    result = drt(FREQ, z)
+    assert result.lam == DEFAULT_LAMBDA
+    assert math.isfinite(result.C_F)
+    inside = result.peaks[result.peaks["tau_s"] < 0.1 / (2 * np.pi * FREQ.min())]
+    assert len(inside) == 1
+    assert inside["tau_s"].iloc[0] == pytest.approx(1e-4, rel=0.1)
+    assert inside["R_ohm"].iloc[0] == pytest.approx(100.0, rel=0.05)
+    assert any("does not close at low frequency" in p for p in result.problems)
+
+
+def test_a_series_capacitor_is_recovered():
+    C = 1e-4
+    z = spectrum(CASES["one ZARC"]) + 1 / (1j * 2 * np.pi * FREQ * C)
+    result = drt(FREQ, z)
+    assert result.C_F == pytest.approx(C, rel=0.01)
+    assert "R_inf + C" in result.series_method.split(":")[1].split(",")[0]
+    assert np.allclose(result.predict(FREQ), result.z_fit)
+    assert drt(FREQ, spectrum(CASES["one ZARC"])).C_F == math.inf
+
+
+@pytest.mark.parametrize(
+    ("relative", "r_inf", "before"),
+    [
+        # The high-frequency intercept read off the data: Z' = 98.9-99.7 Ohm at 30-100 kHz
+        # with -Z'' < 3 Ohm, then a diffusion tail down to 0.1 Hz.
+        ("chinstruments/exampleDataCHInstruments.txt", 99.5, 10.35),
+        # R0 of the recorded fit (tests/eis/test_real_spectra.py).
+        ("biologic/peis.issue_149.mpr", 12.077, 10.26),
+        ("zplot/exampleDataZPlot.z", 149.62, 132.2),
+    ],
+)
+def test_real_r_inf_is_the_high_frequency_intercept(relative, r_inf, before):
+    """R∞ of real sweeps, against the intercept or the recorded fit; ``before`` is what the
+    DRT gave before the review (an inductance traded for R∞; a tail scaled the penalty)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sweep = echem.eis.spectra(echem.read(real(relative)))[0]
+    result = echem.eis.drt(sweep)
+    assert result.R_inf_ohm == pytest.approx(r_inf, rel=0.03)
+    assert abs(before / r_inf - 1) > 0.1
