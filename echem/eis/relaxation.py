@@ -363,10 +363,6 @@ class _System:
     terms: tuple[str, ...]  # keys of SERIES, in column order
     column_scale: np.ndarray  # natural value = scaled value * column_scale
     relative_scale: np.ndarray  # (rows,): scaled residual * this = residual / |Z|
-    # ‖a x − b‖² = ‖r x − qtb‖² + const (thin QR of a when 2N > 2k: the NNLS then runs on
-    # k rows instead of 2N), else r = a, qtb = b.
-    r: np.ndarray = field(repr=False)
-    qtb: np.ndarray = field(repr=False)
     # Solutions already found, by λ (a BIC comparison and the λ choice both start at 0.1).
     solved: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -394,8 +390,8 @@ class _System:
         k = self.a.shape[1]
         rows = np.zeros((self.root_penalty.shape[0], k))
         rows[:, self.n_series :] = math.sqrt(lam) * self.root_penalty
-        augmented = np.vstack([self.r, rows])
-        target = np.concatenate([self.qtb, np.zeros(rows.shape[0])])
+        augmented = np.vstack([self.a, rows])
+        target = np.concatenate([self.b, np.zeros(rows.shape[0])])
         solution, _ = nnls(augmented, target, maxiter=50 * k)
         self.solved[lam] = solution * self.column_scale
         return self.solved[lam]
@@ -469,12 +465,7 @@ def _system(
     rho = float(np.sqrt(np.mean(b**2)))
     a, b = a / rho, b / rho
     gram, root = penalty
-    if a.shape[0] > 2 * a.shape[1]:  # many points: the NNLS on k rows instead of 2N
-        q, r = np.linalg.qr(a)
-        qtb = q.T @ b
-    else:
-        r, qtb = a, b
-    return _System(a, b, root, gram, terms, column_scale, rho * np.concatenate(relative), r, qtb)
+    return _System(a, b, root, gram, terms, column_scale, rho * np.concatenate(relative))
 
 
 def _penalty_root(penalty: np.ndarray) -> np.ndarray:
@@ -635,7 +626,10 @@ def _window_problems(
     else:
         beyond = float(np.interp(math.log(tau_low), ln_tau, gamma))
     r_inf = r_inf if math.isfinite(r_inf) else 0.0
-    if beyond > OUTSIDE_SHARE * total or beyond > R_INF_SHARE * (r_inf + beyond):
+    # (Against R∞ only what is not negligible against R_pol: R∞ = 0 and 1e-66 Ohm is fine.)
+    if beyond > OUTSIDE_SHARE * total or (
+        beyond > R_INF_SHARE * (r_inf + beyond) and beyond > 1e-3 * total
+    ):
         problems.append(
             f"about {beyond:.3g} Ohm of the DRT ({100 * beyond / total:.0f} % of the "
             f"polarisation resistance) lies at or above the highest frequency "
