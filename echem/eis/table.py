@@ -28,8 +28,10 @@ named like a resistance that held a capacitance). They are ``r_C_F`` and ``r_fac
 For one release the old names stay readable from the table of :func:`echem.eis.fit_series`:
 it is a :class:`ResultTable`, a :class:`pandas.DataFrame` whose ``table["R_int_F"]``,
 ``table[["time_s", "R_int_F"]]``, ``table.get("R_int_F")`` and ``table.R_int_F`` return the
-renamed column with a :class:`RenamedColumnWarning` (a :class:`FutureWarning`). Only these
-look-ups are redirected (``.loc``/``.iloc`` and ``"R_int_F" in table`` see the new names only),
+renamed column with a :class:`RenamedColumnWarning` (a :class:`FutureWarning`), one per
+look-up, attributed to the line that made it. Only these look-ups (and ``table.loc[:, "R_int_F"]``,
+which pandas makes through them) are redirected (``"R_int_F" in table``, ``sort_values``,
+``groupby(...)["R_int_F"]``, ``drop`` and the other methods see the new names only),
 the old names are not columns (nothing is stored twice, CSV files carry the new names), and
 every pandas operation works as on a DataFrame. Subclassing (pandas' documented
 ``_constructor`` mechanism) is the least bad way: a DataFrame has no hook for aliases, and a
@@ -211,6 +213,23 @@ def _renamed(name: str) -> str | None:
     return None
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside this module and pandas: the user's line
+    that read the old name, however deep the look-up (``table[...]``, ``table.get``,
+    ``table.R_int_F``, ``table.loc[:, ...]``). A fixed level named a line of pandas or of the
+    caller's caller."""
+    import sys
+
+    level, frame = 2, sys._getframe(2)  # 2: the caller of _redirect's caller's warn
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module != __name__ and module != "pandas" and not module.startswith("pandas."):
+            break
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 class ResultTable(pd.DataFrame):
     """A :class:`pandas.DataFrame` that still reads renamed columns under their old names.
 
@@ -232,7 +251,7 @@ class ResultTable(pd.DataFrame):
                     f"column {key!r} is now {new!r} (a capacitance, in F); the old name will "
                     "stop working in the next release",
                     RenamedColumnWarning,
-                    stacklevel=4,
+                    stacklevel=_caller_level(),
                 )
                 return new
         return key
