@@ -248,13 +248,12 @@ def read_res(
     test_id = _choose_test(table_of_tests, test, channel, path)
     raw = _ordered(_test_rows(normal, test_id), path)
     global_row = _global_row(global_rows, test_id)
-    channel_index = global_row.get("Channel_Index")
 
-    tables, empty = _other_tables(database, test_id, channel_index)
+    tables, empty = _other_tables(database, test_id)
     units = {name: unit for name, unit in UNITS.items() if name in raw or name in global_row}
     aux = tables.get(AUX_TABLE)
     aux_columns, temperature = (
-        _aux_columns(aux, tables.get(AUX_GLOBAL_TABLE), channel_index, raw["Data_Point"], path)
+        _aux_columns(aux, tables.get(AUX_GLOBAL_TABLE), raw["Data_Point"], path)
         if aux is not None
         else ({}, None)
     )
@@ -494,10 +493,12 @@ def _start_time(days: Any) -> str | None:
 
 
 def _other_tables(
-    database: AccessDatabase, test_id: int, channel_index: Any
+    database: AccessDatabase, test_id: int
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
-    """Every user table but the normal one, restricted to the test (by ``Test_ID``, or by
-    ``Channel_Index`` for tables keyed by channel); (tables with rows, names of empty ones)."""
+    """Every user table but the normal one, restricted to the test where it has a
+    ``Test_ID``; (tables with rows, names of empty ones). A table keyed by channel only
+    (``Aux_Global_Data_Table``) is kept whole: MITS Pro numbers its ``Channel_Index``
+    apart from ``Global_Table``'s (0 there for channel 1, 30 for 31, in cellpy's files)."""
     tables: dict[str, dict[str, np.ndarray]] = {}
     empty: list[str] = []
     for name in database.table_names():
@@ -506,9 +507,6 @@ def _other_tables(
         table = database.read_table(name)
         if "Test_ID" in table:
             table = _test_rows(table, test_id)
-        elif "Channel_Index" in table and channel_index is not None:
-            keep = np.asarray(table["Channel_Index"]) == channel_index
-            table = {column: np.asarray(values)[keep] for column, values in table.items()}
         n_rows = len(next(iter(table.values()))) if table else 0
         if n_rows:
             tables[name] = table
@@ -520,7 +518,6 @@ def _other_tables(
 def _aux_columns(
     aux: Mapping[str, np.ndarray],
     aux_global: Mapping[str, np.ndarray] | None,
-    channel_index: Any,
     data_points: np.ndarray,
     path: Path,
 ) -> tuple[dict[str, tuple[np.ndarray, str]], str | None]:
@@ -534,7 +531,7 @@ def _aux_columns(
     points = np.asarray(aux["Data_Point"])
     kinds = np.asarray(aux["Data_Type"])
     indexes = np.asarray(aux["Auxiliary_Index"])
-    units = _aux_units(aux_global, channel_index)
+    units = _aux_units(aux_global)
     order = np.argsort(data_points, kind="stable")
     sorted_points = np.asarray(data_points)[order]
     columns: dict[str, tuple[np.ndarray, str]] = {}
@@ -575,22 +572,30 @@ def _aux_columns(
     return columns, temperature
 
 
-def _aux_units(
-    aux_global: Mapping[str, np.ndarray] | None, channel_index: Any
-) -> dict[tuple[int, int], str]:
-    """(Data_Type, Auxiliary_Index) -> the unit Aux_Global_Data_Table records."""
+def _aux_units(aux_global: Mapping[str, np.ndarray] | None) -> dict[tuple[int, int], str]:
+    """(Data_Type, Auxiliary_Index) -> the unit Aux_Global_Data_Table records.
+
+    Its ``Channel_Index`` cannot be matched with ``Global_Table``'s (MITS Pro numbers the
+    two apart), so an input's unit is the one every channel of the table gives it; where
+    channels disagree, the unit names them all (and is no Celsius)."""
     if aux_global is None or not {"Data_Type", "Auxiliary_Index", "Unit"} <= set(aux_global):
         return {}
-    units = {}
-    channels = aux_global.get("Channel_Index")
-    for row, (kind, index, unit) in enumerate(
-        zip(aux_global["Data_Type"], aux_global["Auxiliary_Index"], aux_global["Unit"], strict=True)
+    found: dict[tuple[int, int], set[str]] = {}
+    for kind, index, unit in zip(
+        aux_global["Data_Type"], aux_global["Auxiliary_Index"], aux_global["Unit"], strict=True
     ):
-        if channels is not None and channel_index is not None and channels[row] != channel_index:
-            continue
-        if isinstance(unit, str):
-            units[(int(kind), int(index))] = unit
-    return units
+        if isinstance(unit, str) and not (_is_missing(kind) or _is_missing(index)):
+            found.setdefault((int(kind), int(index)), set()).add(unit)
+    return {
+        key: units.pop()
+        if len(units) == 1
+        else f"one of {', '.join(sorted(units))} (Aux_Global_Data_Table's channels differ)"
+        for key, units in found.items()
+    }
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _metadata(

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import jet4_writer as jet
 from conftest import real
 from reference import REFERENCE_JSON, tolerance
 
@@ -632,14 +633,155 @@ def test_auxiliary_inputs_become_columns_aligned_by_data_point() -> None:
         "Unit": np.array(["C", "V"], dtype=object),
     }
     points = np.array([1, 2, 3])
-    columns, temperature = _aux_columns(aux, aux_global, 3, points, Path("x.res"))
+    columns, temperature = _aux_columns(aux, aux_global, points, Path("x.res"))
     assert temperature == "Aux_Temperature_1"
     np.testing.assert_array_equal(columns["Aux_Temperature_1"][0], [25.0, 25.25, 25.5])
     assert columns["Aux_Temperature_1"][1] == "C"
     np.testing.assert_allclose(columns["Aux_Voltage_2"][0], [0.1, np.nan, 0.3], rtol=1e-7)
     assert columns["Aux_Voltage_2"][1] == "V"
     fahrenheit = dict(aux_global, Unit=np.array(["F", "V"], dtype=object))
-    _, temperature = _aux_columns(aux, fahrenheit, 3, points, Path("x.res"))
+    _, temperature = _aux_columns(aux, fahrenheit, points, Path("x.res"))
     assert temperature is None  # never relabelled as degC
     with pytest.warns(echem.EchemWarning, match="data points the normal table does not have"):
-        _aux_columns(aux, aux_global, 3, np.array([1, 2]), Path("x.res"))
+        _aux_columns(aux, aux_global, np.array([1, 2]), Path("x.res"))
+
+
+# -- synthetic databases (tests/jet4_writer.py, independent of echem's decoder) ---------
+
+NORMAL_COLUMNS = [
+    jet.Column("Test_ID", jet.LONG),
+    jet.Column("Data_Point", jet.LONG),
+    jet.Column("Test_Time", jet.DOUBLE),
+    jet.Column("Step_Time", jet.DOUBLE),
+    jet.Column("DateTime", jet.DOUBLE),
+    jet.Column("Step_Index", jet.INT),
+    jet.Column("Cycle_Index", jet.INT),
+    jet.Column("Is_FC_Data", jet.BYTE),
+    jet.Column("Current", jet.FLOAT),
+    jet.Column("Voltage", jet.FLOAT),
+    jet.Column("Charge_Capacity", jet.DOUBLE),
+    jet.Column("Discharge_Capacity", jet.DOUBLE),
+    jet.Column("Charge_Energy", jet.DOUBLE),
+    jet.Column("Discharge_Energy", jet.DOUBLE),
+    jet.Column("dV/dt", jet.FLOAT),
+    jet.Column("Internal_Resistance", jet.FLOAT),
+]
+GLOBAL_COLUMNS = [
+    jet.Column("Test_ID", jet.LONG),
+    jet.Column("Test_Name", jet.TEXT, compressed=True),
+    jet.Column("Channel_Index", jet.INT),
+    jet.Column("Start_DateTime", jet.DOUBLE),
+    jet.Column("Creator", jet.TEXT, compressed=True),
+    jet.Column("Comments", jet.MEMO, compressed=True),
+    jet.Column("Schedule_File_Name", jet.TEXT, compressed=True),
+    jet.Column("Log_Aux_Data_Flag", jet.BOOL),
+    jet.Column("Serial_Number", jet.TEXT),
+    jet.Column("MASS", jet.FLOAT),
+]
+AUX_COLUMNS = [
+    jet.Column("Test_ID", jet.LONG),
+    jet.Column("Data_Point", jet.LONG),
+    jet.Column("Auxiliary_Index", jet.INT),
+    jet.Column("Data_Type", jet.INT),
+    jet.Column("X", jet.FLOAT),
+    jet.Column("dX/dt", jet.FLOAT),
+]
+AUX_GLOBAL_COLUMNS = [
+    jet.Column("Channel_Index", jet.INT),
+    jet.Column("Auxiliary_Index", jet.INT),
+    jet.Column("Data_Type", jet.INT),
+    jet.Column("Nickname", jet.TEXT),
+    jet.Column("Unit", jet.TEXT),
+]
+#: 2016-08-05 16:16:23 as an OLE Automation date.
+START = 42587.67804398148
+
+
+def _normal_rows(test_id: int, points: int, first_point: int = 1) -> list[list]:
+    """A constant-current charge at 0.5 mA from 3.0 V: values exact in float32, the
+    counters the integral of the current (Ah, Wh)."""
+    rows = []
+    for k in range(points):
+        t = 10.0 * k
+        current, voltage = 5e-4, 3.0 + k / 64
+        charge = current * t / 3600
+        rows.append(
+            [test_id, first_point + k, t, t, START + t / 86400, 1, 1, 0, current, voltage]
+            + [charge, 0.0, charge * 3.5, 0.0, 1 / 1024, 0.5]
+        )
+    return rows
+
+
+def _arbin_file(
+    tmp_path: Path,
+    tests: tuple[tuple[int, int, int], ...] = ((1, 3, 40),),
+    *,
+    aux: list[list] | None = None,
+    aux_global: list[list] | None = None,
+    name: str = "synthetic.res",
+    interleave: bool = True,
+    **normal: object,
+) -> Path:
+    """An Arbin-shaped Jet 4 database: one Global_Table row per (Test_ID, channel,
+    points), the normal table's rows of each test (several data pages), optionally
+    auxiliary rows; ``normal`` passes layout options to the normal table."""
+    global_rows = [
+        [test_id, f"cell_{test_id}", channel, START, "r5", (f"test {test_id} " * 80, "chain")]
+        + ["LiCoO2_CC.sdu", True, "176075", 0.00125]
+        for test_id, channel, _ in tests
+    ]
+    normal_rows = [row for t, _, n in tests for row in _normal_rows(t, n)]
+    tables = [
+        jet.Table(
+            "Version_Table", [jet.Column("Version_Schema_Field", jet.TEXT)], [["Results File 5.26"]]
+        ),
+        jet.Table("Global_Table", GLOBAL_COLUMNS, global_rows),
+        jet.Table("Channel_Normal_Table", NORMAL_COLUMNS, normal_rows, rows_per_page=9, **normal),
+        jet.Table("Auxiliary_Table", AUX_COLUMNS, aux or [], rows_per_page=13),
+        jet.Table("Aux_Global_Data_Table", AUX_GLOBAL_COLUMNS, aux_global or []),
+    ]
+    target = tmp_path / name
+    target.write_bytes(jet.database(tables, interleave=interleave))
+    return target
+
+
+@pytest.mark.skipif(shutil.which("mdb-export") is None, reason="mdbtools is not installed")
+def test_the_test_writer_writes_what_mdb_export_reads(tmp_path: Path) -> None:
+    """The synthetic databases below are what mdbtools reads too (rows, values, text,
+    long values, a Yes/No): the writer and echem's reader cannot share a mistake."""
+    aux = [[1, p, 0, 1, 25.0 + p / 8, 0.125] for p in range(1, 41)]
+    path = _arbin_file(tmp_path, aux=aux, aux_global=[[3, 0, 1, "T1", "C"]])
+    for table, width in (("Channel_Normal_Table", 16), ("Auxiliary_Table", 6)):
+        text = subprocess.run(["mdb-export", str(path), table], capture_output=True, check=True)
+        exported = pd.read_csv(io.StringIO(text.stdout.decode()))
+        assert exported.shape == ((40, width))
+    exported = pd.read_csv(
+        io.StringIO(
+            subprocess.run(
+                ["mdb-export", str(path), "Channel_Normal_Table"], capture_output=True
+            ).stdout.decode()
+        )
+    )
+    np.testing.assert_allclose(exported.to_numpy(float), np.array(_normal_rows(1, 40)), rtol=1e-7)
+    text = subprocess.run(["mdb-export", str(path), "Global_Table"], capture_output=True)
+    (row,) = pd.read_csv(io.StringIO(text.stdout.decode())).to_dict("records")
+    assert row["Test_Name"] == "cell_1" and row["Comments"] == "test 1 " * 80
+    assert row["Log_Aux_Data_Flag"] == 1 and row["Serial_Number"] == 176075
+
+
+@pytest.mark.parametrize("unit", ["F", "C"])
+def test_aux_units_are_read_where_the_channel_numbers_differ(tmp_path: Path, unit: str) -> None:
+    """MITS Pro numbers Aux_Global_Data_Table's channel apart from Global_Table's (cellpy's
+    aux_multi_x.res: 0 vs 1; aux_one_x_dx.res: 30 vs 31). The table was dropped as
+    'empty', its units unread, and a Fahrenheit input became temperature_degC."""
+    aux = [[1, p, 0, 1, 77.0 + p / 8, 0.125] for p in range(1, 41)]
+    path = _arbin_file(tmp_path, ((1, 1, 40),), aux=aux, aux_global=[[0, 0, 1, "T1", unit]])
+    frame = read_res(path)
+    assert "Aux_Global_Data_Table" not in frame.attrs["metadata"]["empty_tables"]
+    assert frame.attrs["tables"]["Aux_Global_Data_Table"]["Unit"].tolist() == [unit]
+    assert frame.attrs["metadata"]["units"]["Aux_Temperature_0"] == unit
+    np.testing.assert_array_equal(frame["Aux_Temperature_0"], [77.0 + p / 8 for p in range(1, 41)])
+    if unit == "F":
+        assert "temperature_degC" not in frame  # never relabelled as degC
+    else:
+        np.testing.assert_array_equal(frame["temperature_degC"], frame["Aux_Temperature_0"])
