@@ -177,6 +177,8 @@ UNITS: Mapping[str, str] = {
     "Specific_Capacity": "Ah/g",
 }
 
+#: Auxiliary_Table columns that place a value: its data point, its input, its kind.
+_AUX_KEYS = ("Data_Point", "Auxiliary_Index", "Data_Type")
 #: Auxiliary ``Data_Type`` -> the quantity in column names (Arbin: 0 voltage, 1 temperature).
 _AUX_KINDS: Mapping[int, str] = {0: "Voltage", 1: "Temperature"}
 _TEMPERATURE_KIND = 1
@@ -525,12 +527,32 @@ def _aux_columns(
 
     Returns ``{column: (values, unit)}`` and the name of the column ``temperature_degC``
     comes from (None without a Celsius temperature input). A value logged at a data
-    point the normal table does not have, or twice at one, warns (the Auxiliary_Table in
-    ``attrs["tables"]`` keeps every row).
+    point the normal table does not have, or twice at one, or a row without its data
+    point, input or kind, warns (the Auxiliary_Table in ``attrs["tables"]`` keeps every
+    row).
     """
-    points = np.asarray(aux["Data_Point"])
-    kinds = np.asarray(aux["Data_Type"])
-    indexes = np.asarray(aux["Auxiliary_Index"])
+    absent = [name for name in (*_AUX_KEYS, "X") if name not in aux]
+    if absent:
+        warn(
+            f"{path}: {AUX_TABLE} has no {', '.join(absent)} column: its values are not "
+            f"made columns (kept in attrs['tables']['{AUX_TABLE}'])",
+            EchemWarning,
+        )
+        return {}, None
+    keys = [np.asarray(aux[name]) for name in _AUX_KEYS]
+    placed = np.ones(keys[0].size, dtype=bool)
+    for values in keys:
+        if values.dtype.kind == "f":
+            placed &= ~np.isnan(values)
+    if not placed.all():
+        warn(
+            f"{path}: {int((~placed).sum())} {AUX_TABLE} row(s) have no "
+            f"{', '.join(_AUX_KEYS[:-1])} or {_AUX_KEYS[-1]} and cannot be placed: left out "
+            f"of the Aux_ columns (kept in attrs['tables']['{AUX_TABLE}'])",
+            EchemWarning,
+        )
+    points, indexes, kinds = (values[placed].astype(np.int64) for values in keys)
+    aux = {name: np.asarray(values)[placed] for name, values in aux.items()}
     units = _aux_units(aux_global)
     order = np.argsort(data_points, kind="stable")
     sorted_points = np.asarray(data_points)[order]

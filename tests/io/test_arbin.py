@@ -785,3 +785,25 @@ def test_aux_units_are_read_where_the_channel_numbers_differ(tmp_path: Path, uni
         assert "temperature_degC" not in frame  # never relabelled as degC
     else:
         np.testing.assert_array_equal(frame["temperature_degC"], frame["Aux_Temperature_0"])
+
+
+def test_aux_rows_without_their_keys_are_told_not_a_bare_error(tmp_path: Path) -> None:
+    """A null Auxiliary_Index, Data_Type or Data_Point (the row cannot be placed) raised
+    a bare ValueError ('cannot convert float NaN to integer')."""
+    aux = [[1, p, 0, 1, 25.0 + p / 8, 0.125] for p in range(1, 41)]
+    aux[5][3] = None
+    aux[6][2] = None
+    aux[7][1] = None
+    path = _arbin_file(tmp_path, aux=aux, aux_global=[[3, 0, 1, "T1", "C"]])
+    with pytest.warns(
+        echem.EchemWarning,
+        match="3 Auxiliary_Table row.*no Data_Point, Auxiliary_Index or Data_Type",
+    ):
+        frame = read_res(path)
+    expected = [np.nan if p in (6, 7, 8) else 25.0 + p / 8 for p in range(1, 41)]
+    np.testing.assert_array_equal(frame["Aux_Temperature_0"], expected)
+    assert len(frame.attrs["tables"]["Auxiliary_Table"]) == 40
+    renamed = dict(frame.attrs["tables"]["Auxiliary_Table"])
+    renamed["Auxiliary_Indx"] = renamed.pop("Auxiliary_Index")
+    with pytest.warns(echem.EchemWarning, match="has no Auxiliary_Index column"):
+        assert _aux_columns(renamed, None, np.arange(1, 41), path) == ({}, None)
