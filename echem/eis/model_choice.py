@@ -18,17 +18,18 @@ where to look (:func:`read_evidence`):
 
 The search (:func:`fit_auto`) starts with m arcs (at least 1, at most :data:`MAX_ARCS`),
 without a tail and, when the end is open, with each tail. An inductance is added to a candidate
-only where Rao's score test on its fit without one calls for it (:func:`inductance_score`:
-the first-order gain of χ² an inductance would bring, at the cost of k + 1 model evaluations
+only where Rao's score test on its fit without one calls for it (:func:`inductance_score`: the
+first-order gain of χ² an inductance would bring, at the cost of k + 1 model evaluations
 instead of a fit), and kept for the next candidates once the best candidate has one. Then the
 neighbours of the *leaders* are fitted until every leader's have been: the best candidate so
-far (by the choice below), the one with the lowest BIC whatever its verdict (bigger structures
-are found from it), and, when the end is open, the best with a tail. The neighbours of a
-candidate are one arc fewer, one arc more, its other tails (for the best one), and, for an arc
-whose apex lies below the band (:func:`echem.eis.verdict.arc_position`: a tail in disguise),
-the circuit with that arc replaced by each tail. At most :data:`MAX_FITS` candidates are
-fitted; a spectrum costs 2 to about 15 fits (benchmarks/bench_model_choice.py: CPU 0.1–1.5 s
-for 76 points).
+far (by the choice below); the one with the lowest BIC whatever its verdict (bigger structures
+are found from it) while the best is not ok or has a BIC more than :data:`KEEP_MARGIN` higher;
+and, when the end is open, the best with a tail. The neighbours of a candidate are one arc
+fewer, one arc more, its other tails (for the first two leaders), for an arc whose apex lies
+below the band (:func:`echem.eis.verdict.arc_position`: a tail in disguise) the circuit with
+that arc replaced by each tail, and without its inductance where that is not determined. At
+most :data:`MAX_FITS` candidates are fitted; a spectrum costs 2 to about 15 fits
+(benchmarks/bench_model_choice.py: CPU 0.1–1.5 s for 76 points).
 
 Every candidate starts from the DRT: each peak's area is an arc's R, its τ gives
 Q = τⁿ/R, its width the exponent n (:mod:`echem.eis._drt_peaks`); R∞ and L are the DRT's,
@@ -111,6 +112,7 @@ __all__ = [
     "inductance_score",
     "series_step",
     "series_events",
+    "annotate_series",
     "CANDIDATE_COLUMNS",
 ]
 
@@ -133,7 +135,7 @@ PARSIMONY: float = 2.0
 #: an inductance only beyond ln(2N) ≈ 5).
 SCORE_LIMIT: float = 1.0
 #: Most candidates fitted for one spectrum.
-MAX_FITS: int = 20
+MAX_FITS: int = 16
 #: −Z'' at the lowest frequencies counts as rising when it exceeds this many noise levels.
 _TAIL_SIGMAS: float = 3.0
 #: Lowest frequencies used for the low-frequency slope: this many decades, at least 3 points.
@@ -192,7 +194,8 @@ class Evidence:
         if self.open_end:
             end = (
                 f"the low-frequency end does not close ({100 * self.tail_share:.0f} % of the "
-                f"DRT beyond the window, -Z'' slope {self.lf_slope:+.2f} per decade of f)"
+                f"DRT beyond the window; -Z'' against f at the lowest frequencies: log-log "
+                f"slope {self.lf_slope:+.2f})"
             )
         else:
             end = "the low-frequency end closes"
@@ -584,7 +587,10 @@ def choose(
         if i == chosen:
             reasons.append(f"chosen: {why}")
         elif rank == ranks[chosen]:
-            reasons.append(f"BIC {gap:+.3g} against the chosen circuit")
+            said = f"BIC {gap:+.3g} against the chosen circuit"
+            if gap < 0:
+                said += " (lower, but see why the chosen one was chosen)"
+            reasons.append(said)
         else:
             said = "; ".join(_shortfalls(a)) or f"BIC {gap:+.3g} against the chosen circuit"
             if a.describes and not a.determined and a.k > smallest:
@@ -597,24 +603,25 @@ def choose(
     return chosen, reasons, sentence
 
 
-#: Columns of ``result.candidates``.
-CANDIDATE_COLUMNS: tuple[str, ...] = (
-    "circuit",
-    "arcs",
-    "tail",
-    "inductance",
-    "k",
-    "chisqr",
-    "bic",
-    "delta_bic",
-    "ok",
-    "describes_data",
-    "determined",
-    "rank",
-    "chosen",
-    "reason",
-    "problems",
-)
+#: Columns of ``result.candidates`` -> what they hold.
+CANDIDATE_COLUMNS: dict[str, str] = {
+    "circuit": "the candidate circuit",
+    "arcs": "its number of R||CPE arcs",
+    "tail": 'its low-frequency tail (a key of TAILS: "W", "Wo", "Ws", "CPE"; "" for none)',
+    "inductance": "whether it has a series inductance L0",
+    "k": "free parameters",
+    "chisqr": "weighted chi-square of its fit",
+    "bic": "Bayesian information criterion, 2N ln(chisqr/2N) + k ln(2N)",
+    "delta_bic": "bic minus the chosen circuit's",
+    "ok": "the fit's verdict (FitResult.ok)",
+    "describes_data": "residuals within the noise Lin-KK finds (variance-ratio test)",
+    "determined": "every parameter determined and every arc's apex inside the band",
+    "rank": "0 ok; 1 describes the data, determined; 2 smallest describing one; "
+    "3 determined; 4 the rest; 5 fit failed (choose)",
+    "chosen": "True for the chosen circuit",
+    "reason": "why it was chosen, or not",
+    "problems": "the fit's problems, joined by '; ' (or why the fit failed)",
+}
 
 
 def _table(assessments: Sequence[Assessment], chosen: int, reasons: Sequence[str]) -> pd.DataFrame:
@@ -713,16 +720,21 @@ class _Search:
     def leaders(self) -> list[tuple[Candidate, bool]]:
         """Where to look next: (candidate, whether to try its other tails there).
 
-        The best candidate so far (:func:`choose`; its tails too), the one with the lowest BIC
-        whatever its verdict (the best description of the data, which bigger structures are
-        found from), and where the end is open the best with a tail.
+        The best candidate so far (:func:`choose`); the one with the lowest BIC whatever its
+        verdict (the best description of the data, which bigger structures are found from)
+        while the best is not ok or has a BIC more than :data:`KEEP_MARGIN` higher (both with
+        their other tails); and where the end is open the best with a tail.
         """
         fitted = [(c, a) for c, a in self.tried.items() if a.result is not None]
         if not fitted:
             return []
-        out = [(self.best(), True)]
+        best = self.best()
+        out = [(best, True)]
         lowest = min(fitted, key=lambda item: (item[1].criterion, item[1].k, item[0].circuit))
-        out.append((lowest[0], False))
+        if best is None or not (
+            self.tried[best].ok and lowest[1].criterion >= self.tried[best].criterion - KEEP_MARGIN
+        ):  # nothing ok yet, or far lower BIC: structure the best misses; looked at first
+            out.insert(0, (lowest[0], True))
         if self.evidence.open_end:
             out.append((self.best(lambda c: bool(c.tail)), False))
         return [(c, tails) for c, tails in out if c is not None]
@@ -804,19 +816,32 @@ def _inherit(
     return out
 
 
-def _visit(search: _Search, arcs: int, tail: str, start: Mapping[str, float] | None = None) -> None:
-    """Fit ``arcs`` arcs with ``tail``: with an inductance once the best candidate has one,
-    else without, and with one too where the score test of that fit calls for it
-    (:func:`inductance_score`, :data:`SCORE_LIMIT`). ``start``: a neighbour's optimum, tried
-    where it beats the DRT start."""
+def _visit(
+    search: _Search,
+    arcs: int,
+    tail: str,
+    start: Mapping[str, float] | None = None,
+    inductance: bool | None = None,
+) -> None:
+    """Fit ``arcs`` arcs with ``tail``; ``start``: a neighbour's optimum, tried where it beats
+    the DRT start. With ``inductance`` None: with an inductance once the best candidate has
+    one (and without too where it is not determined there), else without, and with one too
+    where the score test of that fit calls for it (:func:`inductance_score`,
+    :data:`SCORE_LIMIT`)."""
     start = dict(start or {})
+    with_l = start if "L0" in start else None
+    without_l = {k: v for k, v in start.items() if k != "L0"}
+    if inductance is not None:
+        search.fit(Candidate(arcs, tail, inductance), with_l if inductance else without_l)
+        return
     best = search.best()
     if best is not None and best.inductance:
-        search.fit(Candidate(arcs, tail, True), start if "L0" in start else None)
-        return
-    plain = search.fit(Candidate(arcs, tail, False), {k: v for k, v in start.items() if k != "L0"})
+        found = search.fit(Candidate(arcs, tail, True), with_l)
+        if found.result is not None and found.result.determined.get("L0", False):
+            return
+    plain = search.fit(Candidate(arcs, tail, False), without_l)
     if plain.result is None or inductance_score(plain.result) > SCORE_LIMIT:
-        search.fit(Candidate(arcs, tail, True), start if "L0" in start else None)
+        search.fit(Candidate(arcs, tail, True), with_l)
 
 
 def _arc_verdicts(result: FitResult) -> list[tuple[bool, str]]:
@@ -834,34 +859,53 @@ def _arc_verdicts(result: FitResult) -> list[tuple[bool, str]]:
 
 def _moves(
     search: _Search, candidate: Candidate, other_tails: bool
-) -> list[tuple[int, str, dict[str, float]]]:
-    """(arcs, tail, start) next to a candidate: one arc more; one arc fewer (the arc left out
-    of the start: the first undetermined one, else the smallest); its other tails (where asked
-    and the end is open, or an arc sits below the band); and an arc below the band replaced
-    by each tail."""
+) -> list[tuple[int, str, dict[str, float], bool | None]]:
+    """(arcs, tail, start, inductance) next to a candidate: one arc more; one arc fewer (the
+    arc left out of the start: :func:`_weakest_arc`); its other tails (where asked and the end
+    is open, or an arc sits below the band), and one arc fewer for those of them that describe
+    the data; an arc below the band replaced by each tail; without its inductance where that
+    is not determined. ``inductance`` None: as :func:`_visit` decides."""
     result = search.tried[candidate].result
     if result is None:
         return []
-    values = result.values
     verdicts = _arc_verdicts(result)
     below = [i for i, (_, where) in enumerate(verdicts, start=1) if where in BELOW_BAND]
-    loose = [i for i, (determined, _) in enumerate(verdicts, start=1) if not determined]
-    smallest = min(range(1, candidate.arcs + 1), key=lambda i: values[f"R{i}"])
-    drop = (loose or [smallest])[0]
 
-    def child(arcs: int, tail: str, gone: int | None) -> tuple[int, str, dict[str, float]]:
-        kid = Candidate(arcs, tail, candidate.inductance)
-        return arcs, tail, _inherit(candidate, values, kid, gone, search)
+    def child(
+        parent: Candidate,
+        arcs: int,
+        tail: str,
+        gone: int | None,
+        inductance: bool | None = None,
+    ) -> tuple[int, str, dict[str, float], bool | None]:
+        kid = Candidate(arcs, tail, parent.inductance if inductance is None else inductance)
+        values = search.tried[parent].result.values
+        return arcs, tail, _inherit(parent, values, kid, gone, search), inductance
 
     moves = [
-        child(candidate.arcs - 1, candidate.tail, drop),
-        (candidate.arcs + 1, candidate.tail, {}),
+        child(candidate, candidate.arcs - 1, candidate.tail, _weakest_arc(result)),
+        (candidate.arcs + 1, candidate.tail, {}, None),
     ]
     if other_tails and (search.evidence.open_end or below):
-        moves += [child(candidate.arcs, tail, None) for tail in ("", *TAILS)]
+        moves += [child(candidate, candidate.arcs, tail, None) for tail in ("", *TAILS)]
+        for tail in TAILS:  # a sibling with another tail that describes the data, one arc fewer
+            sibling = Candidate(candidate.arcs, tail, candidate.inductance)
+            known = search.tried.get(sibling)
+            if tail != candidate.tail and known is not None and known.describes:
+                moves.append(child(sibling, sibling.arcs - 1, tail, _weakest_arc(known.result)))
     for gone in below:
-        moves += [child(candidate.arcs - 1, tail, gone) for tail in TAILS]
+        moves += [child(candidate, candidate.arcs - 1, tail, gone) for tail in TAILS]
+    if candidate.inductance and not result.determined.get("L0", False):
+        moves.append(child(candidate, candidate.arcs, candidate.tail, None, False))
     return [move for move in moves if 1 <= move[0] <= MAX_ARCS]
+
+
+def _weakest_arc(result: FitResult) -> int:
+    """The arc (number, from 1) to leave out of one arc fewer: the first undetermined one,
+    else the one with the smallest R."""
+    loose = [i for i, (ok, _) in enumerate(_arc_verdicts(result), start=1) if not ok]
+    arcs = len(result.circuit.structure.arcs)
+    return (loose or [min(range(1, arcs + 1), key=lambda i: result.values[f"R{i}"])])[0]
 
 
 #: Positions of an arc's apex (:func:`echem.eis.verdict.arc_position`) that make it a tail.
@@ -885,9 +929,9 @@ def _search(search: _Search, previous: tuple[Candidate, Mapping[str, float]] | N
             break
         for leader in leaders:
             expanded.add(leader)
-            for arcs, tail, start in _moves(search, *leader):
+            for arcs, tail, start, inductance in _moves(search, *leader):
                 if len(search.tried) < MAX_FITS:
-                    _visit(search, arcs, tail, start)
+                    _visit(search, arcs, tail, start, inductance)
     best = search.best()
     if best is not None and best.inductance:  # the same without it, to show L is needed
         search.fit(Candidate(best.arcs, best.tail, False))
@@ -962,7 +1006,8 @@ def fit_auto(
     assert result is not None  # choose() refuses failed fits
     result.time_s = time_s
     result.candidates = _table(assessments, chosen, reasons)
-    result.choice = f"{sentence}. {evidence.sentence()[0].upper()}{evidence.sentence()[1:]}."
+    said = evidence.sentence()
+    result.choice = f"{sentence}. {said[0].upper()}{said[1:]}."
     return result
 
 
