@@ -121,6 +121,8 @@ _NAMES_WITHOUT_UNIT = frozenset(
 #: Characters no EC-Lab column name holds, and header lines (``key : value``, the
 #: parameter table's ``tR (h:m:s)``) or other formats' first lines (CSV) do.
 _NOT_IN_NAMES = re.compile(r"[:,;]")
+#: Longest header or column line read (bytes): EC-Lab's are below 2 kB (81 columns).
+_MAX_HEADER_LINE = 1 << 20
 #: Lines looked at beyond a wrong column line for the real one (for the error message).
 _COLUMN_LINE_SEARCH = 20
 #: A field that is a number (decimal point or comma), for telling data from names.
@@ -222,7 +224,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
         bare-CR line ends.
     """
     header = MptHeader()
-    first = handle.readline()
+    first = _header_line(handle, path, 1)
     if not first:
         raise ParseError("the file is empty", path, line=1)
     _refuse_bare_cr(first, path, 1)
@@ -230,7 +232,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     raw_lines: list[bytes] = []
     has_magic = first.startswith(MAGICS)
     if has_magic:
-        second = handle.readline().decode("latin-1").strip()
+        second = _header_line(handle, path, 2).decode("latin-1").strip()
         match = _NB_HEADER.match(second)
         if match is None:
             raise ParseError(f"expected 'Nb header lines : N', found {second[:60]!r}", path, line=2)
@@ -238,7 +240,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
         if n_header < 3:
             raise ParseError(f"'Nb header lines' is {n_header}, at least 3 expected", path, line=2)
         for number in range(3, n_header):
-            raw = handle.readline()
+            raw = _header_line(handle, path, number)
             if not raw:
                 raise ParseError(
                     f"the file ends inside the header ({n_header} lines announced)",
@@ -246,7 +248,7 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
                     line=number,
                 )
             raw_lines.append(raw)
-        column_bytes = handle.readline()
+        column_bytes = _header_line(handle, path, n_header)
         header.columns_line = n_header
         if not column_bytes:
             raise ParseError("the file ends before the column line", path, line=n_header)
@@ -263,6 +265,20 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     _read_header_lines(lines, header)
     header.metadata["encoding"] = encoding
     return header
+
+
+def _header_line(handle: IO[bytes], path: Path, number: int) -> bytes:
+    """Line ``number`` of the header (or the column line), with its line end: a
+    :class:`echem.ParseError` if it is longer than :data:`_MAX_HEADER_LINE` (no EC-Lab
+    header line is; a large file without line breaks would be read whole)."""
+    raw = handle.readline(_MAX_HEADER_LINE + 1)
+    if len(raw) > _MAX_HEADER_LINE:
+        raise ParseError(
+            f"a header line longer than {_MAX_HEADER_LINE} bytes: not an EC-Lab/BT-Lab text export",
+            path,
+            line=number,
+        )
+    return raw
 
 
 def _text_encoding(raw_lines: list[bytes]) -> str:
@@ -361,7 +377,7 @@ def _real_column_line(
         if _is_column_line(lines[index]):
             return index + 3
     for offset in range(1, _COLUMN_LINE_SEARCH + 1):
-        raw = handle.readline()
+        raw = handle.readline(_MAX_HEADER_LINE)
         if not raw:
             break
         if _is_column_line(raw.decode(encoding, errors="replace").rstrip("\r\n")):

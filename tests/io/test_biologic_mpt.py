@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -475,6 +476,23 @@ def test_a_wrong_header_line_count_is_a_parse_error_naming_the_column_line(tmp_p
     with pytest.raises(echem.ParseError, match="the column names are on line 53") as caught:
         echem.read(path)
     assert caught.value.line == 53 + off_by
+
+
+@pytest.mark.parametrize("top", [b"", b"EC-Lab ASCII FILE\r\nNb header lines : 9\r\n\r\n"])
+def test_a_header_line_without_end_is_not_read_whole(tmp_path, top):
+    """A large file without line breaks named .mpt was read whole into memory (its first
+    line, or a header line) before being refused."""
+    path = tmp_path / "noise.mpt"
+    path.write_bytes(top + b"x" * (32 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(echem.ParseError, match="a header line longer than") as caught:
+            biologic_mpt.read_mpt(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.line == (4 if top else 1)
+    assert peak < 8 << 20
 
 
 # --- BT-Lab exports, and files that are no export ---------------------------------------
