@@ -101,6 +101,10 @@ def test_the_candidates_table_explains_the_choice(chosen):
     np.testing.assert_allclose(table["delta_bic"], table["bic"] - row["bic"], atol=1e-9)
     assert result.choice.startswith(f"{result.circuit} chosen from {len(table)} candidate")
     assert "does not close" in result.choice
+    # describes_data is the verdict's own variance-ratio test (said in words in its problems)
+    misfit = table["problems"].str.contains("the circuit does not describe the data")
+    assert misfit.any() and (table["describes_data"] == ~misfit).all()
+    assert (table["ok"] == (table["problems"] == "")).all()
 
 
 def test_the_inductance_score_predicts_what_an_inductance_gains():
