@@ -393,7 +393,7 @@ def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str
 
 def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
     if args.preset is None:
-        return args.circuit or "auto", None  # "auto": echem.eis.model_choice
+        return (args.circuit if args.circuit is not None else "auto"), None  # model_choice
     from echem.eis.roles import PRESETS
 
     preset = PRESETS[args.preset]  # argparse took only a preset's name
