@@ -71,7 +71,10 @@ class Table:
     ``rows_per_page`` caps the rows of a data page; ``short_rows`` maps a row index to
     the number of columns that row was written with; ``deleted`` lists extra rows
     (values) written flagged deleted; ``moved`` lists indices of rows stored elsewhere
-    behind a pointer; ``declared`` overrides the row count in the definition.
+    behind a pointer; ``declared`` overrides the row count in the definition;
+    ``stale`` lists rows (values) left, live, on a page the table owns that its usage
+    map does not list (a freed page, or a dropped table's whose definition page was
+    reused).
     """
 
     name: str
@@ -82,6 +85,7 @@ class Table:
     deleted: list[list[Any]] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)
     declared: int | None = None
+    stale: list[list[Any]] = field(default_factory=list)
     usage_map_type: int = 0
     system: bool = False
 
@@ -301,6 +305,10 @@ class Database:
                 "<I", self.pages[page_number], start & 0x1FFF, (target_page << 8) | target_row
             )
         used = sorted({p for p, _ in placed} | set(data_pages[: data_pages.index(current) + 1]))
+        if table.stale:
+            stale = self.new_page(self._data_page(page))
+            for values in table.stale:
+                assert self.add_row(self.pages[stale], self.row(table, values)) is not None
         self._write_tdef(table, page, used)
 
     def _usage_map(self, kind: int, pages: list[int]) -> bytes:

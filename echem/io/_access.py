@@ -20,6 +20,10 @@ every structure below is checked when read, so that a damaged file is a
   +21, length at +23), then the column names (u16 byte count, UTF-16-LE).
 * The catalog is the table ``MSysObjects`` whose TDEF is page 2: a row of ``Type`` 1 is
   a table, ``Id & 0xFFFFFF`` its TDEF page; ``Flags & 0x80000002`` marks system tables.
+* A table's data pages are those its usage map lists (TDEF u32 at 0x37: page << 8 |
+  row of the row holding it): type 0, u32 first page then a bit per page; type 1, u32
+  numbers of map pages (type 0x05), each a bit per page after its 4-byte header. A page
+  that names the table as owner but is not in its map is free (not the table's).
 * A data page: owner TDEF page (u32 at 0x04), row count (u16 at 0x0C), then one u16
   offset per row (0x8000: deleted; 0x4000: the row holds a 4-byte pointer, row number in
   the low byte and page above it, to where the row now lives; low 13 bits: the row's
@@ -38,10 +42,17 @@ every structure below is checked when read, so that a damaged file is a
 
 Every row read is checked: its span lies inside its page after the offset table, its
 length is exactly what its column count, fixed columns and null mask (and, with
-variable columns, its offset table) make, and the rows found must number what the
-table definition declares. A flipped or cut byte in the structure therefore raises
-:class:`echem.ParseError`; bytes inside a stored number cannot be checked (the format
-has no checksums) and read as they are.
+variable columns, its offset table) make. A flipped byte in the structure therefore
+raises :class:`echem.ParseError`; bytes inside a stored number cannot be checked (the
+format has no checksums) and read as they are. A table whose rows do not number what
+its definition declares is read with an :class:`echem.EchemWarning` (a file not closed
+properly, or copied while being written, has a stale count: mdbtools issue 120).
+
+A file cut short (copied while a test was being written) is read as far as it goes: a
+partial last page is left out, and the rows on the pages a table's usage map lists past
+the end are missing, each with an :class:`echem.TruncatedDataWarning`; a structure
+pointing past the end raises :class:`PastEndError` (a ParseError), which a caller may
+take as "this table is not in the file".
 """
 
 from __future__ import annotations
@@ -55,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from echem.errors import EchemWarning, ParseError
+from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
 from echem.io._caller import warn
 from echem.io._files import require_regular_file
 
@@ -65,6 +76,7 @@ __all__ = [
     "ColumnDef",
     "TableDef",
     "AccessDatabase",
+    "PastEndError",
     "is_access_database",
     "ole_dates",
 ]
@@ -86,6 +98,9 @@ _VERSION_OFFSET = 0x14
 
 _DATA_PAGE = 0x01
 _TDEF_PAGE = 0x02
+_MAP_PAGE = 0x05
+#: Pages one usage-map page (type 1 maps) covers: a bit each after its 4-byte header.
+_PAGES_PER_MAP_PAGE = (PAGE_SIZE - 4) * 8
 _CATALOG_PAGE = 2
 _LVAL_OWNER = int.from_bytes(b"LVAL", "little")
 
@@ -106,6 +121,7 @@ _TDEF_MAX_COLS = 0x29
 _TDEF_VAR_COLS = 0x2B
 _TDEF_COLS = 0x2D
 _TDEF_REAL_INDEXES = 0x33
+_TDEF_USAGE_MAP = 0x37
 _TDEF_FIRST_INDEX = 0x3F
 _REAL_INDEX_SIZE = 12
 _COLUMN_SIZE = 25
@@ -180,6 +196,11 @@ def ole_dates(days: np.ndarray) -> np.ndarray:
     return result
 
 
+class PastEndError(ParseError):
+    """A structure points at a page past the end of the file: the file was cut short
+    (copied while being written) or the pointer is damaged."""
+
+
 @dataclass(frozen=True)
 class ColumnDef:
     """One column of a table definition.
@@ -226,6 +247,7 @@ class TableDef:
     max_columns: int
     n_var: int
     columns: tuple[ColumnDef, ...]
+    usage_map: int = 0  # pointer (page << 8 | row) to the row holding the usage map
 
 
 @dataclass(frozen=True)
@@ -270,13 +292,22 @@ class AccessDatabase:
             raise ParseError(
                 f"unknown Access database version byte {version!r}", path, offset=_VERSION_OFFSET
             )
-        if len(data) % PAGE_SIZE or len(data) < 3 * PAGE_SIZE:
+        if len(data) < 3 * PAGE_SIZE:
             raise ParseError(
-                f"the file is {len(data)} bytes, not a whole number of {PAGE_SIZE}-byte "
-                "pages: cut short (copied while being written?) or damaged",
+                f"the file is {len(data)} bytes, too short to hold the catalog (pages 0-2 "
+                f"of {PAGE_SIZE} bytes): cut short or damaged",
                 path,
-                offset=len(data) - len(data) % PAGE_SIZE,
+                offset=len(data),
             )
+        cut = len(data) % PAGE_SIZE
+        if cut:
+            warn(
+                f"{path}: the file ends {cut} bytes into page {len(data) // PAGE_SIZE}, "
+                f"not at a whole number of {PAGE_SIZE}-byte pages: cut short (copied while "
+                "being written?); that page is left out",
+                TruncatedDataWarning,
+            )
+            data = data[: len(data) - cut]
         self.version = _VERSIONS[version]
         self.engine = MAGICS[head[4:20]]
         self._data = data
@@ -334,12 +365,15 @@ class AccessDatabase:
         return self._data[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
 
     def _check_page(self, page: int, kind: int, what: str, at: int | None = None) -> None:
-        if not 0 < page < self.n_pages:
-            raise ParseError(
-                f"{what}: page {page} is outside the file ({self.n_pages} pages)",
+        if page >= self.n_pages:
+            raise PastEndError(
+                f"{what}: page {page} is past the end of the file ({self.n_pages} pages): "
+                "the file is cut short (copied while being written?) or damaged",
                 self.path,
-                offset=at,
+                offset=self.n_pages * PAGE_SIZE if at is None else at,
             )
+        if page <= 0:
+            raise ParseError(f"{what}: page {page}: damaged pointer", self.path, offset=at)
         if self._page_types[page] != kind:
             raise ParseError(
                 f"{what}: page {page} is of type 0x{self._page_types[page]:02X}, not 0x{kind:02X}",
@@ -461,6 +495,7 @@ class AccessDatabase:
         return TableDef(
             name=name,
             page=page,
+            usage_map=struct.unpack_from("<I", buffer, _TDEF_USAGE_MAP)[0],
             declared_rows=declared,
             max_columns=max_columns,
             n_var=sum(not column.fixed for column in columns),
@@ -521,10 +556,74 @@ class AccessDatabase:
             )
         return out
 
+    def _table_pages(self, table: TableDef) -> tuple[np.ndarray, int]:
+        """The data pages of ``table``, ascending, from its usage map (what Access, mdbtools
+        and Jackcess read), and how many pages the map lists past the end of the file.
+
+        Type 0 map: u8 0, u32 first page, then a bit per page from it. Type 1: u8 1,
+        then u32 numbers of map pages (type 0x05), the ``k``-th a bit per page (after its
+        4-byte header) for pages ``k * 32736`` on (HACKING.md, "Page Usage Maps"). A page
+        the map lists that is not a data page of this table is skipped, as mdbtools does
+        (it holds none of the table's rows); a data page of the table that the map does
+        not list is a free page (its rows deleted, or the table's before it was dropped)."""
+        what = f"table {table.name}: usage map"
+        at = table.page * PAGE_SIZE + _TDEF_USAGE_MAP
+        page, row = table.usage_map >> 8, table.usage_map & 0xFF
+        self._check_page(page, _DATA_PAGE, what, at=at)
+        start, stop, _ = self._row_span(page, row, what, at)
+        kind = self._data[start]
+        if kind == 0 and stop - start >= 5:
+            first = int.from_bytes(self._data[start + 1 : start + 5], "little")
+            bits = np.unpackbits(self._bytes[start + 5 : stop], bitorder="little")
+            listed = first + np.flatnonzero(bits).astype(np.int64)
+            past_end = int(np.count_nonzero(listed >= self.n_pages))
+        elif kind == 1:
+            map_pages = np.frombuffer(self._data, "<u4", (stop - start - 1) // 4, start + 1)
+            parts, past_end = [], 0
+            for k, map_page in enumerate(map_pages.tolist()):
+                if not map_page:
+                    continue
+                if map_page >= self.n_pages:
+                    past_end += 1  # (at least) the pages it maps are unknown
+                    continue
+                self._check_page(map_page, _MAP_PAGE, what, at=start)
+                first = map_page * PAGE_SIZE + 4
+                bits = np.unpackbits(self._bytes[first : first + PAGE_SIZE - 4], bitorder="little")
+                parts.append(k * _PAGES_PER_MAP_PAGE + np.flatnonzero(bits).astype(np.int64))
+            listed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            past_end += int(np.count_nonzero(listed >= self.n_pages))
+        else:
+            raise ParseError(
+                f"{what}: a map of type {kind} ({stop - start} bytes): damaged",
+                self.path,
+                offset=start,
+            )
+        listed = np.unique(listed[listed < self.n_pages])
+        mine = (self._page_types[listed] == _DATA_PAGE) & (self._owners[listed] == table.page)
+        return listed[mine], past_end
+
+    def _told_row_count(self, table: TableDef, found: int, past_end: int) -> None:
+        """Warn that the rows read are not the rows the definition declares."""
+        if past_end:
+            warn(
+                f"{self.path}: table {table.name}: {past_end} of its data pages lie past "
+                f"the end of the file ({self.n_pages} pages): the file is cut short (copied "
+                f"while being written?); the {found} rows it holds are read, of "
+                f"{table.declared_rows} declared",
+                TruncatedDataWarning,
+            )
+        else:
+            warn(
+                f"{self.path}: table {table.name}: its definition declares "
+                f"{table.declared_rows} rows, its data pages hold {found}, which are read "
+                "(a file not closed properly, copied while being written, or damaged)",
+                EchemWarning,
+            )
+
     def _locate_rows(self, table: TableDef) -> _Rows:
         """Spans and column counts of the live rows of ``table``, in page and row order,
-        each checked; the count must match the definition."""
-        pages = np.flatnonzero((self._page_types == _DATA_PAGE) & (self._owners == table.page))
+        each checked; a count other than the definition's is told."""
+        pages, past_end = self._table_pages(table)
         counts = self._words[pages, _DATA_ROW_COUNT // 2].astype(np.int64)
         if np.any(counts > _MAX_ROWS_PER_PAGE):
             bad = int(pages[np.argmax(counts > _MAX_ROWS_PER_PAGE)])
@@ -563,14 +662,8 @@ class AccessDatabase:
             live[lookup] = True
         start_abs = start_abs[live]
         stop_abs = stop_abs[live]
-        if start_abs.size != table.declared_rows:
-            raise ParseError(
-                f"table {table.name}: its definition declares {table.declared_rows} rows, "
-                f"its data pages hold {start_abs.size}: the file is damaged or was copied "
-                "while being written",
-                self.path,
-                offset=table.page * PAGE_SIZE + _TDEF_ROWS,
-            )
+        if past_end or start_abs.size != table.declared_rows:
+            self._told_row_count(table, int(start_abs.size), past_end)
         n_columns = self._u16(start_abs)
         bad = (n_columns < 1) | (n_columns > table.max_columns)
         if bad.any():

@@ -34,7 +34,10 @@ its pages in data-point order), with:
 
 ``attrs["tables"]`` holds every other table with rows (``Channel_Statistic_Table``,
 ``Event_Table``, ``Global_Table``, ``Resume_Table``, ``Auxiliary_Table``, ...), rows of
-other tests left out; the names of empty tables are in ``metadata["empty_tables"]``.
+other tests left out; the names of empty tables are in ``metadata["empty_tables"]``. A
+copy cut short (a test still running) reads as far as it goes, with a
+:class:`echem.TruncatedDataWarning`; the tables it ends before are named, with why, in
+``metadata["tables_not_read"]``.
 ``metadata`` holds the test's ``Global_Table`` row under Arbin's column names plus
 ``test_id``, ``test_name``, ``channel``, ``schedule``, ``instrument``,
 ``software_version``, ``mass_g`` (``MASS``, g), ``file_version``, ``tests`` (every test of
@@ -59,9 +62,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.errors import EchemWarning, ParseError
+from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
 from echem.io import Format
-from echem.io._access import AccessDatabase, is_access_database, ole_dates
+from echem.io._access import AccessDatabase, PastEndError, is_access_database, ole_dates
 from echem.io._caller import warn
 from echem.io._schema import build_frame
 from echem.io._tables import Tables
@@ -243,7 +246,8 @@ def read_res(
     """
     path = Path(path)
     database = _open(path)
-    global_rows = _global_rows(database, path)
+    unread: dict[str, str] = {}
+    global_rows = _global_rows(database, path, unread)
     normal = database.read_table(NORMAL_TABLE)
     _require_keys(normal, NORMAL_TABLE, ("Test_ID", "Data_Point"), path)
     table_of_tests = _test_table(global_rows, normal["Test_ID"])
@@ -251,7 +255,7 @@ def read_res(
     raw = _ordered(_test_rows(normal, test_id), path)
     global_row = _global_row(global_rows, test_id)
 
-    tables, empty = _other_tables(database, test_id)
+    tables, empty = _other_tables(database, test_id, unread)
     units = {name: unit for name, unit in UNITS.items() if name in raw or name in global_row}
     aux = tables.get(AUX_TABLE)
     aux_columns, temperature = (
@@ -272,6 +276,8 @@ def read_res(
         aliases["temperature_degC"] = [(temperature, 1.0)]
 
     metadata = _metadata(global_row, database, tables, table_of_tests, empty, units)
+    if unread:
+        metadata["tables_not_read"] = unread
     frame = build_frame(
         raw,
         aliases,
@@ -307,7 +313,11 @@ def _open(path: Path) -> AccessDatabase:
             path,
         )
     for name in database.table_names():
-        _check_types(database, name, path)
+        try:
+            _check_types(database, name, path)
+        except PastEndError:
+            if name == NORMAL_TABLE:
+                raise  # the others are told of when read
     _check_normal_columns(database, path)
     return database
 
@@ -432,8 +442,18 @@ def _require_keys(
             )
 
 
-def _global_rows(database: AccessDatabase, path: Path) -> pd.DataFrame:
-    table = database.read_table(GLOBAL_TABLE)
+def _global_rows(
+    database: AccessDatabase, path: Path, unread: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Global_Table (no rows, with a TruncatedDataWarning and its reason in ``unread``,
+    when a cut file ends before it)."""
+    try:
+        table = database.read_table(GLOBAL_TABLE)
+    except PastEndError as error:
+        warn(f"{error}; the tests' names, channels and start are unknown", TruncatedDataWarning)
+        if unread is not None:
+            unread[GLOBAL_TABLE] = error.reason
+        return pd.DataFrame()
     _require_keys(table, GLOBAL_TABLE, ("Test_ID",), path)
     return pd.DataFrame(table)
 
@@ -495,18 +515,25 @@ def _start_time(days: Any) -> str | None:
 
 
 def _other_tables(
-    database: AccessDatabase, test_id: int
+    database: AccessDatabase, test_id: int, unread: dict[str, str]
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """Every user table but the normal one, restricted to the test where it has a
     ``Test_ID``; (tables with rows, names of empty ones). A table keyed by channel only
     (``Aux_Global_Data_Table``) is kept whole: MITS Pro numbers its ``Channel_Index``
-    apart from ``Global_Table``'s (0 there for channel 1, 30 for 31, in cellpy's files)."""
+    apart from ``Global_Table``'s (0 there for channel 1, 30 for 31, in cellpy's files).
+    A table whose pages lie past the end of a cut file is warned of and named, with why,
+    in ``unread``."""
     tables: dict[str, dict[str, np.ndarray]] = {}
     empty: list[str] = []
     for name in database.table_names():
-        if name == NORMAL_TABLE:
+        if name == NORMAL_TABLE or name in unread:
             continue
-        table = database.read_table(name)
+        try:
+            table = database.read_table(name)
+        except PastEndError as error:
+            warn(f"{error}; table {name} is not read", TruncatedDataWarning)
+            unread[name] = error.reason
+            continue
         if "Test_ID" in table:
             table = _test_rows(table, test_id)
         n_rows = len(next(iter(table.values()))) if table else 0
