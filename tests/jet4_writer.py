@@ -219,8 +219,14 @@ class Database:
         columns = table.columns
         n_columns = len(columns) if n_columns is None else n_columns
         layout = column_layout(columns)
-        fixed_len = max(
-            (o + c.size for c, (_, o, _) in zip(columns, layout, strict=True) if c.size), default=0
+        fixed_len = max(  # the fixed columns the row has (a row written before columns
+            # were added has the shorter layout of its time)
+            (
+                o + c.size
+                for c, (n, o, _) in zip(columns, layout, strict=True)
+                if c.size and n < n_columns
+            ),
+            default=0,
         )
         body = bytearray(2 + fixed_len)
         struct.pack_into("<H", body, 0, n_columns)

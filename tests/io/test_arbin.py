@@ -872,3 +872,40 @@ def test_a_row_count_other_than_declared_is_read_and_told(tmp_path: Path) -> Non
     with pytest.warns(echem.EchemWarning, match="declares 45 rows, its data pages hold 40"):
         frame = read_res(path)
     assert frame["Data_Point"].tolist() == list(range(1, 41))
+
+
+def test_deleted_moved_and_short_rows(tmp_path: Path) -> None:
+    """Rows flagged deleted (0x8000: mdb-export 1.0 still prints them, mdbtools issue
+    378) are not data; rows moved to another page (0x4000 pointer, target flagged
+    0xC000) are read once, where they now live; a row written before the last two
+    columns were added has them null."""
+    deleted = _normal_rows(1, 2, first_point=500)
+    path = _arbin_file(tmp_path, deleted=deleted, moved=[5, 17, 39], short_rows={8: 14})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_res(path)
+    expected = pd.DataFrame(_normal_rows(1, 40), columns=[c.name for c in NORMAL_COLUMNS])
+    expected.loc[8, ["dV/dt", "Internal_Resistance"]] = np.nan
+    got = frame[expected.columns].astype(float)
+    pd.testing.assert_frame_equal(got, expected.astype(float), check_dtype=False)
+    assert frame["Data_Point"].dtype == np.int32
+
+
+def test_two_tests_on_two_channels(tmp_path: Path) -> None:
+    """Two tests (Global_Table rows on channels 3 and 7) with their points on interleaved
+    pages: never mixed; each read whole by test= or channel=, with its own metadata."""
+    path = _arbin_file(tmp_path, ((1, 3, 40), (2, 7, 25)))
+    with pytest.raises(echem.ParseError, match=r"2 tests: Test_ID 1 'cell_1' on channel 3 \(40"):
+        read_res(path)
+    for test_id, channel, points in ((1, 3, 40), (2, 7, 25)):
+        frame = read_res(path, channel=channel)
+        pd.testing.assert_frame_equal(frame, read_res(path, test=test_id))
+        assert frame["Test_ID"].unique().tolist() == [test_id]
+        assert frame["Data_Point"].tolist() == list(range(1, points + 1))
+        metadata = frame.attrs["metadata"]
+        assert (metadata["test_name"], metadata["channel"]) == (f"cell_{test_id}", channel)
+        assert metadata["comments"] == f"test {test_id} " * 80  # a memo in long-value rows
+        assert metadata["Log_Aux_Data_Flag"] is True
+        assert metadata["mass_g"] == pytest.approx(0.00125, rel=1e-7)  # a Single
+        assert frame.attrs["tables"]["Global_Table"]["Test_ID"].tolist() == [test_id]
+    assert list_tests(path)["data_points"].tolist() == [40, 25]
