@@ -57,6 +57,7 @@ take as "this table is not in the file".
 
 from __future__ import annotations
 
+import decimal
 import struct
 import uuid
 from collections.abc import Mapping
@@ -159,8 +160,14 @@ _TYPE_NAMES: Mapping[int, str] = {
     _NUMERIC: "Decimal",
     **{code: name for code, (_, name) in _NUMERIC_TYPES.items()},
 }
-#: Currency is stored as an integer count of 1/10000.
-_MONEY_SCALE = 1e-4
+#: Currency is stored as an integer count of 1/10000 (divided, not multiplied by 1e-4,
+#: which is inexact: 999999 * 1e-4 is 99.99990000000001).
+_MONEY_UNITS = 10_000
+#: A Decimal: a sign byte (0x80 negative), then the magnitude as four u32 little-endian
+#: words, the most significant first, to be divided by 10**scale.
+_DECIMAL_SIZE = 17
+#: Enough digits for any 128-bit magnitude: no rounding.
+_EXACT = decimal.Context(prec=40)
 
 #: OLE Automation dates count days from this instant (local time, no zone).
 _OLE_EPOCH = np.datetime64("1899-12-30T00:00:00", "ms")
@@ -221,6 +228,10 @@ class ColumnDef:
         Stored length in bytes (fixed columns).
     fixed
         True for fixed-length columns.
+    scale
+        Decimal digits after the point of a Decimal column (byte 12 of the column's
+        definition; byte 11 is its precision: Jackcess's ``JetFormat``, mdbtools'
+        ``mdb_numeric_to_string``).
     """
 
     name: str
@@ -230,6 +241,7 @@ class ColumnDef:
     fixed_offset: int
     length: int
     fixed: bool
+    scale: int = 0
 
     @property
     def type_name(self) -> str:
@@ -441,7 +453,7 @@ class AccessDatabase:
             names.append(raw.decode("utf-16-le", "surrogatepass"))
             position += 2 + size
         columns = []
-        for column_name, (kind, _, number, var_index, *_, flags, _, _, offset, length) in zip(
+        for column_name, (kind, _, number, var_index, _, misc, _, flags, *_, offset, length) in zip(
             names, fields, strict=True
         ):
             columns.append(
@@ -453,6 +465,7 @@ class AccessDatabase:
                     fixed_offset=offset,
                     length=length,
                     fixed=bool(flags & _FIXED_FLAG),
+                    scale=misc >> 8,
                 )
             )
         columns.sort(key=lambda column: column.number)
@@ -512,8 +525,7 @@ class AccessDatabase:
         column is float64 with NaN; Currency is float64 (stored 1/10000 units);
         Date/Time is ``datetime64[ms]`` (:func:`ole_dates`); Yes/No is bool; Text and
         Memo are ``str`` (None for null), Binary and OLE ``bytes``, Replication ID the
-        GUID text, in object arrays. A Decimal column is kept as its 17 stored bytes,
-        with an :class:`echem.EchemWarning`.
+        GUID text, Decimal ``decimal.Decimal`` (exact), in object arrays.
         """
         return self.read_rows(self.table_def(name), columns)
 
@@ -827,6 +839,10 @@ class AccessDatabase:
             for i in np.flatnonzero(present).tolist():
                 values[i] = "{" + str(uuid.UUID(bytes_le=raw[i].tobytes())).upper() + "}"
             return values
+        if column.type_code == _NUMERIC and column.length == _DECIMAL_SIZE:
+            for i in np.flatnonzero(present).tolist():
+                values[i] = _decimal(raw[i].tobytes(), column.scale)
+            return values
         warn(
             f"{self.path}: table {table.name}, column {column.name} is of type "
             f"{column.type_name}, which echem does not decode; its stored bytes are kept",
@@ -991,13 +1007,22 @@ def _numbers(stored: np.ndarray, present: np.ndarray, type_code: int) -> np.ndar
         dates = ole_dates(stored)
         dates[~present] = np.datetime64("NaT")
         return dates
-    values = stored * _MONEY_SCALE if type_code == _MONEY else stored
+    values = stored / _MONEY_UNITS if type_code == _MONEY else stored
     values = values.astype(values.dtype.newbyteorder("="), copy=False)
     if present.all():
         return values
     filled = values.astype(np.float64)
     filled[~present] = np.nan
     return filled
+
+
+def _decimal(stored: bytes, scale: int) -> decimal.Decimal:
+    """A Decimal column's value, exactly (see ``_DECIMAL_SIZE``)."""
+    magnitude = 0
+    for word in struct.unpack_from("<4I", stored, 1):
+        magnitude = (magnitude << 32) | word
+    value = decimal.Decimal(magnitude).scaleb(-scale, context=_EXACT)
+    return value.copy_negate() if stored[0] & 0x80 else value
 
 
 def _check_fixed_layout(name: str, columns: list[ColumnDef], path: Path, at: int) -> None:

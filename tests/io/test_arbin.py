@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import jet4_writer as jet
@@ -909,3 +910,44 @@ def test_two_tests_on_two_channels(tmp_path: Path) -> None:
         assert metadata["mass_g"] == pytest.approx(0.00125, rel=1e-7)  # a Single
         assert frame.attrs["tables"]["Global_Table"]["Test_ID"].tolist() == [test_id]
     assert list_tests(path)["data_points"].tolist() == [40, 25]
+
+
+DECIMALS = [
+    Decimal("-1234.5678"),
+    Decimal("0.0001"),
+    Decimal("79228162514264.3375935439503"),  # 28 digits
+    None,
+    Decimal("0"),
+]
+
+
+def test_decimal_currency_guid_and_dates_decode_exactly(tmp_path: Path) -> None:
+    """Decimal (sign byte, four u32 words most significant first, scale in byte 12 of
+    the column definition) as exact decimal.Decimal (it was kept as raw bytes with a
+    warning); Currency to the double nearest its 1/10000 count; GUID text; Date/Time to
+    the millisecond. The same values mdb-export reads where mdbtools is installed."""
+    columns = [
+        jet.Column("D", jet.NUMERIC, precision=28, scale=13),
+        jet.Column("M", jet.MONEY),
+        jet.Column("G", jet.GUID),
+        jet.Column("T", jet.DATETIME),
+    ]
+    guid = "{6F9619FF-8B86-D011-B42D-00C04FC964FF}"
+    rows = [[d, Decimal("99.9999"), guid, START] for d in DECIMALS]
+    rows[3][1:] = [None, None, None]
+    target = tmp_path / "types.mdb"
+    target.write_bytes(jet.database([jet.Table("Types", columns, rows)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = AccessDatabase.open(target).read_table("Types")
+    assert table["D"].tolist() == DECIMALS
+    assert str(table["D"][0]) == "-1234.5678000000000"  # the column's 13 digits
+    np.testing.assert_array_equal(table["M"], [99.9999, 99.9999, 99.9999, np.nan, 99.9999])
+    assert table["G"].tolist() == [guid, guid, guid, None, guid]
+    assert str(table["T"][0]) == "2016-08-05T16:16:23.000" and np.isnat(table["T"][3])
+    if shutil.which("mdb-export"):
+        text = subprocess.run(["mdb-export", str(target), "Types"], capture_output=True)
+        exported = pd.read_csv(io.StringIO(text.stdout.decode()), dtype=str)
+        assert [Decimal(v) for v in exported["D"].dropna()] == [
+            d for d in DECIMALS if d is not None
+        ]
