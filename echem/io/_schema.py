@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.arrays import ArrowStringArray
+from pandas.arrays import ArrowStringArray, NumpyExtensionArray
 
 try:  # public since pandas 3.0
     from pandas.api.internals import create_dataframe_from_blocks
@@ -78,17 +78,23 @@ class ColumnBlocks:
         ``(len(names), n_rows)``, row ``i`` being the column ``names[i]``; bool,
         integer or float values in native byte order. Arrays are used as they are
         (strided views of a record buffer included) and become one pandas block each.
+        With ``objects``, a block of dtype object holds one column (shape
+        ``(1, n_rows)``: text, or anything else), typed as :class:`pandas.DataFrame`
+        types such a column of a dict (``str`` when every value is text).
     n_rows
         Number of rows of every block.
     whole
         Columns the reader knows to hold whole numbers of magnitude below 2**53 (e.g.
         integers stored as float64): ``cycle`` or ``step`` made from one of them is
         int64 without the check of :func:`build_frame` (the result is the same).
+    objects
+        Whether one-column blocks of dtype object are allowed (see ``blocks``).
     """
 
     blocks: tuple[tuple[tuple[str, ...], np.ndarray], ...]
     n_rows: int
     whole: frozenset[str] = frozenset()
+    objects: bool = False
 
     def names(self) -> list[str]:
         """Every column name, in order."""
@@ -234,8 +240,12 @@ def _check_blocks(raw: ColumnBlocks) -> None:
                 f"block {block_names} must be an array of shape "
                 f"{(len(block_names), raw.n_rows)}, not {getattr(array, 'shape', None)}"
             )
-        if not _is_plain_dtype(array.dtype):
-            raise ValueError(f"block {block_names} has dtype {array.dtype}, not bool/int/float")
+        if raw.objects and array.dtype == object and len(block_names) != 1:
+            raise ValueError(f"block {block_names} has dtype object: one column per such block")
+        if not (_is_plain_dtype(array.dtype) or (raw.objects and array.dtype == object)):
+            raise ValueError(
+                f"block {block_names} has dtype {array.dtype}, not bool/int/float/object"
+            )
 
 
 def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]) -> pd.DataFrame:
@@ -248,7 +258,7 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
     for name, original, factor in picks:
         if name in _INDEX_COLUMNS and factor == 1.0:
             array, row = rows[original]
-            values = array[row]
+            values = _as_float(array[row]) if array.dtype == object else array[row]
             if (values.dtype.kind in "iu" and values.dtype.itemsize <= 4) or original in raw.whole:
                 whole[name] = values  # exact in int64 (and in float64)
             else:  # the checks run ~1.5x faster on a contiguous copy than on a view
@@ -262,10 +272,11 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
         block = np.empty((len(real), n_rows), dtype=np.float64)
         for target, (_, (_, original, factor)) in zip(block, real, strict=True):
             array, row = rows[original]
+            source = _as_float(array[row]) if array.dtype == object else array[row]
             if factor != 1.0:  # in float64 whatever the source's width, as the general path
-                np.multiply(array[row], factor, out=target, dtype=np.float64)
+                np.multiply(source, factor, out=target, dtype=np.float64)
             else:
-                target[...] = array[row]
+                target[...] = source
         blocks.append((block, np.array([position for position, _ in real], dtype=np.intp)))
     if whole:
         block = np.empty((len(whole), n_rows), dtype=np.int64)
@@ -286,10 +297,22 @@ def _frame_from_blocks(raw: ColumnBlocks, aliases: Mapping[str, Sequence[Alias]]
                 originals.append((array[row : row + 1], len(names), 1))
                 names.append(name)
     positions = np.arange(len(names), dtype=np.intp)
-    blocks.extend((array, positions[at : at + count]) for array, at, count in originals)
+    blocks.extend(
+        (_object_block(array) if array.dtype == object else array, positions[at : at + count])
+        for array, at, count in originals
+    )
     if not names:  # as the general path: no column labels to infer a dtype from
         return pd.DataFrame({}, index=pd.RangeIndex(n_rows))
     return create_dataframe_from_blocks(blocks, pd.RangeIndex(n_rows), _column_index(names))
+
+
+def _object_block(array: np.ndarray) -> Any:
+    """A ``(1, n)`` object block as pandas makes the column of a dict of arrays (the
+    same conversion: a ``str`` extension array when every value is text)."""
+    column = pd.Series(array[0], copy=False).array
+    if isinstance(column, NumpyExtensionArray):
+        return column.to_numpy().reshape(1, -1)
+    return column
 
 
 def _positions_of(names: Sequence[str], wanted: Collection[str]) -> list[tuple[int, str]]:

@@ -127,7 +127,7 @@ import pandas as pd
 from echem.errors import EchemWarning, ParseError
 from echem.io import Format
 from echem.io._caller import warn
-from echem.io._schema import build_frame
+from echem.io._schema import ColumnBlocks, build_frame
 from echem.io._tables import Tables
 from echem.io._text import unique_names
 
@@ -1041,8 +1041,10 @@ def _frame(
         unit = _IN_RANGE_UNIT if eis_dc[0] is not None else f"µA or {_IN_RANGE_UNIT}"
         dc = [name for name, array in table.arrays.items() if array.array_type in _EIS_DC_CURRENT]
         metadata["units"] = {**metadata["units"], **dict.fromkeys(dc, unit)}
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    blocks = tuple(((name,), values.reshape(1, n_rows)) for name, values in columns.items())
     return build_frame(
-        columns,
+        ColumnBlocks(blocks, n_rows, objects=True),  # each column its own block, text too
         aliases,
         format="palmsens-pssession",
         technique=technique,

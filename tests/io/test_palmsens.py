@@ -24,6 +24,7 @@ from conftest import REAL_DATA, real, real_files
 
 import echem
 from echem.io import SNIFF_BYTES, registry
+from echem.io._schema import CANONICAL, build_frame
 from echem.io.palmsens import read_pssession, sniff_pssession
 
 FILE = "palmsens/11_PEIS_700mV.pssession"
@@ -699,3 +700,22 @@ def test_data_in_curves_only_with_no_array_type(tmp_path):
     np.testing.assert_array_equal(df["current_A"], np.array(CA_CURRENT_UA) * 1e-6)
     assert df["current"].tolist() == CA_CURRENT_UA
     assert len(df.attrs["tables"]) == 0 and df.attrs["metadata"]["measurements"][0]["rows"] == 5
+
+
+def test_text_columns_as_blocks_make_the_frame_of_the_general_path():
+    """The reader passes every column as its own block, text ones too (build_frame's block
+    path); the frame is the one pandas makes of a dict of the same columns."""
+    df = _read_quietly(real(FILE))
+    originals = {name: df[name].to_numpy() for name in df.columns if name not in CANONICAL}
+    originals["debugtext text"] = np.array(df["debugtext text"].tolist(), dtype=object)
+    aliases = {name: [(name, 1.0)] for name in df.columns if name in CANONICAL}
+    general = build_frame(
+        {**{name: df[name].to_numpy() for name in aliases}, **originals},
+        aliases,
+        format="x",
+        technique="eis",
+        source="x",
+    )
+    assert str(df["debugtext text"].dtype) == "str"
+    assert list(general.columns) == list(df.columns)
+    assert (general.dtypes == df.dtypes).all() and general.equals(df)
