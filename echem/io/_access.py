@@ -96,6 +96,11 @@ _VERSIONS: Mapping[int, str] = {
     6: "ACE 17 (Access 2019)",
 }
 _VERSION_OFFSET = 0x14
+#: Page 0 bytes [0x18, 0x98) are RC4-scrambled with a fixed key (mdbtools' file.c);
+#: unscrambled, the u32 at 0x3E is the key of an encoded database's pages (0: plain).
+_HEADER_SCRAMBLED = (0x18, 0x98)
+_HEADER_KEY = bytes((0xC7, 0xDA, 0x39, 0x6B))
+_ENCODING_KEY = 0x3E - 0x18
 
 _DATA_PAGE = 0x01
 _TDEF_PAGE = 0x02
@@ -184,6 +189,30 @@ _MAX_LVAL_ROWS = 1 << 20
 def is_access_database(head: bytes) -> bool:
     """True when ``head`` (the file's first bytes) starts like a Jet 4/ACE database."""
     return head[:4] == _SIGNATURE and head[4:20] in MAGICS
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    """RC4 (Rivest's stream cipher; its own inverse)."""
+    state = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + state[i] + key[i % len(key)]) & 0xFF
+        state[i], state[j] = state[j], state[i]
+    out = bytearray(len(data))
+    i = j = 0
+    for n, byte in enumerate(data):
+        i = (i + 1) & 0xFF
+        j = (j + state[i]) & 0xFF
+        state[i], state[j] = state[j], state[i]
+        out[n] = byte ^ state[(state[i] + state[j]) & 0xFF]
+    return bytes(out)
+
+
+def _encoding_key(head: bytes) -> int:
+    """The page-encoding key of a Jet 4/ACE database (0: its pages are plain)."""
+    start, stop = _HEADER_SCRAMBLED
+    header = _rc4(_HEADER_KEY, head[start:stop])
+    return int.from_bytes(header[_ENCODING_KEY : _ENCODING_KEY + 4], "little")
 
 
 def ole_dates(days: np.ndarray) -> np.ndarray:
@@ -320,6 +349,13 @@ class AccessDatabase:
                 TruncatedDataWarning,
             )
             data = data[: len(data) - cut]
+        if _encoding_key(head):
+            raise ParseError(
+                "an encoded Access database (its pages are RC4-scrambled: Access's 'Encode "
+                "Database'): echem does not decode it; decode it in Access first",
+                path,
+                offset=_HEADER_SCRAMBLED[0] + _ENCODING_KEY,
+            )
         self.version = _VERSIONS[version]
         self.engine = MAGICS[head[4:20]]
         self._data = data

@@ -951,3 +951,18 @@ def test_decimal_currency_guid_and_dates_decode_exactly(tmp_path: Path) -> None:
         assert [Decimal(v) for v in exported["D"].dropna()] == [
             d for d in DECIMALS if d is not None
         ]
+
+
+def test_an_encoded_database_is_refused_by_name(path: Path, tmp_path: Path) -> None:
+    """Access's 'Encode Database' RC4-scrambles every page with the key at 0x3E of the
+    (scrambled) header; echem read the key's pages as if plain."""
+    raw = bytearray(path.read_bytes())
+    header = bytearray(jet.rc4(jet.HEADER_KEY, bytes(raw[0x18:0x98])))
+    assert header[0x3E - 0x18 : 0x3E - 0x18 + 4] == bytes(4)  # the real file is plain
+    header[0x3E - 0x18 : 0x3E - 0x18 + 4] = (0x2A5F3C1D).to_bytes(4, "little")
+    raw[0x18:0x98] = jet.rc4(jet.HEADER_KEY, bytes(header))
+    target = tmp_path / "encoded.res"
+    target.write_bytes(bytes(raw))
+    with pytest.raises(echem.ParseError, match="encoded Access database") as error:
+        read_res(target)
+    assert error.value.offset == 0x3E
