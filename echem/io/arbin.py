@@ -45,6 +45,9 @@ the file) and ``units``. ``start_time`` is ``Start_DateTime``, an OLE Automation
 (days since 1899-12-30) in the tester's local time: ISO 8601 without a zone, which the
 file does not record.
 
+``attrs["technique"]`` is ``"unknown"``: the file records no control mode for its steps
+(``metadata["technique_note"]``).
+
 A file with several tests (``Test_ID``) is never mixed: :func:`read_res` takes
 ``test=`` (a ``Test_ID``) or ``channel=`` (a ``Channel_Index``), and reading such a file
 without either raises :class:`echem.ParseError` listing the tests.
@@ -78,6 +81,17 @@ AUX_GLOBAL_TABLE = "Aux_Global_Data_Table"
 VERSION_TABLE = "Version_Table"
 #: Tables every Arbin result file has.
 REQUIRED_TABLES = (GLOBAL_TABLE, NORMAL_TABLE)
+
+#: ``attrs["technique"]``: a .res records no control mode (constant current, voltage,
+#: power, rest...) for its steps, only their indices; the schedule file that holds them
+#: is not in it. A cycler test is most often a mix, and telling CC from CV from the
+#: logged current would be a guess (a CV step's current can be flat, a CC step's ends at
+#: a voltage limit): so "unknown", with the reason in ``metadata["technique_note"]``.
+TECHNIQUE = "unknown"
+TECHNIQUE_NOTE = (
+    "the .res records no control mode for its steps (constant current, voltage, power, "
+    "rest); the schedule (metadata['schedule']) holds them"
+)
 
 #: Seconds per hour: Ah -> C and Wh -> J.
 _SECONDS_PER_HOUR = 3600.0
@@ -282,7 +296,7 @@ def read_res(
         raw,
         aliases,
         format="arbin-res",
-        technique="galvanostatic",
+        technique=TECHNIQUE,
         source=path.name,
         start_time=_start_time(global_row.get("Start_DateTime")),
         metadata=metadata,
@@ -673,6 +687,7 @@ def _metadata(
         "negative while discharging"
     )
     metadata["time_zone"] = "tester's local time (the file records no zone)"
+    metadata["technique_note"] = TECHNIQUE_NOTE
     return metadata
 
 
