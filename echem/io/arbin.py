@@ -128,6 +128,14 @@ _NORMAL_COLUMNS: Mapping[str, frozenset[str]] = {
     "Reference_ACI_Phase_Angle": _REAL_TYPES,
     "Frequency": _REAL_TYPES,
     "Amplitude": _REAL_TYPES,
+    # MITS Pro 7 ("Results File 20171213": cellpy's aux_one_x_dx.res)
+    "PulseStageIndex": _INTEGER_TYPES,
+    "PulseStageTime": _REAL_TYPES,
+    "ACR": _REAL_TYPES,
+    "TC_Counter1": _INTEGER_TYPES,
+    "TC_Counter2": _INTEGER_TYPES,
+    "TC_Counter3": _INTEGER_TYPES,
+    "TC_Counter4": _INTEGER_TYPES,
 }
 #: Other tables' columns echem computes with, and the Access types they may have.
 _OTHER_COLUMNS: Mapping[str, Mapping[str, frozenset[str]]] = {

@@ -969,3 +969,32 @@ def test_an_encoded_database_is_refused_by_name(path: Path, tmp_path: Path) -> N
     with pytest.raises(echem.ParseError, match="encoded Access database") as error:
         read_res(target)
     assert error.value.offset == 0x3E
+
+
+def test_mits_pro_7_columns_are_known_and_others_warn(tmp_path: Path) -> None:
+    """The columns MITS Pro 7 adds to the normal table (cellpy's aux_one_x_dx.res,
+    'Results File 20171213') are kept without a warning (each read warned 'not among
+    those echem knows'); a name echem does not know still warns."""
+    extra = [
+        jet.Column("PulseStageIndex", jet.LONG),
+        jet.Column("PulseStageTime", jet.FLOAT),
+        jet.Column("ACR", jet.FLOAT),
+        *(jet.Column(f"TC_Counter{k}", jet.LONG) for k in range(1, 5)),
+    ]
+    rows = [row + [2, 0.5, 0.25, 1, 2, 3, 4] for row in _normal_rows(1, 40)]
+    table = jet.Table("Channel_Normal_Table", NORMAL_COLUMNS + extra, rows)
+    global_table = jet.Table("Global_Table", GLOBAL_COLUMNS[:4], [[1, "cell", 3, START]])
+    target = tmp_path / "mits7.res"
+    target.write_bytes(jet.database([global_table, table]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_res(target)
+    assert frame["ACR"].tolist() == [0.25] * 40 and frame["TC_Counter4"].tolist() == [4] * 40
+    renamed = jet.Table(
+        "Channel_Normal_Table",
+        NORMAL_COLUMNS + [jet.Column("Foo", jet.LONG)],
+        [row[:16] + [7] for row in rows],
+    )
+    target.write_bytes(jet.database([global_table, renamed]))
+    with pytest.warns(echem.EchemWarning, match="'Foo' are not among those echem knows"):
+        assert read_res(target)["Foo"].tolist() == [7] * 40
