@@ -477,6 +477,14 @@ def _global_rows(
             unread[GLOBAL_TABLE] = error.reason
         return pd.DataFrame()
     _require_keys(table, GLOBAL_TABLE, ("Test_ID",), path)
+    ids, counts = np.unique(np.asarray(table["Test_ID"]), return_counts=True)
+    if (counts > 1).any():
+        warn(
+            f"{path}: {GLOBAL_TABLE} has several rows for Test_ID "
+            f"{', '.join(str(i) for i in ids[counts > 1].tolist())}: a test's metadata is "
+            f"its first row's (every row is in attrs['tables']['{GLOBAL_TABLE}'])",
+            EchemWarning,
+        )
     return pd.DataFrame(table)
 
 

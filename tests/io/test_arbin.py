@@ -998,3 +998,13 @@ def test_mits_pro_7_columns_are_known_and_others_warn(tmp_path: Path) -> None:
     target.write_bytes(jet.database([global_table, renamed]))
     with pytest.warns(echem.EchemWarning, match="'Foo' are not among those echem knows"):
         assert read_res(target)["Foo"].tolist() == [7] * 40
+
+
+def test_a_test_described_twice_in_global_table_is_told(tmp_path: Path) -> None:
+    """Two Global_Table rows for one Test_ID: the metadata (name, channel, start) is
+    the first row's, said so (it was taken silently)."""
+    path = _arbin_file(tmp_path, ((1, 3, 40), (1, 7, 0)))
+    with pytest.warns(echem.EchemWarning, match="several rows for Test_ID 1"):
+        frame = read_res(path)
+    assert frame.attrs["metadata"]["channel"] == 3
+    assert frame.attrs["tables"]["Global_Table"]["Channel_Index"].tolist() == [3, 7]
