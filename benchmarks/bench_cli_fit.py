@@ -82,26 +82,27 @@ def run_once(
     return wall, cpu
 
 
-def measure(
-    files: list[Path], scratch: Path, repeat: int, tree: Path | None
-) -> dict[tuple[bool, int], tuple[list[float], list[float]]]:
-    """(plots, jobs) -> (wall times, CPU times), the configurations interleaved so that a
-    change in the machine's load touches all of them alike."""
+Times = dict[tuple[bool, int], tuple[list[float], list[float]]]
+
+
+def measure(files: list[Path], scratch: Path, repeat: int, trees: list[Path | None]) -> list[Times]:
+    """For each tree, (plots, jobs) -> (wall times, CPU times); trees and configurations
+    interleaved within each repeat, so that a change in the machine's load touches all of
+    them alike."""
     configs = [(plots, jobs) for plots in (False, True) for jobs in (1, 2)]
-    times: dict[tuple[bool, int], tuple[list[float], list[float]]] = {c: ([], []) for c in configs}
+    times: list[Times] = [{c: ([], []) for c in configs} for _ in trees]
     for _ in range(repeat):
         for plots, jobs in configs:
-            options = ["--jobs", str(jobs)] + ([] if plots else ["--no-plots"])
-            out = Path(tempfile.mkdtemp(dir=scratch))
-            wall, cpu = run_once(files, out, options, tree)
-            times[(plots, jobs)][0].append(wall)
-            times[(plots, jobs)][1].append(cpu)
+            for tree, tree_times in zip(trees, times, strict=True):
+                options = ["--jobs", str(jobs)] + ([] if plots else ["--no-plots"])
+                out = Path(tempfile.mkdtemp(dir=scratch))
+                wall, cpu = run_once(files, out, options, tree)
+                tree_times[(plots, jobs)][0].append(wall)
+                tree_times[(plots, jobs)][1].append(cpu)
     return times
 
 
-def report(
-    title: str, n: int, times: dict[tuple[bool, int], tuple[list[float], list[float]]]
-) -> None:
+def report(title: str, n: int, times: Times) -> None:
     print(f"\n{title}: {n} spectra")
     print(
         f"  {'':22s} {'median s':>9s} {'min s':>7s} {'max s':>7s} {'CPU s':>7s} {'ms/spectrum':>12s}"
@@ -144,12 +145,22 @@ def main() -> None:
             from echem.eis import spectra
 
             inputs.append((args.real.name, [args.real], len(spectra(echem.read(args.real)))))
+        trees: list[tuple[str, Path | None]] = [("this tree", None)]
+        if args.baseline is not None:
+            trees.insert(0, (f"baseline {args.baseline}", args.baseline))
         for name, paths, count in inputs:
-            trees = [("this tree", None)]
-            if args.baseline is not None:
-                trees.insert(0, (f"baseline {args.baseline}", args.baseline))
-            for tree_name, tree in trees:
-                report(f"{name}, {tree_name}", count, measure(paths, scratch, args.repeat, tree))
+            measured = measure(paths, scratch, args.repeat, [tree for _, tree in trees])
+            for (tree_name, _), times in zip(trees, measured, strict=True):
+                report(f"{name}, {tree_name}", count, times)
+            if len(measured) == 2:
+                before, after = (
+                    {key: statistics.median(walls) for key, (walls, _) in t.items()}
+                    for t in measured
+                )
+                print(f"  {name}: baseline / this tree (median wall):")
+                for key in before:
+                    label = f"{'plots' if key[0] else 'no plots'}, --jobs {key[1]}"
+                    print(f"    {label:22s} {before[key] / after[key]:.2f}")
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 
