@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from galvani import BioLogic as galvani_biologic
 
-from echem.errors import ParseError
+from echem.errors import EchemWarning, ParseError
 from echem.io._biologic_columns import (
     CANONICAL_ALIASES,
     EXTRA_COLUMNS,
@@ -57,6 +57,7 @@ from echem.io._biologic_columns import (
     TECHNIQUE_COLUMN_NAMES,
     technique_kind,
 )
+from echem.io._caller import warn
 from echem.io._files import require_regular_file
 from echem.io._schema import ColumnBlocks, build_frame
 
@@ -452,7 +453,39 @@ def _data_records(
             path,
             offset=start + min(len(data), records_at + needed),
         )
+    _warn_repeated_ids(column_ids, path, start + ids_at, id_size)
     return _Records(column_ids, runs, itemsize, n_points, data, records_at)
+
+
+def _warn_repeated_ids(column_ids: list[int], path: Path, offset: int, id_size: int) -> None:
+    """An :class:`echem.EchemWarning` for column IDs the data module lists more than once.
+
+    No real file does (EC-Lab records a quantity once); one damaged byte does it, turning
+    an ID into another of the same width: ``freq/Hz`` (32) read as a second ``|Ewe|/V``
+    (33), or the ``error`` flag (3) as a second ``mode`` (1), which hid it. galvani reads
+    repeats, numbering them ``name 2``...; so does echem, saying so. ``offset``: the file
+    offset of the first ID, ``id_size`` the bytes of one.
+    """
+    table = column_table()
+    flags = galvani_biologic.VMPdata_colID_flag_map
+    seen: dict[int, int] = {}
+    repeats: list[str] = []
+    for index, column_id in enumerate(column_ids):
+        if column_id in seen:
+            name = flags[column_id][0] if column_id in flags else table[column_id][0]
+            first = seen[column_id]
+            repeats.append(
+                f"{column_id} ({name!r}) as columns {first + 1} and {index + 1} (bytes "
+                f"{offset + first * id_size} and {offset + index * id_size})"
+            )
+        seen.setdefault(column_id, index)
+    if repeats:
+        warn(
+            f"{path}: the data module lists column ID {'; '.join(repeats)}: EC-Lab lists "
+            "each once, so the file may be damaged (one ID changed into another); a "
+            "repeated column is read as '<name> 2', a repeated flag once",
+            EchemWarning,
+        )
 
 
 def _record_runs(

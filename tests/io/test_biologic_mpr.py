@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from galvani import BioLogic as galvani_biologic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from echem.errors import ParseError
+from echem.errors import EchemWarning, ParseError
 from echem.io import biologic_mpr
 from echem.io.biologic_mpr import read_mpr
 
@@ -193,7 +194,8 @@ def test_repeated_column_ids_are_numbered(tmp_path: Path) -> None:
     canonical column comes from the first; the others keep their binary dtype."""
     ids = [1, 3, 4, 174, 174, 4, 77, 11, 76]
     path, records = _build(tmp_path, ids, 6, seed=2)
-    frame = read_mpr(path)
+    with pytest.warns(EchemWarning, match=r"ID 174 \('<Ewe>/V'\) as columns 4 and 5"):
+        frame = read_mpr(path)
     names = ["<Ewe>/V", "<Ewe>/V 2", "time/s 2", "<Ewe>/V 3", "<I>/mA", "<I>/mA 2"]
     assert [c for c in frame.columns if c in names] == names
     assert frame["<Ewe>/V 2"].dtype == np.float32 and frame["<Ewe>/V 3"].dtype == np.float32
@@ -374,7 +376,11 @@ def test_any_known_column_ids(
     dtype = galvani_biologic.VMPdata_dtype_from_colIDs(ids)[0]
     monkeypatch.setattr(biologic_mpr, "_CHUNK_BYTES", chunk_rows * dtype.itemsize)
     path, records = _build(tmp_path_factory.mktemp("ids"), ids, n_points, seed=seed)
-    frame = read_mpr(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_mpr(path)
+    repeated = any(issubclass(w.category, EchemWarning) for w in caught)
+    assert repeated == (len(set(ids)) < len(ids))
     assert len(frame) == n_points
     _assert_originals(frame, records, ids)
     _assert_separate(frame)
@@ -446,3 +452,24 @@ def test_a_signalling_nan_widened_to_float64_reads_as_nan_without_a_warning(tmp_
         frame = read_mpr(path)
     assert np.isnan(frame["voltage_V"].iloc[0]) and np.isnan(frame["Ewe/V"].iloc[0])
     assert frame["voltage_V"].iloc[1:].equals(read_mpr(source)["voltage_V"].iloc[1:])
+
+
+@pytest.mark.parametrize(("index", "new_id", "hidden"), [(0, 33, "freq/Hz"), (6, 76, "<Ewe>/V")])
+def test_a_column_id_changed_into_another_of_the_file_is_told(tmp_path, index, new_id, hidden):
+    """One damaged byte of ``zir.mpr``'s column IDs made ``freq/Hz`` (32) a second
+    ``|Ewe|/V`` (33): the frequencies were read as '|Ewe|/V 2' and freq_Hz was gone, with
+    no word (the record size is the same, so nothing else shows it)."""
+    source = real("biologic/zir.mpr")
+    raw = bytearray(source.read_bytes())
+    ids = read_mpr(source).attrs["metadata"]["column_ids"]
+    data = biologic_mpr._the_module(
+        biologic_mpr._read_modules(memoryview(bytes(raw)), source), b"VMP data", source
+    )
+    at = data.offset + 5 + 2 * index  # version 2: uint16 IDs from byte 5
+    assert struct.unpack_from("<H", raw, at)[0] == ids[index]
+    struct.pack_into("<H", raw, at, new_id)
+    path = tmp_path / "zir.mpr"
+    path.write_bytes(bytes(raw))
+    with pytest.warns(EchemWarning, match=rf"lists column ID {new_id} .*\b{at}\b"):
+        frame = read_mpr(path)
+    assert hidden not in frame.columns
