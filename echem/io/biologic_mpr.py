@@ -236,10 +236,10 @@ def read_mpr(path: Path) -> pd.DataFrame:
         raise ParseError("corrupt or truncated file header", path, offset=mismatch)
     modules = _read_modules(raw, path)
     data_module = _the_module(modules, b"VMP data", path)
-    settings = _optional_module(modules, b"VMP Set")
-    log = _optional_module(modules, b"VMP LOG")
-    loop = _optional_module(modules, b"VMP loop")
-    external = _optional_module(modules, b"VMP ExtDev")
+    settings = _optional_module(modules, b"VMP Set", path)
+    log = _optional_module(modules, b"VMP LOG", path)
+    loop = _optional_module(modules, b"VMP loop", path)
+    external = _optional_module(modules, b"VMP ExtDev", path)
 
     settings_metadata = _settings_metadata(settings.data) if settings is not None else {}
     vendor_technique = settings_metadata.get("technique")
@@ -387,8 +387,18 @@ def _the_module(modules: list[_Module], name: bytes, path: Path) -> _Module:
     return found[0]
 
 
-def _optional_module(modules: list[_Module], name: bytes) -> _Module | None:
-    return next((m for m in modules if m.name == name), None)
+def _optional_module(modules: list[_Module], name: bytes, path: Path) -> _Module | None:
+    """The module called ``name``, or None; the first, with an :class:`EchemWarning`,
+    when the file has several (no real file has: a damaged or spliced file)."""
+    found = [m for m in modules if m.name == name]
+    if len(found) > 1:
+        offsets = ", ".join(str(m.offset) for m in found)
+        warn(
+            f"{path}: {len(found)} {name.decode()!r} modules (data at bytes {offsets}); "
+            "EC-Lab writes one: the first is read",
+            EchemWarning,
+        )
+    return found[0] if found else None
 
 
 def _module_summary(module: _Module) -> dict[str, Any]:

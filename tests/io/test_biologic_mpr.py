@@ -473,3 +473,20 @@ def test_a_column_id_changed_into_another_of_the_file_is_told(tmp_path, index, n
     with pytest.warns(EchemWarning, match=rf"lists column ID {new_id} .*\b{at}\b"):
         frame = read_mpr(path)
     assert hidden not in frame.columns
+
+
+@pytest.mark.parametrize("name", [b"VMP Set", b"VMP LOG"])
+def test_a_module_present_twice_is_told(tmp_path, name):
+    """A second settings or LOG module (a spliced or damaged file) was passed over in
+    silence: the first was read, whatever the second said."""
+    source = real("biologic/ocv.issue_149.mpr")
+    raw = source.read_bytes()
+    module = biologic_mpr._the_module(
+        biologic_mpr._read_modules(memoryview(raw), source), name, source
+    )
+    start = raw.rindex(b"MODULE", 0, module.offset)
+    path = tmp_path / "twice.mpr"
+    path.write_bytes(raw + raw[start : module.offset + module.length])
+    with pytest.warns(EchemWarning, match=rf"2 '{name.decode()}' modules .*the first is read"):
+        frame = read_mpr(path)
+    assert frame.equals(read_mpr(source))
