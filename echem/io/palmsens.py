@@ -43,6 +43,13 @@ What is read
   (``Idc status``, ``Idc current range``, ``potential potential range``,
   ``debugtext text``). Arrays of another length than the first array form a further
   table. ``metadata["units"]`` gives the unit of every column.
+* A CV of several scans names every array of a scan ``scanN`` (``scanNchannelM``): the
+  scans are one table, one after the other, ``cycle`` their number N (as Gamry's
+  ``CURVE1..n``), their columns named by quantity (``Potential``, ``Current``,
+  ``Current status``, ``Charge``...; NaN in the rows of a scan without one). ``time``
+  times one scan only (its length is the first scan's): it is a further table, and the
+  scans' frame has no ``time_s``. A scan's arrays of another length than its potential
+  (PSTrace's charge has one point more) are a further table, one per scan.
 * ``Curves`` and ``EISDataList`` are PSTrace's plot objects; they repeat arrays of the
   ``DataSet``. Those that do are listed in ``metadata["curves"]`` /
   ``metadata["eis_data"]``; any that holds other values becomes a table of its own. A
@@ -114,8 +121,10 @@ Start time: ``TimeStamp`` (local) with the offset to ``UTCTimeStamp``, as ISO 86
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -195,6 +204,11 @@ _BY_QUANTITY: dict[str, tuple[str, bool]] = {
 }
 #: Quantity (``Unit.Q``) of the imaginary-part array -> sign that makes it Z''.
 _IMAGINARY_SIGN: dict[str, float] = {"-Z''": -1.0, "Z''": 1.0}
+
+#: Description of the arrays of one scan of a CV (``scan2``, ``scan2channel1``): its number.
+_SCAN = re.compile(r"scan(\d+)(?:channel\d+)?$", re.IGNORECASE)
+#: Canonical ``cycle``: the scan number of a stacked CV (see ``_scan_tables``).
+_CYCLE = "cycle"
 
 #: Extra field of a data value -> column suffix.
 _EXTRA_FIELDS: dict[str, str] = {
@@ -538,8 +552,10 @@ def _measurement(
     }
     if isinstance(session_method, str) and session_method != method_text:
         metadata["session_method"] = session_method
-    tables = _tables(arrays, label)
-    names = {id(a): column for table in tables for column, a in table.arrays.items()}
+    tables, names = _scan_tables(arrays, label)
+    if not tables:
+        tables = _tables(arrays, label)
+    names.update({id(a): column for table in tables for column, a in table.arrays.items()})
     metadata["curves"], extra = _curves(item, where, label, names, arrays, path)
     metadata["eis_data"], extra_eis = _eis_data(item, where, label, values, path)
     if not arrays:  # PSTrace 5.0-5.8 may keep a measurement's data in its curves only
@@ -689,6 +705,76 @@ def _tables(arrays: list[_Array], label: str) -> list[_Table]:
     return tables
 
 
+def _scan_tables(arrays: list[_Array], label: str) -> tuple[list[_Table], dict[int, str]]:
+    """The tables of a DataSet of several scans (``scan1``, ``scan2channel1``...: PSTrace
+    names every array of a scan so): one table of the scans one after the other, with
+    their number in ``cycle`` and their columns named by quantity (``Potential``,
+    ``Current status``...); then the other arrays (``time``, which times one scan) as
+    :func:`_tables` makes them; then, scan by scan, its arrays of another length than its
+    potential (PSTrace's charge has one point more).
+    ([], {}) unless there are two scans or more whose columns have the same units;
+    the dict: id(array of a scan) -> its column and cycle in the first table."""
+    scans: dict[str, list[_Array]] = {}
+    for array in arrays:
+        if array.array_type != 0 and _SCAN.match(array.description):
+            scans.setdefault(array.description, []).append(array)
+    if len(scans) < 2:
+        return [], {}
+    parts: list[tuple[int, _Table]] = []
+    names: dict[int, str] = {}
+    apart: list[_Table] = []
+    for description, members in scans.items():
+        potential = next((a for a in members if a.array_type == 1), members[0])
+        own = [a for a in members if len(a.values) == len(potential.values)]
+        others = [a for a in members if len(a.values) != len(potential.values)]
+        if others:
+            apart += _tables(others, f"{label}, {description} ({len(others[0].values)} points)")
+        renamed = [dataclasses.replace(a, description=a.quantity or a.description) for a in own]
+        table = _table(f"{label}, {description}", renamed)
+        number = int(_SCAN.match(description).group(1))  # type: ignore[union-attr]
+        parts.append((number, table))
+        columns = {id(a): column for column, a in table.arrays.items()}
+        for original, copy in zip(own, renamed, strict=True):
+            names[id(original)] = f"{columns[id(copy)]} (cycle {number})"
+    units: dict[str, str] = {}
+    for _, table in parts:
+        for column, unit in table.units.items():
+            if units.setdefault(column, unit) != unit:
+                return [], {}
+    scanned = {id(a) for members in scans.values() for a in members}
+    rest = [a for a in arrays if id(a) not in scanned]
+    beside = _tables(rest, f"{label}, beside the scans") if rest else []
+    return [_stack(label, parts, units), *beside, *apart], names
+
+
+def _stack(label: str, parts: list[tuple[int, _Table]], units: dict[str, str]) -> _Table:
+    """Tables of scans one after the other, ``cycle`` their number; a column that a scan
+    does not have is NaN in its rows."""
+    lengths = [len(next(iter(table.columns.values()))) for _, table in parts]
+    numbers = np.array([number for number, _ in parts], dtype=np.int64)
+    columns: dict[str, np.ndarray] = {_CYCLE: np.repeat(numbers, lengths)}
+    arrays: dict[str, _Array] = {}
+    for column in units:
+        columns[column] = np.concatenate(
+            [
+                table.columns[column] if column in table.columns else np.full(length, np.nan)
+                for (_, table), length in zip(parts, lengths, strict=True)
+            ]
+        )
+        sources = [table.arrays.get(column) for _, table in parts]
+        present = [array for array in sources if array is not None]
+        if present:
+            ranges = [None if array is None else array.ranges for array in sources]
+            whole = all(r is not None for r in ranges)
+            arrays[column] = dataclasses.replace(
+                present[0],
+                values=columns[column],
+                extras={},
+                ranges=np.concatenate(ranges) if whole else None,  # type: ignore[arg-type]
+            )
+    return _Table(label, columns, {_CYCLE: "", **units}, arrays)
+
+
 def _table(name: str, arrays: list[_Array]) -> _Table:
     """Columns named by description (with the quantity where descriptions repeat)."""
     descriptions = [a.description or a.quantity or "array" for a in arrays]
@@ -723,6 +809,8 @@ def _same(raw: Any, arrays: list[_Array]) -> _Array | None:
     candidates = [
         a for a in arrays if len(a.values) == len(entries) and a.array_type == raw.get("ArrayType")
     ]
+    description = str(raw.get("Description") or "").strip()  # the same one first
+    candidates.sort(key=lambda a: a.description != description)
     if not candidates:
         return None
     try:
@@ -1036,6 +1124,8 @@ def _frame(
 ) -> pd.DataFrame:
     """One table's tidy frame; ``eis_dc``: see :func:`_current`."""
     aliases = _aliases(table, path, technique == "eis")
+    if _CYCLE in table.columns:  # the scans of a CV, one after the other
+        aliases[_CYCLE] = [(_CYCLE, 1.0)]
     columns, aliases = _current(table, aliases, parameters, eis_dc, path)
     if eis_dc is not None and eis_dc[0] != "µA":
         unit = _IN_RANGE_UNIT if eis_dc[0] is not None else f"µA or {_IN_RANGE_UNIT}"

@@ -719,3 +719,60 @@ def test_text_columns_as_blocks_make_the_frame_of_the_general_path():
     assert str(df["debugtext text"].dtype) == "str"
     assert list(general.columns) == list(df.columns)
     assert (general.dtypes == df.dtypes).all() and general.equals(df)
+
+
+CV_SCANS = {  # scan number -> (potential / V, current / µA), as PSTrace writes a CV
+    1: ([-0.4, -0.2, 0.0, 0.2], [-5.5, -2.0, 3.5, 9.0]),
+    2: ([-0.4, -0.2, 0.0], [-8.25, -3.0, 2.5]),
+    3: ([-0.4, -0.2, 0.0], [-8.5, -3.25, 2.25]),
+}
+
+
+def _cv(channel: str = "") -> dict:
+    """A CV of three scans laid out as PSTrace 5.11 writes one (PalmSens' CV example.pssession
+    and cv_3scan.pssession): ``time`` as long as the first scan, per scan ``scanN`` a
+    potential, a current (µA) and a charge (µC) one point longer, and a curve per scan."""
+    values = [_array("time", "DataArrayTime", 0, "Time", "s", "Time", [0.0, 0.05, 0.1, 0.15])]
+    curves = []
+    for number, (potential, current) in CV_SCANS.items():
+        name = f"scan{number}{channel}"
+        e = _array(name, "DataArrayPotentials", 1, "Volt", "V", "Potential", potential, S=0, R=7)
+        i = _array(name, "DataArrayCurrents", 2, "MicroAmpere", "A", "Current", current, C=4, S=0)
+        charge = list(np.cumsum([0.0, *current]))
+        q = _array(name, "DataArrayCharge", 3, "MicroCoulomb", "C", "Charge", charge)
+        values += [e, i, q]
+        curves.append(
+            {"Title": f"Scan {number}", "XAxisDataArray": copy.deepcopy(e), "YAxisDataArray": i}
+        )
+    method = "METHOD_ID=cv\r\nIRANGE_MIN=0\r\nIRANGE_MIN_F=-3\r\nIRANGE_MAX=7\r\nIRANGE_MAX_F=4\r\n"
+    measurement = {
+        "Title": "Cyclic Voltammetry",
+        "DataSet": {"Type": "PalmSens.Data.DataSetCommon", "Values": values},
+        "Method": method,
+        "Curves": curves,
+    }
+    return {"CoreVersion": "5.11.1006.0", "Measurements": [measurement]}
+
+
+@pytest.mark.parametrize("channel", ["", "channel1"])
+def test_a_cv_of_several_scans_is_one_table_with_the_scan_number_in_cycle(tmp_path, channel):
+    """Before: each scan's potential and current were two arrays of one type in the same
+    table, so the frame had no voltage_V nor current_A (a warning), or only scan 1's."""
+    df = _read_quietly(_write(tmp_path, _cv(channel)))
+    assert df.attrs["technique"] == "cyclic_voltammetry"
+    lengths = [len(e) for e, _ in CV_SCANS.values()]
+    assert df["cycle"].tolist() == np.repeat(list(CV_SCANS), lengths).tolist()
+    assert df["voltage_V"].tolist() == [v for e, _ in CV_SCANS.values() for v in e]
+    currents = np.array([v for _, i in CV_SCANS.values() for v in i])
+    np.testing.assert_array_equal(df["current_A"], currents * 1e-6)
+    assert df["Current"].tolist() == currents.tolist()  # as the file holds them (µA)
+    assert df["Current current range"].tolist() == [4] * len(df)
+    assert "time_s" not in df.columns and "charge_C" not in df.columns
+    tables = df.attrs["tables"]
+    label = "measurement 0: Cyclic Voltammetry"
+    assert tables[f"{label}, beside the scans"]["time_s"].tolist() == [0.0, 0.05, 0.1, 0.15]
+    charge = tables[f"{label}, scan2{channel} (4 points)"]["charge_C"]
+    np.testing.assert_allclose(charge, np.cumsum([0.0, *CV_SCANS[2][1]]) * 1e-6)
+    curves = df.attrs["metadata"]["curves"]
+    assert [c["XAxisDataArray"] for c in curves] == [f"Potential (cycle {n})" for n in CV_SCANS]
+    assert [c["YAxisDataArray"] for c in curves] == [f"Current (cycle {n})" for n in CV_SCANS]
