@@ -43,7 +43,8 @@ and 13:01:57 of its time window. The start time is the date with the window's fi
 Thales writes the same header as text beside the file, ``<name>_c.txt``; when it is
 there it is read into ``metadata["companion_header"]`` (the ``.isw`` reads the same without
 it) and a disagreement with the ``.isw``'s own strings warns. That text file given to
-:func:`echem.read` is a :class:`echem.ParseError` pointing to its ``.isw``.
+:func:`echem.read` is an :class:`echem.UnsupportedFormatError` (a ParseError: not a data
+file) pointing to its ``.isw``; the ``echem`` commands leave it out of a folder in a line.
 
 Unset dates: a time stamp of 0 (1980-01-01 00:00, Thales' epoch) or a date string of
 1980-01-01 is what Thales writes when the clock was not set: ``start_time`` is None and
@@ -81,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
+from echem.errors import EchemWarning, ParseError, TruncatedDataWarning, UnsupportedFormatError
 from echem.io import Format
 from echem.io._caller import warn
 from echem.io._schema import CANONICAL, ColumnBlocks, build_frame
@@ -550,13 +551,13 @@ def read_isw(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     echem.ParseError
-        Shorter than its declared points (with the byte offset), or given the
-        ``_c.txt`` header instead of the ``.isw``.
+        Shorter than its declared points (with the byte offset); given the ``_c.txt``
+        header instead of the ``.isw``: :class:`echem.UnsupportedFormatError`.
     """
     path = Path(path)
     data = _bytes(path)
     if _is_companion(data):
-        raise ParseError(_companion_message(path), path, line=1)
+        raise UnsupportedFormatError(_companion_message(path), path)
     n = _points(data, 12, 18, 24, path, ".isw")
     records = np.frombuffer(data, ">f8", 3 * n, 18).reshape(n, 3).T.astype(np.float64)
     cursor = _Cursor(data, 18 + 24 * n, path)
