@@ -323,6 +323,8 @@ def _decode_head(head: bytes) -> str | None:
             return body.decode(encoding, errors="ignore")[:2048]
     if len(head) >= 2 and head[1:2] == b"\x00" and head[:1] != b"\x00":
         return head[: len(head) // 2 * 2].decode("utf-16-le", errors="ignore")[:2048]
+    if len(head) >= 2 and head[:1] == b"\x00" and head[1:2] != b"\x00":
+        return head[: len(head) // 2 * 2].decode("utf-16-be", errors="ignore")[:2048]
     if b"\x00" in head:
         return None
     return head.decode("utf-8", errors="ignore")[:2048]
@@ -466,6 +468,8 @@ def _decode(data: bytes, path: Path) -> tuple[str, str, int]:
     else:
         if len(data) >= 2 and data[1] == 0 and data[0] != 0:
             encoding = "utf-16-le"
+        elif len(data) >= 2 and data[0] == 0 and data[1] != 0:
+            encoding = "utf-16-be"
     try:
         return data[skipped:].decode(encoding), encoding, skipped
     except UnicodeDecodeError as error:
@@ -614,6 +618,8 @@ def _values(data_values: list, where: str, path: Path) -> np.ndarray:
         )
         raise ParseError(f"{where}[{position}]: no value ('V')", path) from None
     try:
+        if bool in set(map(type, raw)):  # JSON true/false: numpy would make it 1.0/0.0
+            raise TypeError
         return np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         position = next(i for i, value in enumerate(raw) if not _is_number(value))
@@ -623,6 +629,8 @@ def _values(data_values: list, where: str, path: Path) -> np.ndarray:
 
 
 def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
     if value is None or isinstance(value, (int, float)):
         return True
     try:

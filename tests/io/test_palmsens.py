@@ -481,7 +481,7 @@ def test_sign_of_the_imaginary_part_follows_its_quantity(tmp_path, quantity, sig
         np.testing.assert_array_equal(df["z_imag_ohm"], sign * values)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16", "utf-16-be"])
 def test_other_encodings_read_alike(tmp_path, encoding):
     original = _read_quietly(real(FILE))
     path = _write(tmp_path, _session(), encoding=encoding)
@@ -612,6 +612,10 @@ VALUES = ["Measurements", 0, "DataSet", "Values"]
         (
             _set([*VALUES, 3, "DataValues", 5, "V"], "abc"),
             r"DataValues\[5\]\.V: 'abc' is not a number",
+        ),
+        (  # numpy would read true as 1.0
+            _set([*VALUES, 3, "DataValues", 5, "V"], True),
+            r"DataValues\[5\]\.V: True is not a number",
         ),
         (_set([*VALUES, 3, "DataValues", 5], 7), r"DataValues\[5\]: no value"),
         (
