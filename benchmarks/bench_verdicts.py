@@ -10,7 +10,8 @@ Bootstrap*, 1993, ch. 9): the relative residuals e = (Z - Ẑ)/|Z| of the fit ar
 replacement (real and imaginary parts together) onto the model, Z* = Ẑ + e*·|Ẑ|, and each such
 spectrum is fitted again from scratch (the full multistart, its own seed); like blocks of a
 refit are first matched to the original's arcs by (log τ, log C) (:func:`align`: two arcs
-trading block numbers is not a spread). A parameter is
+trading block numbers is not a spread). A CPE's Q is measured, as the verdict judges it, by
+the CPE's admittance Q ωᵣⁿ at the fit's reference frequency (``result.referred``). A parameter is
 *bootstrap-determined* when the half-width of the 16-84 % range of its refits is at most
 ``MAX_RELATIVE_STDERR`` (50 %) of its value, the same bar the verdict sets for the linearised
 stderr; an arc is bootstrap-determined when its R and its effective capacitance both are. This
@@ -169,8 +170,17 @@ def evaluate(job: tuple[str, int, np.ndarray, np.ndarray, str, int]) -> dict:
         arc.capacitor: [hsu_mansfeld(row, arc) for row in replicas]
         for arc in result.circuit.structure.arcs
     }
+    references = {}
+    for q_name, (f_ref, _) in getattr(result, "referred", {}).items():
+        # a CPE's Q is judged by its admittance Q w^n at the frequency where the spectrum
+        # fixes it best (echem.eis.verdict.referred): the bootstrap measures the same quantity
+        n_name = q_name[: -len("_Q")] + "_n"
+        w = 2 * np.pi * f_ref
+        samples[q_name] = samples[q_name] * w ** samples[n_name]
+        references[q_name] = result.values[q_name] * w ** result.values[n_name]
     boot_ok = {
-        n: _spread(np.array(samples[n]), result.values[n]) <= MAX_RELATIVE_STDERR for n in names
+        n: _spread(np.array(samples[n]), references.get(n, result.values[n])) <= MAX_RELATIVE_STDERR
+        for n in names
     }
     table = arcs_table(result)
     before = arcs_table(

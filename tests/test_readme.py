@@ -48,9 +48,11 @@ def test_api_tour_runs_and_its_comments_are_right(capsys):
     assert namespace["result"].ok and namespace["result"].problems == ()
     three = namespace["three"]
     assert not three.ok
-    assert three.problems[0] == "R3 = 3.097 is not determined: stderr 117 % of its value"
-    assert three.problems[1] == "CPE3_Q = 0.003484 is not determined: stderr 182 % of its value"
-    assert three.problems[2].startswith("CPE3_n = 1 is not determined: on its upper bound 1")
+    assert three.problems[0] == "R3 = 3.097 Ω is not determined: stderr 252 % of its value"
+    assert three.problems[1].startswith(
+        "CPE3_Q = 0.003484 F s^(n-1) is not determined: stderr 206 % of its value even at 100 mHz"
+    )
+    assert three.problems[2].startswith("CPE3_n = 1 is not determined: stderr 53.3 %")
     assert three.arcs["role"].iloc[:2].tolist() == ["R_int", "R_ct"]
     assert three.arcs["role"].isna().iloc[2]
     assert namespace["series"]["ok"].all()

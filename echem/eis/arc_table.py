@@ -17,7 +17,8 @@ the top level of the circuit, i.e. the high-frequency intercept R0; NaN if there
 ``C_stderr_F`` (its standard error, delta method over the fit's covariance), ``f0_Hz`` (apex
 frequency 1/(2π (RQ)^(1/n))), ``in_window`` (the apex lies inside the measured
 band, :data:`echem.eis.verdict.WINDOW_MARGIN_DECADES` from either end), ``determined`` (the fit
-determines R, Q and n (an n held on its bound 1 is not determined: use a C), and the effective
+determines R, Q and n (an n on its limit 1, an ideal capacitor, counts by its own stderr with
+the model continued past 1: :func:`echem.eis.verdict.physical_limits`), and the effective
 capacitance the role is read from has a standard error at most 50 % of it:
 :mod:`echem.eis.verdict`), ``C_lookup_F``
 (the capacitance used for the role lookup), ``role``, ``role_reason`` (why an arc has no role,
@@ -121,7 +122,13 @@ def _capacitance_stderr(
         up, down = dict(values), dict(values)
         up[name] += h
         down[name] -= h
-        gradient.append((capacitance(up) - capacitance(down)) / (2 * h))
+        c_up, c_down = capacitance(up), capacitance(down)
+        if np.isfinite(c_up) and np.isfinite(c_down):
+            gradient.append((c_up - c_down) / (2 * h))
+        elif np.isfinite(c_down):  # C_eff ends at a limit (n = 1): the one-sided difference
+            gradient.append((C - c_down) / h)
+        else:
+            gradient.append((c_up - C) / h)
     g = np.array(gradient)
     sd = np.array([_value(result.stderr, n) for n in varying])
     try:
@@ -139,11 +146,11 @@ def _arc_determined(
 ) -> tuple[bool, str]:
     """Whether the fit determines an arc's R and capacitance, and why not.
 
-    R, Q (or C) and the exponent n must be determined. An exponent on its bound 1 is not: the
-    other values' stderr are then conditional on it held there, and refits of resampled data
-    show them far less certain (benchmarks/bench_verdicts.py); a C in place of the CPE (which
-    the fit's problems suggest) determines them properly. Without a verdict (a duck-typed
-    result) the arc counts as determined.
+    R, Q (or C) and the exponent n must be determined. An exponent on its limit 1 keeps its
+    own stderr and the others theirs unconditionally, with n free in the covariance
+    (:func:`echem.eis.verdict.physical_limits`): held at 1, their stderr were conditional on
+    it and refits of resampled data showed them far less certain (benchmarks/bench_verdicts.py).
+    Without a verdict (a duck-typed result) the arc counts as determined.
     """
     if verdicts is None:
         return True, ""
@@ -292,8 +299,11 @@ def arcs(
         row["determined"], row["_why"] = _arc_determined(row["_names"], verdicts, reasons)
         C, C_err = row["C_F"], row["C_stderr_F"]
         if verdicts is not None and np.isfinite(C) and not C_err <= MAX_RELATIVE_STDERR * C:
-            relative = "no" if not np.isfinite(C_err) else f"{100 * C_err / C:.3g} %"
-            why = f"C_eff not determined (stderr {relative} of its value)"
+            why = (
+                "C_eff not determined (no stderr)"
+                if not np.isfinite(C_err)
+                else f"C_eff not determined (stderr {100 * C_err / C:.3g} % of its value)"
+            )
             row["determined"], row["_why"] = False, "; ".join(filter(None, [row["_why"], why]))
         if position != "inside":
             row["_why"] = arc_sentence(row["_text"], row["f0_Hz"], row["n"], freq)
@@ -318,8 +328,11 @@ def arcs(
         if base is None and role is not None:
             base = by_name.get(role.rsplit("_", 1)[0])
         reason = ""
+        at_end = freq is not None and freq.min() <= row["f0_Hz"] <= freq.max()
         if role is None:
-            if row["_position"] == "blocking":
+            if row["_position"] in ("above", "blocking", "diffusion") and at_end:
+                text = "apex at an end of the measured band (the top of the arc not measured)"
+            elif row["_position"] == "blocking":
                 text = "blocking capacitance (apex below the measured band), not a resistance"
             elif row["_position"] == "diffusion":
                 text = "diffusion tail (apex below the measured band, n < 0.6), not a resistance"

@@ -46,7 +46,15 @@ from .optimise import FULL, Problem, batch_lm, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
 from .sweeps import first_time_s
-from .verdict import Covariance, covariance, judge, noise, parameter_verdicts
+from .verdict import (
+    Covariance,
+    covariance,
+    judge,
+    noise,
+    parameter_verdicts,
+    physical_limits,
+    referred,
+)
 from .weighting import weights
 
 __all__ = ["fit", "FitResult", "prepare_data"]
@@ -470,6 +478,9 @@ def _polish(
 
     minimizer = lmfit.Minimizer(residual, params, nan_policy="propagate")
     lm = minimizer.minimize(method="leastsq", ftol=1e-10, xtol=1e-10, Dfun=jacobian, col_deriv=0)
+    # the Jacobian handed to leastsq is a closure: kept in call_kws, it made the result (and a
+    # FitResult, and a fit_series table) impossible to pickle
+    lm.call_kws.pop("Dfun", None)
     _unscale(lm, names, free_idx, scale, lower, upper)
     return lm
 
@@ -541,6 +552,7 @@ def _result(
         lower,
         upper,
         float(lm.redchi),
+        limits=physical_limits(circuit, p, free, upper),
     )
     stderr = {n: float("nan") for n in names} | cov.stderr
     correl = pd.DataFrame(np.nan, index=list(names), columns=list(names))
@@ -551,8 +563,16 @@ def _result(
     for n in (names[i] for i in free):
         correl.loc[n, n] = 1.0
     _write_back(lm, cov, stderr, correl)
+    judged = referred(circuit, values, cov, stderr, correl.to_numpy(), freq)
     determined, reasons = parameter_verdicts(
-        names, values, stderr, correl.to_numpy(), list(names), cov.why_nan, fixed
+        names,
+        values,
+        judged.stderr,
+        judged.correl,
+        list(names),
+        cov.why_nan,
+        fixed,
+        referred_Hz=judged.frequency_Hz,
     )
     fit_noise = noise(freq, z, circuit.impedance(freq, p), len(free))
     problems = judge(
@@ -577,6 +597,10 @@ def _result(
         time_s=time_s,
         determined=determined,
         reasons=reasons,
+        referred={
+            name: (f, judged.stderr[name] / abs(values[name]))
+            for name, f in judged.frequency_Hz.items()
+        },
         problems=tuple(problems),
         noise=fit_noise.sigma,
         residual_level=fit_noise.sigma_fit,

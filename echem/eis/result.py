@@ -12,6 +12,7 @@ import pandas as pd
 
 from .arc_table import arcs as arcs_table
 from .circuit import Circuit
+from .verdict import format_hz
 
 __all__ = ["FitResult"]
 
@@ -62,6 +63,10 @@ class FitResult:
         value, not on a bound, not fully correlated with another; :mod:`echem.eis.verdict`).
     reasons
         Parameter name -> why it is not determined, in words ("" when it is).
+    referred
+        CPE Q -> (frequency, Hz; relative stderr there): Q is judged by the CPE's admittance
+        at the measured frequency where the spectrum fixes it best, not at 1 rad/s (whose
+        stderr, in ``stderr``, depends on the unit of frequency): :func:`echem.eis.verdict.referred`.
     problems
         Plain sentences: undetermined parameters, degenerate ones, arcs outside the measured
         band, residuals beyond the noise Lin-KK finds, an inductive band the circuit cannot
@@ -101,6 +106,7 @@ class FitResult:
     time_s: float | None = None
     determined: dict[str, bool] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    referred: dict[str, tuple[float, float]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     noise: float = float("nan")
     residual_level: float = float("nan")
@@ -190,6 +196,9 @@ class FitResult:
                 verdict = ""
             elif self.determined.get(name, False):
                 verdict = "yes"
+                if name in self.referred:  # a CPE's Q: judged where the spectrum fixes it
+                    f, relative = self.referred[name]
+                    verdict += f" ({100 * relative:.3g} % at {format_hz(f)})"
             else:
                 verdict = f"no: {self.reasons.get(name, '')}"
             lines.append(
@@ -232,6 +241,9 @@ class FitResult:
             "time_s": None if self.time_s is None else _json_float(self.time_s),
             "determined": {k: bool(v) for k, v in self.determined.items()},
             "reasons": dict(self.reasons),
+            "referred": {
+                k: [_json_float(f), _json_float(r)] for k, (f, r) in self.referred.items()
+            },
             "problems": list(self.problems),
             "ok": self.ok,
             "noise": _json_float(self.noise),
@@ -271,6 +283,9 @@ class FitResult:
             time_s=None if d.get("time_s") is None else float(d["time_s"]),
             determined={k: bool(v) for k, v in d.get("determined", {}).items()},
             reasons=dict(d.get("reasons", {})),
+            referred={
+                k: (_from_json(f), _from_json(r)) for k, (f, r) in d.get("referred", {}).items()
+            },
             problems=tuple(d.get("problems", ())),
             noise=_from_json(d.get("noise")),
             residual_level=_from_json(d.get("residual_level")),

@@ -20,9 +20,20 @@ A free parameter is *determined* when all of these hold:
 2. its relative standard error is at most :data:`MAX_RELATIVE_STDERR` (50 %): the value is at
    least two standard errors from zero, so a 95 % interval does not include "no such element"
    (the usual z ≥ 2 criterion; a linearised error beyond this is not reliable either);
-3. it is not on a bound (e.g. a CPE exponent at 1: an ideal capacitor, for which C is the
-   right element; a resistance at 0);
+3. it is not on a bound (a resistance or an exponent at 0: an element that is not there; any
+   bound set with ``bounds=``). An exponent on its element's own limit 1 (a CPE's n: an
+   ideal capacitor) is the exception (:func:`physical_limits`): the fit found the ideal
+   element, a physical value and an estimate like any other, so n is kept in the covariance
+   (the model goes on smoothly past 1) and judged by rules 1, 2 and 4 like the others, which
+   then get their unconditional stderr. Counting it as not determined made ``ok`` False for
+   every second fit of an ideal capacitor with a CPE (synthetic R-(R∥C) spectra, 0.1-1 %
+   noise: 5 of 10; the three real dummy cells of ZPlot: 3 of 3);
 4. it is not fully correlated with another parameter: |r| < :data:`MAX_CORRELATION`.
+
+A CPE's Q (the admittance of Q (jω)ⁿ at 1 rad/s, a frequency set by the unit of time) is
+judged in rules 2 and 4 by the CPE's admittance at the measured frequency where the spectrum
+fixes it best (:func:`referred`), so that the verdict does not change with the unit of
+frequency; its reported stderr stays the one at 1 rad/s.
 
 Fixed parameters are not fitted: their stderr is NaN (reason "fixed") and they do not count.
 
@@ -48,9 +59,15 @@ describes the data within their noise:
 - a spectrum whose Lin-KK residuals show a trend (drift, non-linearity: the running mean of 5
   residuals beyond both the Lin-KK test's limit and 4 standard deviations of such a mean of
   noise) is a problem too: the fitted values may be biased;
-- a spectrum with a band of Z'' > 0 (more than 3 s_KK of |Z| above zero at 2 or more
-  neighbouring frequencies) is *inductive* there; a circuit without an inductive element
-  cannot describe that band, and the problem says so.
+- a spectrum with a band of Z'' > 0 (above zero by more than 3 s_KK and more than
+  :data:`NOISE_FLOOR` of |Z|, at 2 or more neighbouring frequencies) is *inductive* there; a
+  circuit without an inductive element cannot describe that band, and the problem says so.
+  The floor (1 % of |Z|, a phase of 0.57°) is the phase accuracy of impedance analysers: where
+  Z'' is near zero (at the ends of a spectrum) a phase error of a few tenths of a degree turns
+  it positive, and Lin-KK, which follows such smooth errors, does not count them as noise
+  (synthetic one- and two-arc spectra, none inductive, with a smooth 0.3 % gain and phase
+  error: 8 of 120 were called inductive at 3 s_KK alone, none with the floor; the inductive
+  bands of the real test files reach 2.2-86 % of |Z| and are all still found).
 
 ``success`` is not part of the verdict: it keeps lmfit's meaning (the final
 Levenberg-Marquardt stage converged), which says nothing about whether the circuit suits the
@@ -80,6 +97,10 @@ __all__ = [
     "Noise",
     "noise",
     "parameter_verdicts",
+    "physical_limits",
+    "Referred",
+    "referred",
+    "format_hz",
     "arc_in_window",
     "arc_position",
     "arc_sentence",
@@ -122,6 +143,9 @@ class Covariance:
         Parameter -> why its stderr is NaN.
     degenerate
         Groups of parameters that only a combination of enters the model (null space of JᵀJ).
+    at_limit
+        Parameter -> the physical limit it sits on (:func:`physical_limits`; its stderr is
+        finite, from the model continued past the limit).
     """
 
     names: list[str]
@@ -129,6 +153,7 @@ class Covariance:
     stderr: dict[str, float]
     why_nan: dict[str, str]
     degenerate: list[tuple[str, ...]] = field(default_factory=list)
+    at_limit: dict[str, str] = field(default_factory=dict)
 
 
 def _on_bound(value: float, lower: float, upper: float) -> str | None:
@@ -144,6 +169,51 @@ def _and(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def physical_limits(
+    circuit: Circuit, values: np.ndarray, free: Sequence[int], upper: np.ndarray
+) -> list[int]:
+    """Free parameters sitting on a limit of their element that is itself a physical value.
+
+    An exponent on its element's own upper bound 1 (a CPE's n: an ideal capacitor; an La's
+    α: an ideal inductor) is such a limit: the fit found the ideal element, the model goes on
+    smoothly past it, and the value 1 is as much an estimate as 0.97 would be. Its stderr (and
+    that of the others, now unconditional) come from the model continued past the limit. A
+    bound the caller set (``bounds=``), or a resistance or exponent at 0 (an element that is
+    not there), is not such a limit: it stays "on its bound", not determined.
+    """
+    out = []
+    for i in free:
+        parameter = circuit.parameters[i]
+        if (
+            parameter.quantity == "exponent"
+            and upper[i] == parameter.upper
+            and _on_bound(float(values[i]), -np.inf, float(upper[i])) == "upper"
+        ):
+            out.append(int(i))
+    return out
+
+
+def _degenerate_groups(null_vectors: np.ndarray, estimable: np.ndarray) -> list[list[int]]:
+    """The parameters (column indices) of each degeneracy, every non-estimable one in one group.
+
+    A null vector names the parameters that carry a tenth of its largest weight or more; a
+    parameter with a smaller (but not negligible) weight joins the null vector it loads most
+    on. Null vectors sharing a parameter are one degeneracy (three parameters of which only one
+    combination enters the model give two null vectors of the same three names: once said).
+    """
+    groups: list[set[int]] = []
+    home = {j: int(np.argmax(np.abs(null_vectors[:, j]))) for j in np.flatnonzero(~estimable)}
+    for k, v in enumerate(null_vectors):
+        members = {int(j) for j in np.flatnonzero(np.abs(v) > 0.1 * np.abs(v).max())}
+        members |= {j for j, h in home.items() if h == k}
+        overlapping = [g for g in groups if g & members]
+        for g in overlapping:
+            members |= g
+            groups.remove(g)
+        groups.append(members)
+    return [sorted(g) for g in groups if g]
+
+
 def covariance(
     jacobian: Callable[[np.ndarray], np.ndarray],
     names: Sequence[str],
@@ -152,6 +222,8 @@ def covariance(
     lower: np.ndarray,
     upper: np.ndarray,
     redchi: float,
+    *,
+    limits: Sequence[int] = (),
 ) -> Covariance:
     """Covariance redχ² (JᵀJ)⁻¹ of the free parameters not on a bound (module docstring).
 
@@ -166,13 +238,21 @@ def covariance(
         Indices of the free parameters.
     redchi
         Reduced χ² of the fit (the residual variance scale).
+    limits
+        Free parameters on a physical limit (:func:`physical_limits`): kept in the covariance
+        like the parameters inside their bounds (``jacobian`` must step away from the bound).
     """
     why: dict[str, str] = {}
+    at_limit: dict[str, str] = {}
     inside = []
     for i in free:
         side = _on_bound(float(values[i]), float(lower[i]), float(upper[i]))
-        if side is None:
+        if side is None or i in limits:
             inside.append(int(i))
+            if side is not None:
+                at_limit[names[i]] = (
+                    f"on its {side} bound {upper[i] if side == 'upper' else lower[i]:g}"
+                )
         else:
             bound = lower[i] if side == "lower" else upper[i]
             why[names[i]] = f"on its {side} bound {bound:g}"
@@ -181,7 +261,7 @@ def covariance(
         if not np.isfinite(redchi):
             for i in inside:
                 why[names[i]] = "the fit's chi-square is not finite"
-        return Covariance([], np.empty((0, 0)), stderr, why)
+        return Covariance([], np.empty((0, 0)), stderr, why, [], at_limit)
     idx = np.array(inside)
     with np.errstate(all="ignore"):
         jac = np.asarray(jacobian(idx), dtype=float)
@@ -191,41 +271,36 @@ def covariance(
     alive = np.isfinite(norms) & (norms > 0) & np.all(np.isfinite(scaled), axis=0)
     for j in np.flatnonzero(~alive):
         why[names[idx[j]]] = "the model does not depend on it at this value"
-    degenerate: list[tuple[str, ...]] = []
     kept = idx[alive]
     if len(kept) == 0:
-        return Covariance([], np.empty((0, 0)), stderr, why)
+        return Covariance([], np.empty((0, 0)), stderr, why, [], at_limit)
     unit = scaled[:, alive] / norms[alive]
     _, s, vt = np.linalg.svd(unit, full_matrices=False)
     null = s <= SINGULAR_RTOL * s[0]
-    loading = np.zeros(len(kept))
-    for k in np.flatnonzero(null):
-        v = vt[k]
-        members = tuple(names[kept[j]] for j in np.flatnonzero(np.abs(v) > 0.1 * np.abs(v).max()))
-        degenerate.append(members)
-        loading = np.maximum(loading, np.abs(v))
+    null_vectors = vt[null]
+    loading = np.max(np.abs(null_vectors), axis=0) if null.any() else np.zeros(len(kept))
     rank = ~null
     inv_s2 = 1.0 / s[rank] ** 2
     cov_unit = (vt[rank].T * inv_s2) @ vt[rank] * redchi
     factor = scale[alive] / norms[alive]
     cov = cov_unit * np.outer(factor, factor)
     estimable = loading <= NULL_LOADING
-    null_vectors = vt[null]
-    for j in np.flatnonzero(~estimable):
-        k = int(np.argmax(np.abs(null_vectors[:, j])))  # the null direction it loads most on
-        group = degenerate[k]
-        others = [n for n in group if n != names[kept[j]]]
-        why[names[kept[j]]] = (
-            f"degenerate with {_and(others)}: only a combination of them enters the model"
-            if others
-            else "the covariance matrix is singular in it"
-        )
+    groups = _degenerate_groups(null_vectors, estimable)
+    degenerate = [tuple(names[kept[j]] for j in group) for group in groups]
+    for group in groups:
+        for j in group:
+            others = [names[kept[i]] for i in group if i != j]
+            why[names[kept[j]]] = (
+                f"degenerate with {_and(others)}: only a combination of them enters the model"
+                if others
+                else "the covariance matrix is singular in it"
+            )
     keep = np.flatnonzero(estimable)
     matrix = cov[np.ix_(keep, keep)]
     kept_names = [names[kept[j]] for j in keep]
     for j, name in zip(keep, kept_names, strict=True):
         stderr[name] = float(np.sqrt(max(cov[j, j], 0.0)))
-    return Covariance(kept_names, matrix, stderr, why, degenerate)
+    return Covariance(kept_names, matrix, stderr, why, degenerate, at_limit)
 
 
 @dataclass(frozen=True)
@@ -243,12 +318,17 @@ class Noise:
         s_fit: the same for the fit (k free parameters).
     limit
         Largest s_fit/s_KK that passes the variance-ratio test.
+    worst, worst_Hz
+        The fit's largest relative residual |Z − Ẑ|/|Z| and its frequency (Hz): where the
+        circuit misses the data most.
     """
 
     kk: object | None
     sigma: float
     sigma_fit: float
     limit: float
+    worst: float = float("nan")
+    worst_Hz: float = float("nan")
 
     @property
     def describes_data(self) -> bool:
@@ -258,6 +338,15 @@ class Noise:
         return bool(np.isfinite(self.sigma) and self.sigma_fit <= self.limit * self.sigma)
 
 
+def _worst(fit_noise: Noise) -> str:
+    """ "; the largest, 4.2 % of |Z|, at 300 kHz" ("" when not known)."""
+    if not (np.isfinite(fit_noise.worst) and np.isfinite(fit_noise.worst_Hz)):
+        return ""
+    return (
+        f"; the largest, {100 * fit_noise.worst:.2g} % of |Z|, at {format_hz(fit_noise.worst_Hz)}"
+    )
+
+
 def noise(freq_Hz: np.ndarray, z: np.ndarray, z_fit: np.ndarray, n_free: int) -> Noise:
     """Lin-KK noise estimate of ``z`` and the fit's residual level (module docstring)."""
     from .kk import lin_kk
@@ -265,14 +354,103 @@ def noise(freq_Hz: np.ndarray, z: np.ndarray, z_fit: np.ndarray, n_free: int) ->
     relative = (z - z_fit) / np.abs(z)
     dof_fit = max(2 * len(z) - n_free, 1)
     sigma_fit = float(np.sqrt(np.sum(relative.real**2 + relative.imag**2) / dof_fit))
+    i = int(np.argmax(np.abs(relative)))
+    worst = (float(np.abs(relative[i])), float(freq_Hz[i]))
     try:
         kk = lin_kk(freq_Hz, z)
     except ValueError:
-        return Noise(None, float("nan"), sigma_fit, float("nan"))
+        return Noise(None, float("nan"), sigma_fit, float("nan"), *worst)
     dof_kk = max(2 * len(z) - (kk.M + 3), 1)
     sigma = float(np.sqrt(kk.pseudo_chisqr / dof_kk))
     limit = float(np.sqrt(f_distribution.ppf(MISFIT_QUANTILE, dof_fit, dof_kk)))
-    return Noise(kk, sigma, sigma_fit, limit)
+    return Noise(kk, sigma, sigma_fit, limit, *worst)
+
+
+@dataclass(frozen=True)
+class Referred:
+    """The uncertainties the verdict judges: a CPE's Q referred to a measured frequency.
+
+    Attributes
+    ----------
+    stderr
+        Parameter -> standard error; for a CPE's Q, |Q| times the relative standard error of
+        the CPE's admittance Q ωᵣⁿ at its reference ωᵣ (every other one as fitted).
+    correl
+        Correlation matrix (circuit order) with the Q rows and columns referred likewise.
+    frequency_Hz
+        CPE Q -> its reference frequency ωᵣ/2π, Hz.
+    """
+
+    stderr: dict[str, float]
+    correl: np.ndarray
+    frequency_Hz: dict[str, float]
+
+
+def referred(
+    circuit: Circuit,
+    values: dict[str, float],
+    cov: Covariance,
+    stderr: dict[str, float],
+    correl: np.ndarray,
+    freq_Hz: np.ndarray,
+) -> Referred:
+    """Judge a CPE's Q where the spectrum measures it, not at ω = 1 rad/s.
+
+    Q is the admittance of Y = Q (jω)ⁿ at ω = 1 rad/s, a frequency set by the unit of time,
+    usually outside the band: its stderr there carries n's, extrapolated over the decades
+    between 1 rad/s and the band (δ ln Q = δ ln Q_ref − ln ω_ref · δn), and its correlation
+    with n is close to 1 for the same reason. Both change with the unit of frequency (the same
+    spectrum given in kHz moved CPE2_Q from 179 % to 351 % and made CPE2_n "fully correlated"
+    with it: zplot/exampleDataZPlot_noComments.z). The verdict therefore judges Q through the
+    CPE's admittance Q ωᵣⁿ at the measured frequency where it is best known: ln ωᵣ =
+    −Cov(ln Q, n)/Var(n) (where the two are uncorrelated; the smallest relative stderr of
+    |Y(ω)| over ω), kept inside the measured band. That is invariant under a change of the unit
+    of frequency (and of impedance). Q's reported stderr stays the one at 1 rad/s.
+    """
+    position = {name: i for i, name in enumerate(cov.names)}
+    transform = np.eye(len(cov.names))
+    references: dict[str, float] = {}
+    omega = 2 * np.pi * np.asarray(freq_Hz, dtype=float)
+    low, high = float(np.log(omega.min())), float(np.log(omega.max()))
+    names = circuit.param_names
+    for arc_q, arc_n in _cpe_pairs(circuit):
+        q_name, n_name = names[arc_q], names[arc_n]
+        if q_name not in position or n_name not in position or values[q_name] == 0:
+            continue
+        q, m = position[q_name], position[n_name]
+        q_value = values[q_name]
+        var_n = cov.matrix[m, m]
+        pivot = -cov.matrix[q, m] / q_value / var_n if var_n > 0 else 0.5 * (low + high)
+        pivot = float(np.clip(pivot, low, high)) if np.isfinite(pivot) else 0.5 * (low + high)
+        transform[q, m] = q_value * pivot  # dQ_ref/ω_ref^n = dQ + Q ln ω_ref dn
+        references[q_name] = float(np.exp(pivot) / (2 * np.pi))
+    out_stderr = dict(stderr)
+    out_correl = np.array(correl, dtype=float, copy=True)
+    if references:
+        matrix = transform @ cov.matrix @ transform.T
+        sd = np.sqrt(np.clip(np.diag(matrix), 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = matrix / np.outer(sd, sd)
+        where = [names.index(name) for name in cov.names]
+        out_correl[np.ix_(where, where)] = r
+        for name in references:
+            out_stderr[name] = float(sd[position[name]])
+    return Referred(out_stderr, out_correl, references)
+
+
+def _cpe_pairs(circuit: Circuit) -> list[tuple[int, int]]:
+    """(Q, n) parameter indices of every capacitive element with an exponent."""
+    pairs = []
+    parameters = circuit.parameters
+    for i, parameter in enumerate(parameters):
+        if parameter.kind == "capacitive" and parameter.quantity == "exponent":
+            q = next(
+                j
+                for j, other in enumerate(parameters)
+                if other.element == parameter.element and other.quantity == "capacitance"
+            )
+            pairs.append((q, i))
+    return pairs
 
 
 def parameter_verdicts(
@@ -283,11 +461,17 @@ def parameter_verdicts(
     correl_names: Sequence[str],
     why_nan: dict[str, str],
     fixed: Sequence[str],
+    referred_Hz: dict[str, float] | None = None,
 ) -> tuple[dict[str, bool], dict[str, str]]:
-    """Per parameter: determined, and why not ("" when determined). Module docstring."""
+    """Per parameter: determined, and why not ("" when determined). Module docstring.
+
+    ``referred_Hz``: parameters whose ``stderr`` is referred to a frequency (:func:`referred`);
+    the reason then says at which.
+    """
     determined: dict[str, bool] = {}
     reasons: dict[str, str] = {}
     position = {n: i for i, n in enumerate(correl_names)}
+    referred_Hz = referred_Hz or {}
     for name in names:
         value, err = values[name], stderr.get(name, np.nan)
         reason = ""
@@ -300,6 +484,10 @@ def parameter_verdicts(
         elif value == 0 or err > MAX_RELATIVE_STDERR * abs(value):
             relative = np.inf if value == 0 else err / abs(value)
             reason = f"stderr {100 * relative:.3g} % of its value"
+            if name in referred_Hz:
+                reason += (
+                    f" even at {format_hz(referred_Hz[name])}, where the spectrum fixes it best"
+                )
         elif correl is not None and name in position:
             row = np.abs(correl[position[name]])
             row = np.where(np.arange(len(row)) == position[name], 0.0, row)
@@ -353,7 +541,13 @@ def arc_sentence(text: str, f0_Hz: float, n: float, freq_Hz: np.ndarray) -> str:
         return ""
     if position == "none":
         return f"the arc {text} has no apex (R, Q or n not positive)"
-    where = f"its apex at {f0_Hz:.3g} Hz, outside the measured {band}"
+    if freq_Hz.min() <= f0_Hz <= freq_Hz.max():  # inside, but within the margin of an end
+        return (
+            f"the arc {text} has its apex at {format_hz(f0_Hz)}, less than "
+            f"{WINDOW_MARGIN_DECADES:g} decade from the end of the measured {band}: the top of "
+            "the arc is not measured"
+        )
+    where = f"its apex at {format_hz(f0_Hz)}, outside the measured {band}"
     if position == "above":
         return f"the arc {text} has {where}: it is not measured, only its share of the high-frequency intercept"
     if position == "diffusion":
@@ -367,15 +561,16 @@ def arc_sentence(text: str, f0_Hz: float, n: float, freq_Hz: np.ndarray) -> str:
     )
 
 
-def _hz(f: float) -> str:
-    for factor, prefix in ((1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m")):
+def format_hz(f: float) -> str:
+    """A frequency in words: ``"3.16 kHz"``, ``"100 mHz"``, ``"3e-09 Hz"``."""
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m")):
         if f >= factor:
             return f"{f / factor:.3g} {prefix}Hz"
     return f"{f:.3g} Hz"
 
 
 def _band(freq_Hz: np.ndarray) -> str:
-    return f"{_hz(float(freq_Hz.min()))}–{_hz(float(freq_Hz.max()))}"
+    return f"{format_hz(float(freq_Hz.min()))}–{format_hz(float(freq_Hz.max()))}"
 
 
 def arc_problems(circuit: Circuit, values: dict[str, float], freq_Hz: np.ndarray) -> list[str]:
@@ -394,10 +589,11 @@ def arc_problems(circuit: Circuit, values: dict[str, float], freq_Hz: np.ndarray
 def _inductive_bands(
     freq_Hz: np.ndarray, z: np.ndarray, sigma: float
 ) -> list[tuple[float, float, int]]:
-    """(f_low, f_high, points) of every run of >= 2 neighbouring points with Z'' > 0 beyond noise."""
+    """(f_low, f_high, points) of every run of >= 2 neighbouring points with Z'' > 0 beyond
+    the noise and the phase accuracy of the instrument (module docstring)."""
     order = np.argsort(freq_Hz)
     f, zz = freq_Hz[order], z[order]
-    level = INDUCTIVE_SIGMAS * (sigma if np.isfinite(sigma) else 0.0)
+    level = max(INDUCTIVE_SIGMAS * (sigma if np.isfinite(sigma) else 0.0), NOISE_FLOOR)
     inductive = zz.imag > level * np.abs(zz)
     bands = []
     start = None
@@ -428,13 +624,16 @@ def judge(
         if fit_noise.kk is None:
             problems.append(
                 f"the noise level is unknown (Lin-KK could not run on {len(z)} points), so it "
-                f"cannot be told whether residuals of {100 * fit_noise.sigma_fit:.2g} % are noise"
+                f"cannot be told whether residuals of {100 * fit_noise.sigma_fit:.3g} % of |Z| "
+                "are noise" + _worst(fit_noise)
             )
         else:
             problems.append(
                 f"the circuit does not describe the data: its residuals "
-                f"({100 * fit_noise.sigma_fit:.2g} % of |Z|) exceed the noise Lin-KK finds "
-                f"({100 * fit_noise.sigma:.2g} %) by {fit_noise.sigma_fit / fit_noise.sigma:.2g}×"
+                f"({100 * fit_noise.sigma_fit:.3g} % of |Z|) are "
+                f"{fit_noise.sigma_fit / fit_noise.sigma:.2g}× the noise Lin-KK finds "
+                f"({100 * fit_noise.sigma:.2g} %) and above the {100 * NOISE_FLOOR:g} % accuracy "
+                "of impedance measurements" + _worst(fit_noise)
             )
     kk = fit_noise.kk
     if kk is not None and kk.trend > max(kk.threshold / 2, 4 * fit_noise.sigma / np.sqrt(5)):
@@ -454,7 +653,7 @@ def judge(
         else:
             for low, high, count in bands:
                 problems.append(
-                    f"the spectrum is inductive (Z'' > 0) from {_hz(low)} to {_hz(high)} "
+                    f"the spectrum is inductive (Z'' > 0) from {format_hz(low)} to {format_hz(high)} "
                     f"({count} points), which the circuit has no inductive element for"
                 )
     for group in degenerate:
@@ -467,12 +666,13 @@ def judge(
     for name, ok in determined.items():
         if not ok and reasons[name] != "fixed (not fitted)" and name not in named:
             value = values[name]
-            sentence = f"{name} = {value:.4g} is not determined: {reasons[name]}"
             parameter = circuit.parameter(name)
+            unit = f" {parameter.unit}" if parameter.unit else ""
+            sentence = f"{name} = {value:.4g}{unit} is not determined: {reasons[name]}"
             if (
-                reasons[name].startswith("on its upper bound")
-                and parameter.kind == "capacitive"
+                parameter.kind == "capacitive"
                 and parameter.quantity == "exponent"
+                and value == parameter.upper
             ):
                 sentence += (
                     f" (an ideal capacitor: a C in place of {parameter.element} says the same "

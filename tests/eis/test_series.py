@@ -215,3 +215,16 @@ def test_renamed_capacitance_columns_still_read_with_a_warning(table):
         table["R_nothing_F"]
     assert table.get("absent") is None
     assert "R_int_F" not in subset.to_csv()
+
+
+def test_the_whole_table_pickles_with_its_fit_results(table):
+    """The lmfit result kept the closure of its Jacobian (call_kws["Dfun"]): pickling a
+    fit_series table (or any FitResult) raised "Can't pickle local object"."""
+    import pickle
+
+    back = pickle.loads(pickle.dumps(table))
+    pd.testing.assert_frame_equal(back.drop(columns=["result"]), table.drop(columns=["result"]))
+    for before, after in zip(table["result"], back["result"], strict=True):
+        assert after.values == before.values and after.problems == before.problems
+        assert after.lmfit_result is not None
+        assert after.lmfit_result.params["R1"].value == before.values["R1"]
