@@ -124,6 +124,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -382,8 +383,8 @@ def read_pssession(path: str | Path, measurement: int | None = None) -> pd.DataF
     ]
     if measurement is None:
         chosen = next((m for m in read if m.technique == "eis"), read[0]).index
-    elif type(measurement) is int and 0 <= measurement < len(read):
-        chosen = measurement
+    elif _is_index(measurement) and 0 <= measurement < len(read):  # type: ignore[operator]
+        chosen = int(measurement)  # type: ignore[arg-type]
     else:
         raise ParseError(
             f"measurement={measurement!r}: the session has {len(read)} measurement(s) "
@@ -412,6 +413,11 @@ def read_pssession(path: str | Path, measurement: int | None = None) -> pd.DataF
     frame.attrs["metadata"]["measurements"] = listing
     frame.attrs["tables"] = Tables(others)
     return frame
+
+
+def _is_index(value: Any) -> bool:
+    """A whole number (an int, numpy's included), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass

@@ -381,11 +381,11 @@ def test_several_measurements_eis_frame_and_every_other_in_tables(tmp_path):
 
 def test_measurement_argument_picks_the_frame(tmp_path):
     path = _write(tmp_path, _two_measurements())
-    ca = _read_quietly(path, measurement=1)
+    ca = _read_quietly(path, measurement=np.int64(1))  # numpy's integers are indices too
     assert ca.attrs["technique"] == "potentiostatic" and len(ca) == 5
     assert list(ca.attrs["tables"]) == ["measurement 0: Impedance Spectroscopy"]
     assert len(ca.attrs["tables"]["measurement 0: Impedance Spectroscopy"]) == 64
-    for bad in (2, -1, "1"):
+    for bad in (2, -1, "1", True, 1.0):
         with pytest.raises(echem.ParseError, match="measurement"):
             _read_quietly(path, measurement=bad)
 
