@@ -1,6 +1,7 @@
 """Zahner Thales binary files: ``.ism`` impedance spectra and ``.isw`` time series.
 
-Both start with the same 6-byte field, ``00 00 FF FF FF FE`` in every file seen; numbers
+Both start with the same 6-byte field, ``00 00 FF FF FF FE`` in every file seen (another
+value warns, and the file is read by this layout: its header strings check it); numbers
 are big-endian: ``I6`` a signed 48-bit integer, ``F8`` an IEEE double, ``I2`` a signed
 16-bit integer; a string is an ``I2`` length and that many bytes, stored with the case
 of every letter swapped (``mea6-id3`` is ``MEA6-ID3``: the ``_c.txt`` companion header
@@ -264,6 +265,17 @@ def _bytes(path: Path) -> bytes:
     return data
 
 
+def _check_version(data: bytes, path: Path) -> None:
+    """Warn when the version field is not the one of every file seen (read all the same:
+    the header strings, where the layout puts them, check it)."""
+    if not data.startswith(MAGIC):
+        warn(
+            f"{path}: version field {data[:6].hex(' ')} (bytes 0-5), not the "
+            f"{MAGIC.hex(' ')} of every Thales file seen: read by the layout of those",
+            EchemWarning,
+        )
+
+
 def _i6(data: bytes, at: int) -> int:
     return int.from_bytes(data[at : at + 6], "big", signed=True)
 
@@ -394,6 +406,7 @@ def read_ism(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     data = _bytes(path)
     n = _points(data, 6, 12, 34, path, ".ism")
+    _check_version(data, path)
     arrays = np.frombuffer(data, ">f8", 4 * n, 12).reshape(4, n).astype(np.float64)
     significance = np.frombuffer(data, ">i2", n, 12 + 32 * n).astype(np.int16)
     freq, modulus, phase, stamps = arrays
@@ -559,6 +572,7 @@ def read_isw(path: str | Path) -> pd.DataFrame:
     if _is_companion(data):
         raise UnsupportedFormatError(_companion_message(path), path)
     n = _points(data, 12, 18, 24, path, ".isw")
+    _check_version(data, path)
     records = np.frombuffer(data, ">f8", 3 * n, 18).reshape(n, 3).T.astype(np.float64)
     cursor = _Cursor(data, 18 + 24 * n, path)
     strings = _strings(cursor, ISW_STRINGS)

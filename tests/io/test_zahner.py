@@ -524,3 +524,17 @@ def test_the_companion_is_found_without_listing_the_folder(tmp_path, monkeypatch
     )
     (tmp_path / "run_C.txt").unlink()
     assert "companion_header" not in read_isw(tmp_path / "run.isw").attrs["metadata"]
+
+
+@pytest.mark.parametrize("relative", [PEIS, ISW])
+def test_another_version_field_warns_and_names_it(tmp_path, relative):
+    """Before: a version field other than 00 00 ff ff ff fe read without a word."""
+    raw = bytearray(real(relative).read_bytes())
+    raw[5] ^= 0x01
+    path = tmp_path / ("version" + Path(relative).suffix)
+    path.write_bytes(bytes(raw))
+    with pytest.warns(echem.EchemWarning, match="version field 00 00 ff ff ff ff"):
+        df = echem.read(path)
+    original = echem.read(real(relative))
+    assert df.equals(original)
+    assert df.attrs["metadata"]["file_version"] == 0xFFFFFFFF
