@@ -272,9 +272,11 @@ class Database:
 
     # -- tables ----------------------------------------------------------------------
 
-    def add_table(self, table: Table, page: int, data_pages: list[int]) -> None:
-        """Fill the table's data pages (already allocated) and write its definition and
-        usage map at ``page``."""
+    def add_table(
+        self, table: Table, page: int, data_pages: list[int], map_page: int | None = None
+    ) -> None:
+        """Fill the table's data pages (already allocated) and write its definition at
+        ``page`` and its usage map on ``map_page`` (a new page when None)."""
         rows = [self.row(table, v, table.short_rows.get(i)) for i, v in enumerate(table.rows)]
         placed: list[tuple[int, int]] = []
         queue = list(data_pages)
@@ -315,7 +317,7 @@ class Database:
             stale = self.new_page(self._data_page(page))
             for values in table.stale:
                 assert self.add_row(self.pages[stale], self.row(table, values)) is not None
-        self._write_tdef(table, page, used)
+        self._write_tdef(table, page, used, map_page)
 
     def _usage_map(self, kind: int, pages: list[int]) -> bytes:
         if kind == 0:
@@ -335,8 +337,9 @@ class Database:
             map_pages.append(self.new_page(bitmap))
         return b"\x01" + b"".join(struct.pack("<I", p) for p in map_pages)
 
-    def _write_tdef(self, table: Table, page: int, used: list[int]) -> None:
-        map_page = self.new_page(self._data_page(0))
+    def _write_tdef(self, table: Table, page: int, used: list[int], map_page: int | None) -> None:
+        if map_page is None:
+            map_page = self.new_page(self._data_page(0))
         used_row = self.add_row(self.pages[map_page], self._usage_map(table.usage_map_type, used))
         free_row = self.add_row(self.pages[map_page], self._usage_map(0, []))
         columns = table.columns
@@ -419,7 +422,9 @@ def database(
     db = Database(version, engine)
     catalog_page = db.new_page()
     catalog_data = db.new_page(db._data_page(catalog_page))
+    catalog_map = db.new_page(db._data_page(0))
     tdefs = [db.new_page() for _ in tables]
+    maps = [db.new_page(db._data_page(0)) for _ in tables]  # as Access: beside the TDEFs
     needs = []
     for table in tables:
         per_page = max(1, min(table.rows_per_page, 3500 // max(1, _row_size(db, table))))
@@ -434,8 +439,8 @@ def database(
     else:
         for k in range(len(tables)):
             data_pages[k] = [db.new_page(db._data_page(tdefs[k])) for _ in range(needs[k])]
-    for table, tdef, pages in zip(tables, tdefs, data_pages, strict=True):
-        db.add_table(table, tdef, pages)
+    for table, tdef, pages, map_page in zip(tables, tdefs, data_pages, maps, strict=True):
+        db.add_table(table, tdef, pages, map_page)
     catalog = Table(
         "MSysObjects",
         CATALOG_COLUMNS,
@@ -444,7 +449,7 @@ def database(
             for table, tdef in zip(tables, tdefs, strict=True)
         ],
     )
-    db.add_table(catalog, catalog_page, [catalog_data])
+    db.add_table(catalog, catalog_page, [catalog_data], catalog_map)
     return db.build()
 
 

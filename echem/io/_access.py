@@ -650,14 +650,24 @@ class AccessDatabase:
         mine = (self._page_types[listed] == _DATA_PAGE) & (self._owners[listed] == table.page)
         return listed[mine], past_end
 
-    def _told_row_count(self, table: TableDef, found: int, past_end: int) -> None:
+    def _told_row_count(
+        self, table: TableDef, found: int, past_end: int, moved_past: int = 0
+    ) -> None:
         """Warn that the rows read are not the rows the definition declares."""
-        if past_end:
+        if past_end or moved_past:
+            where = " and ".join(
+                text
+                for count, text in (
+                    (past_end, f"{past_end} of its data pages"),
+                    (moved_past, f"{moved_past} of its rows (moved there)"),
+                )
+                if count
+            )
             warn(
-                f"{self.path}: table {table.name}: {past_end} of its data pages lie past "
-                f"the end of the file ({self.n_pages} pages): the file is cut short (copied "
-                f"while being written?); the {found} rows it holds are read, of "
-                f"{table.declared_rows} declared",
+                f"{self.path}: table {table.name}: {where} lie past the end of the file "
+                f"({self.n_pages} pages): the file is cut short (copied while being "
+                f"written?); the {found} rows it holds are read, of {table.declared_rows} "
+                "declared",
                 TruncatedDataWarning,
             )
         else:
@@ -672,6 +682,7 @@ class AccessDatabase:
         """Spans and column counts of the live rows of ``table``, in page and row order,
         each checked; a count other than the definition's is told."""
         pages, past_end = self._table_pages(table)
+        moved_past = 0
         counts = self._words[pages, _DATA_ROW_COUNT // 2].astype(np.int64)
         if np.any(counts > _MAX_ROWS_PER_PAGE):
             bad = int(pages[np.argmax(counts > _MAX_ROWS_PER_PAGE)])
@@ -701,6 +712,10 @@ class AccessDatabase:
         lookup = np.flatnonzero(live & ((raw & _LOOKUP) != 0))
         if lookup.size:
             targets = self._follow_lookups(table, start_abs[lookup], stop_abs[lookup])
+            found = np.array([span is not None for span in targets], dtype=bool)
+            live[lookup[~found]] = False  # moved past the end of a cut file
+            moved_past = int(np.count_nonzero(~found))
+            lookup, targets = lookup[found], [span for span in targets if span is not None]
             start_abs[lookup] = [span[0] for span in targets]
             stop_abs[lookup] = [span[1] for span in targets]
             moved = {span[2] for span in targets}
@@ -710,8 +725,8 @@ class AccessDatabase:
             live[lookup] = True
         start_abs = start_abs[live]
         stop_abs = stop_abs[live]
-        if past_end or start_abs.size != table.declared_rows:
-            self._told_row_count(table, int(start_abs.size), past_end)
+        if moved_past or start_abs.size != table.declared_rows:
+            self._told_row_count(table, int(start_abs.size), past_end, moved_past)
         n_columns = self._u16(start_abs)
         bad = (n_columns < 1) | (n_columns > table.max_columns)
         if bad.any():
@@ -749,8 +764,9 @@ class AccessDatabase:
 
     def _follow_lookups(
         self, table: TableDef, starts: np.ndarray, stops: np.ndarray
-    ) -> list[tuple[int, int, int]]:
-        """(start, stop, page * PAGE_SIZE + row) of the rows that lookup rows point to."""
+    ) -> list[tuple[int, int, int] | None]:
+        """(start, stop, page * PAGE_SIZE + row) of the rows that lookup rows point to;
+        None for a row moved to a page past the end of a cut file."""
         targets = []
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             if stop - start < 4:
@@ -762,6 +778,9 @@ class AccessDatabase:
             pointer = int.from_bytes(self._data[start : start + 4], "little")
             page, row = pointer >> 8, pointer & 0xFF
             what = f"table {table.name}: moved row (pointer at byte {start})"
+            if page >= self.n_pages:
+                targets.append(None)
+                continue
             self._check_page(page, _DATA_PAGE, what, at=start)
             if self._owners[page] != table.page:
                 raise ParseError(
@@ -914,6 +933,7 @@ class AccessDatabase:
     ) -> None:
         fixed_end = self._fixed_end(table, rows.n_columns)
         data = self._data
+        lost: dict[str, int] = {}  # column -> long values past the end of a cut file
         for i, (start, stop, n_columns, fixed) in enumerate(
             zip(
                 rows.start.tolist(),
@@ -950,7 +970,17 @@ class AccessDatabase:
                 piece = data[
                     start + bounds[column.var_index] : start + bounds[column.var_index + 1]
                 ]
-                out[column.name][i] = self._decode_variable(table, column, piece, start)
+                try:
+                    out[column.name][i] = self._decode_variable(table, column, piece, start)
+                except PastEndError:
+                    lost[column.name] = lost.get(column.name, 0) + 1
+        for name, count in lost.items():
+            warn(
+                f"{self.path}: table {table.name}, column {name}: {count} long value(s) lie "
+                f"past the end of the file ({self.n_pages} pages): the file is cut short "
+                "(copied while being written?); they read as null",
+                TruncatedDataWarning,
+            )
 
     def _decode_variable(self, table: TableDef, column: ColumnDef, piece: bytes, at: int) -> Any:
         what = f"table {table.name}, column {column.name}"

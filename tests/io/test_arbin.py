@@ -1008,3 +1008,43 @@ def test_a_test_described_twice_in_global_table_is_told(tmp_path: Path) -> None:
         frame = read_res(path)
     assert frame.attrs["metadata"]["channel"] == 3
     assert frame.attrs["tables"]["Global_Table"]["Channel_Index"].tolist() == [3, 7]
+
+
+def test_a_row_moved_past_the_end_of_a_cut_copy_is_missing_and_told(tmp_path: Path) -> None:
+    """A copy cut before the page a moved row now lives on: that row is missing, with a
+    TruncatedDataWarning, the others read (it refused the whole table: 'moved row:
+    page N is past the end of the file')."""
+    path = _arbin_file(tmp_path, moved=[2], interleave=False)
+    whole = read_res(path)
+    raw = path.read_bytes()
+    tdef = AccessDatabase(raw, path).table_def("Channel_Normal_Table").page
+    moved_to = [
+        page
+        for page in range(len(raw) // PAGE_SIZE)
+        if raw[page * PAGE_SIZE] == 1
+        and int.from_bytes(raw[page * PAGE_SIZE + 4 : page * PAGE_SIZE + 8], "little") == tdef
+        and any(
+            int.from_bytes(
+                raw[page * PAGE_SIZE + 14 + 2 * r : page * PAGE_SIZE + 16 + 2 * r], "little"
+            )
+            & 0xC000
+            == 0xC000
+            for r in range(
+                int.from_bytes(raw[page * PAGE_SIZE + 12 : page * PAGE_SIZE + 14], "little")
+            )
+        )
+    ]
+    (page,) = moved_to
+    cut = tmp_path / "cut.res"
+    cut.write_bytes(raw[: page * PAGE_SIZE])
+    with pytest.warns(echem.TruncatedDataWarning) as caught:
+        frame = read_res(cut)
+    told = " | ".join(str(w.message) for w in caught)
+    assert "Channel_Normal_Table: 1 of its data pages and 1 of its rows (moved there)" in told
+    assert "column Comments: 1 long value(s) lie past the end" in told
+    assert 3 not in frame["Data_Point"].tolist() and len(frame) >= 30
+    # the Global_Table row is read, its memo (in long-value pages past the end) null
+    assert frame.attrs["metadata"]["test_name"] == "cell_1"
+    assert frame.attrs["metadata"]["comments"] is None
+    expected = whole[whole["Data_Point"].isin(frame["Data_Point"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame, expected)
