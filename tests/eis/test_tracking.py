@@ -87,3 +87,65 @@ def test_a_jump_beyond_the_limit_starts_a_new_track_and_unfitted_spectra_are_ski
         table(("CPE1", 100.0, 1e-4, "R_ct", True)),  # 4 decades away in C: another arc
     ]
     assert track_arcs(tables) == [{"CPE1": "R_int"}, {}, {"CPE1": "R_ct"}]
+
+
+def test_an_arc_appearing_mid_series_gets_its_own_label_for_the_whole_series():
+    """R_int stays; the 1e-5 F arc is seen in every spectrum; a 3e-7 F arc appears at the
+    third spectrum and stays. Each label follows one arc, and the numbering of the two R_ct
+    arcs (by time constant, once for the series) is the same in every spectrum."""
+    tables = [
+        table(("CPE1", 100.0, 1e-8, "R_int", True), ("CPE2", 1000.0, 1e-5, "R_ct", True)),
+        table(("CPE1", 110.0, 1e-8, "R_int", True), ("CPE2", 900.0, 1e-5, "R_ct", True)),
+        table(
+            ("CPE1", 120.0, 1e-8, "R_int", True),
+            ("CPE2", 50.0, 3e-7, "R_ct", True),
+            ("CPE3", 800.0, 1e-5, "R_ct_2", True),
+        ),
+        table(("CPE1", 60.0, 3e-7, "R_ct", True), ("CPE2", 700.0, 1e-5, "R_ct_2", True)),
+        table(("CPE1", 70.0, 3e-7, "R_ct", True), ("CPE2", 600.0, 1e-5, "R_ct_2", True)),
+    ]
+    labels = track_arcs(tables)
+    by_capacitance: dict[float, set[str]] = {}
+    for found, frame in zip(labels, tables, strict=True):
+        for _, arc in frame.iterrows():
+            c = round(float(1 / (2 * np.pi * arc["f0_Hz"]) / arc["R_ohm"]), 15)
+            by_capacitance.setdefault(c, set()).add(found[arc["element"]])
+    assert all(len(names) == 1 for names in by_capacitance.values()), by_capacitance
+    assert by_capacitance[1e-8] == {"R_int"}
+    assert {next(iter(v)) for v in by_capacitance.values()} == {"R_int", "R_ct", "R_ct_2"}
+
+
+def test_three_arcs_of_one_role_crossing_keep_one_label_each():
+    """A grows, B stays, C shrinks: their time constants cross twice and the blocks they sit in
+    (numbered by time constant) change; the per-spectrum role numbers are scrambled."""
+    r_a, r_c = np.geomspace(10, 1000, 7), np.geomspace(1000, 10, 7)
+    truth = []
+    tables = []
+    for k in range(7):
+        arcs = sorted(
+            [("A", r_a[k], 1e-6), ("B", 100.0, 3e-6), ("C", r_c[k], 1e-5)],
+            key=lambda arc: arc[1] * arc[2],
+        )
+        names = ["R_ct", "R_ct_2", "R_ct_3"]
+        tables.append(
+            table(
+                *[
+                    (f"CPE{j + 1}", r, c, names[(j + k) % 3], True)
+                    for j, (_, r, c) in enumerate(arcs)
+                ]
+            )
+        )
+        truth.append({f"CPE{j + 1}": arc[0] for j, arc in enumerate(arcs)})
+    labels = track_arcs(tables)
+    label_of: dict[str, set[str]] = {}
+    for found, who in zip(labels, truth, strict=True):
+        for element, label in found.items():
+            label_of.setdefault(who[element], set()).add(label)
+    assert label_of == {"A": {"R_ct"}, "B": {"R_ct_2"}, "C": {"R_ct_3"}}
+
+
+def test_a_series_of_one_spectrum_and_series_without_arcs():
+    assert track_arcs([table(("CPE1", 100.0, 1e-8, "R_int", True))]) == [{"CPE1": "R_int"}]
+    assert track_arcs([]) == []
+    assert track_arcs([None, pd.DataFrame()]) == [{}, {}]
+    assert track_arcs([table(("CPE1", 100.0, 1e-8, None, True))]) == [{}]  # no role, no label
