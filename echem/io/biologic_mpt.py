@@ -358,6 +358,15 @@ def _check_column_line(
             path,
             line=number,
         )
+    numbers = [name.strip() for name in text.split("\t") if _NUMBER.fullmatch(name.strip())]
+    if numbers:
+        shown = ", ".join(repr(value) for value in numbers[:3])
+        raise ParseError(
+            f"the column line holds {len(numbers)} number(s) among its names ({shown}...): "
+            "data joined to it (a line break lost?); EC-Lab names no column by a number",
+            path,
+            line=number,
+        )
     if cut:
         raise ParseError(
             "the file ends inside the column line (cut short: no line end, and no tab "

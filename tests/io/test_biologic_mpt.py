@@ -495,6 +495,19 @@ def test_a_header_line_without_end_is_not_read_whole(tmp_path, top):
     assert peak < 8 << 20
 
 
+@pytest.mark.parametrize("joint", [b"\x8a", b" ", b"\t"])
+def test_data_joined_to_the_column_line_is_a_parse_error(tmp_path, joint):
+    """The line break after the column line damaged (``\n`` to ``\x8a``): the first data
+    line's values became 28 more column names and its row was gone, in silence."""
+    source = real("biologic/coc.issue_185.mpt").read_bytes()
+    at = source.index(b"P/W\t\n") + len(b"P/W\t")
+    path = tmp_path / "joined.mpt"
+    path.write_bytes(source[:at] + joint + source[at + 1 :])
+    with pytest.raises(echem.ParseError, match="number.s. among its names") as caught:
+        echem.read(path)
+    assert caught.value.line == 56
+
+
 # --- BT-Lab exports, and files that are no export ---------------------------------------
 def _bt_lab(source: bytes, encoding: str = "latin-1") -> bytes:
     """An EC-Lab export rewritten as BT-Lab writes it: first line, and the encoding."""
