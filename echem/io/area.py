@@ -22,6 +22,7 @@ saying so: it usually means the field was never set.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,8 +108,8 @@ def electrode_area(
         return ElectrodeArea(None, "none")
     for key in AREA_KEYS:
         value = metadata.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            continue  # numpy scalars are Real too (np.float32 is no float: it was passed over)
         if not (math.isfinite(value) and value > 0):
             continue
         software, default = SOFTWARE_DEFAULTS_CM2.get(str(attrs.get("format")), ("", math.nan))

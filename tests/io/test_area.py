@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from conftest import real
 
@@ -39,6 +40,9 @@ def test_an_argument_that_is_no_area_is_refused(bad):
         ({"area_cm2": -1.0}, (None, None)),
         ({"area_cm2": True}, (None, None)),
         ({"area_cm2": "1 cm2"}, (None, None)),  # text: the reader did not convert it
+        ({"area_cm2": np.float32(0.5)}, (0.5, "area_cm2")),  # was passed over: no float
+        ({"area_cm2": np.int64(2)}, (2.0, "area_cm2")),
+        ({"area_cm2": np.bool_(True)}, (None, None)),
         ({"electrode_area": 113.1}, (None, None)),  # a number without its unit: no guess
         ({}, (None, None)),
     ],
@@ -46,6 +50,7 @@ def test_an_argument_that_is_no_area_is_refused(bad):
 def test_the_header_area_is_read_only_with_its_unit(metadata, expected):
     area = electrode_area(_attrs("gamry-dta", **metadata))
     assert (area.cm2, area.key) == expected
+    assert area.cm2 is None or type(area.cm2) is float
     assert area.source == ("header" if expected[0] is not None else "none")
 
 
