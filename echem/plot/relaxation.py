@@ -26,7 +26,8 @@ def drt(result: Any, ax: Any = None, *, label: str | None = None, peaks: bool = 
     ax
         Axes to draw into (a new figure when None).
     label
-        Legend label of the curve (default: λ and its choice).
+        Legend label of the curve (default: λ and the series terms, which γ does not show:
+        R∞, and L and C when they are in the model).
     peaks
         Mark each peak with its τ and R; peaks outside the measured window in grey.
 
@@ -40,7 +41,7 @@ def drt(result: Any, ax: Any = None, *, label: str | None = None, peaks: bool = 
     tau = np.asarray(result.tau_s, dtype=float)
     gamma = np.asarray(result.gamma_ohm, dtype=float)
     ax = new_axes(ax, (6.0, 3.8))
-    ax.semilogx(tau, gamma, label=label or f"λ = {result.lam:.3g}", **FIT_STYLE)
+    ax.semilogx(tau, gamma, label=label or _default_label(result), **FIT_STYLE)
     freq = np.asarray(result.freq_Hz, dtype=float)
     window = (1.0 / (2 * np.pi * freq.max()), 1.0 / (2 * np.pi * freq.min()))
     ax.axvspan(tau[0], window[0], **OUTSIDE_STYLE)
@@ -48,7 +49,8 @@ def drt(result: Any, ax: Any = None, *, label: str | None = None, peaks: bool = 
     if peaks:
         _mark_peaks(ax, result)
     ax.set_xlim(tau[0], tau[-1])
-    ax.set_ylim(0.0, 1.25 * max(float(np.nanmax(gamma)), 1e-300))  # room for the labels
+    top = float(np.nanmax(gamma)) if gamma.size else 0.0
+    ax.set_ylim(0.0, 1.25 * top if top > 0 else 1.0)  # room for the labels
     ax.set_xlabel("τ / s")
     ax.set_ylabel("γ / Ω")
     top = ax.secondary_xaxis(
@@ -58,6 +60,16 @@ def drt(result: Any, ax: Any = None, *, label: str | None = None, peaks: bool = 
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _default_label(result: Any) -> str:
+    parts = [f"λ = {result.lam:.3g}", f"R∞ = {result.R_inf_ohm:.4g} Ω"]
+    L, C = getattr(result, "L_H", 0.0), getattr(result, "C_F", np.inf)
+    if np.isfinite(L) and L > 0:
+        parts.append(f"L = {L:.3g} H")
+    if np.isfinite(C):
+        parts.append(f"C = {C:.3g} F")
+    return ", ".join(parts)
 
 
 def _tau_to_frequency(value: np.ndarray) -> np.ndarray:

@@ -69,3 +69,16 @@ def test_the_drt_model_draws_on_a_nyquist_plot(result):
     model = ax.get_lines()[1]
     assert "DRT" in model.get_label()
     assert np.max(-model.get_ydata()) < 0  # capacitive arcs above the axis: -Z'' > 0
+
+
+def test_the_legend_gives_what_gamma_does_not_show():
+    """R∞ (and C for a blocking tail) are not in γ: the default label gives them; a zero DRT
+    (a resistor) gets a y axis from 0, not -0.05..0.05 as before."""
+    omega = 2 * np.pi * FREQ
+    z = 10 + 100 / (1 + (1j * omega * 1e-5) ** 0.9) + 1 / (1j * omega * 1e-4)
+    result = echem.eis.drt(FREQ, z)
+    label = echem.plot.drt(result).get_lines()[0].get_label()
+    assert f"R∞ = {result.R_inf_ohm:.4g} Ω" in label
+    assert f"C = {result.C_F:.3g} F" in label
+    flat = echem.eis.drt(FREQ, np.full(FREQ.size, 50.0 + 0j))
+    assert echem.plot.drt(flat).get_ylim() == (0.0, 1.0)
