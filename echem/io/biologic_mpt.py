@@ -86,6 +86,8 @@ MAGIC = b"EC-Lab ASCII FILE"
 MAGICS: tuple[bytes, ...] = (MAGIC, b"BT-Lab ASCII FILE")
 #: UTF-8 byte order mark an editor may put before the first line: not part of it.
 _UTF8_BOM = b"\xef\xbb\xbf"
+#: Byte-order marks of UTF-16 text, which no EC-Lab/BT-Lab export is.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 #: Original columns that canonical columns are made from.
 _CANONICAL_SOURCES = frozenset(
@@ -227,6 +229,13 @@ def parse_header(handle: IO[bytes], path: Path) -> MptHeader:
     first = _header_line(handle, path, 1)
     if not first:
         raise ParseError("the file is empty", path, line=1)
+    if first.startswith(_UTF16_BOMS):
+        raise ParseError(
+            "UTF-16 text (a byte-order mark): EC-Lab and BT-Lab write latin-1 or UTF-8 "
+            "(an export re-saved as 'Unicode'? save it as ANSI or UTF-8)",
+            path,
+            line=1,
+        )
     _refuse_bare_cr(first, path, 1)
     first = first.removeprefix(_UTF8_BOM)
     raw_lines: list[bytes] = []

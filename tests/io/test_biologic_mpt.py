@@ -533,6 +533,19 @@ def test_a_bt_lab_export_reads_as_its_ec_lab_twin(tmp_path, encoding):
     assert frame.attrs["metadata"]["software"] == "BT-Lab 1.79"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_export_is_refused_saying_so(tmp_path, encoding):
+    """An export re-saved as UTF-16 was 'not an EC-Lab/BT-Lab text export'."""
+    text = real("biologic/ocv.mpt").read_bytes().decode("latin-1")
+    path = tmp_path / "utf16.mpt"
+    path.write_bytes(
+        ("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding)
+    )
+    with pytest.raises(echem.ParseError, match="UTF-16 text") as caught:
+        echem.read(path)
+    assert caught.value.line == 1
+
+
 def test_a_lost_degree_sign_in_a_utf8_export_is_kept_as_read(tmp_path):
     """MANIFEST.md: re-saved BT-Lab exports hold U+FFFD where a degree sign was lost."""
     text = (
