@@ -277,7 +277,7 @@ def read_res(
     raw = _ordered(_test_rows(normal, test_id), path)
     global_row = _global_row(global_rows, test_id)
 
-    tables, empty = _other_tables(database, test_id, unread)
+    tables, empty = _other_tables(database, test_id, unread, path)
     units = {name: unit for name, unit in UNITS.items() if name in raw or name in global_row}
     aux = tables.get(AUX_TABLE)
     aux_columns, temperature = (
@@ -545,7 +545,7 @@ def _start_time(days: Any) -> str | None:
 
 
 def _other_tables(
-    database: AccessDatabase, test_id: int, unread: dict[str, str]
+    database: AccessDatabase, test_id: int, unread: dict[str, str], path: Path
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """Every user table but the normal one, restricted to the test where it has a
     ``Test_ID``; (tables with rows, names of empty ones). A table keyed by channel only
@@ -565,6 +565,13 @@ def _other_tables(
             unread[name] = error.reason
             continue
         if "Test_ID" in table:
+            keys = np.asarray(table["Test_ID"])
+            if keys.dtype.kind == "f" and np.isnan(keys).any():
+                warn(
+                    f"{path}: {int(np.isnan(keys).sum())} row(s) of {name} have no Test_ID "
+                    "(null): they belong to no test and are left out of attrs['tables']",
+                    EchemWarning,
+                )
             table = _test_rows(table, test_id)
         n_rows = len(next(iter(table.values()))) if table else 0
         if n_rows:

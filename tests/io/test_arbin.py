@@ -1092,3 +1092,15 @@ def test_a_table_of_255_columns_over_continued_definition_pages(
         assert exported.shape == (12, 255)
         np.testing.assert_array_equal(exported["c254"], table["c254"])
         assert exported["c251"].fillna("").tolist() == [v or "" for v in table["c251"]]
+
+
+def test_rows_of_other_tables_without_a_test_are_told(tmp_path: Path) -> None:
+    """An Auxiliary_Table row with a null Test_ID belongs to no test: it was left out of
+    attrs['tables'] silently."""
+    aux = [[1, p, 0, 1, 25.0 + p / 8, 0.125] for p in range(1, 41)]
+    aux[3][0] = None
+    path = _arbin_file(tmp_path, aux=aux, aux_global=[[3, 0, 1, "T1", "C"]])
+    with pytest.warns(echem.EchemWarning, match="1 row.* of Auxiliary_Table have no Test_ID"):
+        frame = read_res(path)
+    assert len(frame.attrs["tables"]["Auxiliary_Table"]) == 39
+    assert np.isnan(frame["temperature_degC"][3]) and frame["temperature_degC"].notna().sum() == 39
