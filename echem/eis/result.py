@@ -257,14 +257,19 @@ class FitResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FitResult:
-        """Rebuild a result from :meth:`to_dict` output (``lmfit_result`` is None)."""
+    def from_dict(cls, d: dict[str, Any], elements: Any = None) -> FitResult:
+        """Rebuild a result from :meth:`to_dict` output (``lmfit_result`` is None).
+
+        ``elements``: the circuit's own elements (``Circuit(text, elements=...)``), which JSON
+        cannot carry (their impedance is a function); without them such a circuit's text is
+        an unknown element type.
+        """
         names = list(d["correl"]["names"])
         matrix = np.array(
             [[_from_json(v) for v in row] for row in d["correl"]["matrix"]], dtype=float
         ).reshape(len(names), len(names))
         return cls(
-            circuit=Circuit(d["circuit"]),
+            circuit=Circuit(d["circuit"], elements=elements),
             freq_Hz=np.asarray(d["freq_Hz"], dtype=float),
             z=np.asarray(d["z_real_ohm"], dtype=float)
             + 1j * np.asarray(d["z_imag_ohm"], dtype=float),

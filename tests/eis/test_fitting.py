@@ -293,6 +293,24 @@ def test_json_round_trip():
     np.testing.assert_array_equal(back.z, result.z)
     np.testing.assert_array_equal(back.predict(FREQ), result.predict(FREQ))
     assert back.lmfit_result is None
+    assert back.referred == result.referred and set(back.referred) == {"CPE1_Q", "CPE2_Q"}
+
+
+def test_json_round_trip_of_a_circuit_with_its_own_element():
+    """JSON cannot carry an element's impedance function: from_dict takes the elements (it
+    raised "unknown element type" with no way to give them)."""
+    import dataclasses
+
+    from echem.eis.elements import ELEMENTS
+
+    mine = dataclasses.replace(ELEMENTS["R"], type="X", description="my resistor")
+    circuit = Circuit("X0-p(R1,C1)", elements=[mine])
+    z = noisy(circuit.impedance(FREQ, [10.0, 100.0, 1e-6]), seed=2)
+    result = fit(FREQ, z, circuit)
+    text = json.dumps(result.to_dict(), allow_nan=False)
+    back = FitResult.from_dict(json.loads(text), elements=[mine])
+    assert back.circuit == result.circuit and back.values == result.values
+    np.testing.assert_array_equal(back.predict(FREQ), result.predict(FREQ))
 
 
 @pytest.mark.parametrize(
