@@ -1104,3 +1104,47 @@ def test_rows_of_other_tables_without_a_test_are_told(tmp_path: Path) -> None:
         frame = read_res(path)
     assert len(frame.attrs["tables"]["Auxiliary_Table"]) == 39
     assert np.isnan(frame["temperature_degC"][3]) and frame["temperature_degC"].notna().sum() == 39
+
+
+def test_long_values_inline_in_one_row_or_chained(tmp_path: Path) -> None:
+    """Memo and OLE values: inline (0x80), in one long-value row (0x40), or a chain of
+    rows over several LVAL pages each starting with the pointer to the next; compressed
+    (FF FE, one byte a character) or UTF-16; empty and null. A chain that loops or ends
+    short is a ParseError naming the table and column."""
+    columns = [jet.Column("Id", jet.LONG), jet.Column("Note", jet.MEMO, compressed=True)]
+    columns.append(jet.Column("Blob", jet.OLE))
+    notes = ["", "short", "Li₃PS₄ | Ω " * 40, "x" * 3000, "ünïcödé " * 500, None]
+    blob = bytes(range(256)) * 9
+    rows = [
+        [k, None if note is None else (note, how), None if note is None else (blob[: 97 * k], how)]
+        for k, (note, how) in enumerate(
+            zip(notes, ["inline", "inline", "one", "chain", "chain", "one"], strict=True)
+        )
+    ]
+    target = tmp_path / "memo.mdb"
+    target.write_bytes(jet.database([jet.Table("Memos", columns, rows)]))
+    table = AccessDatabase.open(target).read_table("Memos")
+    assert table["Note"].tolist() == notes
+    assert table["Blob"].tolist() == [blob[: 97 * k] for k in range(5)] + [None]
+    raw = bytearray(target.read_bytes())
+    lval = int.from_bytes(b"LVAL", "little")
+    pages = [
+        p
+        for p in range(len(raw) // PAGE_SIZE)
+        if raw[p * PAGE_SIZE] == 1
+        and int.from_bytes(raw[p * PAGE_SIZE + 4 :][:4], "little") == lval
+    ]
+    rows = {
+        p: p * PAGE_SIZE + (int.from_bytes(raw[p * PAGE_SIZE + 14 :][:2], "little") & 0x1FFF)
+        for p in pages
+    }
+    # a chain's rows start with the pointer (page << 8 | row 0) to the next: loop one back
+    # onto itself, or end one early (pointer 0) -- a value must be whole
+    links = [p for p in pages if int.from_bytes(raw[rows[p] :][:4], "little") >> 8 in pages]
+    assert len(links) >= 4
+    for pointer, message in ((links[0] << 8, "ends after"), (0, "ends after")):
+        damaged = bytearray(raw)
+        damaged[rows[links[0]] : rows[links[0]] + 4] = pointer.to_bytes(4, "little")
+        target.write_bytes(bytes(damaged))
+        with pytest.raises(echem.ParseError, match=f"table Memos, column (Note|Blob).*{message}"):
+            AccessDatabase.open(target).read_table("Memos")
