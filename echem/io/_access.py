@@ -10,14 +10,17 @@ every structure below is checked when read, so that a damaged file is a
 * The file is a sequence of 4096-byte pages; page 0 starts ``00 01 00 00`` then
   ``Standard Jet DB`` (Jet 4, Access 2000-2003 ``.mdb``) or ``Standard ACE DB``
   (ACE, Access 2007+ ``.accdb``); the byte at 0x14 is the version (0 Jet 3, whose
-  2048-byte pages are not read here; 1 Jet 4; 2-6 ACE 12-17).
+  2048-byte pages are not read here: a ParseError naming it; 1 Jet 4; 2-6 ACE 12-17).
+  Bytes 0x18-0x97 are RC4-scrambled with a fixed key; unscrambled, the u32 at 0x3E is
+  the key of an "encoded" database's pages (each RC4-scrambled: refused, by name).
 * The first byte of a page is its type: 0x01 data, 0x02 table definition (TDEF).
 * A TDEF page: ``next_pg`` (u32 at 0x04, a continuation page whose bytes after its
   8-byte header follow on), row count (u32 at 0x10), ``max_cols`` (u16 at 0x29),
   ``num_var_cols`` (0x2B), ``num_cols`` (0x2D), ``num_real_idx`` (u32 at 0x33); from
   0x3F, 12 bytes per real index, then 25 bytes per column (type at +0, column number
-  at +5, variable-column index at +7, flags at +15 (0x01: fixed length), fixed offset at
-  +21, length at +23), then the column names (u16 byte count, UTF-16-LE).
+  at +5, variable-column index at +7, precision and scale of a Decimal at +11 and +12,
+  flags at +15 (0x01: fixed length), fixed offset at +21, length at +23), then the
+  column names (u16 byte count, UTF-16-LE).
 * The catalog is the table ``MSysObjects`` whose TDEF is page 2: a row of ``Type`` 1 is
   a table, ``Id & 0xFFFFFF`` its TDEF page; ``Flags & 0x80000002`` marks system tables.
 * A table's data pages are those its usage map lists (TDEF u32 at 0x37: page << 8 |
@@ -28,6 +31,8 @@ every structure below is checked when read, so that a damaged file is a
   offset per row (0x8000: deleted; 0x4000: the row holds a 4-byte pointer, row number in
   the low byte and page above it, to where the row now lives; low 13 bits: the row's
   start). Rows fill the page from its end: row ``i`` ends where row ``i - 1`` starts.
+  (HACKING.md and Jackcess read the flags so; mdbtools 1.0's code the other way round:
+  its mdb-export prints deleted rows and leaves moved ones out, issue 378.)
 * A row: u16 column count, the fixed-length columns (at ``2 + fixed offset``), the
   variable-length ones; then, read from the row's end backwards: the null mask
   (``(count + 7) // 8`` bytes, bit ``n`` for column number ``n``, 1 = not null; a
