@@ -479,6 +479,8 @@ def parameter_verdicts(
             reason = "fixed (not fitted)"
         elif name in why_nan:
             reason = why_nan[name]
+        elif not np.isfinite(value):
+            reason = "its value is not a finite number"
         elif not np.isfinite(err):
             reason = "no standard error"
         elif value == 0 or err > MAX_RELATIVE_STDERR * abs(value):

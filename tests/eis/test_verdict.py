@@ -260,3 +260,14 @@ def test_an_apex_just_inside_the_band_is_not_called_outside_it():
     arc = result.arcs.iloc[0]
     assert not arc["in_window"] and pd.isna(arc["role"])
     assert "outside" not in arc["role_reason"] and "above" not in arc["description"]
+
+
+def test_a_parameter_without_a_finite_value_is_not_determined():
+    """A NaN value with a finite stderr passed every test (comparisons with NaN are False)."""
+    from echem.eis.verdict import parameter_verdicts
+
+    determined, reasons = parameter_verdicts(
+        ["R1", "R2"], {"R1": np.nan, "R2": 10.0}, {"R1": 0.1, "R2": 0.1}, None, [], {}, ()
+    )
+    assert determined == {"R1": False, "R2": True}
+    assert reasons["R1"] == "its value is not a finite number"
