@@ -329,6 +329,11 @@ def report_synthetic(everything: list[dict], sample: list[dict], draws: dict) ->
         f"median {np.median(ratio):.1f}, 90th percentile {np.percentile(ratio, 90):.1f}; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
+    slowest = outcomes[int(np.argmax(cpu))]
+    print(
+        f"slowest: {_label(slowest['key'])} -> {slowest['circuit']}, {slowest['fits']} "
+        f"candidates, {slowest['cpu']:.2f} s ({slowest['cpu'] / slowest['one_fit']:.0f} fits)"
+    )
 
 
 def evaluate_real(sweep: tuple) -> dict:

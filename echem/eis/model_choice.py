@@ -28,8 +28,9 @@ and, when the end is open, the best with a tail. The neighbours of a candidate a
 fewer, one arc more, its other tails (for the first two leaders), for an arc whose apex lies
 below the band (:func:`echem.eis.verdict.arc_position`: a tail in disguise) the circuit with
 that arc replaced by each tail, and without its inductance where that is not determined. At
-most :data:`MAX_FITS` candidates are fitted; a spectrum costs 2 to about 15 fits
-(benchmarks/bench_model_choice.py: CPU 0.1–1.5 s for 76 points).
+most :data:`MAX_FITS` candidates are fitted (refits from an inherited start not counted);
+benchmarks/bench_model_choice.py measures the CPU time of a choice at a median of 10 times that
+of one fit of the true circuit (90th percentile 25) on synthetic spectra of 76 points.
 
 Every candidate starts from the DRT: each peak's area is an arc's R, its τ gives
 Q = τⁿ/R, its width the exponent n (:mod:`echem.eis._drt_peaks`); R∞ and L are the DRT's,
@@ -69,8 +70,11 @@ candidates first (:func:`choose`), the criterion decides within a rank:
 4. the rest.
 
 So a circuit whose parameters are not determined is never chosen when a smaller one describes
-the data within the noise. Ties go to fewer parameters, then to the circuit text: the same
-spectrum gives the same choice run after run (the fits are seeded).
+the data within the noise. Within rank 0, 1 or 3, of the candidates whose BIC is within
+:data:`PARSIMONY` (2) of the lowest the one with the fewest parameters is chosen (a difference
+below 2 is "not worth more than a bare mention", Kass & Raftery 1995, below). Ties go to fewer
+parameters, then to the circuit text: the same spectrum gives the same choice run after run
+(the fits are seeded).
 
 Along a series (:func:`series_step`, used by :func:`echem.eis.fit_series` with ``"auto"``) the
 previous sweep's circuit is kept while it is ``ok`` and its BIC is within :data:`KEEP_MARGIN`
