@@ -8,11 +8,13 @@ that the writer and the reader cannot share a misunderstanding unnoticed.
 
 It writes what a test needs to attack a reader with: rows spread over several data pages
 (optionally interleaved with other tables' pages, as a live cycler file has them), usage
-maps of both types, deleted rows (row offset flag 0x8000), rows moved to another page
-(0x4000: the old place holds a pointer; the new row is flagged 0xC000), rows written
-before columns were added (fewer columns than the table has), compressed text (``FF FE``),
-memo values inline, in one long-value row or in a chain of them, and every fixed type
-(Currency, Decimal, GUID, Date/Time...). Not written: indexes (none declared), properties.
+maps of both types, deleted rows (row offset flags 0xC000, as Jackcess deletes a row, or
+0x8000 alone), rows moved to another page (0x4000: the old place holds a pointer; the new
+row is flagged 0x8000 so that a scan skips it, as Jackcess's updateRow writes it), rows
+written before columns were added (fewer columns than the table has), compressed text
+(``FF FE``), memo values inline, in one long-value row or in a chain of them, and every
+fixed type (Currency, Decimal, GUID, Date/Time...). Not written: indexes (none
+declared), properties.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class Table:
     moved: list[int] = field(default_factory=list)
     declared: int | None = None
     stale: list[list[Any]] = field(default_factory=list)
+    deleted_flags: int = DELETED | MOVED  # as Jackcess deletes a row (TableImpl.deleteRow)
     usage_map_type: int = 0
     system: bool = False
 
@@ -304,9 +307,9 @@ class Database:
                 placed.append(put(row))
             if index == len(rows) // 2:
                 for extra in table.deleted:
-                    put(self.row(table, extra), DELETED)
+                    put(self.row(table, extra), table.deleted_flags)
         for index, slot in moved_targets.items():
-            target_page, target_row = put(rows[index], DELETED | MOVED)
+            target_page, target_row = put(rows[index], DELETED)
             page_number, row_number = placed[slot]
             start = struct.unpack_from("<H", self.pages[page_number], 14 + 2 * row_number)[0]
             struct.pack_into(

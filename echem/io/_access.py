@@ -31,8 +31,9 @@ every structure below is checked when read, so that a damaged file is a
   offset per row (0x8000: deleted; 0x4000: the row holds a 4-byte pointer, row number in
   the low byte and page above it, to where the row now lives; low 13 bits: the row's
   start). Rows fill the page from its end: row ``i`` ends where row ``i - 1`` starts.
-  (HACKING.md and Jackcess read the flags so; mdbtools 1.0's code the other way round:
-  its mdb-export prints deleted rows and leaves moved ones out, issue 378.)
+  Jackcess deletes a row by setting 0xC000, and flags a moved row's new place 0x8000
+  (read through its pointer only). (mdbtools 1.0's code takes 0x4000 for "deleted": its
+  mdb-export skips both of those but prints a row flagged 0x8000 alone; issue 378.)
 * A row: u16 column count, the fixed-length columns (at ``2 + fixed offset``), the
   variable-length ones; then, read from the row's end backwards: the null mask
   (``(count + 7) // 8`` bytes, bit ``n`` for column number ``n``, 1 = not null; a
@@ -791,8 +792,8 @@ class AccessDatabase:
                 raise ParseError(
                     f"{what}: page {page} belongs to another table", self.path, offset=start
                 )
-            # The row moved to is marked deleted (0x8000, with or without 0x4000) so that
-            # a scan of its page skips it: it is read through the pointer only.
+            # The row moved to is marked deleted (0x8000: Jackcess's updateRow) so that a
+            # scan of its page skips it: it is read through the pointer only.
             target_start, target_stop, _ = self._row_span(page, row, what, start)
             targets.append((target_start, target_stop, page * PAGE_SIZE + row))
         return targets
