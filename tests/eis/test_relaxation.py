@@ -536,3 +536,25 @@ def test_real_r_inf_is_the_high_frequency_intercept(relative, r_inf, before):
     result = echem.eis.drt(sweep)
     assert result.R_inf_ohm == pytest.approx(r_inf, rel=0.03)
     assert abs(before / r_inf - 1) > 0.1
+
+
+def test_scaling_frequencies_shifts_tau_exactly_and_z_scales_the_series_terms():
+    """f → kf divides every τ by k and leaves γ; Z → kZ multiplies γ, R∞, L by k, C by 1/k."""
+    omega = 2 * np.pi * FREQ
+    z = spectrum(CASES["two ZARCs"], noise=0.005, seed=3, L=2e-7) + 1 / (1j * omega * 1e-3)
+    base = drt(FREQ, z)
+    assert base.L_H > 0 and math.isfinite(base.C_F)
+    for k in (1e-3, 7.0):
+        shifted = drt(k * FREQ, z)
+        assert np.allclose(shifted.tau_s * k, base.tau_s, rtol=1e-12)
+        assert np.allclose(shifted.gamma_ohm, base.gamma_ohm, rtol=1e-7, atol=1e-9)
+        assert np.allclose(shifted.peaks["tau_s"] * k, base.peaks["tau_s"], rtol=1e-9)
+        assert shifted.L_H * k == pytest.approx(base.L_H, rel=1e-6)
+        assert shifted.C_F * k == pytest.approx(base.C_F, rel=1e-6)
+        scaled = drt(FREQ, k * z)
+        assert scaled.L_H == pytest.approx(k * base.L_H, rel=1e-6)
+        assert scaled.C_F == pytest.approx(base.C_F / k, rel=1e-6)
+        assert (
+            scaled.series_method.split(":")[1].split(",")[0]
+            == (base.series_method.split(":")[1].split(",")[0])
+        )
