@@ -534,8 +534,9 @@ def _python(value: Any) -> Any:
 
 
 def _start_time(days: Any) -> str | None:
-    """ISO 8601 (local time, no zone) of an OLE Automation date, None when absent."""
-    if days is None or isinstance(days, str):
+    """ISO 8601 (local time, no zone) of an OLE Automation date, None when absent or
+    unset (0: the OLE epoch, 1899-12-30, is no start a cycler recorded)."""
+    if days is None or isinstance(days, str) or days == 0:
         return None
     instant = ole_dates(np.array([days], dtype=np.float64))[0]
     if np.isnat(instant):

@@ -1156,3 +1156,15 @@ def test_long_values_inline_in_one_row_or_chained(tmp_path: Path) -> None:
         target.write_bytes(bytes(damaged))
         with pytest.raises(echem.ParseError, match=f"table Memos, column (Note|Blob).*{message}"):
             AccessDatabase.open(target).read_table("Memos")
+
+
+def test_an_unset_start_is_no_start_time(tmp_path: Path) -> None:
+    """Start_DateTime 0 (unset) read as a start on 1899-12-30."""
+    target = tmp_path / "unset.res"
+    global_table = jet.Table("Global_Table", GLOBAL_COLUMNS[:4], [[1, "cell", 3, 0.0]])
+    normal = jet.Table("Channel_Normal_Table", NORMAL_COLUMNS, _normal_rows(1, 5))
+    target.write_bytes(jet.database([global_table, normal]))
+    frame = read_res(target)
+    assert frame.attrs["start_time"] is None
+    assert frame.attrs["metadata"]["Start_DateTime"] == 0.0  # the stored value is kept
+    assert list_tests(target)["start"].tolist() == [None]
