@@ -7,6 +7,12 @@ with independent facts: Arbin's capacity counters against the integrated current
 coulometry cross-check), galvani's per-cycle capacity sums, the start date in the file
 name. Damaged copies (cut, bit-flipped, renamed tables, a second test) must raise
 ParseError, warn, or read the values the file holds.
+
+What the real file does not have (auxiliary inputs, several tests and channels, deleted
+and moved rows, usage maps of type 1, long values, Decimal/Currency/GUID columns, 255
+columns, ACE layouts) is tested on databases written by tests/jet4_writer.py, a small
+Jet 4 writer that shares no code with echem's decoder and is itself checked against
+mdb-export.
 """
 
 from __future__ import annotations
