@@ -615,9 +615,8 @@ def read_mpt(path: Path) -> pd.DataFrame:
         )
     _absolute_times_to_seconds(table, header)
     _check_numeric(table, header, path, end)
-    _check_rows_whole(
-        table.drop(columns=_ABSOLUTE_TIMES, errors="ignore"), header, path, end, first_data
-    )
+    as_read = table.drop(columns=_ABSOLUTE_TIMES) if _ABSOLUTE_TIMES in table else table
+    _check_rows_whole(as_read, header, path, end, first_data)
     return build_frame(
         table,
         CANONICAL_ALIASES,

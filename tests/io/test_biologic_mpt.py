@@ -590,7 +590,7 @@ CUT_FILES = [p for p in real_files("biologic*/*.mpt") if "MissingFreq" not in p.
 EVERY_CUT = ("zir.mpt", "wait.mpt", "wait.old.mpt")
 #: Data lines kept (with the header) of a file cut in the test: the rows the last-line
 #: check compares the last one with, and few enough that a read takes milliseconds.
-KEPT_ROWS = 120
+KEPT_ROWS = 40
 
 
 def line_start(data: bytes, end: int) -> int:
@@ -603,16 +603,19 @@ def last_two_lines(data: bytes) -> range:
     return range(line_start(data, line_start(data, len(data))), len(data))
 
 
-def sampled_cuts(data: bytes, sample: int = 8) -> list[int]:
-    """Cut points of the last two lines: every byte of the last value, the first and
-    last bytes of each line, and ``sample`` tabs (the cut at, and just after, each) and
-    ``sample`` other bytes drawn with a seed."""
+def sampled_cuts(data: bytes, sample: int = 3) -> list[int]:
+    """Cut points of the last two lines: the first and last bytes of each line, every
+    byte of the last value from its exponent on (``E``, sign, digits) and ``sample``
+    bytes of its mantissa, and ``sample`` tabs (the cut at, and just after, each) and
+    ``sample`` other bytes of the two lines, drawn with a seed."""
     span = last_two_lines(data)
     last = line_start(data, len(data))
+    value = max(data.rfind(b"\t") + 1, last)
+    exponent = max(data.rfind(b"E"), value)
     tabs = [i for i in span if data[i : i + 1] == b"\t"]
-    points = {span.start, last - 1, last, len(data) - 1}
-    points.update(range(max(data.rfind(b"\t") + 1, last), len(data)))
     rng = random.Random(len(data))
+    points = {span.start, last - 1, last, len(data) - 1, *range(exponent, len(data))}
+    points.update(rng.sample(range(value, exponent + 1), min(sample, exponent + 1 - value)))
     points.update(t + d for t in rng.sample(tabs, min(sample, len(tabs))) for d in (0, 1))
     points.update(rng.sample(span, min(sample, len(span))))
     return sorted(p for p in points if p in span)
@@ -674,14 +677,15 @@ def fuzz_cuts(name: str, data: bytes, folder: Path, cuts) -> dict[str, list[int]
     path.write_bytes(data)
     full, _ = _read_recording(path)
     assert isinstance(full, pd.DataFrame), full
-    rows_before: dict[int, int] = {}
+    with open(path, "rb") as handle:
+        data_at = biologic_mpt.parse_header(handle, path).data_offset
+    rows_before: dict[int, int] = {}  # line start -> non-blank data lines before it
     verdicts: dict[str, list[int]] = {}
     for cut in cuts:
         start = line_start(data + b"\n", cut + 1)  # of the line the cut is in
         if start not in rows_before:
-            path.write_bytes(data[:start])
-            frame, _ = _read_recording(path)
-            rows_before[start] = len(frame) if isinstance(frame, pd.DataFrame) else -1
+            lines = data[data_at:start].splitlines()
+            rows_before[start] = sum(1 for line in lines if line.strip())
         path.write_bytes(data[:cut])
         frame, caught = _read_recording(path)
         verdict = cut_verdict(frame, caught, full, rows_before[start], data[start:cut])
