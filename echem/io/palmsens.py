@@ -115,7 +115,10 @@ out of ``current_A`` (NaN; the column is left out if no reading remains) with an
 :class:`echem.EchemWarning`, and kept as read under their own name.
 
 Start time: ``TimeStamp`` (local) with the offset to ``UTCTimeStamp``, as ISO 8601
-(``2025-07-17T10:37:24.601551+02:00``); a missing or zero time stamp gives None.
+(``2025-07-17T10:37:24.601551+02:00``); a missing or zero time stamp gives None, a
+missing ``UTCTimeStamp`` the local time without offset. The wall-clock part is local time,
+as the readers of formats that store no offset give it; the offset makes it an instant
+(``pandas.Timestamp(start_time).tz_localize(None)`` is the local time alone).
 """
 
 from __future__ import annotations
