@@ -48,6 +48,7 @@ from .result import FitResult
 from .sweeps import first_time_s
 from .verdict import (
     Covariance,
+    couple_exponents,
     covariance,
     judge,
     noise,
@@ -574,6 +575,7 @@ def _result(
         fixed,
         referred_Hz=judged.frequency_Hz,
     )
+    couple_exponents(circuit, determined, reasons)
     fit_noise = noise(freq, z, circuit.impedance(freq, p), len(free))
     problems = judge(
         circuit, freq, z, values, stderr, determined, reasons, cov.degenerate, fit_noise

@@ -271,3 +271,20 @@ def test_a_parameter_without_a_finite_value_is_not_determined():
     )
     assert determined == {"R1": False, "R2": True}
     assert reasons["R1"] == "its value is not a finite number"
+
+
+def test_a_cpe_magnitude_is_not_determined_without_its_exponent():
+    """Referred to its best frequency, Q looked determined where n was not (n = 0.36 ± 0.4 on
+    vsp_peis_with.mpr); resampled refits spread it by more than 50 %."""
+    from echem.eis.verdict import couple_exponents
+
+    circuit = Circuit(TWO)
+    determined = dict.fromkeys(circuit.param_names, True) | {"CPE2_n": False}
+    reasons = dict.fromkeys(circuit.param_names, "") | {"CPE2_n": "stderr 110 % of its value"}
+    couple_exponents(circuit, determined, reasons)
+    assert not determined["CPE2_Q"] and reasons["CPE2_Q"] == "its exponent CPE2_n is not determined"
+    assert determined["CPE1_Q"] and reasons["CPE1_Q"] == ""
+    held = dict.fromkeys(circuit.param_names, True) | {"CPE2_n": False}
+    fixed = dict.fromkeys(circuit.param_names, "") | {"CPE2_n": "fixed (not fitted)"}
+    couple_exponents(circuit, held, fixed)  # a fixed exponent is known: Q stands on its own
+    assert held["CPE2_Q"]
