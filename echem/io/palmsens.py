@@ -103,8 +103,9 @@ a rotating disk at 0.700 V) the stored values change tenfold at each of the thre
 changes, while value / full scale stays between -364.6 and -367.9 µA. Sessions of PSTrace
 5.7 store µA (PalmSens' 5.7 examples: the values run on smoothly across range changes).
 So ``current_A`` is value / full scale (µA -> A) for PSTrace 5.9 and later, the value
-for 5.7 and earlier; for another version, or without the range codes and their full
-scales, an EIS run has no ``current_A`` (an :class:`echem.EchemWarning` says why). The
+for 5.7; for another version (no EIS run of 5.0 to 5.6 or 5.8 was seen), or without the
+range codes and their full scales, an EIS run has no ``current_A`` (an
+:class:`echem.EchemWarning` says why). The
 DC current is not bounded by its range (PSTrace offsets the DC part to measure the AC
 part on a small range: 56.69 µA on the 10 µA range above). ``metadata["units"]`` names
 such an array's unit ``in range``; the column keeps the values as the file holds them.
@@ -248,7 +249,7 @@ _EIS_DC_CURRENT = frozenset({2, 36})
 #: How PSTrace stores the DC current of an EIS run, by the (major, minor) CoreVersion of
 #: the session: (first, last, storage); see the module docstring. Other versions: unknown.
 _EIS_DC_STORAGE: tuple[tuple[tuple[int, int], tuple[int, int], str], ...] = (
-    ((0, 0), (5, 7), "µA"),
+    ((5, 7), (5, 7), "µA"),
     ((5, 9), (999, 999), "in range"),
 )
 #: The method's current-range statements: (code key, log10 of its limit in µA).

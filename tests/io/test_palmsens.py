@@ -215,6 +215,7 @@ def test_dc_current_of_pstrace_5_7_is_microampere(tmp_path):
     ("core_version", "method", "code", "why"),
     [
         ("5.8.1710.17549", DUMMY_METHOD, 4, "PSTrace 5.8.1710.17549 may store it as µA or"),
+        ("5.0.802.2", DUMMY_METHOD, 4, "PSTrace 5.0.802.2 may store it"),  # no EIS seen
         (None, DUMMY_METHOD, 4, "PSTrace None may store it"),
         ("5.11.1", "METHOD_ID=eis\r\nIRANGE_MIN=3\r\nIRANGE_MAX=7\r\n", 4, "full scale"),
         ("5.11.1", DUMMY_METHOD.replace("IRANGE_MIN_F=0", "IRANGE_MIN_F=2"), 4, "full scale"),
