@@ -105,10 +105,10 @@ changes, while value / full scale stays between -364.6 and -367.9 µA. Sessions 
 So ``current_A`` is value / full scale (µA -> A) for PSTrace 5.9 and later, the value
 for 5.7; for another version (no EIS run of 5.0 to 5.6 or 5.8 was seen), or without the
 range codes and their full scales, an EIS run has no ``current_A`` (an
-:class:`echem.EchemWarning` says why). The
-DC current is not bounded by its range (PSTrace offsets the DC part to measure the AC
-part on a small range: 56.69 µA on the 10 µA range above). ``metadata["units"]`` names
-such an array's unit ``in range``; the column keeps the values as the file holds them.
+:class:`echem.EchemWarning` says why). The DC current is not bounded by its range
+(PSTrace offsets the DC part to measure the AC part on a small range: 56.69 µA on the
+10 µA range above). ``metadata["units"]`` names such an array's unit ``in range``; the
+column keeps the values as the file holds them.
 
 Other current readings larger than 10 times the full scale of their own range cannot
 have been measured (an instrument saturates at a few times full scale): they are left
