@@ -95,6 +95,7 @@ import pandas as pd
 
 from ..errors import EchemError, FitError
 from .capacitance import apex_frequency
+from .circuit_fit import fit_circuit, prepare_data, spectrum_of_frame
 from .result import FitResult
 
 __all__ = [
@@ -219,7 +220,7 @@ def read_evidence(freq_Hz: np.ndarray, z: np.ndarray, weighting: str = "modulus"
     Parameters
     ----------
     freq_Hz, z
-        Frequencies (Hz) and complex impedance (Ω), validated (:func:`echem.eis.fitting.
+        Frequencies (Hz) and complex impedance (Ω), validated (:func:`echem.eis.circuit_fit.
         prepare_data`).
     weighting
         Residual weighting of the DRT, as the fits' (:mod:`echem.eis.weighting`).
@@ -677,10 +678,8 @@ class _Search:
         self.tried: dict[Candidate, Assessment] = {}
 
     def _fit(self, candidate: Candidate, start: Mapping[str, float]) -> Assessment:
-        from .fitting import fit
-
         try:
-            result = fit(
+            result = fit_circuit(
                 self.freq, self.z, candidate.circuit, initial=dict(start) or None, **self.options
             )
         except EchemError as error:
@@ -990,8 +989,6 @@ def fit_auto(
         :data:`CANDIDATE_COLUMNS`, ``reason`` saying why it was or was not chosen) and
         ``choice`` (the choice in a sentence).
     """
-    from .fitting import prepare_data
-
     for name, given in (("initial", initial), ("fixed", fixed), ("bounds", bounds)):
         if given:
             raise FitError(
@@ -1030,9 +1027,7 @@ def series_step(
         ``start`` is ``"warm"`` when the previous spectrum's circuit was kept (it was tried
         from the previous values, beside the data-driven search), else ``"auto"``.
     """
-    from .fitting import _from_frame
-
-    freq, z, time_s = _from_frame(frame)
+    freq, z, time_s = spectrum_of_frame(frame)
     result = fit_auto(freq, z, time_s=time_s, previous=previous, **fit_options)
     kept = previous is not None and str(result.circuit) == str(previous.circuit)
     return result, "warm" if kept else "auto"

@@ -821,7 +821,7 @@ def _only_row_cut_reason(row: tuple[list[str], str], widths: tuple[int, ...]) ->
     separator after its last value or a last value written as EC-Lab writes real
     numbers (:data:`_EC_LAB_REAL`: a cut shortens the three-digit exponent first).
     ``4.2044960E+001`` cut to ``4.20449`` or to ``4``, or a line cut just after a whole
-    value (``1.0019531E+004\t1.0407059E+005``: 2 of 37 fields) is not whole; neither
+    value (``1.0019531E+004\\t1.0407059E+005``: 2 of 37 fields) is not whole; neither
     is an integer last value (``14`` may be ``1`` cut short).
     """
     fields, text = row
