@@ -55,6 +55,12 @@ def test_api_tour_runs_and_its_comments_are_right(capsys):
     assert three.problems[2].startswith("CPE3_n = 1 is not determined: stderr 53.3 %")
     assert three.arcs["role"].iloc[:2].tolist() == ["R_int", "R_ct"]
     assert three.arcs["role"].isna().iloc[2]
+    relax = namespace["relax"]
+    assert relax.peaks["R_ohm"].round(1).tolist() == [29.7, 252.3]
+    assert "R = 29.72 Ohm (10.5 %)" in relax.summary()
+    auto = namespace["auto"]
+    assert str(auto.circuit) == "R0-p(R1,CPE1)-p(R2,CPE2)" and auto.ok
+    assert auto.candidates["chosen"].sum() == 1
     assert namespace["series"]["ok"].all()
     assert namespace["t_short_s"] == pytest.approx(11520, abs=60)
     assert namespace["q_C"] == pytest.approx(-7.234, abs=0.001)
