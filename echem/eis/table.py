@@ -11,7 +11,8 @@ the same name) in the Python API and in the CLI's ``results.csv``:
   ``kk_max_residual``, ``kk_pseudo_chisqr`` (and ``kk_error`` when the check could not run);
 - per arc, keyed by its capacitive element ``E`` (``CPE1``): ``E_C_F`` (effective capacitance),
   ``E_f0_Hz`` (apex frequency), ``E_in_window``, ``E_determined`` (the arc is pinned down:
-  :mod:`echem.eis.arc_table`), ``E_role`` (empty unless pinned down), ``E_C_method``;
+  :mod:`echem.eis.arc_table`), ``E_role`` (empty unless pinned down; across a series the
+  arc's label, so that it names the role columns that hold the arc), ``E_C_method``;
 - per role ``r`` (``R_int``; across a series the arc's label, :mod:`echem.eis.tracking`):
   ``r_determined`` (False in a row where no arc of that role is pinned down: its other
   columns are then NaN), ``r_ohm``, ``r_stderr_ohm``, ``r_C_F`` (its effective capacitance);
@@ -105,12 +106,16 @@ def _parameter_columns(circuit: Circuit, result: Any) -> dict[str, Any]:
     return row
 
 
-def _arc_columns(arcs: pd.DataFrame) -> dict[str, Any]:
+def _arc_columns(arcs: pd.DataFrame, labels: Mapping[str, str] | None) -> dict[str, Any]:
+    """Per arc ``<element>_<column>``; with ``labels`` (a series) ``<element>_role`` is the
+    arc's label across the series, the name of its ``<role>_*`` columns (None: no label)."""
     row: dict[str, Any] = {}
     for _, arc in arcs.iterrows():
         for column in ARC_COLUMNS:
             if column in arc.index:
                 row[f"{arc['element']}_{column}"] = arc[column]
+        if labels is not None:
+            row[f"{arc['element']}_role"] = labels.get(arc["element"])
     return row
 
 
@@ -174,7 +179,7 @@ def result_row(
     if kk is not None:
         row.update(kk_columns(kk))
     arcs = result.arcs if arcs is None else arcs
-    row.update(_arc_columns(arcs))
+    row.update(_arc_columns(arcs, labels))
     row.update(_role_columns(arcs, labels))
     for element, role in (series_roles or {}).items():
         determined = bool(result.determined.get(element, False))

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from echem.eis.table import RenamedColumnWarning, ResultTable
+from echem.eis import FitResult
+from echem.eis.circuit import Circuit
+from echem.eis.table import RenamedColumnWarning, ResultTable, result_row
 
 HERE = __file__
 
@@ -129,3 +131,46 @@ def test_csv_carries_the_new_names_only():
 def test_a_row_of_a_series_is_a_series():
     row = table().iloc[0]
     assert isinstance(row, pd.Series) and row["R_int_C_F"] == 1e-8
+
+
+def hand_result() -> FitResult:
+    """A FitResult written by hand (no fitting): two arcs inside 3 MHz-0.1 Hz, all determined."""
+    circuit = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
+    values = dict(
+        zip(circuit.param_names, [20.0, 500.0, 1e-8, 0.9, 2000.0, 1e-5, 0.8], strict=True)
+    )
+    freq = np.logspace(np.log10(3e6), -1, 40)
+    names = list(values)
+    return FitResult(
+        circuit=circuit,
+        freq_Hz=freq,
+        z=circuit.impedance(freq, values),
+        values=values,
+        stderr={name: 0.01 * value for name, value in values.items()},
+        correl=pd.DataFrame(np.eye(len(names)), index=names, columns=names),
+        chisqr=1.0,
+        redchi=1.0,
+        aic=0.0,
+        bic=0.0,
+        nfev=1,
+        success=True,
+        message="",
+        weighting="modulus",
+        determined=dict.fromkeys(names, True),
+        reasons=dict.fromkeys(names, ""),
+    )
+
+
+def test_in_a_series_an_arcs_role_column_is_its_label_and_names_its_role_columns():
+    """Across a series the role columns follow the tracked label, but <element>_role kept the
+    spectrum's own role: CPE1_role read "R_int" while R_int_ohm held CPE2's resistance."""
+    result = hand_result()
+    arcs = result.arcs
+    assert list(arcs["role"]) == ["R_int", "R_ct"]  # the spectrum's own roles
+    row = result_row(result, arcs=arcs, labels={"CPE1": "R_ct", "CPE2": "R_int"})
+    assert row["CPE1_role"] == "R_ct" and row["R_ct_ohm"] == result.values["R1"]
+    assert row["CPE2_role"] == "R_int" and row["R_int_ohm"] == result.values["R2"]
+    unlabelled = result_row(result, arcs=arcs, labels={"CPE2": "R_ct"})
+    assert unlabelled["CPE1_role"] is None and "R_int_ohm" not in unlabelled
+    alone = result_row(result, arcs=arcs)  # no series: the spectrum's roles
+    assert alone["CPE1_role"] == "R_int" and alone["R_int_ohm"] == result.values["R1"]
