@@ -133,6 +133,9 @@ OUTSIDE_SHARE: float = 0.05
 #: spectra (1 % noise, as benchmarks/bench_drt.py, with and without an inductance): the R∞ of
 #: those not reported are within 5 % (90th percentile), those reported off by 8 % (median).
 R_INF_SHARE: float = 0.10
+#: Share of |Z| at f_max below which what γ holds above f_max is negligible beside R∞ (no
+#: instrument resolves 0.1 % of the impedance it measures).
+RESOLUTION: float = 1e-3
 #: When no λ reaches :data:`NOISE_LEVEL`: the largest λ whose residual is within this factor
 #: of the smallest. Noise of 1.5-5 % of |Z| leaves the residual at λ = 0.1 up to 1.13 times
 #: the smallest one (a smoother DRT fits less of the noise; measured on 30 spectra per noise
@@ -598,7 +601,9 @@ def _window_problems(
     r_inf: float,
     extended_below: bool,
     capacitive_share: float,
+    z_high: float,
 ) -> list[str]:
+    """What the data do not determine (module docstring); ``z_high`` is |Z| at f_max (Ω)."""
     ln_tau = np.log(tau)
     total = float(np.trapezoid(gamma, ln_tau))
     if total <= 0:
@@ -626,9 +631,11 @@ def _window_problems(
     else:
         beyond = float(np.interp(math.log(tau_low), ln_tau, gamma))
     r_inf = r_inf if math.isfinite(r_inf) else 0.0
-    # (Against R∞ only what is not negligible against R_pol: R∞ = 0 and 1e-66 Ohm is fine.)
+    # Against R∞ only what is not negligible against the impedance measured at f_max
+    # (R∞ = 0 beside 1e-66 Ohm is fine; 1.2e4 Ohm beside R∞ = 1.3e3 Ohm is not, even when
+    # R_pol is 1e9 Ohm).
     if beyond > OUTSIDE_SHARE * total or (
-        beyond > R_INF_SHARE * (r_inf + beyond) and beyond > 1e-3 * total
+        beyond > R_INF_SHARE * (r_inf + beyond) and beyond > RESOLUTION * z_high
     ):
         problems.append(
             f"about {beyond:.3g} Ohm of the DRT ({100 * beyond / total:.0f} % of the "
@@ -841,7 +848,7 @@ def drt(
     lowest = int(np.argmin(freq))
     capacitive_share = inverse_c / omega[lowest] / float(np.abs(zz[lowest]))
     problems = notes + _window_problems(
-        tau, gamma, freq, peaks, R_inf, extended_below, capacitive_share
+        tau, gamma, freq, peaks, R_inf, extended_below, capacitive_share, float(np.abs(zz[0]))
     )
     relative = (zz - z_fit) / np.abs(zz)
     rms = float(np.sqrt(np.mean(np.concatenate([relative.real, relative.imag]) ** 2)))

@@ -558,3 +558,19 @@ def test_scaling_frequencies_shifts_tau_exactly_and_z_scales_the_series_terms():
             scaled.series_method.split(":")[1].split(",")[0]
             == (base.series_method.split(":")[1].split(",")[0])
         )
+
+
+# --- second review ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1.0, 1e-7])
+def test_r_inf_beside_a_huge_arc_is_reported_when_the_data_do_not_fix_it(k):
+    """R∞ = 1 mOhm beside a 1 GOhm ZARC (n = 0.9, τ = 1 ms): Z' = 2.2e4 Ohm at 3 MHz, of which
+    about 1.2e4 Ohm is the arc's γ above f_max. R∞ came out 1284 Ohm with no word (what lay
+    above f_max was weighed against R∞ only beyond 1e-3 of R_pol, 1e6 Ohm here); now against
+    |Z| at f_max, and the same for the spectrum scaled by k."""
+    z = k * (1e-3 + zarc(FREQ, 1e9, 1e-3, 0.9))
+    result = drt(FREQ, z)
+    assert result.R_inf_ohm > 1e-3 * k  # not what the data hold: hence the problem
+    assert any("R_inf and that process are not separated" in p for p in result.problems)
+    assert result.R_pol_ohm == pytest.approx(1e9 * k, rel=0.01)
