@@ -230,7 +230,9 @@ def arcs(
     -------
     pandas.DataFrame
         One row per arc, highest apex frequency first; ``attrs["series_resistors"]`` lists the
-        top-level series resistors and ``attrs["series_roles"]`` the preset's names for them.
+        top-level series resistors, ``attrs["series_roles"]`` the preset's names for them and
+        ``attrs["roles"]`` the names of the role table's roles (a role not among them is one
+        numbered because two arcs had it: ``R_ct_2``).
     """
     preset = _preset_of(roles)
     table = as_roles(roles)
@@ -382,4 +384,5 @@ def arcs(
     frame.attrs["series_resistors"] = series_names
     frame.attrs["series_roles"] = dict(preset.series_roles) if preset is not None else {}
     frame.attrs["C_method"] = method
+    frame.attrs["roles"] = tuple(role.name for role in table)
     return frame

@@ -15,7 +15,9 @@ follows each arc by continuity instead:
    pair farther apart than :data:`MAX_STEP_DECADES` starts a new track instead. A track that
    misses a spectrum (the arc was not determined there) waits with its last point;
 3. each track is named after the role most of its arcs have from their capacitance
-   (:mod:`echem.eis.roles`); tracks sharing a role are numbered by their median time constant
+   (:mod:`echem.eis.roles`; a role numbered in its spectrum, ``R_ct_2``, counts as ``R_ct``,
+   a role of the table, named in the arcs table's ``attrs["roles"]``, as itself: a user's
+   ``arc_1`` was counted, and labelled, as ``arc``); tracks sharing a role are numbered by their median time constant
    (shortest first: ``R_ct``, ``R_ct_2``), once for the whole series, so the numbering never
    swaps between neighbouring spectra. Tracks seen in fewer than half as many spectra as the
    longest of their role (an arc fitted to noise in one spectrum) are numbered after the
@@ -51,6 +53,7 @@ def _points(arcs: pd.DataFrame | None) -> list[tuple[str, np.ndarray, str | None
     """(element, (log10 τ, log10 C), role base name) of the pinned-down arcs of one spectrum."""
     if arcs is None or arcs.empty:
         return []
+    known = frozenset(arcs.attrs.get("roles", ()))
     out = []
     for _, arc in arcs.iterrows():
         if not (bool(arc.get("in_window", True)) and bool(arc.get("determined", True))):
@@ -60,13 +63,16 @@ def _points(arcs: pd.DataFrame | None) -> list[tuple[str, np.ndarray, str | None
             continue
         tau = 1.0 / (2 * np.pi * f0)
         role = arc.get("role")
-        base = None if role is None or pd.isna(role) else _base(str(role))
+        base = None if role is None or pd.isna(role) else _base(str(role), known)
         out.append((str(arc["element"]), np.log10([tau, tau / r]), base))
     return out
 
 
-def _base(role: str) -> str:
-    """``R_ct_2`` -> ``R_ct`` (the numbering suffix of a repeated role)."""
+def _base(role: str, known: frozenset[str] = frozenset()) -> str:
+    """``R_ct_2`` -> ``R_ct`` (the numbering suffix of a repeated role); a role of the table
+    (``known``) is its own base, whatever its name ends with."""
+    if role in known:
+        return role
     head, _, tail = role.rpartition("_")
     return head if head and tail.isdigit() else role
 

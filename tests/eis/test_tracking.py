@@ -149,3 +149,37 @@ def test_a_series_of_one_spectrum_and_series_without_arcs():
     assert track_arcs([]) == []
     assert track_arcs([None, pd.DataFrame()]) == [{}, {}]
     assert track_arcs([table(("CPE1", 100.0, 1e-8, None, True))]) == [{}]  # no role, no label
+
+
+def arcs_of(values: dict[str, tuple[float, float]], roles) -> pd.DataFrame:
+    """The arcs table echem makes (arc_table.arcs, roles looked up there) of a hand-written
+    FitResult-like spectrum: element -> (R_ohm, C_F) of ideal R||C arcs, all determined."""
+    from types import SimpleNamespace
+
+    from echem.eis.arc_table import arcs
+    from echem.eis.circuit import Circuit
+
+    text = "R0-" + "-".join(f"p(R{k},C{k})" for k in range(1, len(values) + 1))
+    numbers = {"R0": 10.0}
+    for k, (r, c) in enumerate(values.values(), start=1):
+        numbers |= {f"R{k}": r, f"C{k}": c}
+    result = SimpleNamespace(
+        circuit=Circuit(text),
+        values=numbers,
+        stderr={name: 0.01 * value for name, value in numbers.items()},
+        freq_Hz=np.logspace(7, -3, 50),
+    )
+    return arcs(result, roles=roles)
+
+
+def test_a_role_whose_name_ends_in_a_number_keeps_its_name():
+    """A user's roles named arc_1 and arc_2: the track of arc_1 was labelled 'arc' (read as
+    the first of a numbered role), and a third arc of arc_2's range is still numbered."""
+    roles = {"arc_1": (1e-9, 1e-7), "arc_2": (1e-7, 1e-4)}
+    tables = [arcs_of({"A": (100.0, 1e-8), "B": (1000.0, 1e-5)}, roles) for _ in range(3)]
+    assert track_arcs(tables) == [{"C1": "arc_1", "C2": "arc_2"}] * 3
+    three = {"A": (100.0, 1e-8), "B": (1000.0, 1e-5), "D": (100.0, 1e-6)}
+    tables = [arcs_of(three, roles) for _ in range(2)]
+    assert set(tables[0]["role"]) == {"arc_1", "arc_2", "arc_2_2"}
+    # D (C3, tau 1e-4 s) and B (C2, 1e-2 s) share arc_2: numbered by time constant
+    assert track_arcs(tables) == [{"C1": "arc_1", "C3": "arc_2", "C2": "arc_2_2"}] * 2
