@@ -34,7 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["MAX_STEP_DECADES", "track_arcs"]
+from ..errors import DataError
+
+__all__ = ["ARC_COLUMNS", "MAX_STEP_DECADES", "pinned_down", "track_arcs"]
+
+#: The columns of an arcs table (:func:`echem.eis.arc_table.arcs`) tracking reads.
+ARC_COLUMNS: tuple[str, ...] = ("element", "R_ohm", "f0_Hz", "in_window", "determined", "role")
 
 #: Largest distance (decades, in the (log τ, log C) plane) an arc moves between two spectra
 #: and still counts as the same arc.
@@ -53,10 +58,13 @@ def _points(arcs: pd.DataFrame | None) -> list[tuple[str, np.ndarray, str | None
     """(element, (log10 τ, log10 C), role base name) of the pinned-down arcs of one spectrum."""
     if arcs is None or arcs.empty:
         return []
+    missing = [column for column in ARC_COLUMNS if column not in arcs.columns]
+    if missing:  # without in_window and determined every arc would count as pinned down
+        raise DataError(f"arcs table lacks columns {missing}")
     known = frozenset(arcs.attrs.get("roles", ()))
     out = []
     for _, arc in arcs.iterrows():
-        if not (bool(arc.get("in_window", True)) and bool(arc.get("determined", True))):
+        if not pinned_down(arc):
             continue
         f0, r = float(arc["f0_Hz"]), float(arc["R_ohm"])
         if not (np.isfinite(f0) and f0 > 0 and np.isfinite(r) and r > 0):
@@ -66,6 +74,15 @@ def _points(arcs: pd.DataFrame | None) -> list[tuple[str, np.ndarray, str | None
         base = None if role is None or pd.isna(role) else _base(str(role), known)
         out.append((str(arc["element"]), np.log10([tau, tau / r]), base))
     return out
+
+
+def pinned_down(arc: pd.Series) -> bool:
+    """The arc (a row of an arcs table) is ``in_window`` and ``determined``: both flags True
+    (a NaN, left by a table that lacked the column, is not, though bool(nan) is)."""
+    return all(
+        isinstance(arc[flag], bool | np.bool_) and bool(arc[flag])
+        for flag in ("in_window", "determined")
+    )
 
 
 def _base(role: str, known: frozenset[str] = frozenset()) -> str:
@@ -91,6 +108,11 @@ def track_arcs(tables: Sequence[pd.DataFrame | None]) -> list[dict[str, str]]:
     list of dict
         Per spectrum: capacitive element name (``"CPE2"``) -> label (``"R_ct"``), for the
         arcs that spectrum pins down and whose track has a role.
+
+    Raises
+    ------
+    DataError
+        A table lacks one of :data:`ARC_COLUMNS`.
     """
     tracks: list[_Track] = []
     for k, table in enumerate(tables):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from echem.eis.tracking import track_arcs
 
@@ -183,3 +184,17 @@ def test_a_role_whose_name_ends_in_a_number_keeps_its_name():
     assert set(tables[0]["role"]) == {"arc_1", "arc_2", "arc_2_2"}
     # D (C3, tau 1e-4 s) and B (C2, 1e-2 s) share arc_2: numbered by time constant
     assert track_arcs(tables) == [{"C1": "arc_1", "C3": "arc_2", "C2": "arc_2_2"}] * 2
+
+
+def test_a_table_without_the_pinned_down_flags_is_refused_and_a_missing_flag_is_not_true():
+    """A table lacking in_window/determined had every arc counted as pinned down (labelled);
+    one lacking f0_Hz raised a bare KeyError. A NaN flag (a table concatenated with one that
+    lacked the column) counted as True (bool(nan))."""
+    from echem.errors import DataError
+
+    full = table(("CPE1", 100.0, 1e-8, "R_int", True))
+    for column in ("in_window", "determined", "f0_Hz", "role"):
+        with pytest.raises(DataError, match=f"arcs table lacks columns \\['{column}'\\]"):
+            track_arcs([full.drop(columns=column)])
+    assert track_arcs([full.assign(determined=np.nan)]) == [{}]
+    assert track_arcs([full.assign(determined=np.True_)]) == [{"CPE1": "R_int"}]
