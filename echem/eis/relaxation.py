@@ -136,6 +136,8 @@ R_INF_SHARE: float = 0.10
 #: Share of |Z| at f_max below which what γ holds above f_max is negligible beside R∞ (no
 #: instrument resolves 0.1 % of the impedance it measures).
 RESOLUTION: float = 1e-3
+#: Coefficients below this share of the scale of γ (max |Z'|) are rounding, set to 0.
+DUST: float = 1e-12
 #: When no λ reaches :data:`NOISE_LEVEL`: the largest λ whose residual is within this factor
 #: of the smallest. Noise of 1.5-5 % of |Z| leaves the residual at λ = 0.1 up to 1.13 times
 #: the smallest one (a smoother DRT fits less of the noise; measured on 30 spectra per noise
@@ -607,7 +609,10 @@ def _window_problems(
     ln_tau = np.log(tau)
     total = float(np.trapezoid(gamma, ln_tau))
     if total <= 0:
-        return ["the DRT is zero: the spectrum shows no relaxation (a resistor?)"]
+        return [
+            "the DRT is zero: the spectrum shows no relaxation (a resistor, or R_inf, L and C "
+            "in series alone?)"
+        ]
     tau_low = 1.0 / (2 * np.pi * freq.max())
     tau_high = 1.0 / (2 * np.pi * freq.min())
     problems = []
@@ -818,6 +823,9 @@ def drt(
     a_real, a_imag = kernels[0][:, keep], kernels[1][:, keep]
     lam_value, solution, lam_method, lam_scan = _choose_lambda(system, lam)
     coefficients = solution[system.n_series :]
+    # The NNLS leaves rounding dust (1e-19 of the scale of γ for a pure capacitor), which
+    # would make peaks holding "100 %" of a zero DRT.
+    coefficients = np.where(coefficients > DUST * system.column_scale[-1], coefficients, 0.0)
     series = dict(zip(terms, solution[: system.n_series], strict=True))
     R_inf = float(series.get("R_inf", math.nan if r_inf and not rows[0] else 0.0))
     L = float(series.get("L", math.nan if inductance is not False and not rows[1] else 0.0))

@@ -574,3 +574,26 @@ def test_r_inf_beside_a_huge_arc_is_reported_when_the_data_do_not_fix_it(k):
     assert result.R_inf_ohm > 1e-3 * k  # not what the data hold: hence the problem
     assert any("R_inf and that process are not separated" in p for p in result.problems)
     assert result.R_pol_ohm == pytest.approx(1e9 * k, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("z", "series"),
+    [
+        (1 / (1j * 2 * np.pi * FREQ * 1e-6), {"C_F": 1e-6}),
+        (5.0 + 1j * 2 * np.pi * FREQ * 1e-6, {"R_inf_ohm": 5.0, "L_H": 1e-6}),
+    ],
+    ids=["capacitor", "R + L"],
+)
+def test_series_terms_alone_give_no_peak(z, series):
+    """A capacitor or R + L has a zero DRT. The NNLS left rounding dust (1e-13 and 2e-15 Ohm)
+    that made a peak holding 100 % of the polarisation resistance, and for R + L a problem
+    saying 66 % of it lay above f_max."""
+    result = drt(FREQ, z)
+    assert result.peaks.empty
+    assert result.R_pol_ohm == 0.0
+    assert result.problems == (
+        "the DRT is zero: the spectrum shows no relaxation (a resistor, or R_inf, L and C in "
+        "series alone?)",
+    )
+    for name, value in series.items():
+        assert getattr(result, name) == pytest.approx(value, rel=1e-6)
