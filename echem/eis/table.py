@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EchemWarning
+from ..errors import DataError, EchemWarning
 from .capacitance import conductivity
 from .circuit import Circuit
+from .tracking import pinned_down
 
 __all__ = [
     "result_row",
@@ -119,11 +120,20 @@ def _arc_columns(arcs: pd.DataFrame, labels: Mapping[str, str] | None) -> dict[s
     return row
 
 
+#: The columns of an arcs table that the role columns are made from.
+ROLE_SOURCE_COLUMNS: tuple[str, ...] = (
+    "element", "role", "in_window", "determined", "R_ohm", "R_stderr_ohm", "C_F",
+)  # fmt: skip
+
+
 def _role_columns(arcs: pd.DataFrame, labels: Mapping[str, str] | None) -> dict[str, Any]:
+    missing = [column for column in ROLE_SOURCE_COLUMNS if column not in arcs.columns]
+    if missing and not arcs.empty:
+        raise DataError(f"arcs table lacks columns {missing}")
     row: dict[str, Any] = {}
     for _, arc in arcs.iterrows():
         role = arc["role"] if labels is None else labels.get(arc["element"])
-        if role is None or pd.isna(role) or not (arc["in_window"] and arc["determined"]):
+        if role is None or pd.isna(role) or not pinned_down(arc):
             continue
         row[f"{role}_determined"] = True
         row[f"{role}_ohm"] = arc["R_ohm"]
@@ -167,6 +177,11 @@ def result_row(
         Capacitive element -> label of the arc across a series (:func:`echem.eis.tracking.
         track_arcs`); None: the roles of ``arcs``. Either way only arcs the spectrum pins down
         (``in_window`` and ``determined``) fill role columns.
+
+    Raises
+    ------
+    DataError
+        ``arcs`` lacks a column the role columns are made from (:data:`ROLE_SOURCE_COLUMNS`).
     """
     row = _parameter_columns(result.circuit, result)
     row.update(

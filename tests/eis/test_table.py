@@ -174,3 +174,18 @@ def test_in_a_series_an_arcs_role_column_is_its_label_and_names_its_role_columns
     assert unlabelled["CPE1_role"] is None and "R_int_ohm" not in unlabelled
     alone = result_row(result, arcs=arcs)  # no series: the spectrum's roles
     assert alone["CPE1_role"] == "R_int" and alone["R_int_ohm"] == result.values["R1"]
+
+
+def test_an_arcs_table_without_its_flags_is_refused_and_a_nan_flag_gives_no_role_columns():
+    """An arcs table lacking 'determined' raised a bare KeyError; one whose flag is NaN (a
+    table concatenated with one that lacked it) filled R_int_* as determined (bool(nan))."""
+    from echem.errors import DataError
+
+    result = hand_result()
+    arcs = result.arcs
+    for column in ("determined", "in_window", "R_stderr_ohm"):
+        with pytest.raises(DataError, match=f"arcs table lacks columns \\['{column}'\\]"):
+            result_row(result, arcs=arcs.drop(columns=column))
+    row = result_row(result, arcs=arcs.assign(determined=[np.nan, True]))
+    assert "R_int_ohm" not in row and "R_int_determined" not in row
+    assert row["R_ct_determined"] and row["R_ct_ohm"] == result.values["R2"]
