@@ -320,7 +320,10 @@ def _checked_points(data: Any, z: Any) -> tuple[np.ndarray, np.ndarray, list[str
         if z is None:
             raise DataError("drt(freq_Hz, z): the impedance array is missing")
         try:
-            freq = np.asarray(data, dtype=float)
+            freq = np.asarray(data)
+            if np.iscomplexobj(freq):  # (float() of it drops the imaginary part, warning only)
+                raise TypeError("the frequencies are complex")
+            freq = freq.astype(float)
             zz = np.asarray(z, dtype=complex)
         except (TypeError, ValueError) as exc:
             raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
@@ -525,7 +528,7 @@ def _series_chosen(
 
 def _checked_lambda(lam: Any) -> float | str | None:
     """``lam`` if it is None, ``"gcv"`` or a positive finite number (as float); else DataError."""
-    if lam is None or lam == "gcv":
+    if lam is None or (isinstance(lam, str) and lam == "gcv"):
         return lam
     if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
         raise DataError(f"lam must be a positive number, None or 'gcv', got {lam!r}")
@@ -754,7 +757,11 @@ def drt(
     """
     if part not in PARTS:
         raise DataError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
-    if order not in (0, 1, 2):
+    if (
+        isinstance(order, bool)
+        or not isinstance(order, (int, np.integer))
+        or order not in (0, 1, 2)
+    ):
         raise DataError(f"order must be 0, 1 or 2, got {order!r}")
     if (
         isinstance(per_decade, bool)

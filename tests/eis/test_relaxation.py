@@ -314,7 +314,9 @@ def test_a_spectrum_the_drt_cannot_describe_says_so():
     assert any("does not reproduce" in p for p in result.problems)
 
 
-@pytest.mark.parametrize("lam", [0, -1.0, math.nan, math.inf, "lcurve", True])
+@pytest.mark.parametrize(
+    "lam", [0, -1.0, math.nan, math.inf, "lcurve", True, "1e-3", np.array([0.1, 0.2])]
+)
 def test_bad_lambda_is_a_data_error(lam):
     with pytest.raises(DataError, match="lam"):
         drt(FREQ, spectrum(CASES["one ZARC"]), lam=lam)
@@ -341,6 +343,8 @@ def test_a_frame_is_accepted_and_unusable_rows_are_counted():
         (FREQ[:2], np.ones(2, complex), "at least 3"),
         (FREQ, np.ones(3, complex), "one length"),
         (FREQ, np.zeros(FREQ.size, complex), "zero weight"),
+        # Complex frequencies lost their imaginary part with a numpy warning only.
+        (FREQ * (1 + 0.5j), np.ones(FREQ.size, complex), "complex"),
     ],
 )
 def test_unusable_input_is_a_data_error(freq, z, match):
@@ -349,7 +353,15 @@ def test_unusable_input_is_a_data_error(freq, z, match):
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("part", "both"), ("order", 3), ("per_decade", 2), ("weighting", "x")]
+    ("option", "value"),
+    [
+        ("part", "both"),
+        ("order", 3),
+        ("order", 1.0),  # was a TypeError from numpy's Hermite polynomials
+        ("order", True),
+        ("per_decade", 2),
+        ("weighting", "x"),
+    ],
 )
 def test_bad_options_are_data_errors(option, value):
     with pytest.raises(DataError):
