@@ -48,7 +48,13 @@ describes the data within their noise:
   (2014) 20; :mod:`echem.eis.kk`): a chain of M Voigt elements describes any KK-consistent
   spectrum, so what it leaves is noise (Boukamp, J. Electrochem. Soc. 142 (1995) 1885, uses
   the KK test's pseudo χ² as the noise estimate). With relative residuals (divided by |Z|),
-  s²_KK = Σ|r_KK|²/(2N − M − 3);
+  s²_KK = Σ|r_KK|²/(2N − M − 3). It is an estimate only with :data:`MIN_NOISE_DOF` (10) or
+  more degrees of freedom 2N − M − 3 (its relative standard error √(2/d) in the variance is
+  then at most 45 %): on fewer points the noise is unknown (s_KK NaN). On 5 points Lin-KK's
+  M = 4 Voigt elements left 11 % of |Z| (the noise was 0.2 %) with 3 degrees of freedom, and
+  the variance-ratio test, powerless there (a fit 5× the noise passed), called a one-arc fit
+  of a two-arc spectrum, 33 % of |Z| off, a description of the data. The real sweeps have
+  12 or more;
 - the fit's relative residuals give s²_fit = Σ|r_fit|²/(2N − k) (k free parameters);
 - the circuit describes the data when s²_fit/s²_KK is below the 99th percentile of the
   F distribution F(2N − k, 2N − M − 3) (the variance-ratio test), or when s_fit is within
@@ -59,7 +65,8 @@ describes the data within their noise:
   structure beyond that (a missing arc, a drift the circuit cannot follow) fails it;
 - a spectrum whose Lin-KK residuals show a trend (drift, non-linearity: the running mean of 5
   residuals beyond both the Lin-KK test's limit and 4 standard deviations of such a mean of
-  noise) is a problem too: the fitted values may be biased;
+  noise; not judged when the noise is unknown) is a problem too: the fitted values may be
+  biased;
 - a spectrum with a band of Z'' > 0 (above zero by more than 3 s_KK and more than
   :data:`NOISE_FLOOR` of |Z|, at 2 or more neighbouring frequencies) is *inductive* there; a
   circuit without an inductive element cannot describe that band, and the problem says so.
@@ -92,6 +99,7 @@ __all__ = [
     "SINGULAR_RTOL",
     "NOISE_FLOOR",
     "MISFIT_QUANTILE",
+    "MIN_NOISE_DOF",
     "WINDOW_MARGIN_DECADES",
     "Covariance",
     "covariance",
@@ -121,6 +129,8 @@ NULL_LOADING: float = 1e-6
 #: Relative residual (rms of (Z - Ẑ)/|Z| per real component) below which a fit describes the
 #: data whatever Lin-KK reaches: the accuracy of impedance measurements.
 NOISE_FLOOR: float = 0.01
+#: Fewest degrees of freedom (2N − M − 3) of the Lin-KK residuals that estimate the noise.
+MIN_NOISE_DOF: int = 10
 #: Quantile of the F distribution for the variance ratio of fit and Lin-KK residuals.
 MISFIT_QUANTILE: float = 0.99
 #: An arc's apex must lie this far (decades) inside the measured band to count as measured.
@@ -315,7 +325,8 @@ class Noise:
         The :class:`~echem.eis.kk.KKResult` (None when Lin-KK could not run).
     sigma
         s_KK: rms relative residual per real component of the Lin-KK model, corrected for
-        its M + 3 parameters (NaN without Lin-KK).
+        its M + 3 parameters (NaN without Lin-KK, or with fewer than :data:`MIN_NOISE_DOF`
+        degrees of freedom left to estimate it).
     sigma_fit
         s_fit: the same for the fit (k free parameters).
     limit
@@ -362,7 +373,9 @@ def noise(freq_Hz: np.ndarray, z: np.ndarray, z_fit: np.ndarray, n_free: int) ->
         kk = lin_kk(freq_Hz, z)
     except ValueError:
         return Noise(None, float("nan"), sigma_fit, float("nan"), *worst)
-    dof_kk = max(2 * len(z) - (kk.M + 3), 1)
+    dof_kk = 2 * len(z) - (kk.M + 3)
+    if dof_kk < MIN_NOISE_DOF:
+        return Noise(kk, float("nan"), sigma_fit, float("nan"), *worst)
     sigma = float(np.sqrt(kk.pseudo_chisqr / dof_kk))
     limit = float(np.sqrt(f_distribution.ppf(MISFIT_QUANTILE, dof_fit, dof_kk)))
     return Noise(kk, sigma, sigma_fit, limit, *worst)
@@ -646,11 +659,17 @@ def judge(
     """The problems of a fit, as plain sentences (empty: the fit is ok). Module docstring."""
     problems = []
     if not fit_noise.describes_data:
-        if fit_noise.kk is None:
+        if not np.isfinite(fit_noise.sigma):
+            why = (
+                f"Lin-KK could not run on {len(z)} points"
+                if fit_noise.kk is None
+                else f"Lin-KK's {fit_noise.kk.M} elements leave "
+                f"{2 * len(z) - fit_noise.kk.M - 3} of the {2 * len(z)} values of {len(z)} points "
+                f"to estimate it, fewer than {MIN_NOISE_DOF}"
+            )
             problems.append(
-                f"the noise level is unknown (Lin-KK could not run on {len(z)} points), so it "
-                f"cannot be told whether residuals of {100 * fit_noise.sigma_fit:.3g} % of |Z| "
-                "are noise" + _worst(fit_noise)
+                f"the noise level is unknown ({why}), so it cannot be told whether residuals "
+                f"of {100 * fit_noise.sigma_fit:.3g} % of |Z| are noise" + _worst(fit_noise)
             )
         else:
             problems.append(
@@ -661,7 +680,8 @@ def judge(
                 "of impedance measurements" + _worst(fit_noise)
             )
     kk = fit_noise.kk
-    if kk is not None and kk.trend > max(kk.threshold / 2, 4 * fit_noise.sigma / np.sqrt(5)):
+    known = np.isfinite(fit_noise.sigma)  # a trend is told from the noise only when it is known
+    if kk is not None and known and kk.trend > max(kk.threshold / 2, 4 * fit_noise.sigma / 5**0.5):
         problems.append(
             f"the spectrum fails the Lin-KK test: its residuals drift by {100 * kk.trend:.2g} % "
             f"of |Z| (noise {100 * fit_noise.sigma:.2g} %), a drift or non-linearity during "

@@ -288,3 +288,21 @@ def test_a_cpe_magnitude_is_not_determined_without_its_exponent():
     fixed = dict.fromkeys(circuit.param_names, "") | {"CPE2_n": "fixed (not fitted)"}
     couple_exponents(circuit, held, fixed)  # a fixed exponent is known: Q stands on its own
     assert held["CPE2_Q"]
+
+
+def test_a_sparse_spectrum_leaves_the_noise_unknown_not_a_misfit_ok():
+    """5 points over 7 decades: Lin-KK's 4 Voigt elements leave 11 % of |Z| (the noise is
+    0.2 %) with 3 degrees of freedom, and the variance-ratio test, powerless there, passed a
+    one-arc fit of a two-arc spectrum 33 % of |Z| off: ok. The noise is unknown, and said so."""
+    from echem.eis.verdict import MIN_NOISE_DOF
+
+    freq = np.logspace(6, -1, 5)
+    z = noisy(Circuit(TWO).impedance(freq, TRUE_TWO | {"R1": 100.0}), seed=5, level=0.002)
+    result = fit(freq, z, "R0-p(R1,CPE1)")
+    assert result.residual_level > 0.1 and not result.ok
+    assert np.isnan(result.noise) and result.kk is not None
+    (unknown,) = [p for p in result.problems if p.startswith("the noise level is unknown")]
+    left = 2 * 5 - result.kk.M - 3
+    assert left < MIN_NOISE_DOF
+    assert f"Lin-KK's {result.kk.M} elements leave {left} of the 10 values of 5 points" in unknown
+    assert not any("drift" in p for p in result.problems)  # no trend told from unknown noise
