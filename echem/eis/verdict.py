@@ -600,9 +600,16 @@ def arc_sentence(text: str, f0_Hz: float, n: float, freq_Hz: np.ndarray) -> str:
 
 
 def format_hz(f: float) -> str:
-    """A frequency in words: ``"3.16 kHz"``, ``"100 mHz"``, ``"3e-09 Hz"``."""
+    """A frequency in words: ``"3.16 kHz"``, ``"100 mHz"``, ``"3e-09 Hz"``.
+
+    The prefix is chosen after rounding to 3 significant digits (999.96 Hz is "1 kHz", not
+    "1e+03 Hz"); below 1 mHz and from 1000 GHz on, plain Hz.
+    """
+    rounded = float(f"{f:.3g}") if np.isfinite(f) else f
     for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m")):
-        if f >= factor:
+        if rounded >= factor:
+            if rounded / factor >= 1000:
+                break
             return f"{f / factor:.3g} {prefix}Hz"
     return f"{f:.3g} Hz"
 

@@ -306,3 +306,21 @@ def test_a_sparse_spectrum_leaves_the_noise_unknown_not_a_misfit_ok():
     assert left < MIN_NOISE_DOF
     assert f"Lin-KK's {result.kk.M} elements leave {left} of the 10 values of 5 points" in unknown
     assert not any("drift" in p for p in result.problems)  # no trend told from unknown noise
+
+
+@pytest.mark.parametrize(
+    ("f", "text"),
+    [
+        (999.96, "1 kHz"),
+        (999_999.94, "1 MHz"),
+        (0.99996, "1 Hz"),
+        (9.9996e-4, "1 mHz"),
+        (3.16e3, "3.16 kHz"),
+        (0.1, "100 mHz"),
+        (999.4, "999 Hz"),
+        (3e-9, "3e-09 Hz"),
+    ],
+)
+def test_a_frequency_that_rounds_up_to_the_next_prefix_takes_it(f, text):
+    """A band measured to 999,999.94 Hz (a float read from a file) was "1e+03 kHz"."""
+    assert format_hz(f) == text
