@@ -280,9 +280,14 @@ def covariance(
     scale = np.where(values[idx] != 0, np.abs(values[idx]), 1.0)
     scaled = jac * scale  # derivative per relative change of each parameter
     norms = np.linalg.norm(scaled, axis=0)
-    alive = np.isfinite(norms) & (norms > 0) & np.all(np.isfinite(scaled), axis=0)
+    finite = np.all(np.isfinite(scaled), axis=0) & np.isfinite(norms)
+    alive = finite & (norms > 0)
     for j in np.flatnonzero(~alive):
-        why[names[idx[j]]] = "the model does not depend on it at this value"
+        why[names[idx[j]]] = (
+            "the model does not depend on it at this value"
+            if finite[j]
+            else "the model's derivative in it is not a finite number at this value"
+        )
     kept = idx[alive]
     if len(kept) == 0:
         return Covariance([], np.empty((0, 0)), stderr, why, [], at_limit)

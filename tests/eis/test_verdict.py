@@ -324,3 +324,28 @@ def test_a_sparse_spectrum_leaves_the_noise_unknown_not_a_misfit_ok():
 def test_a_frequency_that_rounds_up_to_the_next_prefix_takes_it(f, text):
     """A band measured to 999,999.94 Hz (a float read from a file) was "1e+03 kHz"."""
     assert format_hz(f) == text
+
+
+def test_a_derivative_that_is_not_finite_is_not_called_no_dependence():
+    """A Jacobian column with an inf (overflow) was said to be one the model 'does not
+    depend on'; a zero column is that, a non-finite one is not."""
+    from echem.eis.verdict import covariance
+
+    rng = np.random.default_rng(0)
+    jac = rng.normal(size=(40, 3))
+    jac[:, 1] = 0.0
+    jac[3, 2] = np.inf
+    cov = covariance(
+        lambda idx: jac[:, idx],
+        ["a", "b", "c"],
+        np.array([1.0, 2.0, 3.0]),
+        [0, 1, 2],
+        np.full(3, -np.inf),
+        np.full(3, np.inf),
+        1e-4,
+    )
+    assert cov.why_nan == {
+        "b": "the model does not depend on it at this value",
+        "c": "the model's derivative in it is not a finite number at this value",
+    }
+    assert np.isfinite(cov.stderr["a"]) and np.isnan(cov.stderr["b"]) and np.isnan(cov.stderr["c"])
