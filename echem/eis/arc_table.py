@@ -150,13 +150,18 @@ def _arc_determined(
     own stderr and the others theirs unconditionally, with n free in the covariance
     (:func:`echem.eis.verdict.physical_limits`): held at 1, their stderr were conditional on
     it and refits of resampled data showed them far less certain (benchmarks/bench_verdicts.py).
-    Without a verdict (a duck-typed result) the arc counts as determined.
+    Without a verdict (a duck-typed result without ``determined``) the arc counts as
+    determined; a parameter missing from a result's verdict (a FitResult saved to JSON before
+    echem judged fits: ``determined`` empty) does not: its arc took a role unjudged.
     """
     if verdicts is None:
         return True, ""
     why = []
     for name in names:
-        if verdicts.get(name, True):
+        if name not in verdicts:
+            why.append(f"{name} has no verdict (the result was saved without one: refit it)")
+            continue
+        if verdicts[name]:
             continue
         reason = reasons.get(name, "")
         if reason == "fixed (not fitted)":
@@ -293,7 +298,7 @@ def arcs(
         )
     freq = getattr(result, "freq_Hz", None)
     freq = None if freq is None or len(freq) == 0 else np.asarray(freq, dtype=float)
-    verdicts = getattr(result, "determined", None) or None
+    verdicts = getattr(result, "determined", None)
     reasons = getattr(result, "reasons", None) or {}
     for row in rows:
         position = "inside" if freq is None else arc_position(row["f0_Hz"], row["n"], freq)

@@ -96,3 +96,24 @@ def test_effective_capacitance_stderr_by_the_delta_method():
     expected = arc["C_F"] * np.sqrt(g @ to_log @ cov @ to_log @ g)
     assert arc["C_stderr_F"] == pytest.approx(expected, rel=1e-4)
     assert arc["determined"] and arc["C_stderr_F"] < 0.1 * arc["C_F"]
+
+
+def test_a_result_saved_without_a_verdict_gives_its_arcs_no_role():
+    """A FitResult read back from a JSON written before echem judged fits has an empty
+    ``determined``: its arcs counted as determined and took R_int or R_ct unjudged."""
+    import json
+
+    from echem.eis import FitResult
+
+    values = {"R0": 20.0, "R1": 500.0, "CPE1_Q": 1e-7, "CPE1_n": 0.85}
+    circuit = Circuit("R0-p(R1,CPE1)")
+    result = fit(FREQ, noisy(circuit.impedance(FREQ, values), seed=8), circuit)
+    assert list(result.arcs["role"]) == ["R_int"]
+    old = {
+        key: value
+        for key, value in json.loads(json.dumps(result.to_dict())).items()
+        if key not in ("determined", "reasons", "referred", "problems", "ok")
+    }
+    arc = FitResult.from_dict(old).arcs.iloc[0]
+    assert not arc["determined"] and pd.isna(arc["role"])
+    assert arc["role_reason"].startswith("R1 has no verdict (the result was saved without one")
