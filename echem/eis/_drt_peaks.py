@@ -35,6 +35,7 @@ __all__ = [
     "find_peaks",
     "zarc_fwhm_ln",
     "zarc_tail_share",
+    "zarc_gamma",
     "exchanged_tails",
     "n_from_fwhm",
     "MIN_PROMINENCE",
@@ -76,27 +77,40 @@ def zarc_tail_share(n: float, distance_ln: float) -> float:
     return math.atan2(math.sin(theta), math.exp(n * distance_ln) - math.cos(theta)) / (n * math.pi)
 
 
-def exchanged_tails(peaks: pd.DataFrame) -> np.ndarray:
-    """Per peak, the tails it exchanges with its neighbours across the minima between them,
-    as a share of its area (Ω/Ω).
+def zarc_gamma(ln_tau: np.ndarray, R: float, ln_tau0: float, n: float) -> np.ndarray:
+    """The DRT (Ω) of a ZARC R/(1 + (jωτ0)^n) at ln τ: the Fuoss-Kirkwood distribution above."""
+    theta = (1.0 - n) * math.pi
+    return R / (2 * math.pi) * math.sin(theta) / (np.cosh(n * (ln_tau - ln_tau0)) - math.cos(theta))
 
-    Each peak is taken as a ZARC of its area and ``n_est``: its tail beyond a bound it shares
-    with a neighbour is counted out of it, the neighbour's tail beyond that bound into it
-    (:func:`zarc_tail_share`). ``n_est`` being a lower bound, the tails are overestimated. A
-    large share means the split at the minimum leaves the area approximate (measured in
-    :data:`echem.eis.relaxation.TAIL_LIMIT`).
+
+def exchanged_tails(tau_s: np.ndarray, gamma: np.ndarray, peaks: pd.DataFrame) -> np.ndarray:
+    """Per peak of γ (Ω, on the grid ``tau_s``, s), the tails it exchanges with its neighbours
+    across the minima between them, as a share of its area (Ω/Ω).
+
+    Each peak is taken as a ZARC of its area, τ and ``n_est``; its tail beyond a bound it
+    shares with a neighbour, never more than γ there, is counted out of it and into the
+    neighbour (where γ falls to nothing between two peaks, nothing is exchanged). ``n_est``
+    being a lower bound, the tails are overestimated. A large share means the split at the
+    minimum leaves the area approximate (measured: :data:`echem.eis.relaxation.TAIL_LIMIT`).
     """
-    ln_tau = np.log(peaks["tau_s"].to_numpy(dtype=float))
+    ln_tau = np.log(tau_s)
     area = peaks["R_ohm"].to_numpy(dtype=float)
-    n = peaks["n_est"].to_numpy(dtype=float)
-    lows = np.log(peaks["tau_low_s"].to_numpy(dtype=float))
     exchanged = np.zeros(len(peaks))
+    shapes = [
+        zarc_gamma(ln_tau, row.R_ohm, math.log(row.tau_s), min(max(row.n_est, 0.05), 0.999))
+        if math.isfinite(row.n_est)
+        else np.zeros(ln_tau.size)
+        for row in peaks.itertuples()
+    ]
     for k in range(len(peaks) - 1):  # the bound between peaks k and k + 1
-        bound = lows[k + 1]
-        left = area[k] * zarc_tail_share(n[k], bound - ln_tau[k])
-        right = area[k + 1] * zarc_tail_share(n[k + 1], ln_tau[k + 1] - bound)
-        exchanged[k] += left + right
-        exchanged[k + 1] += left + right
+        above = ln_tau >= math.log(peaks["tau_low_s"].iloc[k + 1])
+        out_of_left = np.minimum(shapes[k], gamma)[above]
+        out_of_right = np.minimum(shapes[k + 1], gamma)[~above]
+        both = float(np.trapezoid(out_of_left, ln_tau[above])) + float(
+            np.trapezoid(out_of_right, ln_tau[~above])
+        )
+        exchanged[k] += both
+        exchanged[k + 1] += both
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(area > 0, exchanged / area, np.inf)
 

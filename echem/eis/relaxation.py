@@ -141,11 +141,11 @@ DUST: float = 1e-12
 #: Share of a peak's area exchanged with its neighbours' tails
 #: (:func:`echem.eis._drt_peaks.exchanged_tails`) above which its R is reported approximate.
 #: Measured on 240 spectra of two or three ZARCs 0.8-5 decades apart (n 0.7-1, 1 % noise,
-#: drawn as in benchmarks/bench_drt.py; 428 peaks found right), |R error| by that share:
-#: below 10 %: median 2 %, max 9 %; 10-15 %: 3-5 %, max 18 %; 15-20 %: 4 %, max 28 %;
-#: 20-40 %: 8-10 %, max 45 %; above 40 %: 11 %, max 45 %. So below 15 %: 97 % of the peaks
-#: within 10 %, max 18 %; above: 59 %, max 45 %. (By the distance to the nearest peak
-#: instead: 1-1.5 decades, median 10 %, max 45 %; 1.5-2, 4 %, 38 %; 2-3, 2-3 %, 19 %.)
+#: drawn as in benchmarks/bench_drt.py; 431 peaks found right), |R error| by that share:
+#: below 5 %: median 1 %, max 9 %; 5-15 %: 2-5 %, max 27 %; 15-20 %: 6 %, max 28 %; 20-40 %:
+#: 10-11 %, max 45 %; above 40 %: 12 %, max 45 %. So below 15 % (240 peaks): 96 % within
+#: 10 %, max 27 %; above (191): 54 %, median 9 %, max 45 %. (By the distance to the nearest
+#: peak instead: 1-1.5 decades, median 10 %, max 45 %; 1.5-2, 4 %, 38 %; 2-3, 2-3 %, 19 %.)
 TAIL_LIMIT: float = 0.15
 #: When no λ reaches :data:`NOISE_LEVEL`: the largest λ whose residual is within this factor
 #: of the smallest. Noise of 1.5-5 % of |Z| leaves the residual at λ = 0.1 up to 1.13 times
@@ -672,10 +672,10 @@ def _window_problems(
     return problems
 
 
-def _overlap_problems(peaks: pd.DataFrame) -> list[str]:
+def _overlap_problems(tau: np.ndarray, gamma: np.ndarray, peaks: pd.DataFrame) -> list[str]:
     """Peaks (above :data:`OUTSIDE_SHARE` of R_pol) whose tails exchanged with their
     neighbours exceed :data:`TAIL_LIMIT` of their area: their R are approximate."""
-    share = exchanged_tails(peaks)
+    share = exchanged_tails(tau, gamma, peaks)
     shown = (share > TAIL_LIMIT) & (peaks["share"].to_numpy() > OUTSIDE_SHARE)
     if not shown.any():
         return []
@@ -686,8 +686,8 @@ def _overlap_problems(peaks: pd.DataFrame) -> list[str]:
     return [
         f"the peaks at tau = {listed} exchange that much of their area with their neighbours' "
         "tails (estimated from ZARCs of their width): the split at the minima of gamma leaves "
-        f"their R approximate (on synthetic ZARCs beyond {100 * TAIL_LIMIT:.0f} %: 59 % within "
-        "10 %, up to 45 % off; below: 97 %, up to 18 %); fit a circuit for their resistances "
+        f"their R approximate (on synthetic ZARCs beyond {100 * TAIL_LIMIT:.0f} %: 54 % within "
+        "10 %, up to 45 % off; below: 96 %, up to 27 %); fit a circuit for their resistances "
         "(echem.eis.fit(spectrum, 'auto'))"
     ]
 
@@ -896,7 +896,7 @@ def drt(
     problems = notes + _window_problems(
         tau, gamma, freq, peaks, R_inf, extended_below, capacitive_share, float(np.abs(zz[0]))
     )
-    problems += _overlap_problems(peaks)
+    problems += _overlap_problems(tau, gamma, peaks)
     relative = (zz - z_fit) / np.abs(zz)
     rms = float(np.sqrt(np.mean(np.concatenate([relative.real, relative.imag]) ** 2)))
     if rms > RESIDUAL_LIMIT:

@@ -21,6 +21,7 @@ from scipy.integrate import quad
 import echem
 from echem.eis import _rbf
 from echem.eis._drt_peaks import exchanged_tails, n_from_fwhm, zarc_fwhm_ln, zarc_tail_share
+from echem.eis._drt_peaks import zarc_gamma as _zarc_gamma
 from echem.eis.relaxation import (
     DEFAULT_LAMBDA,
     DISCREPANCY_GRID,
@@ -618,6 +619,8 @@ def test_zarc_tail_share_is_the_fuoss_kirkwood_integral(n):
         expected = quad(lambda x: zarc_gamma(math.exp(x), 1.0, 1.0, n), distance, 80)[0]
         assert zarc_tail_share(n, distance) == pytest.approx(expected, rel=1e-6, abs=1e-12)
     assert zarc_tail_share(1.0, 0.5) == 0.0
+    x = np.linspace(-3.0, 3.0, 7)
+    assert np.allclose(_zarc_gamma(x, 2.0, 0.5, n), zarc_gamma(np.exp(x), 2.0, math.exp(0.5), n))
 
 
 def test_overlapping_peaks_are_reported_with_approximate_areas():
@@ -630,10 +633,10 @@ def test_overlapping_peaks_are_reported_with_approximate_areas():
     peaks = main_peaks(result)
     assert len(peaks) == 2
     assert peaks["R_ohm"][0] > 1.2 * 47.1  # what the split at the minimum gives
-    shares = exchanged_tails(result.peaks)
+    shares = exchanged_tails(result.tau_s, result.gamma_ohm, result.peaks)
     assert shares[result.peaks["tau_s"].sub(2.3e-4).abs().argmin()] > TAIL_LIMIT
     (problem,) = [p for p in result.problems if "neighbours' tails" in p]
     assert f"{peaks['tau_s'][0]:.3g} s" in problem
     apart = drt(FREQ, spectrum([(47.1, 2.3e-6, 0.96), (245.0, 1.3e-2, 0.72)], 0.01, seed=1))
-    assert (exchanged_tails(apart.peaks) < TAIL_LIMIT).all()
+    assert (exchanged_tails(apart.tau_s, apart.gamma_ohm, apart.peaks) < TAIL_LIMIT).all()
     assert not any("neighbours' tails" in p for p in apart.problems)
