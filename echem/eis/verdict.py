@@ -522,7 +522,7 @@ def parameter_verdicts(
             reason = why_nan[name]
         elif not np.isfinite(value):
             reason = "its value is not a finite number"
-        elif not np.isfinite(err):
+        elif not np.isfinite(err) or err < 0:
             reason = "no standard error"
         elif value == 0 or err > MAX_RELATIVE_STDERR * abs(value):
             relative = np.inf if value == 0 else err / abs(value)

@@ -271,6 +271,12 @@ def test_a_parameter_without_a_finite_value_is_not_determined():
     )
     assert determined == {"R1": False, "R2": True}
     assert reasons["R1"] == "its value is not a finite number"
+    # nor is a negative standard error one (it passed the bar as a tiny one)
+    determined, reasons = parameter_verdicts(
+        ["R1", "R2"], {"R1": 1.0, "R2": 10.0}, {"R1": -0.1, "R2": np.inf}, None, [], {}, ()
+    )
+    assert determined == {"R1": False, "R2": False}
+    assert reasons == {"R1": "no standard error", "R2": "no standard error"}
 
 
 def test_a_cpe_magnitude_is_not_determined_without_its_exponent():
