@@ -2,7 +2,7 @@
 
 The candidates
 --------------
-Every candidate is a series resistance ``R0``, an optional inductance ``L0`` in front, one to
+Every candidate is a series resistance ``R0``, an optional inductance ``L0`` in front, none to
 :data:`MAX_ARCS` arcs ``p(Ri,CPEi)`` and an optional low-frequency tail from :data:`TAILS` (a
 diffusion element ``W1``, ``Wo1``, ``Ws1``, or a blocking ``CPE`` in series). They are not all
 fitted: the spectrum's distribution of relaxation times (:func:`echem.eis.drt`, at its
@@ -10,13 +10,15 @@ smoothest λ, :data:`echem.eis.relaxation.DEFAULT_LAMBDA`, which rarely splits a
 where to look (:func:`read_evidence`):
 
 - the number of arcs m: DRT peaks inside the measured window holding at least
-  :data:`MIN_PEAK_SHARE` of the resistance inside it;
+  :data:`MIN_PEAK_SHARE` of the resistance inside it and standing out of the noise (R at least
+  :data:`_PEAK_SIGMAS` times the DRT's rms relative residual times |Z| at the peak's frequency:
+  the noise ripples of a flat spectrum hold about half that);
 - whether the low-frequency end is open: more than
   :data:`echem.eis.relaxation.OUTSIDE_SHARE` of the DRT's area at τ beyond the window, or
   −Z'' rising towards the lowest frequencies by more than the noise (a diffusion tail or a
   blocking electrode, which have no DRT inside the window).
 
-The search (:func:`fit_auto`) starts with m arcs (at least 1, at most :data:`MAX_ARCS`),
+The search (:func:`fit_auto`) starts with m arcs (at most :data:`MAX_ARCS`),
 without a tail and, when the end is open, with each tail. An inductance is added to a candidate
 only where Rao's score test on its fit without one calls for it (:func:`inductance_score`: the
 first-order gain of χ² an inductance would bring, at the cost of k + 1 model evaluations
@@ -141,6 +143,9 @@ PARSIMONY: float = 2.0
 SCORE_LIMIT: float = 1.0
 #: Most candidates fitted for one spectrum.
 MAX_FITS: int = 16
+#: A DRT peak counts as an arc only when its R exceeds this many noise levels (the DRT's rms
+#: relative residual times |Z| at the peak's frequency).
+_PEAK_SIGMAS: float = 1.0
 #: −Z'' at the lowest frequencies counts as rising when it exceeds this many noise levels.
 _TAIL_SIGMAS: float = 3.0
 #: Lowest frequencies used for the low-frequency slope: this many decades, at least 3 points.
@@ -165,7 +170,8 @@ class Evidence:
         Its peaks inside the measured window, by decreasing R (the starts take them in
         this order).
     arcs
-        How many of them count as arcs (share at least :data:`MIN_PEAK_SHARE`).
+        How many of them count as arcs (share at least :data:`MIN_PEAK_SHARE`, R above
+        :data:`_PEAK_SIGMAS` noise levels).
     tail_share
         Share of the DRT's area at τ beyond the window (longer than 1/(2π f_min)).
     lf_slope
@@ -229,8 +235,17 @@ def read_evidence(freq_Hz: np.ndarray, z: np.ndarray, weighting: str = "modulus"
 
     result = drt(freq_Hz, z, lam=DEFAULT_LAMBDA, weighting=weighting)
     inside = result.peaks[result.peaks["in_window"]]
+    noise = max(result.rms_residual, 1e-4)
     total = float(inside["R_ohm"].sum())
-    arcs = int((inside["R_ohm"] >= MIN_PEAK_SHARE * total).sum()) if total > 0 else 0
+    order = np.argsort(freq_Hz)
+    log_modulus = np.interp(
+        np.log(inside["f_Hz"].to_numpy(float)),
+        np.log(freq_Hz[order]),
+        np.log(np.abs(z[order])),
+    )
+    big = inside["R_ohm"].to_numpy(float) >= MIN_PEAK_SHARE * total
+    out_of_noise = inside["R_ohm"].to_numpy(float) >= _PEAK_SIGMAS * noise * np.exp(log_modulus)
+    arcs = int((big & out_of_noise).sum()) if total > 0 else 0
     peaks = inside.sort_values(["R_ohm", "tau_s"], ascending=[False, True], kind="stable")
     tau_high = 1.0 / (2 * np.pi * float(np.min(freq_Hz)))
     ln_tau = np.log(result.tau_s)
@@ -240,7 +255,6 @@ def read_evidence(freq_Hz: np.ndarray, z: np.ndarray, weighting: str = "modulus"
     tail_share = tail / whole if whole > 0 else 0.0
     low = _lowest(freq_Hz)
     minus_imag = -z.imag[low]
-    noise = max(result.rms_residual, 1e-4)
     slope = math.nan
     if np.all(minus_imag > 0):
         slope = float(np.polyfit(np.log(freq_Hz[low]), np.log(minus_imag), 1)[0])
@@ -308,7 +322,8 @@ class Candidate:
     Attributes
     ----------
     arcs
-        Number of R∥CPE arcs (1 to :data:`MAX_ARCS`).
+        Number of R∥CPE arcs (0 to :data:`MAX_ARCS`: a resistor, a blocking electrode or a
+        bare diffusion tail has none).
     tail
         Key of :data:`TAILS`, or ``""`` for none.
     inductance
@@ -366,7 +381,7 @@ def drt_start(candidate: Candidate, evidence: Evidence, freq_Hz: np.ndarray, z: 
     """
     drt = evidence.drt
     arcs = _arc_starts(evidence.peaks, candidate.arcs)
-    if not arcs:
+    if candidate.arcs and not arcs:
         return {}
     high = int(np.argmax(freq_Hz))
     start = {"R0": max(float(drt.R_inf_ohm), 1e-3 * float(np.min(np.abs(z))))}
@@ -900,14 +915,16 @@ def _moves(
         moves += [child(candidate, candidate.arcs - 1, tail, gone) for tail in TAILS]
     if candidate.inductance and not result.determined.get("L0", False):
         moves.append(child(candidate, candidate.arcs, candidate.tail, None, False))
-    return [move for move in moves if 1 <= move[0] <= MAX_ARCS]
+    return [move for move in moves if 0 <= move[0] <= MAX_ARCS]
 
 
-def _weakest_arc(result: FitResult) -> int:
+def _weakest_arc(result: FitResult) -> int | None:
     """The arc (number, from 1) to leave out of one arc fewer: the first undetermined one,
-    else the one with the smallest R."""
+    else the one with the smallest R (None without an arc)."""
     loose = [i for i, (ok, _) in enumerate(_arc_verdicts(result), start=1) if not ok]
     arcs = len(result.circuit.structure.arcs)
+    if not arcs:
+        return None
     return (loose or [min(range(1, arcs + 1), key=lambda i: result.values[f"R{i}"])])[0]
 
 
@@ -920,9 +937,13 @@ def _search(search: _Search, previous: tuple[Candidate, Mapping[str, float]] | N
     (:meth:`_Search.leaders`, :func:`_moves`) until every leader's have been tried, at most
     :data:`MAX_FITS` candidates (module docstring)."""
     evidence = search.evidence
-    k0 = min(max(evidence.arcs, 1), MAX_ARCS)
+    k0 = min(evidence.arcs, MAX_ARCS)
     for tail in ("", *TAILS) if evidence.open_end else ("",):
         _visit(search, k0, tail)
+    while k0 > 0 and all(a.result is None for a in search.tried.values()):
+        k0 -= 1  # none could be fitted (too few points for their parameters): fewer arcs
+        for tail in ("", *TAILS) if evidence.open_end else ("",):
+            _visit(search, k0, tail)
     if previous is not None:
         search.fit(*previous)
     expanded: set[tuple[Candidate, bool]] = set()

@@ -21,6 +21,7 @@ from echem.eis.model_choice import (
     Candidate,
     choose,
     inductance_score,
+    read_evidence,
     series_events,
 )
 from echem.errors import FitError
@@ -306,3 +307,70 @@ def test_fit_many_auto_one_row_per_spectrum():
     assert table.loc[0, "error"] is None and table.loc[0, "result"].candidates is not None
     assert "R2" in table.columns
     assert table.loc[1, "result"] is None and "DataError" in table.loc[1, "error"]
+
+
+# ---------------------------------------------------------------------------------------
+# spectra without an arc (review of issue 13)
+
+
+def _noisy(z: np.ndarray, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return z + 0.01 * np.abs(z) * (rng.normal(size=z.size) + 1j * rng.normal(size=z.size))
+
+
+#: name -> (true circuit, values, chosen circuit, {parameter: true value})
+NO_ARC = {
+    "resistor": ("R0", {"R0": 50.0}, "R0", {"R0": 50.0}),
+    "R and blocking CPE": (
+        "R0-CPE1",
+        {"R0": 20.0, "CPE1_Q": 1e-5, "CPE1_n": 0.9},
+        "R0-CPE1",
+        {"R0": 20.0, "CPE1_Q": 1e-5, "CPE1_n": 0.9},
+    ),
+    "R and Warburg": ("R0-W1", {"R0": 20.0, "W1": 100.0}, "R0-W1", {"R0": 20.0, "W1": 100.0}),
+    "R and L": ("R0-L1", {"R0": 5.0, "L1": 1e-3}, "L0-R0", {"R0": 5.0, "L0": 1e-3}),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_ARC))
+def test_a_spectrum_without_an_arc_gets_no_arc(name):
+    """A resistor, a blocking electrode, a bare Warburg, an inductive cable: the old choice
+    always gave at least one arc, e.g. R1 = 5e8 ohm (undetermined) for the blocking CPE and
+    R1 = 2.4e14 ohm with n = 0.5 for the Warburg; the issue promises never more arcs than
+    the data hold."""
+    truth, values, expected, recovered = NO_ARC[name]
+    result = fit(FREQ, _noisy(Circuit(truth).impedance(FREQ, values)), "auto")
+    assert str(result.circuit) == expected
+    assert result.ok and not result.circuit.structure.arcs
+    for key, value in recovered.items():
+        assert result.values[key] == pytest.approx(value, rel=0.05), key
+    assert result.candidates["arcs"].min() == 0
+
+
+def test_a_pure_capacitor_is_a_blocking_cpe_with_its_series_resistance_undetermined():
+    z = _noisy(Circuit("C0").impedance(FREQ, {"C0": 1e-6}))
+    result = fit(FREQ, z, "auto")
+    assert str(result.circuit) == "R0-CPE1"
+    assert result.values["CPE1_Q"] == pytest.approx(1e-6, rel=0.05)
+    assert result.values["CPE1_n"] == pytest.approx(1.0, abs=0.02)
+    assert not result.determined["R0"]  # a capacitor has no series resistance to measure
+
+
+def test_noise_ripples_of_the_drt_are_not_counted_as_arcs():
+    """A flat 50 ohm spectrum with 1 % noise: the DRT's ripples (about 0.3 ohm) counted as
+    one or two arcs; an arc of 2 ohm (four noise levels) still counts."""
+    flat = [read_evidence(FREQ, _noisy(np.full(FREQ.size, 50.0 + 0j), seed)) for seed in range(4)]
+    assert [e.arcs for e in flat] == [0, 0, 0, 0]
+    small = Circuit("R0-p(R1,CPE1)").impedance(FREQ, {"R0": 50.0} | arc(1, 2.0, 1e3, 0.9))
+    assert read_evidence(FREQ, _noisy(small)).arcs == 1
+
+
+def test_three_points_choose_among_the_circuits_they_can_hold():
+    """Too few points for one arc (4 parameters): the old choice raised 'no candidate circuit
+    could be fitted'; the circuits without an arc fit, and the verdict says what is wrong."""
+    freq = np.logspace(5, -1, 3)
+    z = Circuit("R0-p(R1,CPE1)").impedance(freq, {"R0": 20.0} | arc(1, 200.0, 100.0, 0.9))
+    result = fit(freq, z, "auto")
+    assert not result.circuit.structure.arcs and not result.ok
+    failed = result.candidates[result.candidates["rank"] == 5]
+    assert len(failed) and failed["problems"].str.contains("3 points for").all()
