@@ -9,7 +9,7 @@ by ``fixtures/make_fixtures.py``, shipped as package data in ``echem/data/operan
 3. integrate the plating charge up to the detected short circuit and convert it to a Li volume;
 4. compare that volume with the CT volumes (scaled to the imaged area);
 5. draw the analogues of the seed's Fig. 2a (voltage), Fig. 2d (CT vs theory) and Fig. 3c (arc
-   resistances), and write the tables as CSV.
+   resistances, area-specific: Ω·cm²), and write the tables as CSV.
 """
 
 from __future__ import annotations
@@ -43,18 +43,22 @@ DATA_FILES: dict[str, str] = {
 PRESET = "li-sse-symmetric"
 CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)"
 
-#: Figure files written by :func:`run_demo`, named after the seed paper's panels.
+#: Figure files written by :func:`run_demo` (as PNG; another format keeps the name and
+#: changes the extension), named after the seed paper's panels.
 FIGURES: dict[str, str] = {
     "voltage": "fig2a_voltage.png",
     "ct": "fig2d_ct_volume.png",
     "resistances": "fig3c_resistances.png",
 }
 
-#: Titles of the figures.
+#: The cell, as figure titles write it (subscripts by mathtext).
+CELL = "Li | Li$_3$PS$_4$ | Li"
+
+#: Titles of the figures; ``{current}`` is the current density, mA cm⁻².
 TITLES: dict[str, str] = {
-    "voltage": "Li/Li3PS4/Li plating at 0.8 mA cm$^{-2}$ (cf. seed Fig. 2a)",
-    "ct": "Li volume in the CT field of view: CT vs Faraday (cf. Fig. 2d)",
-    "resistances": "Arc resistances named by capacitance (cf. Fig. 3c)",
+    "voltage": CELL + ", plating at {current:.1f} mA·cm$^{{-2}}$",
+    "ct": "Li plated in the CT field of view",
+    "resistances": CELL + ", resistances of the arcs",
 }
 
 
@@ -78,6 +82,8 @@ def data_dir() -> Path:
 class DemoResult:
     """Everything the demo computed; tables are pandas frames, figures are file paths."""
 
+    area_cm2: float
+    current_density_mA_cm2: float
     plating: pd.DataFrame = field(repr=False)
     spectra: list[pd.DataFrame] = field(repr=False)
     resistances: pd.DataFrame
@@ -111,11 +117,12 @@ def _series_line(table: pd.DataFrame, role: str) -> str:
     )
 
 
-def fit_impedance(sweeps: list[pd.DataFrame]) -> pd.DataFrame:
-    """Fit the seed preset to every sweep, with Lin-KK and arc roles (see :func:`fit_series`)."""
+def fit_impedance(sweeps: list[pd.DataFrame], area_cm2: float | None = None) -> pd.DataFrame:
+    """Fit the seed preset to every sweep, with Lin-KK and arc roles (see :func:`fit_series`);
+    with the electrode area (cm²), the area-specific resistances too (``R_x_ohm_cm2``)."""
     from echem.eis import fit_series
 
-    return fit_series(sweeps, PRESET, kk=True)
+    return fit_series(sweeps, PRESET, kk=True, area_cm2=area_cm2)
 
 
 def plating_charge(plating: pd.DataFrame) -> Any:
@@ -141,6 +148,8 @@ def run_demo(
     out: str | Path | None = "echem-demo",
     *,
     data: str | Path | None = None,
+    figure_format: str = "png",
+    dpi: float = 300,
 ) -> DemoResult:
     """Run the seed workflow on the bundled dataset; write figures and tables into ``out``.
 
@@ -150,6 +159,10 @@ def run_demo(
         Output folder (created); None computes without writing anything.
     data
         Folder holding the three files of :data:`DATA_FILES` (default :func:`data_dir`).
+    figure_format
+        File type of the figures, any matplotlib writes (``png``, ``svg``, ``pdf``, ...).
+    dpi
+        Resolution of raster figures, dots per inch.
 
     Returns
     -------
@@ -170,7 +183,7 @@ def run_demo(
 
         raise DataError(f"{DATA_FILES['plating']}: no electrode area in the header")
 
-    resistances = fit_impedance(sweeps)
+    resistances = fit_impedance(sweeps, area_cm2)
     counted = plating_charge(plating)
     ct = compare_with_ct(plating, folder / DATA_FILES["ct"], area_cm2)
 
@@ -192,6 +205,8 @@ def run_demo(
     lines += _ct_lines(ct)
 
     result = DemoResult(
+        area_cm2=area_cm2,
+        current_density_mA_cm2=current_density,
         plating=plating,
         spectra=sweeps,
         resistances=resistances,
@@ -202,7 +217,7 @@ def run_demo(
         lines=lines,
     )
     if out is not None:
-        _write(result, Path(out))
+        _write(result, Path(out), figure_format, dpi)
     return result
 
 
@@ -220,19 +235,31 @@ def _ct_lines(ct: pd.DataFrame) -> list[str]:
     ]
 
 
-def _write(result: DemoResult, out: Path) -> None:
-    from echem.cli._command import atomic_path
-    from echem.plot import ct_comparison, save, series, voltage
+def figures(result: DemoResult) -> dict[str, Any]:
+    """The demo's figures (key of :data:`FIGURES` -> matplotlib Figure), titled."""
+    from echem.plot import ct_comparison, series, voltage
+    from echem.plot._style import styled
 
-    out.mkdir(parents=True, exist_ok=True)
     axes = {
         "voltage": voltage(result.plating, short_circuit=result.short_circuit_s),
         "ct": ct_comparison(result.ct),
-        "resistances": series(result.resistances),
+        "resistances": series(result.resistances, area_cm2=result.area_cm2),
     }
-    for key, ax in axes.items():
-        ax.set_title(TITLES[key], fontsize="medium")
-        result.figures[key] = save(ax.figure, out / FIGURES[key])
+    with styled():
+        for key, ax in axes.items():
+            ax.set_title(TITLES[key].format(current=result.current_density_mA_cm2))
+    return {key: ax.figure for key, ax in axes.items()}
+
+
+def _write(result: DemoResult, out: Path, figure_format: str, dpi: float) -> None:
+    from echem.cli._command import atomic_path
+    from echem.plot import save
+
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "." + figure_format.lower().lstrip(".")
+    for key, figure in figures(result).items():
+        path = out / Path(FIGURES[key]).with_suffix(suffix)
+        result.figures[key] = save(figure, path, dpi=dpi)
     tables = {
         "resistances.csv": result.resistances.drop(columns=["result"], errors="ignore"),
         "ct_comparison.csv": result.ct,

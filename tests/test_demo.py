@@ -94,6 +94,44 @@ def test_demo_ct_fraction_of_theory(demo):
     np.testing.assert_allclose(ct["theory_volume_cm3"] * 1e12, expected, rtol=2e-3)
 
 
+def test_demo_figures_are_titled_for_a_reader_and_in_ohm_cm2(demo):
+    """No internal references ("cf. seed Fig. 2a") in titles, Li3PS4 with subscripts,
+    legends in words, resistances area-specific (the demo knows the electrode area)."""
+    from echem.demo import figures
+
+    drawn = figures(demo)
+    assert set(drawn) == set(FIGURES)
+    for figure in drawn.values():
+        (ax,) = figure.axes
+        title = ax.get_title()
+        assert title and "cf." not in title and "seed" not in title and "Fig" not in title
+        assert "Li3PS4" not in title
+        legend = ax.get_legend()
+        if legend is not None:
+            texts = [t.get_text() for t in legend.get_texts()]
+            assert not [t for t in texts if "_ohm" in t or "_face" in t or "R_bulk" in t]
+    assert "Li$_3$PS$_4$" in drawn["voltage"].axes[0].get_title()
+    resistances = drawn["resistances"].axes[0]
+    assert resistances.get_ylabel() == "resistance $R$ / Ω·cm²"
+    r_int = resistances.containers[0].lines[0].get_ydata()
+    np.testing.assert_allclose(r_int, demo.resistances["R_int_ohm"] * truth.AREA_CM2)
+    np.testing.assert_allclose(r_int, demo.resistances["R_int_ohm_cm2"])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_demo_writes_vector_figures_when_asked(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    result = run_demo(tmp_path, figure_format="svg")
+    for key, name in FIGURES.items():
+        path = result.figures[key]
+        assert path.name == name.replace(".png", ".svg")
+        assert ET.parse(path).getroot().tag.endswith("svg")
+    assert "time $t$ / h" in result.figures["voltage"].read_text(encoding="utf-8")
+
+
 def test_echem_demo_writes_figures_and_tables(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0

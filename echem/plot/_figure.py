@@ -1,4 +1,4 @@
-"""Figure plumbing shared by the plotting modules: lazy pyplot, new axes, atomic saving."""
+"""Figure plumbing shared by the plotting modules: lazy pyplot, styled new figures, saving."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from echem._atomic import atomic_path
+from echem.plot._style import SAVE_RC, styled
 
-__all__ = ["pyplot", "new_axes", "new_figure", "clear_artists", "save"]
+__all__ = ["pyplot", "new_axes", "new_figure", "clear_artists", "save", "DEFAULT_DPI"]
+
+#: Resolution of raster files (PNG, JPEG, TIFF) when none is given: print quality.
+DEFAULT_DPI = 300
 
 
 def _headless() -> bool:
@@ -36,15 +40,19 @@ def pyplot() -> Any:
 
 
 def new_figure(figsize: tuple[float, float], layout: str | None = "constrained") -> Any:
-    """A new pyplot figure (constrained layout unless ``layout=None``)."""
-    return pyplot().figure(figsize=figsize, layout=layout)
+    """A new pyplot figure (constrained layout unless ``layout=None``) in echem's style
+    (:mod:`echem.plot._style`); ``figsize`` in inches."""
+    with styled():
+        return pyplot().figure(figsize=figsize, layout=layout)
 
 
-def new_axes(ax: Any, figsize: tuple[float, float] = (5.0, 4.0)) -> Any:
-    """``ax`` itself, or fresh axes on a new figure when ``ax`` is None."""
+def new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    """``ax`` itself, or fresh axes on a new figure of ``figsize`` (inches) when ``ax`` is None."""
     if ax is not None:
         return ax
-    return new_figure(figsize).add_subplot()
+    figure = new_figure(figsize)
+    with styled():
+        return figure.add_subplot()
 
 
 def clear_artists(ax: Any) -> None:
@@ -67,24 +75,48 @@ def save(
     figure: Any,
     path: str | os.PathLike[str],
     *,
-    dpi: int = 120,
+    dpi: float = DEFAULT_DPI,
     close: bool = True,
     **savefig_options: Any,
 ) -> Path:
     """Write ``figure`` to ``path`` completely or not at all, then close it.
 
-    The format follows the extension of ``path`` (png, pdf, svg, ...); ``savefig_options``
-    go to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``pil_kwargs`` for PNG).
+    Parameters
+    ----------
+    figure
+        A matplotlib Figure (or anything with ``.figure``, e.g. the Axes a plot returned).
+    path
+        The file; its extension picks the format: any matplotlib writes (``png``, ``svg``,
+        ``pdf``, ``eps``, ``tif``, ...); none means PNG. PDF and PS embed TrueType fonts;
+        SVG draws text as outlines (:data:`echem.plot._style.SAVE_RC`).
+    dpi
+        Resolution of raster formats, dots per inch (default 300, print quality); vector
+        formats ignore it except for embedded images.
+    close
+        Close the figure after writing it.
+    savefig_options
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``pil_kwargs`` for PNG).
 
     Returns
     -------
     pathlib.Path
         The written file.
     """
+    import matplotlib
+
+    figure = getattr(figure, "figure", figure)
     path = Path(path)
     file_format = path.suffix.lstrip(".").lower() or "png"
+    supported = figure.canvas.get_supported_filetypes()
+    if file_format not in supported:
+        from echem.errors import DataError
+
+        raise DataError(
+            f"{path.name}: matplotlib cannot write .{file_format} files "
+            f"(it writes {', '.join(sorted(supported))})"
+        )
     try:
-        with atomic_path(path) as temporary:
+        with atomic_path(path) as temporary, matplotlib.rc_context(SAVE_RC):
             figure.savefig(temporary, format=file_format, dpi=dpi, **savefig_options)
     finally:
         if close:

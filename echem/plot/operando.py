@@ -1,4 +1,8 @@
-"""Operando figures: voltage record (seed Fig. 2a), CT vs theory (Fig. 2d), arc resistances (Fig. 3c)."""
+"""Operando figures: the voltage record, CT vs Faradaic Li volume, arc resistances over time.
+
+They are the analogues of the seed paper's Fig. 2a, 2d and 3c; the style (colours, markers,
+sizes, labels) is :mod:`echem.plot._style`.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,32 @@ import pandas as pd
 
 from echem.errors import DataError
 from echem.plot._figure import new_axes
+from echem.plot._style import (
+    ALERT_COLOUR,
+    DATA_COLOUR,
+    MUTED_COLOUR,
+    OKABE_ITO,
+    SINGLE_COLUMN_IN,
+    impedance_unit,
+    role_label,
+    series_style,
+    style_axes,
+    styled,
+)
+from echem.plot.impedance import area_factor
 
 __all__ = ["voltage", "series", "ct_comparison", "time_hours"]
 
 SECONDS_PER_HOUR = 3600.0
+
+#: Size of the operando figures, inches (a single journal column).
+FIGSIZE_IN = (SINGLE_COLUMN_IN, 2.5)
+
+TIME_LABEL = "time $t$ / h"
+
+#: Height (axes fraction) of the short-circuit label, left of its line: low, where a plating
+#: record (a polarisation that falls towards the short) leaves room.
+SHORT_LABEL_HEIGHT = 0.2
 
 
 def time_hours(table: pd.DataFrame) -> np.ndarray:
@@ -42,6 +68,7 @@ def _short_time_s(short_circuit: Any) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
+@styled()
 def voltage(
     df: pd.DataFrame,
     ax: Any = None,
@@ -61,6 +88,8 @@ def voltage(
     short_circuit
         Time of the short circuit: seconds, a mapping or an object with ``time_s``
         (e.g. the result of :func:`echem.coulometry.detect_short_circuit`); None for none.
+    label
+        Legend label of the record (no legend when None).
     millivolts
         Plot in mV instead of V.
 
@@ -73,28 +102,29 @@ def voltage(
     rows = df[df["voltage_V"].notna()]
     t_h = time_hours(rows)
     scale, unit = (1e3, "mV") if millivolts else (1.0, "V")
-    ax = new_axes(ax, (6.0, 3.8))
-    ax.plot(t_h, rows["voltage_V"].to_numpy(dtype=float) * scale, linewidth=1.2, label=label)
-    ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
+    ax = new_axes(ax, FIGSIZE_IN)
+    ax.plot(t_h, rows["voltage_V"].to_numpy(dtype=float) * scale, color=DATA_COLOUR, label=label)
+    ax.axhline(0.0, color=MUTED_COLOUR, linewidth=0.6, zorder=1)
     short_s = _short_time_s(short_circuit)
     if short_s is not None:
         short_h = short_s / SECONDS_PER_HOUR
-        ax.axvline(short_h, color="C3", linestyle="--", linewidth=1.0)
+        ax.axvline(short_h, color=ALERT_COLOUR, linestyle="--", linewidth=1.0)
         ax.annotate(
             f"short circuit\n{short_h:.2f} h",
-            (short_h, 0.5),
+            (short_h, SHORT_LABEL_HEIGHT),
             xycoords=("data", "axes fraction"),
-            xytext=(-6, 0),
+            xytext=(-4, 0),
             textcoords="offset points",
             ha="right",
-            color="C3",
-            fontsize="small",
+            va="center",
+            color=ALERT_COLOUR,
+            fontsize=7.5,
         )
-    ax.set_xlabel("time / h")
-    ax.set_ylabel(f"voltage / {unit}")
-    ax.grid(True, alpha=0.3)
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel(f"voltage $U$ / {unit}")
+    style_axes(ax)
     if label:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best")
     return ax
 
 
@@ -103,31 +133,45 @@ _ROLE_RESISTANCE = re.compile(r"^(R_\w+?)_ohm$")
 
 
 def _role_columns(
-    table: pd.DataFrame, roles: Mapping[str, str] | Sequence[str] | None
+    table: pd.DataFrame, roles: Mapping[str, str] | Sequence[str] | None, per_face: bool = False
 ) -> dict[str, str]:
     """Legend label -> column of the resistances to plot.
 
-    Default: the role columns of :func:`echem.eis.fit_series` (``R_int_ohm`` -> "R_int"), or
-    else every ``R<number>`` parameter column.
+    Default: the role columns of :func:`echem.eis.fit_series` (``R_int_ohm`` -> "interphase,
+    $R_\\mathrm{int}$"; with ``per_face`` the per-face columns ``R_int_face_ohm`` where there
+    are some), or else every ``R<number>`` parameter column. A list of columns is labelled
+    the same way (:func:`echem.plot._style.role_label`).
     """
     if roles is None:
-        chosen = {}
+        found = {}
         for column in table.columns:
             match = _ROLE_RESISTANCE.match(str(column))
             if match and not str(column).endswith("_stderr_ohm"):
-                chosen[match.group(1)] = column
+                found[match.group(1)] = column
+        faces = {name for name in found if name.endswith("_face")}
+        if per_face:  # a role's face column where it has one (bulk has none: the cell's)
+            names = [n for n in found if n in faces or f"{n}_face" not in faces]
+        else:
+            names = [n for n in found if n not in faces]
+        chosen = {role_label(name): found[name] for name in names}
         if not chosen:
-            chosen = {c: c for c in table.columns if _RESISTANCE.match(str(c))}
+            chosen = {role_label(c): c for c in table.columns if _RESISTANCE.match(str(c))}
     elif isinstance(roles, Mapping):
         chosen = dict(roles)
     else:
-        chosen = {c: c for c in roles}
+        chosen = {role_label(_role_name(c)): c for c in roles}
     missing = [c for c in chosen.values() if c not in table.columns]
     if missing:
         raise DataError(f"columns {missing} not in the table (have {list(table.columns)})")
     if not chosen:
         raise DataError("no resistance columns to plot; pass roles={label: column}")
     return chosen
+
+
+def _role_name(column: str) -> str:
+    """``R_int_ohm`` -> ``R_int``; other names unchanged."""
+    match = _ROLE_RESISTANCE.match(column)
+    return match.group(1) if match else column
 
 
 def _stderr_column(table: pd.DataFrame, column: str) -> str | None:
@@ -138,41 +182,76 @@ def _stderr_column(table: pd.DataFrame, column: str) -> str | None:
     return next((c for c in candidates if c in table.columns), None)
 
 
+def _table_area_cm2(table: pd.DataFrame, columns: Sequence[str]) -> float | None:
+    """The electrode area a table of :func:`echem.eis.fit_series` was made with: the ratio of
+    its area-specific columns (``R_x_ohm_cm2`` = ``R_x_ohm`` × area) to the resistances, when
+    every plotted role has one and the ratio is one number; else None."""
+    ratios = []
+    for column in columns:
+        if not column.endswith("_ohm") or f"{column}_cm2" not in table.columns:
+            return None
+        ohm = table[column].to_numpy(dtype=float)
+        specific = table[f"{column}_cm2"].to_numpy(dtype=float)
+        both = np.isfinite(ohm) & np.isfinite(specific) & (ohm != 0)
+        ratios.append(specific[both] / ohm[both])
+    ratios_all = np.concatenate(ratios) if ratios else np.array([])
+    if ratios_all.size == 0 or not np.allclose(ratios_all, ratios_all[0], rtol=1e-9):
+        return None
+    return float(ratios_all[0])
+
+
+@styled()
 def series(
     table: pd.DataFrame,
     roles: Mapping[str, str] | Sequence[str] | None = None,
     ax: Any = None,
     *,
     errorbars: bool = True,
+    area_cm2: float | None = None,
+    per_face: bool = False,
 ) -> Any:
-    """Resistances of named arcs against time in hours (the seed's Fig. 3c).
+    """Resistances of named arcs against time in hours (the seed's Fig. 3c), in Ω, or in
+    Ω·cm² when the electrode area is known.
 
     Parameters
     ----------
     table
         One row per spectrum with a time column (``time_s`` or ``time_h``) and resistance
-        columns in Ohm (e.g. the table of :func:`echem.eis.fit_series`); ``<column>_stderr``
+        columns in Ω (e.g. the table of :func:`echem.eis.fit_series`); ``<column>_stderr``
         (or ``R_x_stderr_ohm`` for ``R_x_ohm``) columns, when present, become error bars.
     roles
-        ``{legend label: column}`` (e.g. ``{"R_int": "R1", "R_ct": "R2"}``), or a list of
-        columns; default: the role columns ``R_<role>_ohm`` of :func:`echem.eis.fit_series`,
-        or else every ``R<number>`` column.
+        ``{legend label: column}`` (e.g. ``{"interphase": "R1", "charge transfer": "R2"}``),
+        or a list of columns (labelled by role: ``R_ct_ohm`` -> "charge transfer,
+        $R_\\mathrm{ct}$"); default: the role columns ``R_<role>_ohm`` of
+        :func:`echem.eis.fit_series` (the whole cell's), or else every ``R<number>`` column.
     ax
         Axes to draw into (a new figure when None).
+    errorbars
+        Draw the standard errors as error bars.
+    area_cm2
+        Electrode area, cm²: resistances and their errors are multiplied by it and drawn
+        in Ω·cm² (area-specific resistance). Default: the area of a :func:`fit_series` table
+        made with ``area_cm2=`` (its ``R_x_ohm_cm2`` columns), else none (Ω).
+    per_face
+        With the default roles of a symmetric cell, the resistance of each electrode face
+        (``R_x_face_ohm``: half the cell's) instead of the whole cell's.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    chosen = _role_columns(table, roles)
+    chosen = _role_columns(table, roles, per_face)
+    if area_cm2 is None and roles is None:
+        whole_cell = [c.replace("_face_ohm", "_ohm") for c in chosen.values()]
+        area_cm2 = _table_area_cm2(table, whole_cell)
+    factor = area_factor(area_cm2)
     t_h = time_hours(table)
-    ax = new_axes(ax, (6.0, 3.8))
-    markers = "osD^v<>ph"
+    ax = new_axes(ax, FIGSIZE_IN)
     for i, (label, column) in enumerate(chosen.items()):
-        values = table[column].to_numpy(dtype=float)
+        values = table[column].to_numpy(dtype=float) * factor
         stderr_column = _stderr_column(table, column)
         error = (
-            table[stderr_column].to_numpy(dtype=float)
+            table[stderr_column].to_numpy(dtype=float) * factor
             if errorbars and stderr_column is not None
             else None
         )
@@ -180,17 +259,20 @@ def series(
             t_h,
             values,
             yerr=error,
-            marker=markers[i % len(markers)],
-            markersize=5,
-            linewidth=1.2,
-            capsize=3,
+            markersize=4,
+            markerfacecolor="white",
+            markeredgewidth=1.0,
+            linewidth=1.1,
+            capsize=2,
+            elinewidth=0.8,
             label=label,
+            **series_style(i),
         )
-    ax.set_xlabel("time / h")
-    ax.set_ylabel("resistance / Ω")
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel(f"resistance $R$ / {impedance_unit(area_cm2)}")
     ax.set_ylim(bottom=0.0)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
+    style_axes(ax)
+    ax.legend(loc="best")
     return ax
 
 
@@ -214,6 +296,7 @@ def _find_column(
 _TO_UM3 = {"um3": 1.0, "mm3": 1e9, "cm3": 1e12}
 
 
+@styled()
 def ct_comparison(
     table: pd.DataFrame,
     ax: Any = None,
@@ -247,35 +330,55 @@ def ct_comparison(
     theory_values = table[theory_column].to_numpy(dtype=float) * _um3_factor(theory_column)
     measured_values = table[measured_column].to_numpy(dtype=float) * _um3_factor(measured_column)
     scale, prefix = _volume_scale(np.nanmax(np.abs(theory_values)))
-    ax = new_axes(ax, (6.0, 3.8))
+    ax = new_axes(ax, FIGSIZE_IN)
     ax.plot(
         t_h,
         theory_values / scale,
-        "-",
+        color=THEORY_COLOUR,
+        linestyle="--",
         marker="o",
-        markersize=4,
-        color="0.3",
-        label="theory (Faraday)",
+        markersize=3.5,
+        label="expected (Faraday's law)",
     )
-    ax.plot(t_h, measured_values / scale, "-", marker="s", markersize=6, color="C0", label="CT")
+    ax.plot(
+        t_h,
+        measured_values / scale,
+        color=CT_COLOUR,
+        linestyle="-",
+        marker="s",
+        markersize=4.5,
+        markerfacecolor="white",
+        markeredgewidth=1.0,
+        label="X-ray CT (% of expected)",
+    )
     for t, v_theory, v_ct in zip(t_h, theory_values, measured_values, strict=True):
         if np.isfinite(v_ct) and v_theory > 0:
             ax.annotate(
                 f"{100.0 * v_ct / v_theory:.0f} %",
                 (t, v_ct / scale),
                 textcoords="offset points",
-                xytext=(7, -3),
-                ha="left",
-                va="top",
-                fontsize="x-small",
-                color="C0",
+                xytext=(-3, 3),
+                ha="right",
+                va="bottom",
+                fontsize=6.5,
+                color=CT_COLOUR,
             )
-    ax.set_xlabel("time / h")
-    ax.set_ylabel(f"Li volume / {prefix}µm³")
-    ax.set_ylim(bottom=0.0)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.margins(x=0.12)  # room for the first label, left of the first scan
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel(f"Li volume $V$ / {prefix}µm³")
+    top = np.nanmax(np.r_[theory_values, measured_values]) / scale
+    ax.set_ylim(0.0, CT_HEADROOM * top if np.isfinite(top) and top > 0 else None)
+    style_axes(ax)
+    ax.legend(loc="upper left")
     return ax
+
+
+#: Top of the volume axis, times the largest volume: room for the legend above the lines.
+CT_HEADROOM = 1.3
+
+#: Lines of :func:`ct_comparison`: the Faradaic expectation in black, CT in blue.
+THEORY_COLOUR = OKABE_ITO["black"]
+CT_COLOUR = OKABE_ITO["blue"]
 
 
 def _um3_factor(column: str) -> float:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pytest
+from plot._figures import clipped_texts
 
 import echem
 from echem import DataError
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
 
 FREQ = np.geomspace(3e6, 0.1, 76)
 
@@ -27,11 +26,31 @@ def test_draws_gamma_against_tau_on_a_log_axis(result, tmp_path):
     assert np.array_equal(line.get_xdata(), result.tau_s)
     assert np.array_equal(line.get_ydata(), result.gamma_ohm)
     assert ax.get_xscale() == "log"
-    assert "τ / s" in ax.get_xlabel()
-    assert "γ / Ω" in ax.get_ylabel()
+    assert ax.get_xlabel() == r"relaxation time $\tau$ / s"
+    assert ax.get_ylabel() == r"$\gamma$ / Ω"
     assert ax.get_ylim()[0] == 0.0
-    path = echem.plot.save(ax.figure, tmp_path / "drt.png")
+    assert not clipped_texts(ax.figure)
+    path = echem.plot.save(ax.figure, tmp_path / "drt.png", dpi=72)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_with_an_area_gamma_and_the_peaks_are_in_ohm_cm2(result):
+    ax = echem.plot.drt(result, area_cm2=0.785)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), result.gamma_ohm * 0.785)
+    assert ax.get_ylabel() == r"$\gamma$ / Ω·cm²"
+    texts = [t.get_text() for t in ax.texts]
+    for R in result.peaks["R_ohm"]:
+        assert any(f"{echem.plot._style.number(R * 0.785)} Ω·cm²" in text for text in texts)
+
+
+def test_peak_labels_and_legend_do_not_overlap(result):
+    ax = echem.plot.drt(result)
+    figure = ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    for text in ax.texts:
+        assert not text.get_window_extent(renderer).overlaps(legend), text.get_text()
 
 
 def test_marks_each_peak_with_its_tau_and_r(result):
@@ -42,7 +61,7 @@ def test_marks_each_peak_with_its_tau_and_r(result):
     assert np.allclose(tops, result.peaks["tau_s"])
     texts = [t.get_text() for t in ax.texts]
     for R in result.peaks["R_ohm"]:
-        assert any(f"{R:.3g} Ω" in text for text in texts)
+        assert any(f"{echem.plot._style.number(R)} Ω" in text for text in texts)
     assert not echem.plot.drt(result, peaks=False).texts
 
 
@@ -78,7 +97,7 @@ def test_the_legend_gives_what_gamma_does_not_show():
     z = 10 + 100 / (1 + (1j * omega * 1e-5) ** 0.9) + 1 / (1j * omega * 1e-4)
     result = echem.eis.drt(FREQ, z)
     label = echem.plot.drt(result).get_lines()[0].get_label()
-    assert f"R∞ = {result.R_inf_ohm:.4g} Ω" in label
+    assert f"$R_\\infty$ = {result.R_inf_ohm:.4g} Ω" in label
     assert f"C = {result.C_F:.3g} F" in label
     flat = echem.eis.drt(FREQ, np.full(FREQ.size, 50.0 + 0j))
     assert echem.plot.drt(flat).get_ylim() == (0.0, 1.0)

@@ -1,4 +1,5 @@
-"""fit_report shows the fit's verdict: "NOT ok" and the undetermined values in the Nyquist panel."""
+"""fit_report shows the fit's verdict: "NOT ok" and the undetermined values, under the fitted
+values (in the report's values panel, where they cover no data)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ def test_an_undetermined_fit_is_annotated_and_a_good_one_is_not():
     figure = fit_report(too_much, figure=good)  # a reused figure shows the new verdict only
     assert "NOT ok" in figure.get_suptitle()
     (box,) = [t for t in _texts(figure) if t.startswith("NOT ok")]
-    assert "R0 and R3 are degenerate" in box
+    assert "R0 and R3 are degenerate" in " ".join(box.split())
+    values_panel = next(ax for ax in figure.axes if ax.get_label() == "values")
+    assert any(t.get_text().startswith("NOT ok") for t in values_panel.texts)
+    assert not any(t.get_text().startswith("NOT ok") for t in figure.axes[0].texts)
     import matplotlib.pyplot as plt
 
     plt.close("all")

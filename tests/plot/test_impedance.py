@@ -1,22 +1,18 @@
-"""echem.plot: what is drawn is the data (values, units, aspect), and figures save to PNG."""
+"""echem.plot impedance figures (echem/plot/impedance.py): what is drawn is the data (values,
+units, aspect, Ω·cm² with an area), labels say what it is, and nothing is clipped or covered."""
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from plot._figures import FREQ, clipped_texts, rc_parallel, two_arcs
 
 from echem import DataError, plot
+from echem.plot._style import DATA_COLOUR, FIT_COLOUR
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-
-FREQ = np.logspace(6, -1, 50)
-
-
-def rc_parallel(freq: np.ndarray, r0: float, r1: float, c1: float) -> np.ndarray:
-    """Analytic R0 + R1 || C1, Ohm."""
-    return r0 + r1 / (1 + 1j * 2 * np.pi * freq * r1 * c1)
+AREA_CM2 = 0.785
 
 
 class AnalyticFit:
@@ -46,14 +42,6 @@ def frame() -> pd.DataFrame:
     return df
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-
-
 def test_nyquist_draws_minus_imaginary_up_with_equal_axes(frame):
     ax = plot.nyquist(frame)
     line = ax.lines[0]
@@ -61,10 +49,33 @@ def test_nyquist_draws_minus_imaginary_up_with_equal_axes(frame):
     np.testing.assert_allclose(line.get_ydata(), -frame["z_imag_ohm"])
     assert line.get_ydata().max() == pytest.approx(50.0, rel=0.01)  # R1/2 apex
     assert ax.get_aspect() == 1.0
-    assert "Ω" in ax.get_xlabel() and "Ω" in ax.get_ylabel()
-    assert ax.get_legend().get_texts()[0].get_text() == "cell.mpr #2"
+    assert ax.get_xlabel() == "$Z'$ / Ω" and ax.get_ylabel() == "$-Z''$ / Ω"
+    assert ax.get_legend().get_texts()[0].get_text() == "cell.mpr, sweep 2"
     low, high = ax.get_ylim()
     assert low <= 0.0 <= high
+    assert line.get_color() == DATA_COLOUR
+
+
+def test_nyquist_has_equal_scales_once_drawn(frame):
+    """Equal aspect means one Ω is as long on both axes in the rendered figure."""
+    ax = plot.nyquist(frame)
+    ax.figure.canvas.draw()
+    (x0, y0), (x1, y1) = ax.transData.transform([[0.0, 0.0], [100.0, 100.0]])
+    assert x1 - x0 == pytest.approx(y1 - y0, rel=1e-6)
+
+
+def test_nyquist_with_an_area_draws_z_times_area_in_ohm_cm2(frame):
+    result = AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6))
+    ax = plot.nyquist(frame, fit=result, area_cm2=AREA_CM2)
+    data, model = ax.lines[0], ax.lines[1]
+    np.testing.assert_allclose(data.get_xdata(), frame["z_real_ohm"] * AREA_CM2)
+    np.testing.assert_allclose(data.get_ydata(), -frame["z_imag_ohm"] * AREA_CM2)
+    dense = np.logspace(-1, 6, 300)
+    np.testing.assert_allclose(model.get_xdata(), result.predict(dense).real * AREA_CM2)
+    assert ax.get_xlabel() == "$Z'$ / Ω·cm²" and ax.get_ylabel() == "$-Z''$ / Ω·cm²"
+    assert ax.get_aspect() == 1.0
+    with pytest.raises(DataError, match="area_cm2"):
+        plot.nyquist(frame, area_cm2=0.0)
 
 
 def test_nyquist_overlays_the_fit_over_the_data_range(frame):
@@ -75,12 +86,42 @@ def test_nyquist_overlays_the_fit_over_the_data_range(frame):
     # The model's real part spans R0 .. R0 + R1 over 1e6 .. 0.1 Hz.
     assert fit_line.get_xdata().min() == pytest.approx(10.0, abs=0.1)
     assert fit_line.get_xdata().max() == pytest.approx(110.0, abs=0.1)
+    assert fit_line.get_color() == FIT_COLOUR
     # A FitResult alone draws its data and its model.
     ax2 = plot.nyquist(result)
     assert [ln.get_label() for ln in ax2.lines if ln.get_label().startswith("fit")] == [
-        "fit R0-p(R1,C1)"
+        "fit, R0-p(R1,C1)"
     ]
     np.testing.assert_allclose(ax2.lines[0].get_xdata(), z.real)
+
+
+def test_decade_labels_cover_no_point_no_line_and_no_other_label():
+    """What a reviewer objects to first: frequency labels written over the data."""
+    z = two_arcs(FREQ)
+    result = AnalyticFit(z)
+    result.predict = two_arcs
+    ax = plot.nyquist((FREQ, z), fit=result)
+    figure = ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    labels = [t for t in ax.texts if t.get_text().endswith("Hz")]
+    assert len(labels) >= 3  # the spectrum is labelled, not left bare
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    drawn = np.vstack([ln.get_xydata() for ln in ax.lines[:2]])
+    pixels = ax.transData.transform(drawn)
+    for text, box in zip(labels, boxes, strict=True):
+        inside = (
+            (pixels[:, 0] > box.x0)
+            & (pixels[:, 0] < box.x1)
+            & (pixels[:, 1] > box.y0)
+            & (pixels[:, 1] < box.y1)
+        )
+        assert not inside.any(), f"{text.get_text()!r} covers the data"
+        assert ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    assert not clipped_texts(figure)
 
 
 def test_bode_modulus_and_phase(frame):
@@ -89,13 +130,27 @@ def test_bode_modulus_and_phase(frame):
     np.testing.assert_allclose(ax_mod.lines[0].get_ydata(), np.abs(z))
     np.testing.assert_allclose(ax_phase.lines[0].get_ydata(), -np.degrees(np.angle(z)))
     assert ax_mod.get_xscale() == "log" and ax_mod.get_yscale() == "log"
-    assert "Hz" in ax_phase.get_xlabel() and "°" in ax_phase.get_ylabel()
-    assert "Ω" in ax_mod.get_ylabel()
-    # One Axes in: the phase goes onto a twin axis.
+    assert ax_phase.get_xlabel() == "frequency $f$ / Hz"
+    assert ax_phase.get_ylabel() == r"phase $-\varphi$ / °"
+    assert ax_mod.get_ylabel() == "$|Z|$ / Ω"
+    assert not clipped_texts(ax_mod.figure)
+    # One Axes in: the phase goes onto a twin axis, with its own marker and colour.
     fig = matplotlib.figure.Figure()
     single = fig.add_subplot()
     a, b = plot.bode(frame, ax=single)
     assert a is single and b is not single
+    assert a.lines[0].get_marker() != b.lines[0].get_marker()
+    assert a.lines[0].get_color() != b.lines[0].get_color()
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
+    assert labels == ["$|Z|$", r"$-\varphi$"]
+
+
+def test_bode_with_an_area_scales_the_modulus_only(frame):
+    ax_mod, ax_phase = plot.bode(frame, area_cm2=AREA_CM2)
+    z = rc_parallel(FREQ, 10.0, 100.0, 1e-6)
+    np.testing.assert_allclose(ax_mod.lines[0].get_ydata(), np.abs(z) * AREA_CM2)
+    np.testing.assert_allclose(ax_phase.lines[0].get_ydata(), -np.degrees(np.angle(z)))
+    assert ax_mod.get_ylabel() == "$|Z|$ / Ω·cm²"
 
 
 def test_residuals_are_percent_of_modulus():
@@ -105,7 +160,11 @@ def test_residuals_are_percent_of_modulus():
     expected = 100 * 0.02 * np.abs(z) / np.abs(bumped)  # relative to the data's |Z|
     np.testing.assert_allclose(ax.lines[0].get_ydata(), expected, rtol=1e-9)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), 0.0, atol=1e-9)
-    assert "%" in ax.get_ylabel()
+    assert ax.get_ylabel() == "residual / % of $|Z|$"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["real", "imaginary"]
+    real, imaginary = ax.lines[:2]
+    assert real.get_marker() != imaginary.get_marker()
+    assert real.get_linestyle() != imaginary.get_linestyle()  # reads in grey print
 
 
 def test_residuals_accepts_a_kk_result():
@@ -119,90 +178,20 @@ def test_residuals_accepts_a_kk_result():
     np.testing.assert_allclose(ax.lines[1].get_ydata(), -0.3)
 
 
-def test_fit_report_has_four_panels_and_saves_png(tmp_path):
+def test_fit_report_has_its_panels_and_saves_png(tmp_path):
     result = AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6))
     figure = plot.fit_report(result)
-    assert len(figure.axes) == 4
+    assert [ax.get_label() for ax in figure.axes] == [
+        "nyquist",
+        "modulus",
+        "phase",
+        "residuals",
+        "values",
+    ]
     assert "R0-p(R1,C1)" in figure.get_suptitle() and "1.50 h" in figure.get_suptitle()
     path = plot.save(figure, tmp_path / "out" / "fit.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_voltage_in_hours_with_short_circuit_marker():
-    t = np.arange(0.0, 4 * 3600.0, 60.0)
-    v = np.where(t < 11520.0, -0.15, -0.003)
-    df = pd.DataFrame({"time_s": t, "voltage_V": v})
-    ax = plot.voltage(df, short_circuit={"time_s": 11520.0})
-    np.testing.assert_allclose(ax.lines[0].get_xdata(), t / 3600.0)
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), v)
-    marks = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
-    assert marks and marks[0].get_xdata()[0] == pytest.approx(3.2)
-    assert any("3.20 h" in text.get_text() for text in ax.texts)
-    assert ax.get_xlabel() == "time / h" and "V" in ax.get_ylabel()
-    ax_mv = plot.voltage(df, millivolts=True)
-    assert ax_mv.lines[0].get_ydata()[0] == pytest.approx(-150.0)
-
-
-def test_series_plots_named_roles_with_error_bars():
-    table = pd.DataFrame(
-        {
-            "time_s": [0.0, 1800.0, 3600.0],
-            "R1": [30.0, 36.0, 42.0],
-            "R1_stderr": [1.0, 1.0, 2.0],
-            "R2": [250.0, 240.0, 230.0],
-        }
-    )
-    ax = plot.series(table, roles={"R_int": "R1", "R_ct": "R2"})
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["R_int", "R_ct"]
-    np.testing.assert_allclose(ax.lines[0].get_xdata(), [0.0, 0.5, 1.0])
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), [30.0, 36.0, 42.0])
-    assert "Ω" in ax.get_ylabel()
-    default = plot.series(table)  # every R<number> column
-    assert [t.get_text() for t in default.get_legend().get_texts()] == ["R1", "R2"]
-    with pytest.raises(DataError, match="R9"):
-        plot.series(table, roles=["R9"])
-
-
-def test_ct_comparison_annotates_fraction_of_theory():
-    table = pd.DataFrame(
-        {
-            "time_h": [1.5, 3.2],
-            "theory_volume_um3": [1.0e6, 3.0e6],
-            "ct_volume_um3": [0.35e6, 2.4e6],
-        }
-    )
-    ax = plot.ct_comparison(table)
-    texts = sorted(t.get_text() for t in ax.texts)
-    assert texts == ["35 %", "80 %"]
-    assert "µm³" in ax.get_ylabel() and "10$^{6}$" in ax.get_ylabel()
-    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.35, 2.4])
-
-
-def test_bad_input_is_a_data_error():
-    with pytest.raises(DataError):
-        plot.nyquist(pd.DataFrame({"time_s": [1.0]}))
-    with pytest.raises(DataError):
-        plot.voltage(pd.DataFrame({"time_s": [1.0]}))
-
-
-def test_series_defaults_to_fit_series_role_columns():
-    table = pd.DataFrame(
-        {
-            "time_s": [0.0, 3600.0],
-            "R0": [25.0, 25.0],
-            "R_int_ohm": [30.0, 42.0],
-            "R_int_stderr_ohm": [0.5, 0.7],
-            "R_ct_ohm": [250.0, 230.0],
-            "R_ct_stderr_ohm": [2.0, 3.0],
-        }
-    )
-    ax = plot.series(table)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["R_int", "R_ct"]
-    # error bars: the vertical segments span value +- stderr
-    segments = ax.containers[0].lines[2][0].get_segments()
-    np.testing.assert_allclose([s[:, 1] for s in segments], [[29.5, 30.5], [41.3, 42.7]])
 
 
 def test_fit_report_of_a_real_fit(tmp_path):
@@ -210,21 +199,27 @@ def test_fit_report_of_a_real_fit(tmp_path):
 
     z = rc_parallel(FREQ, 10.0, 100.0, 1e-6)
     result = fit(FREQ, z, "R0-p(R1,C1)")
-    figure = plot.fit_report(result)
+    figure = plot.fit_report(result, area_cm2=AREA_CM2)
     nyquist_axes = figure.axes[0]
     fit_line = next(ln for ln in nyquist_axes.lines if ln.get_label().startswith("fit"))
     model = result.predict(np.logspace(-1, 6, 300))
-    np.testing.assert_allclose(fit_line.get_xdata(), model.real, rtol=1e-9)
-    np.testing.assert_allclose(fit_line.get_xdata()[[0, -1]], [110.0, 10.0], rtol=1e-3)
+    np.testing.assert_allclose(fit_line.get_xdata(), model.real * AREA_CM2, rtol=1e-9)
+    np.testing.assert_allclose(
+        fit_line.get_xdata()[[0, -1]], [110 * AREA_CM2, 10 * AREA_CM2], rtol=1e-3
+    )
+    assert "Ω·cm²" in nyquist_axes.get_xlabel() and "Ω·cm²" in figure.axes[1].get_ylabel()
     residual_axes = figure.axes[3]
     assert np.abs(residual_axes.lines[0].get_ydata()).max() < 0.01  # exact data: < 0.01 %
-    assert plot.save(figure, tmp_path / "fit.png").stat().st_size > 10_000
+    (values,) = figure.axes[4].texts
+    assert "R1 = 100 ± " in " ".join(values.get_text().split())  # fitted values, in Ω
+    assert not clipped_texts(figure)
+    assert plot.save(figure, tmp_path / "fit.png", dpi=72).stat().st_size > 10_000
 
 
 def _png_pixels(figure, path):
     from PIL import Image
 
-    plot.save(figure, path, close=False)
+    plot.save(figure, path, close=False, dpi=60)
     with Image.open(path) as image:
         return np.asarray(image).copy()
 
@@ -242,7 +237,7 @@ def test_fit_report_into_a_reused_figure_draws_the_same_pixels(tmp_path):
     reused = plot.fit_report(first)
     _png_pixels(reused, tmp_path / "first.png")
     again = plot.fit_report(second, kk=KK(), figure=reused)
-    assert again is reused and len(reused.axes) == 4
+    assert again is reused and len(reused.axes) == 5
     fresh = plot.fit_report(second, kk=KK())
     assert reused.get_suptitle() == fresh.get_suptitle() and "NOT valid" in fresh.get_suptitle()
     for old, new in zip(reused.axes, fresh.axes, strict=True):
@@ -260,3 +255,8 @@ def test_fit_report_refuses_a_figure_it_did_not_make():
 
     with pytest.raises(DataError, match="figure="):
         plot.fit_report(AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6)), figure=plt.figure())
+
+
+def test_bad_input_is_a_data_error():
+    with pytest.raises(DataError):
+        plot.nyquist(pd.DataFrame({"time_s": [1.0]}))
