@@ -201,16 +201,20 @@ class Evidence:
 
     def sentence(self) -> str:
         """What the evidence says, in words."""
-        arcs = f"{self.arcs} arc{'s' if self.arcs != 1 else ''}"
+        peaks = f"{self.arcs} peak{'s' if self.arcs != 1 else ''}"
         if self.open_end:
+            slope = (
+                f"-Z'' against f at the lowest frequencies: log-log slope {self.lf_slope:+.2f}"
+                if np.isfinite(self.lf_slope)
+                else "-Z'' is not positive at all the lowest frequencies"
+            )
             end = (
                 f"the low-frequency end does not close ({100 * self.tail_share:.0f} % of the "
-                f"DRT beyond the window; -Z'' against f at the lowest frequencies: log-log "
-                f"slope {self.lf_slope:+.2f})"
+                f"DRT beyond the window; {slope})"
             )
         else:
             end = "the low-frequency end closes"
-        return f"the DRT shows {arcs}; {end}"
+        return f"the DRT has {peaks} above its noise inside the measured band; {end}"
 
 
 def _lowest(freq: np.ndarray) -> np.ndarray:
@@ -480,10 +484,7 @@ RANKS: dict[int, str] = {
         "it is the smallest circuit that describes the data within the noise (none of those "
         "has every parameter determined)"
     ),
-    3: (
-        "no circuit describes the data within the noise; of those whose parameters are all "
-        "determined it has the lowest BIC"
-    ),
+    3: "no circuit describes the data within the noise, and every parameter of it is determined",
     4: "no circuit describes the data within the noise or has every parameter determined",
 }
 

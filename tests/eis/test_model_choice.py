@@ -345,6 +345,8 @@ def test_a_spectrum_without_an_arc_gets_no_arc(name):
     for key, value in recovered.items():
         assert result.values[key] == pytest.approx(value, rel=0.05), key
     assert result.candidates["arcs"].min() == 0
+    evidence = result.choice.split(". ")[-1]  # what the DRT shows, in words: peaks, not arcs
+    assert evidence.startswith("The DRT has ") and " arc" not in evidence
 
 
 def test_a_pure_capacitor_is_a_blocking_cpe_with_its_series_resistance_undetermined():
@@ -374,3 +376,15 @@ def test_three_points_choose_among_the_circuits_they_can_hold():
     assert not result.circuit.structure.arcs and not result.ok
     failed = result.candidates[result.candidates["rank"] == 5]
     assert len(failed) and failed["problems"].str.contains("3 points for").all()
+
+
+def test_the_reason_never_claims_the_lowest_bic_for_a_circuit_that_has_not():
+    """Among circuits that do not describe the data, the parsimony rule may choose one whose
+    BIC is up to PARSIMONY above the lowest: the sentence said "it has the lowest BIC"."""
+    small = judged(1, 4, 0.0, describes=False, determined=True)
+    big = judged(2, 7, -1.5, describes=False, determined=True)
+    index, reasons, sentence = choose([big, small])
+    assert index == 1
+    assert "lowest BIC" not in reasons[1].split("within")[0]
+    assert "every parameter of it is determined" in sentence
+    assert "fewest parameters" in sentence and "1.5 lower" in sentence
