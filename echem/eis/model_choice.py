@@ -1066,19 +1066,38 @@ def _arc_apexes(result: FitResult) -> list[float]:
     return out
 
 
-def _odd_one(apexes: Sequence[float], others: Sequence[float]) -> float:
-    """The apex of ``apexes`` farthest (in decades) from every apex of ``others``."""
+def _odd_ones(apexes: Sequence[float], others: Sequence[float], count: int) -> list[float]:
+    """The ``count`` apexes of ``apexes`` farthest (in decades) from every apex of ``others``,
+    by decreasing frequency (NaN for each that cannot be told: an apex not finite)."""
 
     def distance(f: float) -> float:
         return min((abs(math.log10(f / g)) for g in others if g > 0), default=math.inf)
 
     usable = [f for f in apexes if np.isfinite(f) and f > 0]
-    return max(usable, key=distance) if usable else math.nan
+    farthest = sorted(usable, key=distance, reverse=True)[:count]
+    return sorted(farthest, reverse=True) + [math.nan] * (count - len(farthest))
+
+
+def _arcs_changed(old: Sequence[float], new: Sequence[float]) -> str:
+    """Arcs appearing or vanishing between two fits, in words ("" when as many)."""
+    change = len(new) - len(old)
+    if not change:
+        return ""
+    counts = f"{len(old)} -> {len(new)} arcs"
+    apexes = _odd_ones(new, old, change) if change > 0 else _odd_ones(old, new, -change)
+    where = ", ".join(f"{f:.3g} Hz" for f in apexes)
+    if change == 1:
+        return f"an arc appeared ({counts}, new apex {where})"
+    if change > 1:
+        return f"{change} arcs appeared ({counts}, new apexes {where})"
+    if change == -1:
+        return f"an arc vanished ({counts}, it had its apex at {where})"
+    return f"{-change} arcs vanished ({counts}, they had their apexes at {where})"
 
 
 def series_events(results: Sequence[FitResult | None]) -> list[str]:
     """A sentence per spectrum where the chosen circuit changed from the previous fitted one
-    ("" elsewhere): arcs appearing or vanishing (with the apex of the arc concerned), a tail
+    ("" elsewhere): arcs appearing or vanishing (with the apexes of the arcs concerned), a tail
     or an inductance appearing or vanishing."""
     events = []
     before: FitResult | None = None
@@ -1090,16 +1109,8 @@ def series_events(results: Sequence[FitResult | None]) -> list[str]:
             events.append("")
             before = result
             continue
-        old, new = _arc_apexes(before), _arc_apexes(result)
-        parts = []
-        if len(new) > len(old):
-            apex = _odd_one(new, old)
-            parts.append(f"an arc appeared ({len(old)} -> {len(new)} arcs, new apex {apex:.3g} Hz)")
-        elif len(new) < len(old):
-            apex = _odd_one(old, new)
-            parts.append(
-                f"an arc vanished ({len(old)} -> {len(new)} arcs, it had its apex at {apex:.3g} Hz)"
-            )
+        arcs = _arcs_changed(_arc_apexes(before), _arc_apexes(result))
+        parts = [arcs] if arcs else []
         was, now = _candidate_of(before), _candidate_of(result)
         if was is not None and now is not None:
             if was.tail_kind != now.tail_kind:

@@ -388,3 +388,14 @@ def test_the_reason_never_claims_the_lowest_bic_for_a_circuit_that_has_not():
     assert "lowest BIC" not in reasons[1].split("within")[0]
     assert "every parameter of it is determined" in sentence
     assert "fewest parameters" in sentence and "1.5 lower" in sentence
+
+
+def test_series_events_count_every_arc_that_appears_or_vanishes(chosen):
+    """Three arcs to one: the event said "an arc vanished" and named one apex."""
+    one = fit(FREQ, spectrum("R0-p(R1,CPE1)", {"R0": 20.0} | arc(1, 100.0, 1e5, 0.9)), "auto")
+    vanished, appeared = series_events([chosen["three arcs"], one, chosen["three arcs"]])[1:]
+    assert vanished.startswith("2 arcs vanished (3 -> 1 arcs, they had their apexes at ")
+    listed = vanished.split("apexes at ")[1].split(")")[0]
+    apexes = [float(f.removesuffix(" Hz")) for f in listed.split(", ")]
+    assert apexes == pytest.approx([300.0, 1.0], rel=0.3)  # THREE's arcs that ONE lacks
+    assert appeared.startswith("2 arcs appeared (1 -> 3 arcs, new apexes ")
