@@ -594,7 +594,14 @@ def choose(
     ]
     if kept and kept[0] != chosen:
         gap = assessments[kept[0]].criterion - lowest.criterion
-        if gap <= KEEP_MARGIN:
+        if kept[0] == best:  # the parsimony rule would change it: not reason enough
+            chosen = kept[0]
+            why = (
+                "it was the previous spectrum's circuit and is still ok with the lowest BIC: "
+                f"a smaller circuit within {PARSIMONY:g} of it is not the very strong evidence "
+                "a change needs"
+            )
+        elif gap <= KEEP_MARGIN:
             chosen = kept[0]
             why = (
                 f"it was the previous spectrum's circuit and is still ok, with a BIC within "

@@ -399,3 +399,14 @@ def test_series_events_count_every_arc_that_appears_or_vanishes(chosen):
     apexes = [float(f.removesuffix(" Hz")) for f in listed.split(", ")]
     assert apexes == pytest.approx([300.0, 1.0], rel=0.3)  # THREE's arcs that ONE lacks
     assert appeared.startswith("2 arcs appeared (1 -> 3 arcs, new apexes ")
+
+
+def test_the_kept_previous_circuit_is_not_said_to_be_lower_than_itself():
+    """The previous circuit with the lowest BIC, a smaller one within PARSIMONY: it is kept,
+    and the reason named the kept circuit itself as the lower one ("..., 0 lower")."""
+    one = judged(1, 4, 0.0, describes=True, determined=True)
+    two = judged(2, 7, -1.0, describes=True, determined=True)
+    assert choose([one, two])[0] == 0  # parsimony
+    index, reasons, _ = choose([one, two], previous=two.candidate.circuit)
+    assert index == 1 and "previous spectrum's circuit" in reasons[1]
+    assert "0 lower" not in reasons[1] and "lowest BIC" in reasons[1]
