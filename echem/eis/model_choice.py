@@ -647,12 +647,19 @@ CANDIDATE_COLUMNS: dict[str, str] = {
     "rank": "0 ok; 1 describes the data, determined; 2 smallest describing one; "
     "3 determined; 4 the rest; 5 fit failed (choose)",
     "chosen": "True for the chosen circuit",
+    "start": '"previous spectrum" where its fit is the refinement from the previous spectrum\'s '
+    'optimum (along a series, which ended lower than the data-driven start), else "data"',
     "reason": "why it was chosen, or not",
     "problems": "the fit's problems, joined by '; ' (or why the fit failed)",
 }
 
 
-def _table(assessments: Sequence[Assessment], chosen: int, reasons: Sequence[str]) -> pd.DataFrame:
+def _table(
+    assessments: Sequence[Assessment],
+    chosen: int,
+    reasons: Sequence[str],
+    warm: set[Candidate] | frozenset[Candidate] = frozenset(),
+) -> pd.DataFrame:
     from .table import PROBLEM_SEPARATOR
 
     ranks = _ranks(assessments)
@@ -675,6 +682,7 @@ def _table(assessments: Sequence[Assessment], chosen: int, reasons: Sequence[str
                 "determined": a.determined,
                 "rank": rank,
                 "chosen": i == chosen,
+                "start": "previous spectrum" if a.candidate in warm else "data",
                 "reason": reason,
                 "problems": PROBLEM_SEPARATOR.join(result.problems) if result else a.error,
             }
@@ -699,6 +707,8 @@ class _Search:
         self.freq, self.z, self.evidence, self.options = freq, z, evidence, dict(options)
         self.sigma = weights(z, self.options.get("weighting", "modulus"))
         self.tried: dict[Candidate, Assessment] = {}
+        #: Candidates whose fit is the one refined from the previous spectrum's values.
+        self.warm: set[Candidate] = set()
 
     def _fit(self, candidate: Candidate, start: Mapping[str, float]) -> Assessment:
         try:
@@ -721,9 +731,12 @@ class _Search:
         cost = float(np.sum((d.real / self.sigma[0]) ** 2 + (d.imag / self.sigma[1]) ** 2))
         return cost if np.isfinite(cost) else math.inf
 
-    def fit(self, candidate: Candidate, start: Mapping[str, float] | None = None) -> Assessment:
+    def fit(
+        self, candidate: Candidate, start: Mapping[str, float] | None = None, warm: bool = False
+    ) -> Assessment:
         """The candidate's assessment: fitted from its DRT start the first time, and again
-        from ``start`` when ``start`` is better than the fit so far."""
+        from ``start`` when ``start`` is better than the fit so far (``warm``: ``start`` is
+        the previous spectrum's optimum; :attr:`warm` remembers where it won)."""
         known = self.tried.get(candidate)
         if known is None:
             known = self._fit(candidate, drt_start(candidate, self.evidence, self.freq, self.z))
@@ -734,6 +747,7 @@ class _Search:
                 again = self._fit(candidate, start)
                 if again.result is not None and again.result.chisqr < so_far:
                     self.tried[candidate] = known = again
+                    (self.warm.add if warm else self.warm.discard)(candidate)
         return known
 
     def best(self, among: Callable[[Candidate], bool] = lambda c: True) -> Candidate | None:
@@ -953,7 +967,7 @@ def _search(search: _Search, previous: tuple[Candidate, Mapping[str, float]] | N
         for tail in ("", *TAILS) if evidence.open_end else ("",):
             _visit(search, k0, tail)
     if previous is not None:
-        search.fit(*previous)
+        search.fit(*previous, warm=True)
     expanded: set[tuple[Candidate, bool]] = set()
     while len(search.tried) < MAX_FITS:
         leaders = [leader for leader in search.leaders() if leader not in expanded]
@@ -1035,7 +1049,7 @@ def fit_auto(
     result = assessments[chosen].result
     assert result is not None  # choose() refuses failed fits
     result.time_s = time_s
-    result.candidates = _table(assessments, chosen, reasons)
+    result.candidates = _table(assessments, chosen, reasons, search.warm)
     said = evidence.sentence()
     result.choice = f"{sentence}. {said[0].upper()}{said[1:]}."
     return result
@@ -1053,13 +1067,16 @@ def series_step(
     Returns
     -------
     (FitResult, start)
-        ``start`` is ``"warm"`` when the previous spectrum's circuit was kept (it was tried
-        from the previous values, beside the data-driven search), else ``"auto"``.
+        ``start`` is ``"warm"`` when the chosen fit is the refinement from the previous
+        spectrum's values (the previous circuit kept, and that start ending lower than the
+        data-driven one: the ``start`` column of ``result.candidates``), else ``"auto"``.
+        Whether the circuit was kept is ``circuit_event`` (:func:`series_events`).
     """
     freq, z, time_s = spectrum_of_frame(frame)
     result = fit_auto(freq, z, time_s=time_s, previous=previous, **fit_options)
-    kept = previous is not None and str(result.circuit) == str(previous.circuit)
-    return result, "warm" if kept else "auto"
+    table = result.candidates
+    from_previous = bool((table["chosen"] & (table["start"] == "previous spectrum")).any())
+    return result, "warm" if from_previous else "auto"
 
 
 def _arc_apexes(result: FitResult) -> list[float]:
