@@ -506,7 +506,7 @@ REPORT_GRID: dict[str, Any] = {
     "left": 0.075,
     "right": 0.985,
     "bottom": 0.085,
-    "top": 0.925,
+    "top": 0.895,
     "hspace": 0.3,
 }
 #: Top row: Nyquist and the values panel (widths); bottom row: |Z|, phase, residuals.
@@ -625,9 +625,9 @@ def fit_report(
         Optional Lin-KK result; its verdict and pseudo chi-square go into the title and the
         values panel.
     title
-        Figure title (default: circuit, chi-square and the fit's verdict, ok or NOT ok). A fit
-        that is not ok lists its first problems (undetermined values, arcs outside the band...)
-        under its values.
+        Figure title (default: the circuit, the fit's verdict, ok or NOT ok, the time and the
+        Lin-KK verdict; χ² is in the values panel). A fit that is not ok lists its first
+        problems (undetermined values, arcs outside the band...) under its values.
     figure
         None for a new figure, or a figure an earlier call returned: its axes are kept and
         what they show is replaced, which draws a batch of reports about twice as fast as a
@@ -651,7 +651,7 @@ def fit_report(
     _panel_text(ax_values, values, 0, family="monospace")
     _annotate_verdict(ax_values, result, first_line=len(values) + 1)
     if title is None:
-        title = f"{_literal(str(result.circuit))}   χ² = {result.chisqr:.3g}"
+        title = _literal(str(result.circuit))
         problems = getattr(result, "problems", None)
         if problems is not None:
             title += "   ok" if not problems else "   NOT ok"
@@ -661,5 +661,6 @@ def fit_report(
         if kk is not None:
             verdict = "valid" if kk.valid else "NOT valid"
             title += f"   Lin-KK: {verdict}"
-    figure.suptitle(title)
+    # wrapped at the figure's edges when long (echem fit puts the file's name in front)
+    figure.suptitle(title, wrap=True)
     return figure
