@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import FitError
 from .circuit import Circuit
 from .circuit_fit import check_options, fit_circuit, spectrum_of_frame
-from .model_choice import fit_auto
+from .model_choice import AUTO, fit_auto
 from .result import FitResult
 
 __all__ = ["fit", "FitResult"]
@@ -110,6 +110,11 @@ def fit(
     if circuit is None:
         raise FitError("no circuit given")
     given = dict(initial=initial, fixed=fixed, bounds=bounds, weighting=weighting, f_range=f_range)
-    if isinstance(circuit, str) and circuit.strip().lower() == "auto":  # the choice of circuit
+    if isinstance(circuit, str) and circuit == AUTO:  # the choice of circuit
         return fit_auto(freq, zz, time_s=time_s, **given, **options)
+    if isinstance(circuit, str) and circuit.strip().lower() == AUTO:
+        raise FitError(
+            f'circuit {circuit!r}: the automatic choice is asked for with "auto" exactly, as '
+            "fit_many, fit_series and the command line know it"
+        )
     return fit_circuit(freq, zz, circuit, time_s=time_s, **given, **options)

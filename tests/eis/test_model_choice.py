@@ -418,3 +418,15 @@ def test_the_kept_previous_circuit_is_not_said_to_be_lower_than_itself():
     index, reasons, _ = choose([one, two], previous=two.candidate.circuit)
     assert index == 1 and "previous spectrum's circuit" in reasons[1]
     assert "0 lower" not in reasons[1] and "lowest BIC" in reasons[1]
+
+
+def test_auto_is_asked_for_in_one_spelling_everywhere():
+    """fit() took "AUTO" or " auto " for the choice while fit_series took only "auto": a
+    series given "Auto" was fitted sweep by sweep with no stable choice, no circuit_event
+    column and no word of it."""
+    z = spectrum("R0-p(R1,CPE1)", ONE)
+    for spelling in ("AUTO", " auto ", "Auto"):
+        with pytest.raises(FitError, match='"auto" exactly'):
+            fit(FREQ, z, spelling)
+    table = fit_series([frame_of(z, 0.0)], "Auto", kk=False)
+    assert table["result"].isna().all() and table["error"].str.contains('"auto" exactly').all()
