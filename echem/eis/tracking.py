@@ -11,9 +11,13 @@ follows each arc by continuity instead:
    defined for any n);
 2. the arcs of each spectrum are assigned to the tracks built so far by the assignment that
    minimises the summed distance to each track's last point (Hungarian method,
-   :func:`scipy.optimize.linear_sum_assignment`; Kuhn, Naval Res. Logist. Q. 2 (1955) 83); a
-   pair farther apart than :data:`MAX_STEP_DECADES` starts a new track instead. A track that
-   misses a spectrum (the arc was not determined there) waits with its last point;
+   :func:`scipy.optimize.linear_sum_assignment`; Kuhn, Naval Res. Logist. Q. 2 (1955) 83),
+   where starting a new track costs :data:`MAX_STEP_DECADES` and a pair farther apart than
+   that cannot be made (gating, as in multi-target tracking). The least summed distance over
+   pairs alone gave an arc 0.1 decade from its track to another track 0.9 away, so that an
+   arc appearing 1.4 decades beyond could take its track (0.9 + 1.4 < 0.1 + 2.4): the labels
+   moved to other arcs. A track that misses a spectrum (the arc was not determined there)
+   waits with its last point;
 3. each track is named after the role most of its arcs have from their capacitance
    (:mod:`echem.eis.roles`; a role numbered in its spectrum, ``R_ct_2``, counts as ``R_ct``,
    a role of the table, named in the arcs table's ``attrs["roles"]``, as itself: a user's
@@ -122,15 +126,20 @@ def track_arcs(tables: Sequence[pd.DataFrame | None]) -> list[dict[str, str]]:
         open_tracks = list(range(len(tracks)))
         matched: dict[int, int] = {}
         if open_tracks:
-            cost = np.array(
+            distance = np.array(
                 [
                     [float(np.linalg.norm(p - tracks[t].last)) for t in open_tracks]
                     for _, p, _ in points
                 ]
             )
-            rows, cols = linear_sum_assignment(cost)
+            # one "new track" column per arc at the cost of the longest step: an arc joins a
+            # track only where that lowers the sum, and never one farther than the step
+            cost = np.where(distance <= MAX_STEP_DECADES, distance, np.inf)
+            new = np.full((len(points), len(points)), np.inf)
+            np.fill_diagonal(new, MAX_STEP_DECADES)
+            rows, cols = linear_sum_assignment(np.hstack([cost, new]))
             for i, j in zip(rows, cols, strict=True):
-                if cost[i, j] <= MAX_STEP_DECADES:
+                if j < len(open_tracks):
                     matched[int(i)] = open_tracks[int(j)]
         for i, (element, point, role) in enumerate(points):
             if i in matched:

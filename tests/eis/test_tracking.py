@@ -198,3 +198,20 @@ def test_a_table_without_the_pinned_down_flags_is_refused_and_a_missing_flag_is_
             track_arcs([full.drop(columns=column)])
     assert track_arcs([full.assign(determined=np.nan)]) == [{}]
     assert track_arcs([full.assign(determined=np.True_)]) == [{"CPE1": "R_int"}]
+
+
+def test_an_arc_joins_the_track_it_is_next_to_when_another_arc_starts_a_new_one():
+    """Tracks A (tau 1e-4 s) and B (1e-3 s), both 1e-6 F. Next spectrum: B moved 0.1 decade
+    (tau 7.9e-4 s) and a new arc appears at tau 2.5e-2 s (1.4 decades beyond B, 2.4 beyond
+    A); A is not determined there. The least summed distance over pairs only (0.9 + 1.4 <
+    0.1 + 2.4) gave B's arc to A and the new arc to B: B's arc took A's label. Starting a
+    track costs the longest step (1.5): B's arc stays B's, the new arc is new."""
+    first = table(("CPE1", 100.0, 1e-6, "R_ct", True), ("CPE2", 1000.0, 1e-6, "R_ct", True))
+    second = table(
+        ("CPE1", 100.0, 1e-6, "R_ct", False),
+        ("CPE2", 790.0, 1e-6, "R_ct", True),
+        ("CPE3", 25000.0, 1e-6, "R_ct", True),
+    )
+    labels = track_arcs([first, second])
+    assert labels[1]["CPE2"] == labels[0]["CPE2"]
+    assert labels[1]["CPE3"] not in labels[0].values()
