@@ -38,7 +38,7 @@ of :data:`DISCREPANCY_GRID` (0.1 down to 1e-5, two per decade) whose RMS residua
   split peaks or add spurious ones. Share of 30 spectra (one to three ZARCs at least one
   decade apart) whose peaks are exactly the true arcs, at 1 % / 0.1 % noise: this default
   87 % / 90 %; generalised cross-validation (Golub, Heath, Wahba, Technometrics 21 (1979)
-  215; DRTtools' default) 70 % / 70 %; pyimpspec's TR-RBF with its criteria (modified GCV,
+  215; DRTtools' default) 67 % / 70 %; pyimpspec's TR-RBF with its criteria (modified GCV,
   GCV, the real-imaginary cross-validation of Saccoccio, Wan, Chen, Ciucci, Electrochim.
   Acta 147 (2014) 470, the L-curve) 50–70 % / 80–83 %. With two or three arcs only
   (prototype of this module, 30–45 spectra per case, 0.02–1 % noise, 0.7–2 decades apart)
@@ -81,6 +81,31 @@ more than :data:`OUTSIDE_SHARE` of |Z| at f_min is reported as a tail that does 
 A low-frequency tail that does not close (diffusion, a blocking electrode) has no DRT within
 the window: it shows as area at the long-τ edge, which is reported as such rather than as a
 peak with a resistance.
+
+Accuracy
+--------
+Measured with the defaults on spectra drawn as in benchmarks/bench_drt.py (R∞ plus one to
+three ZARCs, R 30–300 Ω, n 0.7–1, τ 1e-6–0.1 s; 3 MHz–0.1 Hz, 10 points per decade; 1 %
+noise; a peak is an arc's when within 0.25 decade of its τ):
+
+* the peaks are exactly the arcs for 88 % of 90 spectra with arcs at least one decade apart,
+  95 % of 60 at least two decades apart;
+* R of a peak (its area): arcs at least two decades apart, median error 1.5 %, 90th
+  percentile 6 %, at most 13 % (97 % within 10 %); at least one decade apart, median 3 %,
+  90th percentile 16 %, at most 36 % (81 % within 10 %). The large errors are the split at
+  the minimum of γ between overlapping peaks (:mod:`echem.eis._drt_peaks`), not the noise
+  (the same at 0.1 % noise), and such peaks are reported in ``problems``
+  (:data:`TAIL_LIMIT`). For the resistances of close arcs, fit a circuit
+  (:func:`echem.eis.fit`, ``"auto"``);
+* τ of a peak: median error 2 %; narrow arcs (n ≥ 0.9) within 3 % (90th percentile, at
+  most 8 %), broad ones (n 0.7–0.8) median 6 %, 90th percentile 20 %, up to 0.25 decade for
+  a small broad arc beside a large one;
+* R∞, where no problem is reported about it: median error 0.8 %, 90th percentile 5 %, at
+  most 11 %; where "R_inf and that process are not separated" is reported, median 7 %.
+
+Time: about 20 ms of CPU per 76-point spectrum (every λ and series model tried), 18–35 times
+less than pyimpspec 5.1's TR-RBF with its default criterion on the same spectra
+(benchmarks/bench_drt.py, same run).
 """
 
 from __future__ import annotations
@@ -136,7 +161,8 @@ R_INF_SHARE: float = 0.10
 #: Share of |Z| at f_max below which what γ holds above f_max is negligible beside R∞ (no
 #: instrument resolves 0.1 % of the impedance it measures).
 RESOLUTION: float = 1e-3
-#: Coefficients below this share of the scale of γ (max |Z'|) are rounding, set to 0.
+#: A Gaussian whose largest contribution to the weighted data (RMS 1) is below this is
+#: rounding left by the NNLS (about 1e-16; a real one: above 0.01), and is set to 0.
 DUST: float = 1e-12
 #: Share of a peak's area exchanged with its neighbours' tails
 #: (:func:`echem.eis._drt_peaks.exchanged_tails`) above which its R is reported approximate.
@@ -427,6 +453,19 @@ class _System:
         n = self.b.size
         dof = n - float(np.trace(np.linalg.solve(normal, gram)))
         return n * float(residual @ residual) / dof**2 if dof > 0 else math.inf
+
+
+def _without_dust(system: _System, solution: np.ndarray) -> np.ndarray:
+    """The Gaussians' coefficients (Ω) of a solution, those below :data:`DUST` set to 0.
+
+    The NNLS leaves rounding dust (a pure capacitor: 1e-13 Ohm, 1e-19 of |Z|) that made
+    peaks holding "100 %" of a zero DRT. It is judged by what each Gaussian adds to the
+    weighted data, not against the scale of γ, which one outlier can set.
+    """
+    k = system.n_series
+    scaled = solution[k:] / system.column_scale[k:]
+    contribution = (np.abs(system.a[:, k:]) * scaled).max(axis=0, initial=0.0)
+    return np.where(contribution > DUST, solution[k:], 0.0)
 
 
 def _tau_grid(freq: np.ndarray, per_decade: int, extend: float) -> np.ndarray:
@@ -860,10 +899,7 @@ def drt(
     ln_tau = full_grid[keep]
     a_real, a_imag = kernels[0][:, keep], kernels[1][:, keep]
     lam_value, solution, lam_method, lam_scan = _choose_lambda(system, lam)
-    coefficients = solution[system.n_series :]
-    # The NNLS leaves rounding dust (1e-19 of the scale of γ for a pure capacitor), which
-    # would make peaks holding "100 %" of a zero DRT.
-    coefficients = np.where(coefficients > DUST * system.column_scale[-1], coefficients, 0.0)
+    coefficients = _without_dust(system, solution)
     series = dict(zip(terms, solution[: system.n_series], strict=True))
     R_inf = float(series.get("R_inf", math.nan if r_inf and not rows[0] else 0.0))
     L = float(series.get("L", math.nan if inductance is not False and not rows[1] else 0.0))

@@ -640,3 +640,14 @@ def test_overlapping_peaks_are_reported_with_approximate_areas():
     apart = drt(FREQ, spectrum([(47.1, 2.3e-6, 0.96), (245.0, 1.3e-2, 0.72)], 0.01, seed=1))
     assert (exchanged_tails(apart.tau_s, apart.gamma_ohm, apart.peaks) < TAIL_LIMIT).all()
     assert not any("neighbours' tails" in p for p in apart.problems)
+
+
+def test_dust_is_judged_by_the_fit_not_by_an_outlier():
+    """One point at 1e300 Ohm (a glitch) sets max|Z'|: rounding dust judged against it would
+    take the whole DRT (the 100 Ohm arc) for dust. It is judged by what each Gaussian adds
+    to the weighted data, where the arc is 1e11 times above the limit."""
+    z = spectrum([(100.0, 1e-3, 0.9)])
+    z[5] = 1e300
+    result = drt(FREQ, z)
+    assert result.R_pol_ohm == pytest.approx(100.0, rel=0.01)
+    assert result.R_inf_ohm == pytest.approx(R_INF, rel=0.01)
