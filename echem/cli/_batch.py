@@ -16,6 +16,7 @@ interrupted or terminated.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -72,7 +73,7 @@ class Settings:
         Keyword arguments of :func:`echem.eis.arcs` (a preset's roles); empty for the
         result's own arcs.
     dpi
-        Resolution of the plots.
+        Resolution of PNG plots, dots per inch (SVG and PDF are vector files).
     """
 
     circuit: str
@@ -136,6 +137,22 @@ def task_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: frame[name].to_numpy() for name in columns})
 
 
+#: Loggers of the libraries matplotlib writes files with, whose chatter is no news to the user
+#: (fontTools, embedding fonts in a PDF: "'created' timestamp seems very low", once per font
+#: per plot): their records go nowhere unless the caller configured logging for them.
+QUIET_LOGGERS: tuple[str, ...] = ("fontTools",)
+
+
+def quiet_library_logs() -> None:
+    """Give each logger of :data:`QUIET_LOGGERS` a null handler, so that Python's last-resort
+    handler does not print its warnings on stderr, where the CLI reports one line per
+    failure (a no-op once done, and for loggers the caller has given handlers)."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
+
+
 def literal_text(text: str) -> str:
     """``text`` as matplotlib shows it literally: a ``$`` (``a$^$b.z``) would otherwise
     start mathtext, fail to parse and lose the plot."""
@@ -151,6 +168,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._figure: Any = None
+        quiet_library_logs()
 
     def __enter__(self) -> Pipeline:
         return self

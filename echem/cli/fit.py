@@ -2,7 +2,8 @@
 
 Writes ``DIR/results.csv`` (one row per spectrum), ``DIR/results.json`` (full FitResults,
 reloadable with ``FitResult.from_dict``) and ``DIR/plots/<name>_sweep<k>.png`` (Nyquist, Bode
-and residuals), where ``<name>`` is the file name, or for a file found in a folder its path
+and residuals; ``--plot-format svg`` or ``pdf`` for vector files, ``--dpi`` for the resolution
+of PNGs), where ``<name>`` is the file name, or for a file found in a folder its path
 relative to that folder (``cell1/peis.mpr``), so that files of the same name in different
 subfolders keep their own plots.
 
@@ -62,6 +63,17 @@ __all__ = [
     "run",
 ]
 
+#: ``--plot-format``: the file types of the plots (vector SVG and PDF, raster PNG).
+PLOT_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+
+#: ``--dpi`` default: PNG resolution, dots per inch (a batch's quick-look plots; ask for 300,
+#: or for SVG/PDF, for print).
+DEFAULT_DPI = 120
+
+#: Largest ``--dpi``: matplotlib refuses images wider than 2**16 pixels, and a fit report
+#: several inches wide at more than this would be hundreds of megabytes per plot.
+MAX_DPI = 1200
+
 #: The weightings of :mod:`echem.eis.weighting` (listed here so that --help stays cheap).
 WEIGHTING_NAMES: tuple[str, ...] = ("modulus", "proportional", "unit")
 
@@ -69,7 +81,8 @@ WEIGHTING_NAMES: tuple[str, ...] = ("modulus", "proportional", "unit")
 DESCRIPTION = """\
 Fit an equivalent circuit to every impedance sweep of every file. Writes
 DIR/results.csv (one row per spectrum), DIR/results.json (full results, reloadable)
-and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals). Without --circuit or
+and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals; --plot-format svg or pdf
+for vector files). Without --circuit or
 --preset the circuit is chosen per spectrum from its DRT by BIC and the fit verdicts,
 and DIR/candidates.csv lists every circuit tried, its cost and why it was or was not
 chosen.
@@ -108,6 +121,9 @@ class Spectrum:
     def label(self) -> str:
         return f"{self.path} (sweep {self.sweep})"
 
+
+#: ``--dpi``: a whole number of dots per inch from 1 to :data:`MAX_DPI`.
+_dpi = number_type(lambda value: 1 <= value <= MAX_DPI, f"from 1 to {MAX_DPI}", int)
 
 #: ``--f-min``/``--f-max``: a finite frequency > 0 Hz.
 _frequency = number_type(
@@ -163,7 +179,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dask", default=None, metavar="ADDRESS", help="fit on a dask.distributed scheduler"
     )
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG per spectrum")
+    parser.add_argument("--no-plots", action="store_true", help="skip the plot per spectrum")
+    parser.add_argument(
+        "--plot-format",
+        choices=PLOT_FORMATS,
+        default="png",
+        help="file type of the plots (default png; svg and pdf are vector files)",
+    )
+    parser.add_argument(
+        "--dpi",
+        type=_dpi,
+        default=DEFAULT_DPI,
+        metavar="N",
+        help=f"resolution of PNG plots, dots per inch (default {DEFAULT_DPI})",
+    )
     add_format_option(parser)
     parser.epilog = _presets_text()
 
@@ -302,19 +331,21 @@ def _kk_dict(kk: Any) -> dict[str, Any] | None:
     }
 
 
-def plot_name(item: Spectrum) -> PurePath:
-    """The plot of a spectrum, relative to ``DIR/plots``: ``<name>_sweep<k>.png``."""
+def plot_name(item: Spectrum, plot_format: str = "png") -> PurePath:
+    """The plot of a spectrum, relative to ``DIR/plots``: ``<name>_sweep<k>.<plot_format>``."""
     name = item.name if item.name is not None else PurePath(item.path.name)
-    return name.with_name(f"{name.name}_sweep{item.sweep}.png")
+    return name.with_name(f"{name.name}_sweep{item.sweep}.{plot_format}")
 
 
-def _plan_plots(items: Sequence[Spectrum], out: Path) -> list[tuple[Spectrum, str]]:
+def _plan_plots(
+    items: Sequence[Spectrum], out: Path, plot_format: str = "png"
+) -> list[tuple[Spectrum, str]]:
     """Set each spectrum's plot path; (spectrum, why not) for the plots two inputs of the
     same name (from folders named themselves) would both write: the second has none."""
     claimed: set[Path] = set()
     clashes = []
     for item in items:
-        target = out / "plots" / plot_name(item)
+        target = out / "plots" / plot_name(item, plot_format)
         if target.resolve() in claimed:
             clashes.append((item, f"output {target} was already written for another input"))
             continue
@@ -331,7 +362,7 @@ def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circu
     arc_options: dict[str, Any] = {}
     if preset is not None:
         arc_options = {"roles": preset.roles, "symmetric": preset.symmetric}
-    settings = Settings(circuit, args.weighting, args.kk, arc_options)
+    settings = Settings(circuit, args.weighting, args.kk, arc_options, args.dpi)
     tasks = [
         Task(
             task_frame(_restrict(item.frame, args.f_min, args.f_max)),
@@ -435,7 +466,7 @@ def run(args: argparse.Namespace) -> int:
         report_failure(out, error)
         return 1
     if not args.no_plots:
-        for item, reason in _plan_plots(items, out):
+        for item, reason in _plan_plots(items, out, args.plot_format):
             report_failure(f"{item.label} plot", ValueError(reason))
             failed += 1
     for folder in {out, *(item.plot.parent for item in items if item.plot is not None)}:
