@@ -29,6 +29,8 @@ __all__ = [
     "report_failure",
     "report_input_error",
     "report_skipped",
+    "shown_path",
+    "shown_text",
     "atomic_path",
     "add_format_option",
     "add_inputs_argument",
@@ -63,6 +65,31 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as text that any table, JSON file, plot title or terminal takes.
+
+    A file name that is not valid UTF-8 (bytes of another encoding, Latin-1 ``\xff``, on a
+    Linux disk) comes from the system with lone surrogates, which pandas' string columns,
+    UTF-8 files and fonts refuse; its undecodable bytes are shown as ``\xff`` escapes
+    instead. Any other path is unchanged.
+    """
+    return shown_text(os.fspath(path))
+
+
+def shown_text(text: str) -> str:
+    """``text`` with its lone surrogates (undecodable bytes of a file name or header kept by
+    Python's ``surrogateescape``) shown as ``\xff`` escapes, so that it can be written as
+    UTF-8; any other text is unchanged. See :func:`shown_path`."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
@@ -276,7 +303,7 @@ def _folder_files(
         )
         written = _echem_outputs(here, names)
         for name in names:
-            if name.startswith(".") or name in written:
+            if name.startswith(".") or shown_text(name) in written:  # as sidecars hold it
                 continue
             if Path(name).suffix.lower() in NOT_DATA_SUFFIXES:
                 continue

@@ -56,6 +56,8 @@ from echem.cli._command import (
     report_failure,
     report_input_error,
     report_skipped,
+    shown_path,
+    shown_text,
 )
 from echem.errors import EchemError
 
@@ -123,8 +125,9 @@ def json_safe(value: Any) -> Any:
     Mappings get text keys and lose their frame values (tables are written as their own
     files); lists, tuples and sets become lists; numpy scalars and arrays become Python
     values; NaN, infinities, ``pd.NA`` and ``NaT`` become None; dates and times become
-    ISO 8601 text; bytes become hex text; a frame or series met elsewhere becomes a short
-    description; anything else becomes ``str(value)``.
+    ISO 8601 text; bytes become hex text; text keeps undecodable bytes of a file name as
+    ``\\xff`` escapes (:func:`~echem.cli._command.shown_text`); a frame or series met
+    elsewhere becomes a short description; anything else becomes ``str(value)``.
     """
     if isinstance(value, Mapping):
         return {
@@ -148,7 +151,9 @@ def json_safe(value: Any) -> Any:
         return None
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str):
+        return shown_text(value)  # a file name's undecodable bytes as \xff escapes
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
@@ -203,17 +208,19 @@ def _sidecar(
     frames = frame.attrs.get("tables") or {}
     return {
         "echem_version": __version__,
-        "input": str(source),
+        "input": shown_path(source),
         **json_safe(attrs),
         "rows": len(frame),
         "columns": {str(c): CANONICAL.get(str(c)) for c in frame.columns},
-        "outputs": {
-            "data": data.name,
-            "tables": {
-                str(name): {"file": target.name, "rows": len(frames[name])}
-                for name, target in tables.items()
-            },
-        },
+        "outputs": json_safe(  # names made from the input's: undecodable bytes escaped
+            {
+                "data": data.name,
+                "tables": {
+                    str(name): {"file": target.name, "rows": len(frames[name])}
+                    for name, target in tables.items()
+                },
+            }
+        ),
     }
 
 
@@ -318,7 +325,8 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as error:
             failed |= report_input_error(item, error)
             continue
-        print(f"{item.path} -> {', '.join(str(p) for p in written)}", flush=True)
+        shown = ", ".join(shown_path(p) for p in written)
+        print(f"{shown_path(item.path)} -> {shown}", flush=True)
     return 1 if failed else 0
 
 

@@ -50,6 +50,7 @@ from echem.cli._command import (
     report_failure,
     report_input_error,
     report_skipped,
+    shown_path,
 )
 
 __all__ = [
@@ -273,7 +274,11 @@ def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.Da
         labels.update(zip(in_file, track_arcs(arcs), strict=True))
     rows = []
     for i, item in enumerate(items):
-        row: dict[str, Any] = {"file": str(item.path), "sweep": item.sweep, "time_s": item.time_s}
+        row: dict[str, Any] = {
+            "file": shown_path(item.path),
+            "sweep": item.sweep,
+            "time_s": item.time_s,
+        }
         if item.result is not None:
             row["circuit"] = str(item.result.circuit)
             row.update(
@@ -296,7 +301,7 @@ def candidates_table(items: Sequence[Spectrum]) -> pd.DataFrame:
     from echem.eis.model_choice import CANDIDATE_COLUMNS
 
     frames = [
-        item.result.candidates.assign(file=str(item.path), sweep=item.sweep)
+        item.result.candidates.assign(file=shown_path(item.path), sweep=item.sweep)
         for item in items
         if item.result is not None and item.result.candidates is not None
     ]
@@ -366,7 +371,7 @@ def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circu
     tasks = [
         Task(
             task_frame(_restrict(item.frame, args.f_min, args.f_max)),
-            f"{item.name or item.path.name} sweep {item.sweep}",
+            f"{shown_path(item.name or item.path.name)} sweep {item.sweep}",
             item.plot,
         )
         for item in items
@@ -400,7 +405,7 @@ def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str
         "f_range_Hz": [args.f_min, args.f_max],
         "spectra": [
             {
-                "file": str(item.path),
+                "file": shown_path(item.path),
                 "sweep": item.sweep,
                 "time_s": item.time_s,
                 "result": None if item.result is None else item.result.to_dict(),

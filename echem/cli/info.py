@@ -34,6 +34,7 @@ from echem.cli._command import (
     collect_inputs,
     report_input_error,
     report_skipped,
+    shown_path,
 )
 from echem.io.area import electrode_area
 
@@ -261,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     printed = False
     for item in inputs:
         try:
-            text = describe(str(item.path), read(item.path, format=args.format))
+            text = describe(shown_path(item.path), read(item.path, format=args.format))
         except (ValueError, OSError) as error:
             failed |= report_input_error(item, error)
             continue

@@ -43,6 +43,7 @@ from echem.cli._command import (
     report_failure,
     report_input_error,
     report_skipped,
+    shown_path,
 )
 
 __all__ = ["DESCRIPTION", "KKFile", "POINT_COLUMNS", "add_arguments", "kk_file", "line", "run"]
@@ -133,7 +134,7 @@ def kk_file(
             continue
         summary.append(
             {
-                "file": str(path),
+                "file": shown_path(path),
                 "sweep": sweep,
                 "points": freq.size,
                 "left_out": left_out,

@@ -296,3 +296,29 @@ def test_a_folder_is_converted_file_by_file_keeping_its_layout_below_out(tmp_pat
         "peis.mpt.csv",
         "peis.mpt.json",
     ]
+
+
+def test_a_file_name_that_is_not_utf8_is_converted_and_shown_escaped(tmp_path, capsys):
+    """Its sidecar could not be written (the name's lone surrogates are not UTF-8): the file
+    failed with "'utf-8' codec can't encode character '\\udce9'"."""
+    import os
+
+    from conftest import FIXTURES
+
+    data = tmp_path / "data"
+    data.mkdir()
+    name = os.fsdecode(b"peis \xe9\xff.mpt")  # Latin-1 bytes, as an old share names files
+    try:
+        shutil.copyfile(FIXTURES / "operando" / "li3ps4_plating_03_PEIS_C01.mpt", data / name)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system takes only valid UTF-8 names")
+    for _ in range(2):  # the second run does not read the first one's outputs
+        assert main(["convert", str(data), "--to", "csv"]) == 0
+        out, err = capsys.readouterr()
+        assert err == "" and out.startswith(f"{data}/peis \\xe9\\xff.mpt -> ")
+    assert sorted(p.name for p in data.iterdir()) == [name, f"{name}.csv", f"{name}.json"]
+    sidecar = _strict_json(data / f"{name}.json")
+    assert sidecar["input"] == f"{data}/peis \\xe9\\xff.mpt"
+    assert sidecar["outputs"]["data"] == "peis \\xe9\\xff.mpt.csv"
+    frame = pd.read_csv(data / f"{name}.csv")
+    assert len(frame) == len(echem.read(data / name))

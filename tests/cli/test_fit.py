@@ -605,3 +605,33 @@ def test_pdf_plots_leave_stderr_empty_in_a_real_process(tmp_path):
     )
     assert done.returncode == 0 and done.stderr == ""
     _well_formed(out / "plots" / "s1.csv_sweep0.pdf")
+
+
+def _undecodable(folder: Path) -> str:
+    """A file name whose bytes are Latin-1, not UTF-8 (as Python sees it: lone surrogates);
+    skips where the file system refuses such names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = os.fsdecode(b"cell \xe9\xff.csv")
+    try:
+        (folder / name).touch()
+    except (OSError, UnicodeError):
+        pytest.skip("the file system takes only valid UTF-8 names")
+    return name
+
+
+def test_a_file_name_that_is_not_utf8_is_fitted_and_shown_escaped(tmp_path, capsys):
+    """It ended in a traceback (pandas' string column refused the name) after a plot failure
+    for every spectrum (the title's font refused it)."""
+    data = tmp_path / "data"
+    name = _undecodable(data)
+    _write_spectra(data, [name])
+    code, out, _, err = _fit(tmp_path, capsys, data, "--kk")
+    assert code == 0 and err == []
+    shown = f"{data}/cell \\xe9\\xff.csv"
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["file"]) == [shown]
+    assert table.loc[0, "R1"] == pytest.approx(100.0, rel=1e-6)
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert document["spectra"][0]["file"] == shown
+    _well_formed(out / document["spectra"][0]["plot"])
+    assert (out / "plots" / f"{name}_sweep0.png").exists()  # named as the input is

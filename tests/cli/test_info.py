@@ -234,3 +234,20 @@ def test_a_folder_describes_every_file_it_can_read(tmp_path, capsys):
     assert code == 0 and list(blocks) == [str(data / "peis.mpt"), str(data / "sub" / "peis.mpt")]
     code, _, err = _info(capsys, data / "junk.bin")  # named itself: a failure, with the reason
     assert code == 1 and "no known format" in err
+
+
+def test_a_file_name_that_is_not_utf8_is_described_escaped(tmp_path, capsys):
+    """Its name, with the lone surrogates Python decodes undecodable bytes to, went to stdout
+    as such (a UnicodeEncodeError where stdout is strict UTF-8)."""
+    import os
+    import shutil
+
+    name = os.fsdecode(b"peis \xe9\xff.mpt")
+    try:
+        shutil.copyfile(FIXTURES / "operando" / "li3ps4_plating_03_PEIS_C01.mpt", tmp_path / name)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system takes only valid UTF-8 names")
+    code, blocks, err = _info(capsys, tmp_path)
+    assert code == 0 and err == ""
+    assert list(blocks) == [f"{tmp_path}/peis \\xe9\\xff.mpt"]
+    assert blocks[f"{tmp_path}/peis \\xe9\\xff.mpt"]["format"] == "biologic-mpt"

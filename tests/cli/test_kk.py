@@ -221,3 +221,24 @@ def test_a_folder_tests_every_impedance_file_and_skips_the_others(tmp_path, caps
     assert written == ["cell2/peis.mpt_kk.csv", "peis.mpt_kk.csv"]
     # named on the command line, a file without sweep is a failure
     assert main(["kk", str(data / "cp.mpt")]) == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_tested_and_shown_escaped(tmp_path, capsys):
+    """pandas' string column refused the name: the file failed with "'utf-8' codec can't
+    encode character '\\udce9'"."""
+    import os
+    import shutil
+
+    name = os.fsdecode(b"peis \xe9\xff.mpt")
+    try:
+        shutil.copyfile(PEIS_FIXTURE, tmp_path / name)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system takes only valid UTF-8 names")
+    out = tmp_path / "out"
+    assert main(["kk", str(tmp_path / name), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = _lines(captured.out)
+    assert {row["file"] for row in rows} == {f"{tmp_path}/peis \\xe9\\xff.mpt"}
+    assert len(rows) == len(spectra(echem.read(PEIS_FIXTURE)))
+    assert (out / f"{name}_kk.csv").exists()
