@@ -291,16 +291,26 @@ def _folder_files(
     Hidden files and folders, folders in ``exclude`` (an output folder), the suffixes of
     :data:`NOT_DATA_SUFFIXES` and echem's own outputs are left out quietly; entries that
     are not regular files (FIFOs, devices, broken links) are left out with a reason.
+    Links to folders are followed (data often lives on another disk), each folder once: a
+    link to a folder already read (a loop, or a second way to the same folder) is left out
+    with a reason.
     """
     found: list[Path] = []
     odd: list[tuple[Path, str]] = []
-    for root, dirs, names in os.walk(folder):
+    read = {folder.resolve()}
+    for root, dirs, names in os.walk(folder, followlinks=True):
         here = Path(root)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if recursive and not d.startswith(".") and (here / d).resolve() not in exclude
-        )
+        kept = []
+        for name in sorted(dirs) if recursive else ():
+            real = (here / name).resolve()
+            if name.startswith(".") or real in exclude:
+                continue
+            if real in read:
+                odd.append((here / name, "a link to a folder already read"))
+                continue
+            read.add(real)
+            kept.append(name)
+        dirs[:] = kept
         written = _echem_outputs(here, names)
         for name in names:
             if name.startswith(".") or shown_text(name) in written:  # as sidecars hold it

@@ -123,3 +123,24 @@ def test_progress_is_quiet_off_a_terminal(capsys):
     with progress(3, "fit", "spectrum") as bar:
         bar.update(3)
     assert capsys.readouterr().err == ""
+
+
+def test_links_to_folders_are_followed_once_and_loops_end(tmp_path):
+    """A linked folder under -r was left out in silence (its files never read); each folder
+    is now read once, and a link back to one already read is named."""
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    _touch(data, "a.csv", "sub/b.csv")
+    _touch(elsewhere, "c.csv")
+    (data / "linked").symlink_to(elsewhere)  # data on another disk
+    (data / "twice").symlink_to(elsewhere)  # a second way to it
+    (data / "sub" / "loop").symlink_to(data)  # back up: a loop
+    (elsewhere / "up").symlink_to(data)  # a loop through the linked folder
+    inputs, skipped = collect_inputs([data], recursive=True)
+    assert _names(inputs) == ["a.csv", "linked/c.csv", "sub/b.csv"]
+    assert sorted((p.relative_to(data).as_posix(), why) for p, why in skipped) == [
+        ("linked/up", "a link to a folder already read"),
+        ("sub/loop", "a link to a folder already read"),
+        ("twice", "a link to a folder already read"),
+    ]
+    inputs, skipped = collect_inputs([data])  # without -r, no subfolder
+    assert _names(inputs) == ["a.csv"] and skipped == []
