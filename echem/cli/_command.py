@@ -34,6 +34,7 @@ __all__ = [
     "atomic_path",
     "add_format_option",
     "add_inputs_argument",
+    "out_folder_problem",
     "collect_inputs",
     "distinct_files",
     "impedance_sweeps",
@@ -374,6 +375,25 @@ def distinct_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     for path in paths:
         unique.setdefault(Path(path).resolve(), Path(path))
     return list(unique.values())
+
+
+def out_folder_problem(out: str | os.PathLike[str] | None) -> str | None:
+    """Why ``out`` cannot be an output folder (it, or a folder it would be made in, is a file),
+    None when it can or is not given.
+
+    Checked before any input is read, so that ``--out results.csv`` is one usage error
+    (exit 2) instead of a failure per input after the whole batch was read.
+    """
+    if out is None:
+        return None
+    path = Path(out)
+    for place in (path, *path.parents):
+        if place.is_dir():
+            return None
+        if place.exists() or place.is_symlink():
+            what = "" if place == path else f" (to hold {path})"
+            return f"{place} is a file, not a folder{what}"
+    return None
 
 
 def number_type(

@@ -53,6 +53,7 @@ from echem.cli._command import (
     add_format_option,
     add_inputs_argument,
     collect_inputs,
+    out_folder_problem,
     report_failure,
     report_input_error,
     report_skipped,
@@ -310,6 +311,10 @@ def run(args: argparse.Namespace) -> int:
     unavailable = WRITERS[args.to][2]()
     if unavailable is not None:
         report_failure(f"--to {args.to}", EchemError(unavailable))
+        return 2
+    problem = out_folder_problem(args.out)
+    if problem is not None:
+        report_failure("--out", ValueError(problem))
         return 2
     inputs, skipped = collect_inputs(
         args.files, recursive=args.recursive, exclude=[args.out] if args.out else []

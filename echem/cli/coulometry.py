@@ -19,7 +19,12 @@ from typing import Any
 import pandas as pd
 
 from echem._atomic import atomic_paths
-from echem.cli._command import add_format_option, number_type, report_failure
+from echem.cli._command import (
+    add_format_option,
+    number_type,
+    out_folder_problem,
+    report_failure,
+)
 from echem.io.area import ElectrodeArea, electrode_area
 
 __all__ = ["DESCRIPTION", "add_arguments", "run", "electrode_area_cm2"]
@@ -83,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
     from echem.ct import compare_ct, read_volumes
     from echem.io import read
 
+    problem = out_folder_problem(args.out)
+    if problem is not None:
+        report_failure("--out", ValueError(problem))
+        return 2
     try:
         df = read(args.file, format=args.format)
     except (ValueError, OSError) as error:

@@ -46,6 +46,7 @@ from echem.cli._command import (
     collect_inputs,
     impedance_sweeps,
     number_type,
+    out_folder_problem,
     progress,
     report_failure,
     report_input_error,
@@ -453,6 +454,10 @@ def run(args: argparse.Namespace) -> int:
             circuit = str(Circuit(args.circuit))
     except ValueError as error:
         report_failure("--circuit" if args.circuit is not None else "--preset", error)
+        return 2
+    problem = out_folder_problem(args.out)
+    if problem is not None:
+        report_failure("--out", ValueError(problem))
         return 2
     inputs, odd = collect_inputs(args.files, recursive=args.recursive, exclude=[args.out])
     for path, reason in odd:

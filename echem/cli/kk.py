@@ -40,6 +40,7 @@ from echem.cli._command import (
     collect_inputs,
     impedance_sweeps,
     number_type,
+    out_folder_problem,
     report_failure,
     report_input_error,
     report_skipped,
@@ -237,6 +238,10 @@ def _output_path(out_dir: Path, item: Input, claimed: set[Path]) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``echem kk``; 0 when every sweep of every file was tested, else 1."""
+    problem = out_folder_problem(args.out)
+    if problem is not None:
+        report_failure("--out", ValueError(problem))
+        return 2
     inputs, skipped = collect_inputs(
         args.files, recursive=args.recursive, exclude=[args.out] if args.out else []
     )

@@ -160,9 +160,38 @@ def test_fit_output_folder_that_cannot_be_made_names_the_folder(tmp_path, capsys
     blocker = tmp_path / "file"
     blocker.write_text("x")
     out = blocker / "out"
-    assert main(["fit", str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]) == 1
+    assert main(["fit", str(PEIS), "--circuit", CIRCUIT, "--out", str(out), "--no-plots"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"echem: {out}: ") and "--jobs" not in err[0]
+    assert err == [f"echem: --out: {blocker} is a file, not a folder (to hold {out})"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["fit", "--circuit", "R0-p(R1,C1)"],
+        ["kk"],
+        ["convert", "--to", "csv"],
+        ["coulometry", "--area", "1"],
+    ],
+)
+def test_an_out_that_is_a_file_is_one_usage_error_before_any_input_is_read(
+    tmp_path, capsys, monkeypatch, command
+):
+    """It was a failure (exit 1) per input, each named as if the input were at fault
+    ('echem: a.mpt: [Errno 17] File exists: results.csv'), after every input was read."""
+    import echem.io
+
+    blocker = tmp_path / "results.csv"
+    blocker.write_text("keep me\n")
+    read = []
+    monkeypatch.setattr(echem.io, "read", lambda *a, **k: read.append(a) or 1 / 0)
+    name, *options = command
+    code = main([name, str(tmp_path / "a.mpt"), *options, "--out", str(blocker)])
+    assert code == 2 and read == []
+    assert capsys.readouterr().err.splitlines() == [
+        f"echem: --out: {blocker} is a file, not a folder"
+    ]
+    assert blocker.read_text() == "keep me\n"
 
 
 @needs_peis
