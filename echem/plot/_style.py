@@ -42,6 +42,8 @@ __all__ = [
     "SAVE_RC",
     "ROLE_WORDS",
     "series_style",
+    "data_style",
+    "DATA_GID",
     "style_axes",
     "styled",
     "impedance_unit",
@@ -127,6 +129,23 @@ SAVE_RC: dict[str, Any] = {"svg.fonttype": "path", "pdf.fonttype": 42, "ps.fontt
 #: Tick settings (inward ticks on all free sides, as most electrochemistry journals print).
 _TICKS: dict[str, Any] = {"direction": "in", "length": 3.0, "width": 0.7, "labelsize": 8.0}
 _MINOR_TICKS: dict[str, Any] = {"direction": "in", "length": 1.8, "width": 0.5}
+
+
+#: Marks the measured points an echem plot drew, so that the next spectrum drawn into the same
+#: axes takes the next colour and marker (:func:`data_style`).
+DATA_GID = "echem-data"
+
+#: Colours of measured spectra, one per spectrum drawn into the same axes: the palette less
+#: :data:`FIT_COLOUR`, which every fitted model keeps.
+_DATA_PALETTE: tuple[str, ...] = tuple(c for c in PALETTE if c != OKABE_ITO["vermillion"])
+
+
+def data_style(ax: Any) -> dict[str, Any]:
+    """:data:`DATA_STYLE` for the next spectrum drawn into ``ax``: the first in blue open
+    circles, each further one in the next colour and marker (fits stay vermillion lines)."""
+    index = sum(1 for line in ax.get_lines() if line.get_gid() == DATA_GID)
+    i = index % len(_DATA_PALETTE)
+    return {**DATA_STYLE, "color": _DATA_PALETTE[i], "marker": MARKERS[i], "gid": DATA_GID}
 
 
 def series_style(index: int) -> dict[str, Any]:

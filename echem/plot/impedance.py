@@ -18,12 +18,14 @@ from echem.errors import DataError
 from echem.plot._figure import clear_artists, new_axes, new_figure
 from echem.plot._style import (
     ALERT_COLOUR,
+    DATA_GID,
     DATA_STYLE,
     DOUBLE_COLUMN_IN,
     FIT_STYLE,
     MUTED_COLOUR,
     OKABE_ITO,
     SINGLE_COLUMN_IN,
+    data_style,
     impedance_unit,
     style_axes,
     styled,
@@ -118,7 +120,7 @@ def nyquist(
     fit: Any = None,
     *,
     label: str | None = None,
-    annotate_decades: bool = True,
+    annotate_decades: bool | None = None,
     area_cm2: float | None = None,
 ) -> Any:
     """Nyquist plot: -Z'' (up) against Z', equal scales on both axes, Ω or Ω·cm².
@@ -134,7 +136,10 @@ def nyquist(
     label
         Legend label of the data.
     annotate_decades
-        Mark the data point nearest to each decade of frequency (1 Hz, 10 Hz, ...).
+        Label the data point nearest to each decade of frequency (1 Hz, 10 Hz, ...) where
+        the label covers nothing drawn. Default: when the spectrum is alone in the axes;
+        drawing a second one into them removes the first one's labels (spectra drawn into
+        the same axes take the next colour and marker, and a legend tells them apart).
     area_cm2
         Electrode area, cm²: the impedance is multiplied by it and drawn in Ω·cm².
 
@@ -148,7 +153,12 @@ def nyquist(
     if fit is None and _is_result(data_or_result):
         fit = data_or_result
     ax = new_axes(ax, _nyquist_figsize(z))
-    ax.plot(z.real, -z.imag, label=label or _label(data_or_result, "data"), **DATA_STYLE)
+    earlier = [line for line in ax.get_lines() if line.get_gid() == DATA_GID]
+    if annotate_decades is None:
+        annotate_decades = not earlier
+        for text in [t for t in ax.texts if t.get_gid() == DECADE_GID] if earlier else ():
+            text.remove()  # placed where nothing was drawn then; the new spectrum may cover it
+    ax.plot(z.real, -z.imag, label=label or _label(data_or_result, "data"), **data_style(ax))
     drawn = z
     if fit is not None:
         _, model = _fit_curve(fit, freq)
@@ -158,9 +168,11 @@ def nyquist(
     unit = impedance_unit(area_cm2)
     ax.set_xlabel(f"$Z'$ / {unit}")
     ax.set_ylabel(f"$-Z''$ / {unit}")
-    _equal_limits(ax, z)
+    shown = np.concatenate([z, *(_as_complex(line) for line in earlier)])
+    _equal_limits(ax, shown)  # every spectrum of the axes in view
     if annotate_decades:
-        _annotate_decades(ax, freq, z, drawn)
+        others = [_as_complex(line) for line in ax.get_lines()]
+        _annotate_decades(ax, freq, z, np.concatenate([drawn, *others]))
     ax.axhline(0.0, color=MUTED_COLOUR, linewidth=0.6, zorder=1)
     style_axes(ax)
     ax.legend(loc="best")
@@ -169,6 +181,12 @@ def nyquist(
 
 #: Room above the highest point of a Nyquist plot for a two-line legend, points.
 LEGEND_ROOM_PT = 28.0
+
+
+def _as_complex(line: Any) -> np.ndarray:
+    """The points of a line of a Nyquist plot as Z' - jZ'' (what was drawn as -Z'' up)."""
+    xy = np.asarray(line.get_xydata(), dtype=float)
+    return xy[:, 0] - 1j * xy[:, 1]
 
 
 def _box_pt(ax: Any) -> tuple[float, float]:
@@ -261,8 +279,12 @@ def _annotate_decades(ax: Any, freq: np.ndarray, z: np.ndarray, drawn: np.ndarra
             va="bottom" if dy > 0.35 else "top" if dy < -0.35 else "center",
             fontsize=DECADE_FONT_PT,
             color=MUTED_COLOUR,
+            gid=DECADE_GID,
         )
 
+
+#: Marks the decade labels of a Nyquist plot (removed when another spectrum is drawn over).
+DECADE_GID = "echem-decade"
 
 #: Decade labels: font size and distance from their point, points (1/72 inch).
 DECADE_FONT_PT, DECADE_OFFSET_PT = 6.5, 3.0
@@ -379,13 +401,13 @@ def bode(
         if twin
         else {"modulus": data_label, "phase": data_label, "fit": ""}
     )
-    ax_mod.loglog(freq, np.abs(z) * factor, label=labels["modulus"], **DATA_STYLE)
     ax_phase.semilogx(
         freq,
         -np.degrees(np.angle(z)),
         label=labels["phase"],
-        **(PHASE_STYLE if twin else DATA_STYLE),
+        **(PHASE_STYLE if twin else data_style(ax_phase)),
     )
+    ax_mod.loglog(freq, np.abs(z) * factor, label=labels["modulus"], **data_style(ax_mod))
     if fit is not None:
         dense, model = _fit_curve(fit, freq)
         fit_label = _fit_label(fit)

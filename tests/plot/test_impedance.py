@@ -95,6 +95,27 @@ def test_nyquist_overlays_the_fit_over_the_data_range(frame):
     np.testing.assert_allclose(ax2.lines[0].get_xdata(), z.real)
 
 
+def test_spectra_drawn_into_one_axes_differ_in_colour_and_marker(frame):
+    """An operando series overlaid: each sweep its own colour and marker, every fit one line
+    style (vermillion), so sweeps are told apart in colour and in grey."""
+    ax = plot.nyquist(frame, fit=AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6)))
+    for scale in (1.2, 1.4):
+        frame_k = frame.assign(z_real_ohm=frame["z_real_ohm"] * scale)
+        plot.nyquist(frame_k, ax=ax, fit=AnalyticFit(rc_parallel(FREQ, 10.0, 100.0, 1e-6)))
+    data = [ln for ln in ax.lines if ln.get_linestyle() == "None"]
+    fits = [ln for ln in ax.lines if ln.get_label().startswith("fit")]
+    assert len(data) == 3 and len(fits) == 3
+    assert data[0].get_color() == DATA_COLOUR
+    assert len({ln.get_color() for ln in data}) == 3
+    assert len({ln.get_marker() for ln in data}) == 3
+    assert {ln.get_color() for ln in fits} == {FIT_COLOUR}
+    assert FIT_COLOUR not in {ln.get_color() for ln in data}
+    assert not ax.texts  # the first one's frequency labels went: the others cover them
+    x_low, x_high = ax.get_xlim()
+    for line in data:  # every spectrum in view, not only the last
+        assert x_low < line.get_xdata().min() and line.get_xdata().max() < x_high
+
+
 def test_decade_labels_cover_no_point_no_line_and_no_other_label():
     """What a reviewer objects to first: frequency labels written over the data."""
     z = two_arcs(FREQ)
