@@ -479,10 +479,15 @@ def run(args: argparse.Namespace) -> int:
         for item, reason in _plan_plots(items, out, args.plot_format):
             report_failure(f"{item.label} plot", ValueError(reason))
             failed += 1
-    for folder in {out, *(item.plot.parent for item in items if item.plot is not None)}:
+    folders = {out, *(item.plot.parent for item in items if item.plot is not None)}
+    for folder in folders:
         remove_stale_temporaries(folder)  # left by a run killed outright
     try:
         failed += _process(items, args, preset, circuit)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the workers have been ended...
+        for folder in folders:  # ...one killed (after the grace) may have left a plot's
+            remove_stale_temporaries(folder)
+        raise
     except (ImportError, OSError) as error:  # dask missing, scheduler unreachable
         report_failure("--dask" if args.dask else "--jobs", error)
         return 2

@@ -635,3 +635,36 @@ def test_a_file_name_that_is_not_utf8_is_fitted_and_shown_escaped(tmp_path, caps
     assert document["spectra"][0]["file"] == shown
     _well_formed(out / document["spectra"][0]["plot"])
     assert (out / "plots" / f"{name}_sweep0.png").exists()  # named as the input is
+
+
+def test_interrupted_run_removes_the_temporaries_of_its_ended_workers(
+    tmp_path, capsys, monkeypatch
+):
+    """Ctrl-C to 'echem fit --jobs 2' could leave a plots/.*.png.*.tmp behind: a worker that
+    did not unwind within the grace is killed while writing, and nothing removed its file."""
+    import subprocess
+
+    import echem.cli._batch
+    from echem._atomic import _temporary
+
+    (path,) = _write_spectra(tmp_path / "data", ["s1.csv"])
+    out = tmp_path / "out"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    left = []
+
+    def worker_killed_while_writing(*_args, **_kwargs):
+        temporary = _temporary(out / "plots" / "s1.csv_sweep0.png")
+        killed = temporary.with_name(
+            temporary.name.replace(f"-{os.getpid()}.", f"-{dead.stdout.strip()}.")
+        )
+        temporary.rename(killed)
+        left.append(killed)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(echem.cli._batch, "run_tasks", worker_killed_while_writing)
+    assert main(["fit", str(path), "--circuit", RC, "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == "echem: interrupted"
+    assert left and not left[0].exists()
+    assert [p for p in out.rglob("*") if p.is_file()] == []
