@@ -230,7 +230,7 @@ class DRTResult:
     R_inf_ohm, L_H
         Series resistance (Ω) and inductance (H); 0 when left out of the model. With
         ``part="imag"`` R∞ is fitted afterwards to the real part with γ held, with
-        ``part="real"`` L to the imaginary part.
+        ``part="real"`` L and C to the imaginary part (each when it lowers the BIC).
     C_F
         Series capacitance (F); infinite when left out of the model or not needed.
     series_method
@@ -533,16 +533,41 @@ def _penalty_root(penalty: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(penalty + jitter * np.eye(penalty.shape[0])).T
 
 
-def _series_afterwards(
-    z: np.ndarray, z_drt: np.ndarray, omega: np.ndarray, weighting: str, part: str
-) -> tuple[float, float]:
-    """R∞ (from the real part) or L (from the imaginary part) with γ held, ≥ 0."""
-    sigma_real, sigma_imag = weights(z, weighting)
-    if part == "imag":
-        w = 1.0 / sigma_real**2
-        return max(0.0, float(np.sum(w * (z.real - z_drt.real)) / np.sum(w))), math.nan
-    w = omega**2 / sigma_imag**2
-    return math.nan, max(0.0, float(np.sum(w * (z.imag - z_drt.imag) / omega) / np.sum(w)))
+def _r_inf_afterwards(z: np.ndarray, z_drt: np.ndarray, weighting: str) -> float:
+    """R∞ ≥ 0 fitted to the real part with γ held (``part="imag"``)."""
+    w = 1.0 / weights(z, weighting)[0] ** 2
+    return max(0.0, float(np.sum(w * (z.real - z_drt.real)) / np.sum(w)))
+
+
+def _reactances_afterwards(
+    z: np.ndarray, z_drt: np.ndarray, omega: np.ndarray, weighting: str, names: list[str]
+) -> tuple[dict[str, float], str]:
+    """L and 1/C (≥ 0, among ``names``) fitted to the imaginary part with γ held
+    (``part="real"``), each kept only when it lowers the BIC, as in the complex fit; and
+    words saying so."""
+    from scipy.optimize import nnls
+
+    sigma = weights(z, weighting)[1]
+    target = (z.imag - z_drt.imag) / sigma
+    n = target.size
+    best: tuple[float, int, dict[str, float]] = (
+        n * math.log(max(float(target @ target), 1e-300) / n),
+        0,
+        {},
+    )
+    for count in range(1, len(names) + 1):
+        for chosen in itertools.combinations(names, count):
+            design = np.column_stack([SERIES[name].unit(omega).imag for name in chosen])
+            design = design / sigma[:, None]
+            scale = np.abs(design).max(axis=0)
+            x, norm = nnls(design / scale, target)
+            bic = n * math.log(max(norm**2, 1e-300) / n) + count * math.log(n)
+            if bic < best[0]:
+                best = (bic, count, dict(zip(chosen, x / scale, strict=True)))
+    kept = " and ".join(best[2]) or "neither L nor C (neither lowers the BIC)"
+    return best[2], (
+        f"{kept} fitted to the imaginary part afterwards (part='real' does not determine them)"
+    )
 
 
 def _series_chosen(
@@ -901,20 +926,18 @@ def drt(
     lam_value, solution, lam_method, lam_scan = _choose_lambda(system, lam)
     coefficients = _without_dust(system, solution)
     series = dict(zip(terms, solution[: system.n_series], strict=True))
-    R_inf = float(series.get("R_inf", math.nan if r_inf and not rows[0] else 0.0))
-    L = float(series.get("L", math.nan if inductance is not False and not rows[1] else 0.0))
+    R_inf = float(series.get("R_inf", 0.0))
+    z_drt = (a_real + 1j * a_imag) @ coefficients
+    if r_inf and not rows[0]:
+        R_inf = _r_inf_afterwards(zz, z_drt, weighting)
+        notes.append("R_inf fitted to the real part afterwards (part='imag' does not determine it)")
+    wanted = [name for name, use in (("L", inductance), ("C", capacitance)) if use is not False]
+    if not rows[1] and wanted:
+        series, words = _reactances_afterwards(zz, z_drt, omega, weighting, wanted)
+        notes.append(words)
+    L = float(series.get("L", 0.0))
     inverse_c = float(series.get("C", 0.0))
     C = math.inf if inverse_c == 0 else 1.0 / inverse_c
-
-    z_drt = (a_real + 1j * a_imag) @ coefficients
-    if math.isnan(R_inf):
-        R_inf = _series_afterwards(zz, z_drt, omega, weighting, "imag")[0]
-        notes.append("R_inf fitted to the real part afterwards (part='imag' does not determine it)")
-    if math.isnan(L):
-        L = _series_afterwards(zz, z_drt, omega, weighting, "real")[1]
-        notes.append(
-            "L fitted to the imaginary part afterwards (part='real' does not determine it)"
-        )
     z_fit = R_inf + 1j * omega * L - 1j * inverse_c / omega + z_drt
 
     # γ is evaluated until the outer Gaussians have vanished, so that its area is the

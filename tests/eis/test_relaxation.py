@@ -651,3 +651,21 @@ def test_dust_is_judged_by_the_fit_not_by_an_outlier():
     result = drt(FREQ, z)
     assert result.R_pol_ohm == pytest.approx(100.0, rel=0.01)
     assert result.R_inf_ohm == pytest.approx(R_INF, rel=0.01)
+
+
+def test_real_part_only_fits_a_series_capacitor_afterwards():
+    """part='real' fitted L alone to the imaginary part afterwards: a series capacitor (no
+    real part) was left out, C_F = inf, and the complex residual (38 %) was reported as "the
+    DRT does not reproduce the spectrum: an inductive loop, a drift". L and C are now fitted
+    afterwards, each when it lowers the BIC."""
+    C = 1e-4
+    z = spectrum(CASES["one ZARC"], noise=0.002, seed=2) + 1 / (1j * 2 * np.pi * FREQ * C)
+    result = drt(FREQ, z, part="real")
+    assert result.C_F == pytest.approx(C, rel=0.01)
+    assert result.L_H == 0.0
+    assert result.rms_residual < 0.01
+    assert not any("does not reproduce" in p for p in result.problems)
+    assert any(p.startswith("C fitted to the imaginary part afterwards") for p in result.problems)
+    closed = drt(FREQ, spectrum(CASES["one ZARC"], noise=0.002, seed=2), part="real")
+    assert closed.C_F == math.inf and closed.L_H == 0.0
+    assert drt(FREQ, z, part="real", capacitance=False).C_F == math.inf
