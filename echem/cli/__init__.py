@@ -12,6 +12,7 @@ import importlib
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -125,6 +126,36 @@ def _ending_signals_raise() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+def _show_warning_in_one_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` while a command runs: an echem warning (a file cut short, a
+    value left out...) is one ``echem: warning: ...`` line on stderr, naming the file as its
+    message does, like the lines of failures; other warnings are shown as Python shows them."""
+    from echem.errors import EchemWarning
+
+    if not issubclass(category, EchemWarning):
+        stream = file if file is not None else sys.stderr
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))  # type: ignore[attr-defined]
+        return
+    text = " ".join(str(message).split()) or category.__name__
+    print(f"echem: warning: {text}", file=sys.stderr)
+
+
+@contextmanager
+def _warnings_in_one_line() -> Iterator[None]:
+    """Show echem's warnings as one line each while the command runs (worker processes
+    forked meanwhile inherit it)."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning_in_one_line
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``echem`` console script; returns the exit code.
 
@@ -140,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        with _ending_signals_raise():
+        with _ending_signals_raise(), _warnings_in_one_line():
             return int(args._run(args) or 0)
     except Terminated as ended:
         print("echem: terminated", file=sys.stderr)

@@ -323,3 +323,30 @@ def test_every_command_row_has_its_module():
         module = importlib.import_module(f"echem.cli.{row.module}")
         assert callable(module.add_arguments) and callable(module.run), row.name
         assert module.DESCRIPTION, row.name
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["info"],
+        ["kk"],
+        ["convert", "--to", "csv"],
+        ["fit", "--circuit", "R0-p(R1,CPE1)-p(R2,CPE2)", "--no-plots"],
+        ["coulometry", "--area", "1"],
+    ],
+)
+def test_a_warning_about_a_file_is_one_line(tmp_path, capsys, command):
+    """A file cut inside its last line gave Python's two-line warning, headed by a path inside
+    echem and followed by a line of its code, among the one-line reports of the other files."""
+    from conftest import FIXTURES
+
+    source = (FIXTURES / "operando" / "li3ps4_plating_03_PEIS_C01.mpt").read_bytes()
+    cut = tmp_path / "cut.mpt"
+    cut.write_bytes(source[: source.rindex(b"\n", 0, len(source) // 2) + 10])  # mid-line
+    name, *options = command
+    out = [] if name == "info" else ["--out", str(tmp_path / "o")]
+    main([name, str(cut), *options, *out])
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"echem: warning: {cut}, line ")
+    assert "left out" in err[0]
