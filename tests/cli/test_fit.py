@@ -668,3 +668,60 @@ def test_interrupted_run_removes_the_temporaries_of_its_ended_workers(
     assert capsys.readouterr().err.strip() == "echem: interrupted"
     assert left and not left[0].exists()
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# results.csv is the Python API's table; the progress bar covers every stage
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_results_csv_has_the_columns_and_numbers_of_fit_series(tmp_path, capsys, jobs):
+    """With --preset it lacked R_int_ohm/R_ct_ohm and the per-face columns that fit_series
+    gives (issue 15): now every column of the API's table but its Python objects."""
+    from echem import read
+    from echem.eis import fit_series, spectra
+
+    out = tmp_path / "out"
+    options = ["--preset", "li-sse-symmetric", "--kk", "--no-plots", "--jobs", jobs]
+    code = main(["fit", str(PEIS_FIXTURE), *options, "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    cli = pd.read_csv(out / "results.csv")
+    api = fit_series(spectra(read(PEIS_FIXTURE)), "li-sse-symmetric", kk=True)
+    assert set(cli.columns) - {"file", "circuit"} == set(api.columns) - {"start", "result"}
+    for role in ("R_int", "R_ct"):
+        for column in (f"{role}_ohm", f"{role}_face_ohm", f"{role}_C_F", f"{role}_face_C_F"):
+            np.testing.assert_allclose(cli[column], api[column], rtol=1e-5)
+    np.testing.assert_allclose(cli["R_bulk_ohm"], api["R_bulk_ohm"], rtol=1e-5)
+    # R_int_face is half of R_int in a symmetric cell (two faces in series)
+    np.testing.assert_allclose(cli["R_int_face_ohm"], cli["R_int_ohm"] / 2, rtol=1e-12)
+
+
+def test_the_progress_bar_covers_reading_fitting_and_plotting(tmp_path, capsys, monkeypatch):
+    """The bar covered only the fitting (issue 15): one bar per stage, each run to its end."""
+    from contextlib import contextmanager
+
+    import echem.cli.fit
+
+    bars = []
+
+    @contextmanager
+    def recorded(total, description, unit):
+        bar = {"total": total, "stage": description, "done": 0}
+        bars.append(bar)
+
+        class Bar:
+            def update(self, n=1):
+                bar["done"] += n
+
+        yield Bar()
+
+    monkeypatch.setattr(echem.cli.fit, "progress", recorded)
+    data = tmp_path / "data"
+    _write_spectra(data, [f"s{k}.csv" for k in range(3)])
+    (data / "junk.bin").write_bytes(bytes(range(256)))
+    code, out, _, err = _fit(tmp_path, capsys, data)
+    assert code == 0, err
+    assert [(b["stage"], b["total"], b["done"]) for b in bars] == [
+        ("read", 4, 4),
+        ("fit + plot", 3, 3),
+    ]
