@@ -27,9 +27,11 @@ neighbours of the *leaders* are fitted until every leader's have been: the best 
 far (by the choice below); the one with the lowest BIC whatever its verdict (bigger structures
 are found from it) while the best is not ok or has a BIC more than :data:`KEEP_MARGIN` higher;
 and, when the end is open, the best with a tail. The neighbours of a candidate are one arc
-fewer, one arc more, its other tails (for the first two leaders), for an arc whose apex lies
-below the band (:func:`echem.eis.verdict.arc_position`: a tail in disguise) the circuit with
-that arc replaced by each tail, and without its inductance where that is not determined. At
+fewer, for an arc whose apex lies below the band (:func:`echem.eis.verdict.arc_position`: a
+tail in disguise) the circuit with that arc replaced by each tail, one arc more, its other
+tails (for the first two leaders), and without its inductance where that is not determined;
+tails are tried in the order the evidence suggests (:func:`_tail_order`: the kind an arc's
+position or the low-frequency slope calls for first). At
 most :data:`MAX_FITS` candidates are fitted (refits from an inherited start not counted);
 benchmarks/bench_model_choice.py measures the CPU time of a choice at a median of 10 times that
 of one fit of the true circuit (90th percentile 25) on synthetic spectra of 76 points.
@@ -148,6 +150,9 @@ MAX_FITS: int = 16
 _PEAK_SIGMAS: float = 1.0
 #: −Z'' at the lowest frequencies counts as rising when it exceeds this many noise levels.
 _TAIL_SIGMAS: float = 3.0
+#: A low-frequency slope of −Z'' (log-log) below this suggests a blocking CPE (−n, n > 0.75)
+#: before a diffusion tail (−0.5) in the order candidates are fitted.
+_BLOCKING_SLOPE: float = -0.75
 #: Lowest frequencies used for the low-frequency slope: this many decades, at least 3 points.
 _LF_DECADES: float = 0.5
 #: CPE exponents of a start are kept inside this range (the bounds 0 and 1 stall a search).
@@ -900,16 +905,19 @@ def _arc_verdicts(result: FitResult) -> list[tuple[bool, str]]:
 def _moves(
     search: _Search, candidate: Candidate, other_tails: bool
 ) -> list[tuple[int, str, dict[str, float], bool | None]]:
-    """(arcs, tail, start, inductance) next to a candidate: one arc more; one arc fewer (the
-    arc left out of the start: :func:`_weakest_arc`); its other tails (where asked and the end
-    is open, or an arc sits below the band), and one arc fewer for those of them that describe
-    the data; an arc below the band replaced by each tail; without its inductance where that
-    is not determined. ``inductance`` None: as :func:`_visit` decides."""
+    """(arcs, tail, start, inductance) next to a candidate, in the order they are fitted (the
+    likeliest first, before :data:`MAX_FITS` runs out): one arc fewer (the arc left out of the
+    start: :func:`_weakest_arc`); an arc below the band replaced by each tail, the kind its
+    position calls for first (:func:`_tail_order`); one arc more; its other tails (where asked
+    and the end is open, or an arc sits below the band), and one arc fewer for those of them
+    that describe the data; without its inductance where that is not determined.
+    ``inductance`` None: as :func:`_visit` decides."""
     result = search.tried[candidate].result
     if result is None:
         return []
     verdicts = _arc_verdicts(result)
-    below = [i for i, (_, where) in enumerate(verdicts, start=1) if where in BELOW_BAND]
+    below = [(i, where) for i, (_, where) in enumerate(verdicts, start=1) if where in BELOW_BAND]
+    tails = _tail_order(search.evidence)
 
     def child(
         parent: Candidate,
@@ -922,22 +930,31 @@ def _moves(
         values = search.tried[parent].result.values
         return arcs, tail, _inherit(parent, values, kid, gone, search), inductance
 
-    moves = [
-        child(candidate, candidate.arcs - 1, candidate.tail, _weakest_arc(result)),
-        (candidate.arcs + 1, candidate.tail, {}, None),
-    ]
+    moves = [child(candidate, candidate.arcs - 1, candidate.tail, _weakest_arc(result))]
+    for gone, where in below:  # an arc below the band: the tail its position calls for first
+        order = _tail_order(search.evidence, where)
+        moves += [child(candidate, candidate.arcs - 1, tail, gone) for tail in order]
+    moves.append((candidate.arcs + 1, candidate.tail, {}, None))
     if other_tails and (search.evidence.open_end or below):
-        moves += [child(candidate, candidate.arcs, tail, None) for tail in ("", *TAILS)]
-        for tail in TAILS:  # a sibling with another tail that describes the data, one arc fewer
+        moves += [child(candidate, candidate.arcs, tail, None) for tail in ("", *tails)]
+        for tail in tails:  # a sibling with another tail that describes the data, one arc fewer
             sibling = Candidate(candidate.arcs, tail, candidate.inductance)
             known = search.tried.get(sibling)
             if tail != candidate.tail and known is not None and known.describes:
                 moves.append(child(sibling, sibling.arcs - 1, tail, _weakest_arc(known.result)))
-    for gone in below:
-        moves += [child(candidate, candidate.arcs - 1, tail, gone) for tail in TAILS]
     if candidate.inductance and not result.determined.get("L0", False):
         moves.append(child(candidate, candidate.arcs, candidate.tail, None, False))
     return [move for move in moves if 0 <= move[0] <= MAX_ARCS]
+
+
+def _tail_order(evidence: Evidence, kind: str = "") -> tuple[str, ...]:
+    """The keys of :data:`TAILS`, those of ``kind`` first (default: the kind the slope of −Z''
+    at the lowest frequencies suggests, blocking below :data:`_BLOCKING_SLOPE`), so that the
+    likeliest tail is fitted before :data:`MAX_FITS` runs out."""
+    if not kind:
+        blocking = np.isfinite(evidence.lf_slope) and evidence.lf_slope < _BLOCKING_SLOPE
+        kind = "blocking" if blocking else "diffusion"
+    return tuple(sorted(TAILS, key=lambda key: TAILS[key].kind != kind))
 
 
 def _weakest_arc(result: FitResult) -> int | None:
@@ -960,11 +977,12 @@ def _search(search: _Search, previous: tuple[Candidate, Mapping[str, float]] | N
     :data:`MAX_FITS` candidates (module docstring)."""
     evidence = search.evidence
     k0 = min(evidence.arcs, MAX_ARCS)
-    for tail in ("", *TAILS) if evidence.open_end else ("",):
+    tails = ("", *_tail_order(evidence)) if evidence.open_end else ("",)
+    for tail in tails:
         _visit(search, k0, tail)
     while k0 > 0 and all(a.result is None for a in search.tried.values()):
         k0 -= 1  # none could be fitted (too few points for their parameters): fewer arcs
-        for tail in ("", *TAILS) if evidence.open_end else ("",):
+        for tail in tails:
             _visit(search, k0, tail)
     if previous is not None:
         search.fit(*previous, warm=True)

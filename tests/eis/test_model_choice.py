@@ -430,3 +430,14 @@ def test_auto_is_asked_for_in_one_spelling_everywhere():
             fit(FREQ, z, spelling)
     table = fit_series([frame_of(z, 0.0)], "Auto", kk=False)
     assert table["result"].isna().all() and table["error"].str.contains('"auto" exactly').all()
+
+
+@pytest.mark.parametrize("n", [0.9, 0.7])
+def test_a_blocking_electrode_is_found_before_the_candidates_run_out(n):
+    """R0-CPE1 (seed 4): the arc fitted below the band calls for a series CPE, but the tails
+    were tried in a fixed order (W, Wo, Ws, CPE) and the 16 fits ran out before R0-CPE1; the
+    choice was R0-p(R1,CPE1) with R1 undetermined."""
+    values = {"R0": 20.0, "CPE1_Q": 1e-5, "CPE1_n": n}
+    result = fit(FREQ, _noisy(Circuit("R0-CPE1").impedance(FREQ, values), seed=4), "auto")
+    assert str(result.circuit) == "R0-CPE1" and result.ok
+    assert result.values["CPE1_n"] == pytest.approx(n, abs=0.02)
