@@ -31,10 +31,13 @@ fewer, for an arc whose apex lies below the band (:func:`echem.eis.verdict.arc_p
 tail in disguise) the circuit with that arc replaced by each tail, one arc more, its other
 tails (for the first two leaders), and without its inductance where that is not determined;
 tails are tried in the order the evidence suggests (:func:`_tail_order`: the kind an arc's
-position or the low-frequency slope calls for first). At
-most :data:`MAX_FITS` candidates are fitted (refits from an inherited start not counted);
-benchmarks/bench_model_choice.py measures the CPU time of a choice at a median of 10 times that
-of one fit of the true circuit (90th percentile 25) on synthetic spectra of 76 points.
+position or the low-frequency slope calls for first). New
+candidates are fitted while fewer than :data:`MAX_FITS` have been (a step may add one with its
+inductance twin, and the chosen one with an inductance is fitted without it at the end: at
+most ``MAX_FITS + 2`` candidates; refits from an inherited start not counted);
+benchmarks/bench_model_choice.py measures the CPU time of a choice at a median of 11 times that
+of one fit of the true circuit (90th percentile 25, at most 17 candidates) on synthetic
+spectra of 76 points.
 
 Every candidate starts from the DRT: each peak's area is an arc's R, its τ gives
 Q = τⁿ/R, its width the exponent n (:mod:`echem.eis._drt_peaks`); R∞ and L are the DRT's,
@@ -143,7 +146,7 @@ PARSIMONY: float = 2.0
 #: exceeds this (:func:`inductance_score`; one-sided, χ²₁ under no inductance: BIC gains from
 #: an inductance only beyond ln(2N) ≈ 5).
 SCORE_LIMIT: float = 1.0
-#: Most candidates fitted for one spectrum.
+#: No new candidate is fitted once this many have been (at most two more: module docstring).
 MAX_FITS: int = 16
 #: A DRT peak counts as an arc only when its R exceeds this many noise levels (the DRT's rms
 #: relative residual times |Z| at the peak's frequency).
