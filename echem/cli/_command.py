@@ -69,53 +69,60 @@ class Terminated(KeyboardInterrupt):
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
-    """A path as text that any table, JSON file, plot title or terminal takes.
+    r"""A path as text that any table, JSON file, plot title or terminal line takes.
 
     A file name that is not valid UTF-8 (bytes of another encoding, Latin-1 ``\xff``, on a
     Linux disk) comes from the system with lone surrogates, which pandas' string columns,
     UTF-8 files and fonts refuse; its undecodable bytes are shown as ``\xff`` escapes
-    instead. Any other path is unchanged.
+    instead, and control characters (a line break in a name) as ``\n``, ``\x01``... Any
+    other path is unchanged. See :func:`shown_text`.
     """
     return shown_text(os.fspath(path))
 
 
+#: Control characters (C0 and DEL) -> their escapes, for :func:`shown_text`.
+_CONTROL_ESCAPES: dict[int, str] = {
+    code: chr(code).encode("unicode_escape").decode("ascii") for code in [*range(32), 127]
+}
+
+
 def shown_text(text: str) -> str:
-    """``text`` with its lone surrogates (undecodable bytes of a file name or header kept by
-    Python's ``surrogateescape``) shown as ``\xff`` escapes, so that it can be written as
-    UTF-8; any other text is unchanged. See :func:`shown_path`."""
+    r"""``text`` that can be written as UTF-8 on one line: lone surrogates (undecodable bytes
+    of a file name or header kept by Python's ``surrogateescape``) as ``\xff`` escapes and
+    control characters as ``\n``, ``\t``, ``\x01``...; any other text is unchanged."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         try:
-            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         except UnicodeEncodeError:  # a surrogate that stands for no byte
-            return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROL_ESCAPES)
 
 
 def report_failure(path: str | os.PathLike[str], error: BaseException) -> None:
     """Print one line naming a file (or option) that failed and why (no traceback).
 
     A circuit error keeps its quote of the circuit and the caret under the character at
-    fault, on the two lines after it.
+    fault, on the two lines after it. Names are shown as :func:`shown_path` shows them.
     """
     from echem.errors import CircuitError, ParseError
 
     if isinstance(error, CircuitError) and error.position is not None:
-        print(f"echem: {path}: {error}", file=sys.stderr)
+        print(f"echem: {shown_path(path)}: {error}", file=sys.stderr)
         return
     if isinstance(error, ParseError) and error.path is not None:
         # The error names the file (and line/offset) itself.
-        message = " ".join(str(error).split())
+        message = shown_text(" ".join(str(error).split()))
         print(f"echem: {message}", file=sys.stderr)
         return
-    message = " ".join(str(error).split()) or type(error).__name__
-    print(f"echem: {path}: {message}", file=sys.stderr)
+    message = shown_text(" ".join(str(error).split())) or type(error).__name__
+    print(f"echem: {shown_path(path)}: {message}", file=sys.stderr)
 
 
 def report_skipped(path: str | os.PathLike[str], reason: str) -> None:
     """Print one line naming a file found in a folder that is left out, and why."""
-    print(f"echem: skipped {path}: {reason}", file=sys.stderr)
+    print(f"echem: skipped {shown_path(path)}: {reason}", file=sys.stderr)
 
 
 class NoImpedanceSweep(DataError):

@@ -725,3 +725,17 @@ def test_the_progress_bar_covers_reading_fitting_and_plotting(tmp_path, capsys, 
         ("read", 4, 4),
         ("fit + plot", 3, 3),
     ]
+
+
+def test_a_line_break_in_a_file_name_stays_on_one_line(tmp_path, capsys):
+    """A name holding a line break split its 'skipped' line in two (a second line that
+    looked like a report of its own); shown as \\n now, as in results.csv."""
+    data = tmp_path / "data"
+    _write_spectra(data, ["two\nlines.csv"])
+    (data / "junk\nfile.bin").write_bytes(bytes(range(256)))
+    code, out, _, err = _fit(tmp_path, capsys, data, "--no-plots")
+    assert code == 0
+    assert err == [
+        f"echem: skipped {data}/junk\\nfile.bin: no format echem reads (echem info FILE says why)"
+    ]
+    assert list(pd.read_csv(out / "results.csv")["file"]) == [f"{data}/two\\nlines.csv"]

@@ -182,12 +182,14 @@ def test_a_failing_write_leaves_no_csv(tmp_path, capsys, monkeypatch):
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and str(path) in err[0] and "No space left" in err[0]
     assert list(out.iterdir()) == []  # neither the CSV nor its temporary file
-    # An --out that is a regular file: the same one-line failure (works as root too).
+    # An --out that is a regular file: one usage line, before any input is read.
     monkeypatch.undo()
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main(["kk", str(path), "--out", str(blocker)]) == 1
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["kk", str(path), "--out", str(blocker)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"echem: --out: {blocker} is a file, not a folder"
+    ]
 
 
 @pytest.mark.parametrize(
