@@ -97,9 +97,9 @@ noise; a peak is an arc's when within 0.25 decade of its τ):
   (the same at 0.1 % noise), and such peaks are reported in ``problems``
   (:data:`TAIL_LIMIT`). For the resistances of close arcs, fit a circuit
   (:func:`echem.eis.fit`, ``"auto"``);
-* τ of a peak: median error 2 %; narrow arcs (n ≥ 0.9) within 3 % (90th percentile, at
-  most 8 %), broad ones (n 0.7–0.8) median 6 %, 90th percentile 20 %, up to 0.25 decade for
-  a small broad arc beside a large one;
+* τ of a peak (arcs at least two decades apart): median error 2 %; narrow arcs (n ≥ 0.9)
+  within 3 % (90th percentile, at most 8 %), broad ones (n 0.7–0.8) median 6 %, 90th
+  percentile 20 %, up to 0.25 decade for a small broad arc beside a large one;
 * R∞, where no problem is reported about it: median error 0.8 %, 90th percentile 5 %, at
   most 11 %; where "R_inf and that process are not separated" is reported, median 7 %;
 * with a blocking CPE in series (Q = 1e-3, n = 0.85; ``--tail``): the peaks below the tail's
