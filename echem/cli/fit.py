@@ -19,7 +19,7 @@ Each spectrum is fitted, tested (``--kk``), interpreted and drawn in one go, by 
 worker processes (``--jobs N``) or in this process; the plots reuse one figure per chunk
 (:mod:`echem.cli._batch`). Workers end with the command (Ctrl-C, SIGTERM), and temporaries
 left by a run killed outright are removed by the next run. A progress bar (on a terminal)
-covers reading, fitting and plotting.
+covers reading, fitting and plotting, and writing the results.
 """
 
 from __future__ import annotations
@@ -396,10 +396,17 @@ def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circu
     return plot_failures
 
 
-def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str) -> None:
-    """Write results.csv and results.json (both, or neither)."""
+def _write_outputs(
+    items: list[Spectrum],
+    args: argparse.Namespace,
+    circuit: str,
+    done: Callable[[int], None] = lambda n: None,
+) -> None:
+    """Write results.csv and results.json (both, or neither), and candidates.csv for the
+    automatic choice; ``done(1)`` after each table is made (a progress bar)."""
     out: Path = args.out
     table = results_table(items, args.preset)
+    done(1)
     document = {
         "circuit": circuit,
         "weighting": args.weighting,
@@ -424,8 +431,10 @@ def _write_outputs(items: list[Spectrum], args: argparse.Namespace, circuit: str
     with atomic_paths(paths) as (csv, sidecar, *candidates):
         table.to_csv(csv, index=False)
         sidecar.write_text(json.dumps(_json_safe(document), indent=1), encoding="utf-8")
+        done(1)
         if candidates:
             candidates_table(items).to_csv(candidates[0], index=False)
+            done(1)
 
 
 def _resolve_model(args: argparse.Namespace) -> tuple[str, Any]:
@@ -492,7 +501,8 @@ def run(args: argparse.Namespace) -> int:
         report_failure("--dask" if args.dask else "--jobs", error)
         return 2
     try:
-        _write_outputs(items, args, circuit)
+        with progress(3 if circuit == "auto" else 2, "write", "table") as bar:
+            _write_outputs(items, args, circuit, bar.update)
     except OSError as error:  # output folder not writable, disk full...
         report_failure(out, error)
         return 1

@@ -697,7 +697,8 @@ def test_results_csv_has_the_columns_and_numbers_of_fit_series(tmp_path, capsys,
 
 
 def test_the_progress_bar_covers_reading_fitting_and_plotting(tmp_path, capsys, monkeypatch):
-    """The bar covered only the fitting (issue 15): one bar per stage, each run to its end."""
+    """The bar covered only the fitting (issue 15): one bar per stage, each run to its end
+    (the writing of 1,000 results takes seconds)."""
     from contextlib import contextmanager
 
     import echem.cli.fit
@@ -724,6 +725,7 @@ def test_the_progress_bar_covers_reading_fitting_and_plotting(tmp_path, capsys, 
     assert [(b["stage"], b["total"], b["done"]) for b in bars] == [
         ("read", 4, 4),
         ("fit + plot", 3, 3),
+        ("write", 2, 2),  # the results table, then the CSV and JSON files
     ]
 
 
