@@ -32,7 +32,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Settings", "Task", "Outcome", "Pipeline", "local_pool", "run_tasks", "run_chunk"]
+__all__ = [
+    "Settings",
+    "Task",
+    "Outcome",
+    "Pipeline",
+    "local_pool",
+    "run_tasks",
+    "run_chunk",
+    "usable_cores",
+]
 
 #: The canonical columns a worker needs from a sweep (the rest stays in the parent).
 TASK_COLUMNS: tuple[str, ...] = ("time_s", "freq_Hz", "z_real_ohm", "z_imag_ohm")
@@ -352,6 +361,15 @@ def local_pool(jobs: int, settings: Settings, plots: bool = True) -> Iterator[Ex
         _end_processes([p for p in multiprocessing.active_children() if p not in before])
         raise
     pool.shutdown()
+
+
+def usable_cores() -> int:
+    """The number of cores this process may run on (its CPU affinity where the system tells
+    it, e.g. under ``taskset`` or a container's limit; else every core)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def chunk_size(tasks: int, workers: int) -> int:

@@ -164,7 +164,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("echem-fit"), help="output folder (default echem-fit)"
     )
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; at most the cores and the spectra)",
+    )
     parser.add_argument(
         "--weighting",
         default="modulus",
@@ -243,16 +249,16 @@ def _restrict(frame: pd.DataFrame, f_min: float | None, f_max: float | None) -> 
 
 
 @contextmanager
-def _executor(args: argparse.Namespace, settings: Any) -> Iterator[Executor | None]:
+def _executor(args: argparse.Namespace, settings: Any, workers: int) -> Iterator[Executor | None]:
     if args.dask:
         from dask.distributed import Client
 
         with Client(args.dask) as client:
             yield client.get_executor()
-    elif args.jobs > 1:
+    elif workers > 1:
         from echem.cli._batch import local_pool
 
-        with local_pool(args.jobs, settings, plots=not args.no_plots) as pool:
+        with local_pool(workers, settings, plots=not args.no_plots) as pool:
             yield pool
     else:
         yield None
@@ -363,7 +369,7 @@ def _plan_plots(
 def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circuit: str) -> int:
     """Fit, test, interpret and draw every spectrum; reports the failures and returns the
     number of plots that failed."""
-    from echem.cli._batch import Settings, Task, run_tasks, task_frame
+    from echem.cli._batch import Settings, Task, run_tasks, task_frame, usable_cores
 
     arc_options: dict[str, Any] = {}
     if preset is not None:
@@ -377,9 +383,15 @@ def _process(items: list[Spectrum], args: argparse.Namespace, preset: Any, circu
         )
         for item in items
     ]
+    # Local workers: no more than the spectra, nor than the cores this process may use (more
+    # would only share them, each with its own interpreter and figure in memory).
+    workers = args.jobs if args.dask else max(1, min(args.jobs, len(tasks), usable_cores()))
     stage = "fit" if args.no_plots else "fit + plot"
-    with _executor(args, settings) as executor, progress(len(tasks), stage, "spectrum") as bar:
-        outcomes = run_tasks(tasks, settings, executor, workers=args.jobs, done=bar.update)
+    with (
+        _executor(args, settings, workers) as executor,
+        progress(len(tasks), stage, "spectrum") as bar,
+    ):
+        outcomes = run_tasks(tasks, settings, executor, workers=workers, done=bar.update)
     plot_failures = 0
     for item, outcome in zip(items, outcomes, strict=True):
         item.result, item.error = outcome.result, outcome.error

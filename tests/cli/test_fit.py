@@ -741,3 +741,27 @@ def test_a_line_break_in_a_file_name_stays_on_one_line(tmp_path, capsys):
         f"echem: skipped {data}/junk\\nfile.bin: no format echem reads (echem info FILE says why)"
     ]
     assert list(pd.read_csv(out / "results.csv")["file"]) == [f"{data}/two\\nlines.csv"]
+
+
+def test_jobs_beyond_the_cores_or_the_spectra_start_no_more_workers(tmp_path, capsys, monkeypatch):
+    """--jobs 64 started up to 64 processes (each with its interpreter, matplotlib and a
+    figure: gigabytes) on a 2-core machine, and --jobs 8 started a pool for one spectrum."""
+    import echem.cli._batch
+
+    pools = []
+    real_pool = echem.cli._batch.local_pool
+
+    def recorded(jobs, *args, **kwargs):
+        pools.append(jobs)
+        return real_pool(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(echem.cli._batch, "local_pool", recorded)
+    monkeypatch.setattr(echem.cli._batch, "usable_cores", lambda: 2)
+    data = tmp_path / "data"
+    paths = _write_spectra(data, ["s1.csv", "s2.csv", "s3.csv"])
+    code, out, _, err = _fit(tmp_path, capsys, data, "--jobs", "64", "--no-plots")
+    assert code == 0, err
+    np.testing.assert_allclose(pd.read_csv(out / "results.csv")["R1"], [100, 110, 120], rtol=1e-6)
+    code, _, _, err = _fit(tmp_path / "one", capsys, paths[0], "--jobs", "8", "--no-plots")
+    assert code == 0, err
+    assert pools == [2]  # two workers for three spectra on two cores; none for one spectrum
