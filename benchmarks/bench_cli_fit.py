@@ -85,16 +85,23 @@ def run_once(
 Times = dict[tuple[bool, int], tuple[list[float], list[float]]]
 
 
-def measure(files: list[Path], scratch: Path, repeat: int, trees: list[Path | None]) -> list[Times]:
+def measure(
+    files: list[Path],
+    scratch: Path,
+    repeat: int,
+    trees: list[Path | None],
+    configs: list[tuple[bool, int]],
+    plot_options: str = "",
+) -> list[Times]:
     """For each tree, (plots, jobs) -> (wall times, CPU times); trees and configurations
     interleaved within each repeat, so that a change in the machine's load touches all of
     them alike."""
-    configs = [(plots, jobs) for plots in (False, True) for jobs in (1, 2)]
     times: list[Times] = [{c: ([], []) for c in configs} for _ in trees]
     for _ in range(repeat):
         for plots, jobs in configs:
             for tree, tree_times in zip(trees, times, strict=True):
-                options = ["--jobs", str(jobs)] + ([] if plots else ["--no-plots"])
+                options = ["--jobs", str(jobs)]
+                options += plot_options.split() if plots else ["--no-plots"]
                 out = Path(tempfile.mkdtemp(dir=scratch))
                 wall, cpu = run_once(files, out, options, tree)
                 tree_times[(plots, jobs)][0].append(wall)
@@ -115,14 +122,19 @@ def report(title: str, n: int, times: Times) -> None:
             f" {statistics.median(cpus):7.2f} {1000 * median / n:12.1f}"
         )
     med = {key: statistics.median(walls) for key, (walls, _) in times.items()}
-    print(
-        f"  plots / no plots: {med[(True, 1)] / med[(False, 1)]:.2f} (jobs 1), "
-        f"{med[(True, 2)] / med[(False, 2)]:.2f} (jobs 2)"
-    )
-    print(
-        f"  jobs 1 / jobs 2 (2.0 = both cores used): {med[(False, 1)] / med[(False, 2)]:.2f} "
-        f"(no plots), {med[(True, 1)] / med[(True, 2)]:.2f} (plots)"
-    )
+    cpu = {key: statistics.median(cpus) for key, (_, cpus) in times.items()}
+    for jobs in (1, 2):
+        if (True, jobs) in med and (False, jobs) in med:
+            print(
+                f"  plots / no plots, jobs {jobs}: {med[(True, jobs)] / med[(False, jobs)]:.2f}"
+                f" (wall), {cpu[(True, jobs)] / cpu[(False, jobs)]:.2f} (CPU)"
+            )
+    for plots in (False, True):
+        if (plots, 1) in med and (plots, 2) in med:
+            print(
+                f"  jobs 1 / jobs 2 (2.0 = both cores used), {'plots' if plots else 'no plots'}:"
+                f" {med[(plots, 1)] / med[(plots, 2)]:.2f} (wall)"
+            )
 
 
 def main() -> None:
@@ -132,8 +144,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (3)")
     parser.add_argument("--baseline", type=Path, default=None, help="echem source tree to compare")
     parser.add_argument("--real", type=Path, default=None, help="also time this real file")
+    parser.add_argument(
+        "--plots", choices=("both", "yes", "no"), default="both", help="runs with plots (both)"
+    )
+    parser.add_argument("--jobs", default="1,2", help="--jobs values to run (default 1,2)")
+    parser.add_argument(
+        "--plot-options", default="", help="extra options of the runs with plots ('--dpi 300')"
+    )
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    plot_choices = {"both": (False, True), "yes": (True,), "no": (False,)}[args.plots]
+    configs = [(p, int(j)) for p in plot_choices for j in args.jobs.split(",")]
+    print(f"machine: {os.cpu_count()} cores, load averages {os.getloadavg()} at start")
     with tempfile.TemporaryDirectory(prefix="bench_cli_fit_") as scratch_name:
         scratch = Path(scratch_name)
         data = scratch / "spectra"
@@ -149,7 +170,9 @@ def main() -> None:
         if args.baseline is not None:
             trees.insert(0, (f"baseline {args.baseline}", args.baseline))
         for name, paths, count in inputs:
-            measured = measure(paths, scratch, args.repeat, [tree for _, tree in trees])
+            measured = measure(
+                paths, scratch, args.repeat, [tree for _, tree in trees], configs, args.plot_options
+            )
             for (tree_name, _), times in zip(trees, measured, strict=True):
                 report(f"{name}, {tree_name}", count, times)
             if len(measured) == 2:
@@ -161,7 +184,7 @@ def main() -> None:
                 for key in before:
                     label = f"{'plots' if key[0] else 'no plots'}, --jobs {key[1]}"
                     print(f"    {label:22s} {before[key] / after[key]:.2f}")
-    print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
+    print(f"\nload averages {os.getloadavg()} at the end")
 
 
 if __name__ == "__main__":
