@@ -302,12 +302,19 @@ def _watch_parent(parent: int) -> None:
 def _start_worker(parent: int, settings: Settings) -> None:
     """Initializer of a local worker process: its pipeline for ``settings``; SIGTERM
     unwinds and exits; Ctrl-C is left to the parent, which ends the workers (a worker
-    interrupted between chunks would print a traceback); the worker ends with its parent."""
+    interrupted between chunks would print a traceback); the worker ends with its parent.
+
+    SIGTERM arriving before this returns exits at once: raised out of an initializer, it
+    would be logged by the pool as "Exception in initializer" with a traceback on stderr.
+    """
     global _worker_pipeline
-    _worker_pipeline = Pipeline(settings)
-    signal.signal(signal.SIGTERM, _end_worker)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, _end_worker)
+        _worker_pipeline = Pipeline(settings)
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    except _WorkerEnd:
+        os._exit(_TERMINATED)
 
 
 def _end_processes(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:

@@ -765,3 +765,35 @@ def test_jobs_beyond_the_cores_or_the_spectra_start_no_more_workers(tmp_path, ca
     code, _, _, err = _fit(tmp_path / "one", capsys, paths[0], "--jobs", "8", "--no-plots")
     assert code == 0, err
     assert pools == [2]  # two workers for three spectra on two cores; none for one spectrum
+
+
+def test_sigterm_while_a_worker_starts_ends_it_without_a_traceback(monkeypatch):
+    """SIGTERM arriving while a worker ran its initializer was logged by the pool as
+    'Exception in initializer' with a traceback ending in '_WorkerEnd: 143' on the user's
+    terminal (the likely source of such a traceback, seen once in about 20 SIGTERMs to
+    --jobs 2 under load)."""
+    import signal
+    import threading
+
+    from echem.cli import _batch
+
+    class Exited(Exception):
+        pass
+
+    def exit_(code):
+        raise Exited(code)
+
+    def signal_arrives(self):
+        _batch._end_worker(signal.SIGTERM, None)
+
+    handlers = {}
+    monkeypatch.setattr(
+        signal, "signal", lambda number, handler: handlers.update({number: handler})
+    )
+    monkeypatch.setattr(threading.Thread, "start", signal_arrives)
+    monkeypatch.setattr(_batch.os, "_exit", exit_)
+    monkeypatch.setattr(_batch, "_worker_pipeline", None)
+    with pytest.raises(Exited) as exited:
+        _batch._start_worker(os.getpid(), _batch.Settings(RC))
+    assert exited.value.args == (128 + signal.SIGTERM,)
+    assert handlers[signal.SIGTERM] is _batch._end_worker
