@@ -84,10 +84,9 @@ DESCRIPTION = """\
 Fit an equivalent circuit to every impedance sweep of every file. Writes
 DIR/results.csv (one row per spectrum), DIR/results.json (full results, reloadable)
 and DIR/plots/<name>_sweep<k>.png (Nyquist, Bode, residuals; --plot-format svg or pdf
-for vector files). Without --circuit or
---preset the circuit is chosen per spectrum from its DRT by BIC and the fit verdicts,
-and DIR/candidates.csv lists every circuit tried, its cost and why it was or was not
-chosen.
+for vector files). Without --circuit or --preset the circuit is chosen per spectrum
+from its DRT by BIC and the fit verdicts, and DIR/candidates.csv lists every circuit
+tried, its cost and why it was or was not chosen.
 
 A folder stands for every file in it (-r: in its subfolders too); there, a file that
 no format reads or that holds no impedance sweep is named as skipped, without failing.
@@ -162,7 +161,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a named circuit with the roles of its arcs (presets listed below)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("echem-fit"), help="output folder (default echem-fit)"
+        "--out",
+        type=Path,
+        default=Path("echem-fit"),
+        metavar="DIR",
+        help="output folder (default echem-fit)",
     )
     parser.add_argument(
         "--jobs",
