@@ -39,12 +39,16 @@ def electrode_area_cm2(df: pd.DataFrame) -> float | None:
 #: A finite number (NaN or infinity is a usage error, exit 2).
 _finite = number_type(math.isfinite, "a finite number")
 
+#: An area, cm^2: a finite number > 0 (else a usage error, exit 2; 0 or a negative area was
+#: a failure of the file, exit 1, as if the file were at fault).
+_area = number_type(lambda value: math.isfinite(value) and value > 0, "a finite number > 0")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="galvanostatic record (any supported format)")
     parser.add_argument(
         "--area",
-        type=_finite,
+        type=_area,
         default=None,
         metavar="CM2",
         help="electrode area, cm^2 (default: the area in the file's header, if any)",
@@ -52,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ct", default=None, metavar="CSV", help="CT time-volume table")
     parser.add_argument(
         "--imaged-area",
-        type=_finite,
+        type=_area,
         default=None,
         metavar="CM2",
         help="area CT imaged, cm^2 (default: the table's imaged_area_cm2, else --area)",

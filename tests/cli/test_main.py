@@ -243,6 +243,9 @@ def test_kk_c_of_one_is_accepted(capsys):
         ["--area", "inf"],
         ["--area", "1", "--scan-duration", "nan"],
         ["--area", "1", "--imaged-area", "inf"],
+        ["--area", "0"],  # was a failure of the file (exit 1), as if the file were at fault
+        ["--area", "-1"],
+        ["--area", "1", "--imaged-area", "0"],
     ],
 )
 def test_coulometry_non_finite_number_is_a_usage_error(capsys, option):
