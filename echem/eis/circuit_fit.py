@@ -127,16 +127,16 @@ def prepare_data(
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
-            f"(first at index {i}: f={f[i]!r}, Z={zz[i]!r}); drop them first"
+            f"(first at index {i}: f={float(f[i])!r}, Z={complex(zz[i])!r}); drop them first"
         )
     if (f <= 0).any():
         i = int(np.flatnonzero(f <= 0)[0])
-        raise DataError(f"frequencies must be positive (index {i}: {f[i]!r} Hz)")
+        raise DataError(f"frequencies must be positive (index {i}: {float(f[i])!r} Hz)")
     uniq, counts = np.unique(f, return_counts=True)
     if (counts > 1).any():
         dup = uniq[counts > 1]
         raise DataError(
-            f"duplicate frequencies ({len(dup)}, e.g. {dup[0]!r} Hz): a file with several sweeps? "
+            f"duplicate frequencies ({len(dup)}, e.g. {float(dup[0])!r} Hz): a file with several sweeps? "
             "split it with echem.eis.spectra()"
         )
     if f_range is not None:

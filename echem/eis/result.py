@@ -26,6 +26,14 @@ def _from_json(x: float | None) -> float:
     return float("nan") if x is None else float(x)
 
 
+#: The problem of a result read from a JSON that holds no verdict (written before echem
+#: judged fits): nothing says that the circuit describes the data or that the data
+#: determine its parameters, so the result is not ``ok``.
+NO_VERDICT = (
+    "no verdict: the result was saved without one (before echem judged fits); "
+    "fit the spectrum again to know whether the data determine its parameters"
+)
+
 @dataclass(eq=False)
 class FitResult:
     """An equivalent-circuit fit of one spectrum (see :func:`echem.eis.fit`).
@@ -291,7 +299,7 @@ class FitResult:
             referred={
                 k: (_from_json(f), _from_json(r)) for k, (f, r) in d.get("referred", {}).items()
             },
-            problems=tuple(d.get("problems", ())),
+            problems=tuple(d["problems"]) if "problems" in d else (NO_VERDICT,),
             noise=_from_json(d.get("noise")),
             residual_level=_from_json(d.get("residual_level")),
             lmfit_result=None,

@@ -296,6 +296,20 @@ def test_json_round_trip():
     assert back.referred == result.referred and set(back.referred) == {"CPE1_Q", "CPE2_Q"}
 
 
+def test_a_result_saved_without_a_verdict_is_not_ok():
+    """A JSON written before fits were judged holds no problems: it read back as ok with no
+    problem, a claim nothing had checked."""
+    from echem.eis.result import NO_VERDICT
+
+    circuit = Circuit(TWO_ARCS)
+    result = fit(FREQ, noisy(circuit.impedance(FREQ, TRUE_TWO), seed=2), circuit)
+    assert result.ok
+    old = {k: v for k, v in result.to_dict().items() if k not in ("problems", "determined")}
+    back = FitResult.from_dict(json.loads(json.dumps(old)))
+    assert not back.ok and back.problems == (NO_VERDICT,)
+    assert FitResult.from_dict(json.loads(json.dumps(result.to_dict()))).ok
+
+
 def test_json_round_trip_of_a_circuit_with_its_own_element():
     """JSON cannot carry an element's impedance function: from_dict takes the elements (it
     raised "unknown element type" with no way to give them)."""
@@ -706,6 +720,18 @@ def test_deterministic(z_two_arcs):
     a = fit(FREQ_40, z_two_arcs, TWO_ARCS)
     b = fit(FREQ_40, z_two_arcs, TWO_ARCS)
     assert a.values == b.values and a.stderr == b.stderr and a.chisqr == b.chisqr
+
+
+def test_bad_points_are_quoted_as_plain_numbers():
+    """numpy scalars were quoted by their repr: 'e.g. np.float64(1197681.8) Hz'."""
+    with pytest.raises(DataError, match=r"e\.g\. 1000\.0 Hz\)") as duplicate:
+        fit([1e3, 1e3, 10.0, 1.0], np.ones(4) - 1j, "R0-C1")
+    with pytest.raises(DataError, match=r"f=1000\.0, Z=\(nan\+0j\)") as nan:
+        fit([1e3, 100.0, 10.0, 1.0], np.array([np.nan, 1, 1, 1]) + 0j, "R0-C1")
+    with pytest.raises(DataError, match=r"\(index 0: -1\.0 Hz\)") as negative:
+        fit([-1.0, 100.0, 10.0, 1.0], np.ones(4) - 1j, "R0-C1")
+    for error in (duplicate, nan, negative):
+        assert "np." not in str(error.value)
 
 
 def test_nan_point_and_too_few_points_are_clear_errors(z_two_arcs):
