@@ -34,6 +34,7 @@ NO_VERDICT = (
     "fit the spectrum again to know whether the data determine its parameters"
 )
 
+
 @dataclass(eq=False)
 class FitResult:
     """An equivalent-circuit fit of one spectrum (see :func:`echem.eis.fit`).
