@@ -82,7 +82,8 @@ class FitResult:
         describe, a spectrum that fails Lin-KK. Empty exactly when ``ok``.
     noise
         The spectrum's noise as Lin-KK estimates it: rms relative residual per real component
-        (NaN when Lin-KK could not run).
+        (NaN when Lin-KK could not run, or left fewer than
+        :data:`echem.eis.verdict.MIN_NOISE_DOF` degrees of freedom: the noise is then unknown).
     residual_level
         The same rms for the fit's residuals ((Z − Ẑ)/|Z|, per real component, for k free
         parameters).
