@@ -202,7 +202,8 @@ class Evidence:
 
     @property
     def open_end(self) -> bool:
-        """The low-frequency end does not close: tails are worth trying."""
+        """The low-frequency end may not close: tails are worth trying (a hint for the
+        search, not a verdict: a DRT that is itself noise can put a share beyond the window)."""
         from .relaxation import OUTSIDE_SHARE
 
         return self.tail_share > OUTSIDE_SHARE or self.lf_rising
@@ -217,7 +218,7 @@ class Evidence:
                 else "-Z'' is not positive at all the lowest frequencies"
             )
             end = (
-                f"the low-frequency end does not close ({100 * self.tail_share:.0f} % of the "
+                f"the low-frequency end may not close ({100 * self.tail_share:.0f} % of the "
                 f"DRT beyond the window; {slope})"
             )
         else:

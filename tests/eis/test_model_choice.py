@@ -101,7 +101,7 @@ def test_the_candidates_table_explains_the_choice(chosen):
     np.testing.assert_allclose(table["bic"], bic, rtol=1e-9)
     np.testing.assert_allclose(table["delta_bic"], table["bic"] - row["bic"], atol=1e-9)
     assert result.choice.startswith(f"{result.circuit} chosen from {len(table)} candidate")
-    assert "does not close" in result.choice
+    assert "may not close" in result.choice
     # describes_data is the verdict's own variance-ratio test (said in words in its problems)
     misfit = table["problems"].str.contains("the circuit does not describe the data")
     assert misfit.any() and (table["describes_data"] == ~misfit).all()
@@ -355,6 +355,8 @@ def test_a_spectrum_without_an_arc_gets_no_arc(name):
     assert result.candidates["arcs"].min() == 0
     evidence = result.choice.split(". ")[-1]  # what the DRT shows, in words: peaks, not arcs
     assert evidence.startswith("The DRT has ") and " arc" not in evidence
+    # a hint, not a verdict: R + L closes at low frequency, its noise DRT put 13 % beyond
+    assert "does not close" not in evidence
 
 
 def test_a_pure_capacitor_is_a_blocking_cpe_with_its_series_resistance_undetermined():
