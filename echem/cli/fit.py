@@ -267,16 +267,22 @@ def _executor(args: argparse.Namespace, settings: Any, workers: int) -> Iterator
         yield None
 
 
-def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.DataFrame:
+def results_table(
+    items: Sequence[Spectrum], preset: str | None = None, circuit: str | None = None
+) -> pd.DataFrame:
     """One row per spectrum: file, sweep, time, then :func:`echem.eis.table.result_row`
     (the columns of ``fit_many``/``fit_series``: parameters with stderr and verdict, KK, arcs,
     roles and the series roles of ``preset``), and ``error``. The sweeps of one file are a
-    series: their arcs keep one label each (:func:`echem.eis.tracking.track_arcs`)."""
+    series: their arcs keep one label each (:func:`echem.eis.tracking.track_arcs`). A
+    spectrum that could not be fitted has the row :func:`echem.eis.table.failed_row` gives
+    (NaN parameters of ``circuit``, ``success`` and ``ok`` False), as in ``fit_many``."""
+    from echem.eis import Circuit
     from echem.eis.roles import PRESETS
-    from echem.eis.table import finish_table, result_row
+    from echem.eis.table import failed_row, finish_table, result_row
     from echem.eis.tracking import track_arcs
 
     series_roles = PRESETS[preset].series_roles if preset in PRESETS else None
+    failed_circuit = Circuit(circuit) if circuit not in (None, "auto") else None
     labels: dict[int, dict[str, str]] = {}
     for path in dict.fromkeys(item.path for item in items):
         in_file = [i for i, item in enumerate(items) if item.path == path]
@@ -300,6 +306,10 @@ def results_table(items: Sequence[Spectrum], preset: str | None = None) -> pd.Da
                     labels=labels[i] if item.arcs is not None else None,
                 )
             )
+        else:  # NaN parameters, success and ok False: as fit_many gives a failed fit
+            row.update(failed_row(failed_circuit))
+            if failed_circuit is not None:
+                row["circuit"] = str(failed_circuit)
         row["error"] = item.error
         rows.append(row)
     return finish_table(pd.DataFrame(rows))
@@ -420,7 +430,7 @@ def _write_outputs(
     """Write results.csv and results.json (both, or neither), and candidates.csv for the
     automatic choice; ``done(1)`` after each table is made (a progress bar)."""
     out: Path = args.out
-    table = results_table(items, args.preset)
+    table = results_table(items, args.preset, circuit)
     done(1)
     document = {
         "circuit": circuit,

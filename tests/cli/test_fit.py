@@ -797,3 +797,25 @@ def test_sigterm_while_a_worker_starts_ends_it_without_a_traceback(monkeypatch):
         _batch._start_worker(os.getpid(), _batch.Settings(RC))
     assert exited.value.args == (128 + signal.SIGTERM,)
     assert handlers[signal.SIGTERM] is _batch._end_worker
+
+
+def test_a_spectrum_that_could_not_be_fitted_has_the_row_fit_many_gives(tmp_path, capsys):
+    """Its row had only file, sweep, time and error: success and ok were empty (NaN, not
+    False) and its circuit unnamed, where fit_many gives NaN parameters, success False."""
+    from echem.eis import fit_many
+
+    data = tmp_path / "data"
+    _write_spectra(data, ["good.csv"])
+    _write_spectra(data / "few", ["two.csv"], points=2)  # 2 points, 3 free parameters
+    code, out, _, err = _fit(tmp_path, capsys, data / "good.csv", data / "few" / "two.csv")
+    assert code == 1 and len(err) == 1 and "two.csv" in err[0]
+    table = pd.read_csv(out / "results.csv")
+    assert table["success"].dtype == bool and list(table["success"]) == [True, False]
+    assert list(table["ok"]) == [True, False]
+    assert list(table["circuit"]) == [RC, RC]
+    assert table.loc[1, ["R0", "R1", "C1"]].isna().all()
+    api = fit_many(
+        [pd.read_csv(data / "few" / "two.csv", names=["freq_Hz", "z_real_ohm", "z_imag_ohm"])], RC
+    )
+    assert set(api.columns) - {"result", "error"} <= set(table.columns)
+    assert not api.loc[0, "success"] and not api.loc[0, "ok"]
