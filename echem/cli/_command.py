@@ -333,6 +333,16 @@ def _folder_files(
     return found, odd
 
 
+def _file_identity(path: Path) -> Any:
+    """What makes two paths the same file: its device and inode (hard links and links too),
+    else (a file that cannot be looked at) its resolved path."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return path.resolve()
+    return (status.st_dev, status.st_ino)
+
+
 def collect_inputs(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -345,7 +355,8 @@ def collect_inputs(
     ----------
     paths
         Files and folders, in command-line order. A file named twice (overlapping globs, a
-        file also found in a folder) comes once, first where it first appears.
+        file also found in a folder, a link or hard link to a file already named) comes
+        once, first where it first appears.
     recursive
         Also take the files of the folders' subfolders (hidden ones excepted).
     exclude
@@ -359,12 +370,12 @@ def collect_inputs(
         has no file to read).
     """
     excluded = {Path(folder).resolve() for folder in exclude}
-    unique: dict[Path, Input] = {}
+    unique: dict[Any, Input] = {}
     skipped: list[tuple[Path, str]] = []
     for given in paths:
         path = Path(given)
         if not path.is_dir():
-            unique.setdefault(path.resolve(), Input(path, PurePath(path.name)))
+            unique.setdefault(_file_identity(path), Input(path, PurePath(path.name)))
             continue
         files, odd = _folder_files(path, recursive, excluded)
         skipped += odd
@@ -372,7 +383,7 @@ def collect_inputs(
             hint = "" if recursive else " (use -r for its subfolders)"
             skipped.append((path, f"no file to read in this folder{hint}"))
         for file in sorted(files, key=lambda f: _natural_key(f.relative_to(path))):
-            unique.setdefault(file.resolve(), Input(file, file.relative_to(path), True))
+            unique.setdefault(_file_identity(file), Input(file, file.relative_to(path), True))
     return list(unique.values()), skipped
 
 

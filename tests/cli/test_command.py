@@ -144,3 +144,14 @@ def test_links_to_folders_are_followed_once_and_loops_end(tmp_path):
     ]
     inputs, skipped = collect_inputs([data])  # without -r, no subfolder
     assert _names(inputs) == ["a.csv"] and skipped == []
+
+
+def test_a_hard_link_to_a_file_already_named_comes_once(tmp_path):
+    """A hard link (a second name of the same file) was fitted, converted and plotted twice,
+    as if it were another measurement."""
+    _touch(tmp_path, "a.mpr", "b.mpr")
+    os.link(tmp_path / "a.mpr", tmp_path / "a copy.mpr")
+    (tmp_path / "c.mpr").symlink_to(tmp_path / "b.mpr")
+    inputs, _ = collect_inputs([tmp_path / "a copy.mpr", tmp_path])
+    assert _names(inputs) == ["a copy.mpr", "b.mpr"]
+    assert not inputs[0].in_folder
