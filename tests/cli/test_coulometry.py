@@ -65,8 +65,9 @@ def test_bad_inputs_fail_with_one_stderr_line(tmp_path, capsys):
     captured = capsys.readouterr()
     assert len(captured.err.strip().splitlines()) == 1 and "ct.csv" in captured.err
     assert not out.exists()  # nothing written when the command fails
-    assert main(["coulometry", str(CP), "--area", "-1"]) == 1
-    assert "--area" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # a usage error (was exit 1, the file blamed)
+        main(["coulometry", str(CP), "--area", "-1"])
+    assert exit_.value.code == 2 and "--area" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
