@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import real
+from conftest import real, real_files
 
 import echem
 from echem.cli import convert, main
@@ -322,3 +322,40 @@ def test_a_file_name_that_is_not_utf8_is_converted_and_shown_escaped(tmp_path, c
     assert sidecar["outputs"]["data"] == "peis \\xe9\\xff.mpt.csv"
     frame = pd.read_csv(data / f"{name}.csv")
     assert len(frame) == len(echem.read(data / name))
+
+
+def _smallest_real_file_of_each_format() -> list:
+    """The smallest real file of each format echem reads (the format decided by echem.read
+    itself, so a format added to ../shared is covered with no test edit)."""
+    smallest: dict[str, object] = {}
+    for path in real_files("**/*"):
+        if not path.is_file():
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                name = echem.read(path).attrs["format"]
+            except echem.EchemError:
+                continue
+        if name not in smallest or path.stat().st_size < smallest[name].stat().st_size:
+            smallest[name] = path
+    return [smallest[name] for name in sorted(smallest)]
+
+
+@pytest.mark.filterwarnings("ignore::echem.EchemWarning")
+@pytest.mark.parametrize("path", _smallest_real_file_of_each_format(), ids=lambda p: p.name)
+def test_every_format_round_trips_through_parquet_and_csv(tmp_path, path):
+    """echem convert keeps every column and value of each format (issue 14): Parquet exactly
+    with its dtypes, CSV to the last digit of each float."""
+    frame = _plain(echem.read(path))
+    out = tmp_path / "out"
+    for to in ("parquet", "csv"):
+        assert main(["convert", str(path), "--to", to, "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / f"{path.name}.parquet"), frame)
+    back = pd.read_csv(out / f"{path.name}.csv")
+    assert back.columns.tolist() == frame.columns.tolist()
+    for column in frame.columns:
+        ours = frame[column]
+        if pd.api.types.is_numeric_dtype(ours) and not pd.api.types.is_bool_dtype(ours):
+            dtype = ours.dtype if ours.dtype == np.float32 else float  # float32 written shortest
+            np.testing.assert_array_equal(back[column].to_numpy(dtype), ours.to_numpy(dtype))
