@@ -150,7 +150,8 @@ def fit_series(
         where the spectrum does not pin that arc down; series roles
         of a preset, e.g. ``R_bulk_ohm``; ``sigma_S_cm`` from R_bulk when thickness and area
         are given), ``start`` (which start gave the fit kept: "warm", the refinement from the
-        previous spectrum's values, where it ended lower; else "auto", the data-driven
+        previous spectrum's values, where it ended lower (for a given circuit, also on a
+        tie, for continuity); else "auto", the data-driven
         start of :func:`echem.eis.fit`), ``error`` (None or the message of a failed
         fit) and ``result`` (the FitResult). A spectrum whose fit fails gives a row with its
         error and the next spectrum starts afresh.
