@@ -215,9 +215,9 @@ class LabelStack:
                     for index in range(start, stop):
                         block[index - start] = pages[index].asarray().reshape(self.shape[1:])
                     yield start, block
-        except (ValueError, OSError) as error:
-            if isinstance(error, ParseError):
-                raise
+        except ParseError:
+            raise
+        except Exception as error:  # noqa: BLE001 - zlib.error, a codec's own error, struct.error
             raise ParseError(f"cannot read the TIFF pages: {error}", self.path) from error
 
 
@@ -279,7 +279,9 @@ def read_stack(
                 offset = None  # packed bits (bilevel): let tifffile unpack page by page
             found, source, metadata = _voxel_size_from_metadata(tif, path)
             metadata["axes"] = axes
-            shape = _complete_shape(tif, shape, dtype, offset, path, allow_truncated, metadata)
+            shape = _complete_shape(
+                tif, chosen, shape, dtype, offset, path, allow_truncated, metadata
+            )
             if found is not None and not _usable_size(found):
                 metadata["note"] = f"{source} metadata gives an unusable voxel size {found} um"
                 if voxel_size_um is None:
@@ -293,7 +295,15 @@ def read_stack(
                 found, source = None, None
     except ParseError:
         raise
-    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError) as error:
+    except (
+        tifffile.TiffFileError,
+        ValueError,
+        OSError,
+        IndexError,
+        KeyError,
+        struct.error,
+        RuntimeError,
+    ) as error:  # tifffile on a header or directory cut short: struct.error, RuntimeError
         raise ParseError(f"not a readable TIFF stack: {error}", path) from error
     if voxel_size_um is not None:
         found, source = as_voxel_size(voxel_size_um), "given"
@@ -311,6 +321,7 @@ def read_stack(
 
 def _complete_shape(
     tif: Any,
+    series: Any,
     shape: tuple[int, int, int],
     dtype: np.dtype,
     offset: int | None,
@@ -329,11 +340,16 @@ def _complete_shape(
         if declared is None and not chain_cut:
             return shape  # a shorter data block is found page by page on reading
         held = min(planes, whole)
-    else:
+    else:  # page by page: a page is whole when its directory and every data segment are
         held = min(shape[0], chain_pages) if chain_cut else shape[0]
+        whole = _whole_pages(series, size, held)
+        if whole < held:  # a directory whose data (or data offsets) lie past the end
+            held, planes = whole, max(planes, held)
     if held >= planes and not chain_cut:
         return shape
-    if planes > held:
+    if declared is None and planes > held:
+        told = f"it has {planes} pages, {held} of them complete"
+    elif planes > held:
         told = f"its metadata declares {planes} pages, it holds {held} complete ones"
     else:
         pages = "page" if held == 1 else "pages"
@@ -344,6 +360,28 @@ def _complete_shape(
     metadata["truncated"] = {"pages_declared": planes if planes > held else None, "pages": held}
     warnings.warn(f"{path}: {message}; reading those {held}", TruncatedDataWarning, stacklevel=3)
     return (held, shape[1], shape[2])
+
+
+def _whole_pages(series: Any, size: int, limit: int) -> int:
+    """How many of the first ``limit`` pages of ``series`` are whole in a file of ``size`` bytes.
+
+    A page is whole when its directory lists as many data offsets as byte counts, one per
+    segment (strip or tile) of the page, and every segment ends within the file. A cut
+    through a directory's out-of-line values (the offsets array) or through a page's data
+    makes tifffile fill the missing segments with zeros, or fail to decompress.
+    """
+    pages = series.pages
+    for index in range(min(limit, len(pages))):
+        page = pages[index]
+        if page is None:
+            return index
+        offsets, counts = page.dataoffsets, page.databytecounts
+        segments = int(np.prod(page.chunked)) if page.chunked else 1
+        if len(offsets) != len(counts) or len(offsets) < segments:
+            return index
+        if any(o + c > size for o, c in zip(offsets, counts, strict=True)):
+            return index
+    return min(limit, len(pages))
 
 
 def _declared_planes(tif: Any) -> int | None:

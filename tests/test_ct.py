@@ -718,3 +718,59 @@ def test_an_intact_stack_reads_without_a_warning(tmp_path, kind):
         stack = read_stack(path, voxel_size_um=1)
     assert stack.shape == (5, 8, 8)
     assert "truncated" not in stack.metadata
+
+
+def _ifd_end(path, index: int) -> int:
+    """Byte just after page ``index``'s directory (its entries and next-offset) in a classic
+    TIFF: the out-of-line tag values (strip offsets, byte counts) of tifffile's pages follow."""
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[index].offset
+    data = path.read_bytes()
+    entries = int.from_bytes(data[offset : offset + 2], "little")
+    return offset + 2 + 12 * entries + 4
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_page_whose_strip_offsets_are_cut_off_is_not_counted_complete(tmp_path):
+    # pages of 4 strips, data first and the directories after it: a cut through page 1's
+    # strip-offset array left its directory whole, so the page counted as complete, and
+    # tifffile filled three of its four strips with zeros (120 voxels of 256 read, no error)
+    path = tmp_path / "strips.tif"
+    tifffile.imwrite(path, np.full((8, 16, 16), 2, np.uint8), rowsperstrip=4, metadata=None)
+    cut = _ifd_end(path, 1)
+    path.write_bytes(path.read_bytes()[:cut])
+    with pytest.raises(ParseError, match="first missing"):
+        phase_volume(path, 2, voxel_size_um=1)
+    with pytest.warns(TruncatedDataWarning, match="page 1 .counted from 0. is the first missing"):
+        stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
+    assert stack.shape == (1, 16, 16)
+    assert phase_volume(stack, 2) == 16 * 16
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("kind", ["zlib", "rows", "bigtiff"])
+def test_every_cut_is_an_error_or_the_count_of_complete_pages(tmp_path, kind):
+    # every 7th cut: a ParseError or the whole volume (a cut through the last directory's
+    # out-of-line values leaves every page's data), and when asked for, the complete pages
+    # exactly; before, zlib.error / struct.error / RuntimeError escaped
+    writers = {**CUT_STACK_WRITERS, "rows": {"rowsperstrip": 4, "metadata": None}}
+    whole = tmp_path / f"{kind}.tif"
+    labels = np.random.default_rng(0).integers(0, 3, (8, 16, 16)).astype(np.uint8)
+    per_page = (labels == 2).sum(axis=(1, 2))
+    tifffile.imwrite(whole, labels, **writers[kind])
+    data = whole.read_bytes()
+    path = tmp_path / "cut.tif"
+    for cut in range(8, len(data), 7):
+        path.write_bytes(data[:cut])
+        try:
+            assert phase_volume(path, 2, voxel_size_um=1) == per_page.sum(), cut
+        except ParseError as error:
+            assert "cut.tif" in str(error)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TruncatedDataWarning)
+                stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
+                volume = phase_volume(stack, 2)
+        except ParseError:
+            continue
+        assert volume == per_page[: stack.shape[0]].sum(), cut
