@@ -332,11 +332,15 @@ def _complete_shape(
     """The (z, y, x) shape of the complete pages; a cut file raises or is trimmed."""
     size = os.path.getsize(path)
     declared = _declared_planes(tif)
-    chain_pages, chain_cut = _ifd_chain(path, size)
+    chain_pages, chain_cut, directories = _ifd_chain(path, size)
     page_bytes = shape[1] * shape[2] * dtype.itemsize
     planes = declared if declared is not None and declared > shape[0] else shape[0]
     if offset is not None and page_bytes > 0:  # contiguous: the data says how many pages
-        whole = max(0, (size - offset) // page_bytes)
+        # the data end where the file ends or at the first directory after them (ImageJ
+        # and tifffile write the other pages' directories after the data: counted as pages,
+        # they hid a declared page count larger than the data, or were read as labels)
+        end = min([size, *(d for d in directories if d >= offset)])
+        whole = max(0, (end - offset) // page_bytes)
         if declared is None and not chain_cut:
             return shape  # a shorter data block is found page by page on reading
         held = min(planes, whole)
@@ -409,8 +413,8 @@ def _declared_planes(tif: Any) -> int | None:
     return max(counts) if counts else None
 
 
-def _ifd_chain(path: Path, size: int) -> tuple[int, bool]:
-    """(directories found, whether the chain points past the end of the file).
+def _ifd_chain(path: Path, size: int) -> tuple[int, bool, list[int]]:
+    """(directories found, whether the chain points past the end of the file, their offsets).
 
     Walks the image file directories: classic TIFF (a 2-byte entry count, 12-byte
     entries, a 4-byte next offset) and BigTIFF (8-byte count, 20-byte entries, 8-byte
@@ -419,7 +423,7 @@ def _ifd_chain(path: Path, size: int) -> tuple[int, bool]:
     with open(path, "rb") as handle:
         header = handle.read(16)
         if len(header) < 8 or header[:2] not in (b"II", b"MM"):
-            return 0, False
+            return 0, False, []
         order = "<" if header[:2] == b"II" else ">"
         (magic,) = struct.unpack(order + "H", header[2:4])
         if magic == 43 and len(header) >= 16:
@@ -430,20 +434,21 @@ def _ifd_chain(path: Path, size: int) -> tuple[int, bool]:
             (next_offset,) = struct.unpack(order + "I", header[4:8])
         count_size = struct.calcsize(count_format)
         next_size = struct.calcsize(next_format)
-        found, seen = 0, set()
-        while next_offset and next_offset not in seen and found <= size // 12:
+        directories: list[int] = []
+        seen: set[int] = set()
+        while next_offset and next_offset not in seen and len(directories) <= size // 12:
             seen.add(next_offset)
             if next_offset + count_size > size:
-                return found, True
+                return len(directories), True, directories
             handle.seek(next_offset)
             (entries,) = struct.unpack(order + count_format, handle.read(count_size))
             end = next_offset + count_size + entries * entry_bytes
             if end + next_size > size:
-                return found, True
-            found += 1
+                return len(directories), True, directories
+            directories.append(next_offset)
             handle.seek(end)
             (next_offset,) = struct.unpack(order + next_format, handle.read(next_size))
-        return found, False
+        return len(directories), False, directories
 
 
 def _tifffile() -> Any:

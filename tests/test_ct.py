@@ -774,3 +774,24 @@ def test_every_cut_is_an_error_or_the_count_of_complete_pages(tmp_path, kind):
         except ParseError:
             continue
         assert volume == per_page[: stack.shape[0]].sum(), cut
+
+
+@pytest.mark.parametrize("declared", [14, 99])
+def test_an_imagej_stack_declaring_more_pages_than_its_data_hold(tmp_path, declared):
+    # 10 whole pages of 16 x 16, the description edited to declare more (same length); the
+    # directories of pages 1-9 follow the data, and were counted as 5 more pages of data:
+    # 14 declared read 10 pages silently, 99 declared named page 15 the first missing and,
+    # asked for, read the directories' bytes as labels (2569 voxels of label 2 for 2560)
+    path = tmp_path / "declared.tif"
+    tifffile.imwrite(path, np.full((10, 16, 16), 2, np.uint8), imagej=True)
+    data = path.read_bytes()
+    assert data.count(b"images=10") == 1
+    path.write_bytes(data.replace(b"images=10", f"images={declared}".encode()))
+    told = f"declares {declared} pages, it holds 10 complete ones; page 10 (counted from 0)"
+    with pytest.raises(ParseError, match=told.replace("(", r"\(").replace(")", r"\)")):
+        read_stack(path, voxel_size_um=1)
+    with pytest.warns(TruncatedDataWarning, match="holds 10 complete ones"):
+        stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
+    assert stack.shape == (10, 16, 16)
+    assert phase_volume(stack, 2) == 10 * 16 * 16
+    assert phase_volume(stack, 0) == 0
