@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import FitError
 from .circuit import Circuit
 from .circuit_fit import check_options, fit_circuit, spectrum_of_frame
+from .interop import is_impedance_py
 from .model_choice import AUTO, fit_auto
 from .result import FitResult
 
@@ -25,15 +26,17 @@ __all__ = ["fit", "FitResult"]
 def _split_call(
     data: Any, z: Any, circuit: Any
 ) -> tuple[np.ndarray, np.ndarray, Any, float | None]:
-    """Resolve ``fit(freq, z, circuit)``, ``fit(df, circuit)`` and ``fit((freq, z), circuit)``."""
+    """Resolve ``fit(freq, z, circuit)``, ``fit(df, circuit)`` and ``fit((freq, z), circuit)``
+    (``circuit`` text, a :class:`Circuit` or an impedance.py model)."""
+    given = isinstance(z, str | Circuit) or is_impedance_py(z)  # z is the circuit
     if isinstance(data, pd.DataFrame):
-        if circuit is None and isinstance(z, str | Circuit):
+        if circuit is None and given:
             circuit, z = z, None
         if z is not None:
             raise FitError("fit(df, circuit): give the circuit second, not an impedance array")
         freq, zz, time_s = spectrum_of_frame(data)
         return freq, zz, circuit, time_s
-    if isinstance(data, tuple) and len(data) == 2 and (z is None or isinstance(z, str | Circuit)):
+    if isinstance(data, tuple) and len(data) == 2 and (z is None or given):
         if circuit is None and z is not None:
             circuit = z
         return data[0], data[1], circuit, None

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from echem._optional import require
-from echem.errors import FitError
+from echem.errors import CircuitError, FitError
 
 from .circuit import Circuit
+from .elements import ELEMENTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import FitResult
@@ -92,7 +93,19 @@ def to_impedance_py(result: FitResult) -> Any:
     ------
     echem._optional.MissingDependencyError
         impedance.py is not installed (``pip install 'echem[impedance]'``).
+    echem.CircuitError
+        The circuit has an element of the caller's own (``Circuit(text, elements=...)``):
+        impedance.py would evaluate its own element of that name, or none.
     """
+    own = sorted(
+        {node.type for node in result.circuit.elements}
+        - {t for t, row in ELEMENTS.items() if result.circuit.table.get(t) is row}
+    )
+    if own:
+        raise CircuitError(
+            f"{result.circuit.text!r} has element type(s) of your own ({', '.join(own)}): "
+            "impedance.py knows only its own elements, so its model would not be this fit"
+        )
     circuits = require("impedance.models.circuits", "impedance", "exporting a fit to impedance.py")
     aliases = impedance_py_names(result.circuit)
     fixed = set(result.fixed)
@@ -138,13 +151,19 @@ def from_impedance_py(model: Any) -> ImpedancePyModel:
     }
     free = [name for name in circuit.param_names if name not in fixed]
     fitted = getattr(model, "parameters_", None)
-    values = list(fitted if fitted is not None else (model.initial_guess or []))
+    given = fitted if fitted is not None else model.initial_guess  # a list, or an array
+    values = [] if given is None else list(np.ravel(np.asarray(given, dtype=object)))
     if values and len(values) != len(free):
         raise FitError(
             f"the impedance.py model gives {len(values)} values for the {len(free)} free "
             f"parameters of {circuit.text!r} ({', '.join(free)})"
         )
-    initial = {name: float(value) for name, value in zip(free, values, strict=False)}
+    try:
+        initial = {name: float(value) for name, value in zip(free, values, strict=False)}
+    except (TypeError, ValueError):
+        raise FitError(
+            f"the impedance.py model's values for {', '.join(free)} are not all numbers: {values!r}"
+        ) from None
     return ImpedancePyModel(circuit=circuit, initial=initial, fixed=fixed)
 
 
@@ -156,10 +175,12 @@ def merged_inputs(
     """A fit's circuit, ``initial`` and ``fixed`` from an impedance.py model and the caller's.
 
     The caller's ``initial`` values win over the model's; the model's constants are fixed
-    unless the caller passes ``fixed`` (which then replaces them).
+    unless the caller passes ``fixed`` (which then replaces them, the constants' values
+    staying the start of those no longer fixed, and the values of names in ``fixed``).
     """
     read = from_impedance_py(model)
     start = {
+        **read.fixed,
         **read.initial,
         **{read.circuit.canonical_name(k): float(v) for k, v in (initial or {}).items()},
     }
