@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
+import warnings
+from typing import Any
 
 import numpy as np
 import pytest
-from conftest import real
+from conftest import real, real_files
 
 import echem
 from echem.errors import DataError
@@ -94,3 +97,68 @@ def test_an_mpr_area_unit_code_echem_does_not_know_leaves_the_area_unknown(tmp_p
     assert metadata["electrode_area_unit"] == "unknown (code 7)"
     assert "electrode_area_cm2" not in metadata
     assert electrode_area(echem.read(path)).cm2 is None
+
+
+# --- every real file: the area echem finds is the one the file states --------------------
+def _number(text: bytes) -> float:
+    return float(text.replace(b",", b"."))
+
+
+def _mpt_statement(raw: bytes) -> float | None:
+    """EC-Lab's ``Electrode surface area : 113.100 mm²`` (cp1252 or UTF-8 superscript)."""
+    found = re.search(rb"Electrode surface area : ([-+\d.,]+) (cm|mm)(?:\xb2|\xc2\xb2)", raw)
+    if found is None:
+        return None
+    return _number(found.group(1)) * {b"cm": 1.0, b"mm": 1e-2}[found.group(2)]
+
+
+#: Suffix -> the area (cm²) a file of that kind states, read off its bytes here, or None.
+STATED: dict[str, Any] = {
+    ".mpt": _mpt_statement,
+    ".dta": lambda raw: _first(rb"\nAREA\tQUANT\t([^\t]+)\t&?Area \(cm\^2\)", raw),
+    ".z": lambda raw: _first(rb"Surface Area:\s*([-+\d.eE]+)", raw),
+    ".par": lambda raw: _first(rb"Working Electrode Area \(cm2\)=([-+\d.eE]+)", raw),
+    ".pssession": lambda raw: _first(rb"AREA=([-+\d.eE]+)", raw.decode("utf-16").encode()),
+}
+
+
+def _first(pattern: bytes, raw: bytes) -> float | None:
+    found = re.search(pattern, raw)
+    return None if found is None else _number(found.group(1))
+
+
+def _stated_cm2(path) -> float | None:
+    """What the file says, by the table above; an .mpr by its .mpt twin; 0 states nothing."""
+    suffix = path.suffix.lower()
+    if suffix == ".mpr":
+        twin = path.with_suffix(".mpt")
+        value = _mpt_statement(twin.read_bytes()) if twin.exists() else None
+    else:
+        read = STATED.get(suffix)
+        value = None if read is None else read(path.read_bytes())
+    return value if value is not None and value > 0 else None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in real_files("**/*.*")
+        if p.suffix.lower() not in (".md", ".json") and not p.name.endswith("_c.txt")
+    ],
+    ids=lambda p: p.name,
+)
+def test_every_real_file_gives_the_area_it_states(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            frame = echem.read(path)
+        except echem.ParseError:
+            pytest.skip("echem refuses this file (its reader's tests say why)")
+    stated = _stated_cm2(path)
+    found = electrode_area(frame)
+    if path.suffix.lower() == ".mpr" and stated is None:  # no twin that states one
+        assert found.cm2 is None or (math.isfinite(found.cm2) and found.cm2 > 0)
+    else:
+        assert found.cm2 == (None if stated is None else pytest.approx(stated, rel=1e-6))
+    assert str(echem.coulometry.electrode_area(frame)) == str(found)
