@@ -341,8 +341,8 @@ def _complete_shape(
         # they hid a declared page count larger than the data, or were read as labels)
         end = min([size, *(d for d in directories if d >= offset)])
         whole = max(0, (end - offset) // page_bytes)
-        if declared is None and not chain_cut:
-            return shape  # a shorter data block is found page by page on reading
+        if declared is None and not chain_cut and whole >= shape[0]:
+            return shape
         held = min(planes, whole)
     else:  # page by page: a page is whole when its directory and every data segment are
         held = min(shape[0], chain_pages) if chain_cut else shape[0]

@@ -795,3 +795,46 @@ def test_an_imagej_stack_declaring_more_pages_than_its_data_hold(tmp_path, decla
     assert stack.shape == (10, 16, 16)
     assert phase_volume(stack, 2) == 10 * 16 * 16
     assert phase_volume(stack, 0) == 0
+
+
+def _directories_first(path, stack: np.ndarray) -> int:
+    """A classic little-endian TIFF written by hand: every page's directory first (one strip
+    per page, uncompressed), then the pages' data, contiguous. Returns the data offset."""
+    depth, rows, columns = stack.shape
+    ifd_bytes = 2 + 12 * 8 + 4
+    data_at = 8 + depth * ifd_bytes
+    out = bytearray(b"II*\x00" + (8).to_bytes(4, "little"))
+    for k in range(depth):
+        following = 8 + (k + 1) * ifd_bytes if k + 1 < depth else 0
+        tags = [  # (tag, type 3 SHORT / 4 LONG, value)
+            (256, 4, columns),
+            (257, 4, rows),
+            (258, 3, 8),
+            (259, 3, 1),
+            (262, 3, 1),
+            (273, 4, data_at + k * rows * columns),
+            (278, 4, rows),
+            (279, 4, rows * columns),
+        ]
+        out += (8).to_bytes(2, "little")
+        for tag, kind, value in tags:
+            out += tag.to_bytes(2, "little") + kind.to_bytes(2, "little")
+            out += (1).to_bytes(4, "little") + value.to_bytes(4, "little")
+        out += following.to_bytes(4, "little")
+    path.write_bytes(bytes(out) + stack.tobytes())
+    return data_at
+
+
+def test_a_stack_with_its_directories_first_cut_in_its_data_keeps_its_complete_pages(tmp_path):
+    # nothing declares the page count and the directory chain is whole: the cut showed only
+    # on reading ("file ends inside page 3"), even with allow_truncated=True
+    path = tmp_path / "first.tif"
+    data_at = _directories_first(path, np.full((6, 8, 8), 2, np.uint8))
+    assert phase_volume(path, 2, voxel_size_um=1) == 6 * 64
+    path.write_bytes(path.read_bytes()[: data_at + 3 * 64 + 10])
+    with pytest.raises(ParseError, match=r"6 pages, 3 of them complete; page 3 \(counted from 0\)"):
+        read_stack(path, voxel_size_um=1)
+    with pytest.warns(TruncatedDataWarning, match="3 of them complete"):
+        stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
+    assert stack.shape == (3, 8, 8)
+    assert phase_volume(stack, 2) == 3 * 64
