@@ -225,7 +225,7 @@ def read_stack(
     path: str | os.PathLike[str],
     *,
     voxel_size_um: Any = None,
-    series: int = 0,
+    series: int | None = None,
     allow_truncated: bool = False,
 ) -> LabelStack:
     """Open a multi-page label TIFF without loading it.
@@ -237,7 +237,10 @@ def read_stack(
     voxel_size_um
         (z, y, x) µm or one number (isotropic); overrides the file's metadata.
     series
-        Which image series of the file (OME files can hold several).
+        Which image series of the file (OME files can hold several); None: the first,
+        with a warning naming the others when there are several (tifffile also splits a
+        plain multi-page file into series where page shapes differ, e.g. a damaged
+        first page: reading the first series alone would count a part of the pages).
     allow_truncated
         A file cut short (a copy that did not finish) is a :class:`ParseError` by
         default. With True, the stack holds the complete pages only, says so in
@@ -253,8 +256,8 @@ def read_stack(
     Raises
     ------
     ParseError
-        Not a TIFF, not a single-channel 2-D/3-D image, or cut short (naming the first
-        missing page).
+        Not a TIFF, not a single-channel 2-D/3-D image, an image with no pixel, or cut
+        short (naming the first missing page).
 
     Notes
     -----
@@ -269,10 +272,23 @@ def read_stack(
     path = Path(path)
     try:
         with tifffile.TiffFile(path) as tif:
-            if series >= len(tif.series):
+            if series is None and len(tif.series) > 1:
+                shapes = ", ".join(
+                    f"{i}: {' x '.join(map(str, s.shape))}" for i, s in enumerate(tif.series)
+                )
+                warnings.warn(
+                    f"{path}: the file holds {len(tif.series)} image series ({shapes});"
+                    " reading series 0 (pass series= to choose)",
+                    EchemWarning,
+                    stacklevel=2,
+                )
+            series = 0 if series is None else series
+            if not 0 <= series < len(tif.series):
                 raise ParseError(f"no image series {series} (the file has {len(tif.series)})", path)
             chosen = tif.series[series]
             shape, axes = _stack_shape(chosen.shape, chosen.axes, path)
+            if 0 in shape:
+                raise ParseError(f"the image has no pixel: {' x '.join(map(str, shape))}", path)
             dtype = np.dtype(chosen.dtype).newbyteorder(tif.byteorder)
             offset = chosen.dataoffset
             if offset is not None and chosen.keyframe.bitspersample != 8 * dtype.itemsize:
@@ -293,17 +309,10 @@ def read_stack(
                         stacklevel=2,
                     )
                 found, source = None, None
-    except ParseError:
+    except (ParseError, Warning):  # a warning turned into an error by the caller's filter
         raise
-    except (
-        tifffile.TiffFileError,
-        ValueError,
-        OSError,
-        IndexError,
-        KeyError,
-        struct.error,
-        RuntimeError,
-    ) as error:  # tifffile on a header or directory cut short: struct.error, RuntimeError
+    except Exception as error:  # noqa: BLE001 - tifffile on damaged directories: struct.error,
+        # RuntimeError, TypeError, ZeroDivisionError, AssertionError besides its own errors
         raise ParseError(f"not a readable TIFF stack: {error}", path) from error
     if voxel_size_um is not None:
         found, source = as_voxel_size(voxel_size_um), "given"

@@ -838,3 +838,47 @@ def test_a_stack_with_its_directories_first_cut_in_its_data_keeps_its_complete_p
         stack = read_stack(path, voxel_size_um=1, allow_truncated=True)
     assert stack.shape == (3, 8, 8)
     assert phase_volume(stack, 2) == 3 * 64
+
+
+def test_a_file_of_several_series_says_which_it_reads(tmp_path):
+    # pages of two shapes: tifffile makes two series; the first (one page) was read alone
+    # with no word, a third of the labels counted
+    path = tmp_path / "two.tif"
+    tifffile.imwrite(path, np.full((1, 8, 9), 2, np.uint8), metadata=None)
+    tifffile.imwrite(path, np.full((2, 8, 8), 2, np.uint8), metadata=None, append=True)
+    with pytest.warns(EchemWarning, match=r"2 image series \(0: 8 x 9, 1: 2 x 8 x 8\)"):
+        assert phase_volume(path, 2, voxel_size_um=1) == 72
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_stack(path, series=1, voxel_size_um=1).shape == (2, 8, 8)
+        assert read_stack(path, series=0, voxel_size_um=1).shape == (1, 8, 9)
+    with pytest.raises(ParseError, match="no image series 2"):
+        read_stack(path, series=2)
+
+
+@pytest.mark.parametrize("kind", ["plain", "shaped"])
+def test_bit_flips_in_the_first_directory_are_errors_warnings_or_the_right_count(tmp_path, kind):
+    # flipped bits in the header and the first page's directory: a width of 0 read as an
+    # empty stack (0 voxels), a width of 17 split the pages into two series of which the
+    # first was counted alone; TypeError and ZeroDivisionError escaped from tifffile
+    labels = np.random.default_rng(1).integers(0, 3, (5, 8, 8)).astype(np.uint8)
+    whole = tmp_path / "whole.tif"
+    tifffile.imwrite(whole, labels, **CUT_STACK_WRITERS[kind])
+    data = whole.read_bytes()
+    path = tmp_path / "flipped.tif"
+    with tifffile.TiffFile(whole) as tif:
+        assert tif.series[0].shape == labels.shape
+        moved = tif.pages[0].tags["StripOffsets"].valueoffset  # a flip there moves the data
+    for at in [i for i in range(min(130, len(data))) if not 0 <= i - moved < 4]:
+        for mask in (0x01, 0x80):
+            flipped = bytearray(data)
+            flipped[at] ^= mask
+            path.write_bytes(bytes(flipped))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    volume = phase_volume(path, 2, voxel_size_um=1)
+                except (ParseError, DataError):
+                    continue
+            warned = any(issubclass(w.category, EchemWarning) for w in caught)
+            assert warned or volume == (labels == 2).sum(), (at, mask, volume)
