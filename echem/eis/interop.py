@@ -142,13 +142,26 @@ def from_impedance_py(model: Any) -> ImpedancePyModel:
     echem.CircuitError
         The circuit string is not one echem reads, or ``constants`` names no parameter of it.
     echem.FitError
-        ``initial_guess`` (or ``parameters_``) does not give one value per free parameter.
+        ``initial_guess`` (or ``parameters_``) does not give one value per free parameter,
+        a value is not a number, or ``constants`` names a parameter twice (``CPE1_1`` and
+        ``CPE1_n``).
     """
     circuit = Circuit(str(model.circuit))
-    fixed = {
-        circuit.canonical_name(name): float(value)
-        for name, value in dict(model.constants or {}).items()
-    }
+    fixed: dict[str, float] = {}
+    named: dict[str, str] = {}
+    for name, value in dict(model.constants or {}).items():
+        canonical = circuit.canonical_name(name)
+        if canonical in named:  # CPE1_1 and CPE1_n: one would silently win
+            raise FitError(
+                f"the impedance.py model's constants give {canonical} twice "
+                f"({named[canonical]!r} and {name!r})"
+            )
+        try:
+            fixed[canonical], named[canonical] = float(value), name
+        except (TypeError, ValueError):
+            raise FitError(
+                f"the impedance.py constant {name!r} is not a number: {value!r}"
+            ) from None
     free = [name for name in circuit.param_names if name not in fixed]
     fitted = getattr(model, "parameters_", None)
     given = fitted if fitted is not None else model.initial_guess  # a list, or an array

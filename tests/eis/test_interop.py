@@ -177,3 +177,16 @@ def test_a_model_impedance_py_loaded_with_its_fit_as_the_guess(tmp_path):
     loaded.load(tmp_path / "model.json", fitted_as_initial=True)
     assert isinstance(loaded.initial_guess, np.ndarray)
     assert from_impedance_py(loaded).initial == {"R0": 20.0, "R1": 300.0, "C1": 2e-6}
+
+
+def test_a_constant_named_twice_or_not_a_number_is_refused():
+    # CPE1_1 and CPE1_n both given: the last silently won (0.7 fitted as n, 0.9 dropped)
+    model = circuits.CustomCircuit(
+        CIRCUIT, initial_guess=[20.0, 250.0, 1e-7, 100.0, 1.0], constants={"CPE1_1": 0.9}
+    )
+    model.constants["CPE1_n"] = 0.7
+    with pytest.raises(echem.FitError, match="CPE1_n twice .'CPE1_1' and 'CPE1_n'."):
+        from_impedance_py(model)
+    model.constants = {"CPE1_1": "0.9x"}
+    with pytest.raises(echem.FitError, match="constant 'CPE1_1' is not a number"):
+        from_impedance_py(model)
