@@ -173,15 +173,17 @@ def run_demo(
     import echem
     from echem.coulometry import li_thickness_um, li_volume
     from echem.eis import spectra
+    from echem.io.area import electrode_area
 
     folder = Path(data) if data is not None else data_dir()
     plating = echem.read(folder / DATA_FILES["plating"])
     sweeps = spectra(echem.read(folder / DATA_FILES["impedance"]))
-    area_cm2 = float(plating.attrs.get("metadata", {}).get("electrode_area_cm2") or 0.0)
-    if area_cm2 <= 0:
+    area = electrode_area(plating)  # the one rule: the header with its unit, never a guess
+    if area.cm2 is None:
         from echem.errors import DataError
 
         raise DataError(f"{DATA_FILES['plating']}: no electrode area in the header")
+    area_cm2 = area.cm2
 
     resistances = fit_impedance(sweeps, area_cm2)
     counted = plating_charge(plating)
