@@ -26,7 +26,7 @@ range's multiplier (:func:`echem.io.neware._steps.range_multiplier`), voltages i
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -246,22 +246,7 @@ _NDA19 = _nda(
     F("discharge_energy_mWh", "<i4", 56, RH),
     F("unix_time_s", "<u4", 60),
 )
-_NDA25 = _nda(
-    "nda 25, 27",
-    70,
-    F("_id", "u1", 0),
-    F("index", "<u4", 2),
-    F("cycle_count_file", "<u4", 6),
-    F("step_index", "<u2", 10),
-    F("step_type", "u1", 12),
-    F("step_time_s", "<u8", 13, 1e-3),
-    F("voltage_V", "<i4", 21, 1e-4),
-    F("current_mA", "<i4", 25, "range"),
-    F("capacity_mAh", "<i8", 37, RH),
-    F("energy_mWh", "<i8", 45, RH),
-    F("unix_time_s", "<u8", 53),
-    F("current_range", "<i4", 61),
-)
+_NDA25 = replace(_NDA11, name="nda 25, 27", itemsize=70)  # nda 11's fields, one byte more
 _NDA29 = _nda(
     "nda 26, 28, 29",
     86,
