@@ -45,7 +45,7 @@ from .interop import is_impedance_py, merged_inputs
 from .optimise import FULL, Problem, batch_lm, multistart
 from .rc_model import rc_series_model
 from .result import FitResult
-from .sweeps import first_time_s
+from .sweeps import checked_spectrum, first_time_s
 from .verdict import (
     Covariance,
     couple_exponents,
@@ -111,34 +111,7 @@ def prepare_data(
         Mismatched lengths, NaN/inf, non-positive or duplicate frequencies, or no point left
         in ``f_range``.
     """
-    try:
-        f = np.asarray(freq_Hz, dtype=float)
-        zz = np.asarray(z, dtype=complex)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
-    if f.ndim != 1 or zz.ndim != 1:
-        raise DataError(
-            f"frequencies and impedance must be 1-D (got shapes {f.shape} and {zz.shape})"
-        )
-    if len(f) != len(zz):
-        raise DataError(f"{len(f)} frequencies but {len(zz)} impedance values")
-    bad = ~np.isfinite(f) | ~np.isfinite(zz)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
-            f"(first at index {i}: f={float(f[i])!r}, Z={complex(zz[i])!r}); drop them first"
-        )
-    if (f <= 0).any():
-        i = int(np.flatnonzero(f <= 0)[0])
-        raise DataError(f"frequencies must be positive (index {i}: {float(f[i])!r} Hz)")
-    uniq, counts = np.unique(f, return_counts=True)
-    if (counts > 1).any():
-        dup = uniq[counts > 1]
-        raise DataError(
-            f"duplicate frequencies ({len(dup)}, e.g. {float(dup[0])!r} Hz): a file with several sweeps? "
-            "split it with echem.eis.spectra()"
-        )
+    f, zz = checked_spectrum(freq_Hz, z)
     if f_range is not None:
         lo, hi = f_range
         keep = np.ones(len(f), bool)

@@ -127,7 +127,7 @@ from echem.errors import DataError, FitError
 
 from . import _rbf
 from ._drt_peaks import exchanged_tails, find_peaks
-from .sweeps import impedance_points
+from .sweeps import checked_spectrum, impedance_points
 from .weighting import weights
 
 __all__ = [
@@ -357,42 +357,13 @@ def _checked_points(data: Any, z: Any) -> tuple[np.ndarray, np.ndarray, list[str
         freq, zz, left_out = impedance_points(data)
         if left_out:
             notes.append(f"{left_out} row(s) without a finite frequency and impedance left out")
+    elif z is None:
+        raise DataError("drt(freq_Hz, z): the impedance array is missing")
     else:
-        if z is None:
-            raise DataError("drt(freq_Hz, z): the impedance array is missing")
-        try:
-            freq = np.asarray(data)
-            if np.iscomplexobj(freq):  # (float() of it drops the imaginary part, warning only)
-                raise TypeError("the frequencies are complex")
-            freq = freq.astype(float)
-            zz = np.asarray(z, dtype=complex)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
-        if freq.ndim != 1 or zz.shape != freq.shape:
-            raise DataError(
-                f"frequencies and impedance must be 1-D of one length (shapes {freq.shape}, "
-                f"{zz.shape})"
-            )
-        bad = ~(np.isfinite(freq) & np.isfinite(zz))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
-                f"(first at index {i}); drop them first"
-            )
-    if (freq <= 0).any():
-        i = int(np.flatnonzero(freq <= 0)[0])
-        raise DataError(f"frequencies must be positive (index {i}: {freq[i]!r} Hz)")
-    distinct, counts = np.unique(freq, return_counts=True)
-    if (counts > 1).any():
-        # As echem.eis.fit: two spectra in one frame would otherwise be averaged unseen.
-        twice = distinct[counts > 1]
-        raise DataError(
-            f"duplicate frequencies ({twice.size}, e.g. {twice[0]!r} Hz): a file with several "
-            "sweeps? split it with echem.eis.spectra()"
-        )
-    if distinct.size < 3:
-        raise DataError(f"a DRT needs at least 3 distinct frequencies, got {distinct.size}")
+        freq, zz = data, z
+    freq, zz = checked_spectrum(freq, zz)
+    if freq.size < 3:
+        raise DataError(f"a DRT needs at least 3 distinct frequencies, got {freq.size}")
     order = np.argsort(-freq)  # decreasing frequency, whatever the input order
     return freq[order], zz[order], notes
 

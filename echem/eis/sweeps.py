@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,53 @@ def impedance_points(sweep: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
     z = _numbers(sweep["z_real_ohm"]) + 1j * _numbers(sweep["z_imag_ohm"])
     usable = np.isfinite(freq) & np.isfinite(z)
     return freq[usable], z[usable], int(np.count_nonzero(~usable))
+
+
+def checked_spectrum(freq_Hz: Any, z: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (Hz, float64) and impedances (Ω, complex128) that a fit or a DRT can use.
+
+    Raises
+    ------
+    echem.DataError
+        Not numbers, complex frequencies, not 1-D of one length, NaN or infinite values,
+        frequencies that are not positive, or one frequency twice (two sweeps in one
+        frame would be fitted as one, unseen: :func:`spectra` splits them).
+    """
+    try:
+        f = np.asarray(freq_Hz)
+        if np.iscomplexobj(f):  # float() of it drops the imaginary part with a warning only
+            raise TypeError("the frequencies are complex")
+        f = f.astype(float)
+        zz = np.asarray(z, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"frequencies and impedance must be numeric arrays ({exc})") from None
+    if f.ndim != 1 or zz.ndim != 1:
+        raise DataError(
+            f"frequencies and impedance must be 1-D of one length (got shapes {f.shape} and "
+            f"{zz.shape})"
+        )
+    if len(f) != len(zz):
+        raise DataError(
+            f"{len(f)} frequencies but {len(zz)} impedance values: they must be of one length"
+        )
+    bad = ~np.isfinite(f) | ~np.isfinite(zz)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{int(bad.sum())} point(s) with NaN or infinite frequency or impedance "
+            f"(first at index {i}: f={float(f[i])!r}, Z={complex(zz[i])!r}); drop them first"
+        )
+    if (f <= 0).any():
+        i = int(np.flatnonzero(f <= 0)[0])
+        raise DataError(f"frequencies must be positive (index {i}: {float(f[i])!r} Hz)")
+    distinct, counts = np.unique(f, return_counts=True)
+    if (counts > 1).any():
+        twice = distinct[counts > 1]
+        raise DataError(
+            f"duplicate frequencies ({twice.size}, e.g. {float(twice[0])!r} Hz): a file with "
+            "several sweeps? split it with echem.eis.spectra()"
+        )
+    return f, zz
 
 
 def _frequencies(df: pd.DataFrame) -> np.ndarray:

@@ -336,6 +336,8 @@ def test_json_round_trip_of_a_circuit_with_its_own_element():
         (np.where(np.arange(76) == 3, FREQ[4], FREQ), np.ones(76) - 1j, "duplicate"),
         (FREQ[:10], np.ones(11) - 1j, "10 frequencies but 11"),
         (FREQ[:5], np.ones(5) - 1j, "5 points for 7 free parameters"),
+        # the imaginary part of complex frequencies was dropped with a numpy warning only
+        (FREQ * (1 + 0.5j), np.ones(76) - 1j, "complex"),
     ],
 )
 def test_bad_data(freq, z, match):
