@@ -87,7 +87,7 @@ from echem.errors import EchemWarning, ParseError, TruncatedDataWarning, Unsuppo
 from echem.io import Format
 from echem.io._caller import warn
 from echem.io._schema import CANONICAL, ColumnBlocks, build_frame
-from echem.io._text import decode, split_lines
+from echem.io._text import decode, read_bytes, split_lines
 
 __all__ = ["FORMATS", "read_ism", "read_isw", "sniff_ism", "sniff_isw"]
 
@@ -255,16 +255,6 @@ def _strings(cursor: _Cursor, names: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-def _bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
-    if not data:
-        raise ParseError("the file is empty", path, offset=0)
-    return data
-
-
 def _check_version(data: bytes, path: Path) -> None:
     """Warn when the version field is not the one of every file seen (read all the same:
     the header strings, where the layout puts them, check it)."""
@@ -404,7 +394,7 @@ def read_ism(path: str | Path) -> pd.DataFrame:
         Shorter than its declared points (with the byte offset).
     """
     path = Path(path)
-    data = _bytes(path)
+    data = read_bytes(path)
     n = _points(data, 6, 12, 34, path, ".ism")
     _check_version(data, path)
     arrays = np.frombuffer(data, ">f8", 4 * n, 12).reshape(4, n).astype(np.float64)
@@ -568,7 +558,7 @@ def read_isw(path: str | Path) -> pd.DataFrame:
         header instead of the ``.isw``: :class:`echem.UnsupportedFormatError`.
     """
     path = Path(path)
-    data = _bytes(path)
+    data = read_bytes(path)
     if _is_companion(data):
         raise UnsupportedFormatError(_companion_message(path), path)
     n = _points(data, 12, 18, 24, path, ".isw")

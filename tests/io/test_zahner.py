@@ -538,3 +538,15 @@ def test_another_version_field_warns_and_names_it(tmp_path, relative):
     original = echem.read(real(relative))
     assert df.equals(original)
     assert df.attrs["metadata"]["file_version"] == 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("reader", [read_ism, read_isw])
+def test_a_fifo_is_refused_without_waiting(tmp_path, reader):
+    """The Zahner readers read the file's bytes with their own helper, which did not refuse a
+    FIFO: read_ism/read_isw on a named pipe waited forever for a writer."""
+    import os
+
+    fifo = tmp_path / "pipe.ism"
+    os.mkfifo(fifo)
+    with pytest.raises(echem.ParseError, match="not a regular file"):
+        reader(fifo)
