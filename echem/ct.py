@@ -31,6 +31,7 @@ from echem.coulometry import charge_at, detect_short_circuit, li_volume
 from echem.ct_stack import DEFAULT_BLOCK_BYTES, LabelStack, as_voxel_size, read_stack
 from echem.decomposition import LI3PS4_REDUCTION, Reaction, decomposition
 from echem.errors import DataError, EchemWarning, ParseError
+from echem.io._files import require_regular_file
 
 __all__ = [
     "read_volumes",
@@ -110,6 +111,7 @@ def read_volumes(
         ``metadata`` (the header lines, numbers converted).
     """
     path = Path(path)
+    require_regular_file(path)  # a FIFO would wait for a writer forever
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -882,3 +882,13 @@ def test_bit_flips_in_the_first_directory_are_errors_warnings_or_the_right_count
                     continue
             warned = any(issubclass(w.category, EchemWarning) for w in caught)
             assert warned or volume == (labels == 2).sum(), (at, mask, volume)
+
+
+def test_a_fifo_of_volumes_is_refused_without_waiting(tmp_path):
+    """read_volumes read the CSV with Path.read_bytes: a named pipe waited forever."""
+    import os
+
+    fifo = tmp_path / "volumes.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(echem.ParseError, match="not a regular file"):
+        echem.ct.read_volumes(fifo)

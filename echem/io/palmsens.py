@@ -143,7 +143,7 @@ from echem.io import Format
 from echem.io._caller import warn
 from echem.io._schema import ColumnBlocks, build_frame
 from echem.io._tables import Tables
-from echem.io._text import unique_names
+from echem.io._text import read_bytes, unique_names
 
 __all__ = ["FORMATS", "read_pssession", "sniff_pssession"]
 
@@ -434,12 +434,7 @@ class _Measurement:
 
 def _document(path: Path) -> dict[str, Any]:
     """The session's JSON object (the text after the JSON, PSTrace's U+FEFF, ignored)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ParseError(f"cannot read the file ({error.strerror or error})", path) from None
-    if not data:
-        raise ParseError("the file is empty", path, offset=0)
+    data = read_bytes(path)
     text, encoding, skipped = _decode(data, path)
     text = text.rstrip("\ufeff\x00 \t\r\n")
     try:

@@ -1350,3 +1350,19 @@ def test_record_crc32_equals_zlibs(data: st.DataObject, size: int, n: int) -> No
         record[start:stop] = bytes(stop - start)
         expected.append(zlib.crc32(record))
     assert crc32_rows(rows, (start, stop)).tolist() == expected
+
+
+@pytest.mark.parametrize("suffix", [".nda", ".ndax"])
+def test_a_fifo_or_folder_is_a_parse_error(tmp_path, suffix):
+    """read_nda read the bytes with Path.read_bytes: a named pipe waited forever for a writer
+    and a folder raised a bare IsADirectoryError."""
+    import os
+
+    fifo = tmp_path / f"pipe{suffix}"
+    os.mkfifo(fifo)
+    folder = tmp_path / f"folder{suffix}"
+    folder.mkdir()
+    reader = read_nda if suffix == ".nda" else read_ndax
+    for path in (fifo, folder):
+        with pytest.raises(echem.ParseError, match="not a regular file"):
+            reader(path)

@@ -781,3 +781,14 @@ def test_a_cv_of_several_scans_is_one_table_with_the_scan_number_in_cycle(tmp_pa
     curves = df.attrs["metadata"]["curves"]
     assert [c["XAxisDataArray"] for c in curves] == [f"Potential (cycle {n})" for n in CV_SCANS]
     assert [c["YAxisDataArray"] for c in curves] == [f"Current (cycle {n})" for n in CV_SCANS]
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path):
+    """read_pssession read the bytes with its own copy of the shared helper, without its
+    check: on a named pipe it waited forever for a writer."""
+    import os
+
+    fifo = tmp_path / "pipe.pssession"
+    os.mkfifo(fifo)
+    with pytest.raises(echem.ParseError, match="not a regular file"):
+        read_pssession(fifo)

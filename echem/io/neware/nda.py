@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import EchemWarning, ParseError, TruncatedDataWarning
+from echem.io._text import read_bytes
 from echem.io.neware import _frame, _steps
 from echem.io.neware._records import RANGE_PER_HOUR as RH
 from echem.io.neware._records import Field as F
@@ -349,7 +350,7 @@ def read_nda(path: str | Path) -> pd.DataFrame:
         record identifier, or record indices going backwards.
     """
     path = Path(path)
-    raw = path.read_bytes()  # not mapped: a file cut while mapped would kill the process
+    raw = read_bytes(path)  # not mapped: a file cut while mapped would kill the process
     version = nda_version(raw[:16])
     if version is None:
         if raw.startswith(MAGIC):

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from echem.errors import EchemWarning, ParseError
+from echem.io._files import require_regular_file
 from echem.io.neware import _frame, _ndc, _steps
 from echem.io.neware._records import (
     Layout,
@@ -154,6 +155,7 @@ def read_ndax(path: str | Path) -> pd.DataFrame:
 def _members(path: Path) -> dict[str, bytes]:
     """Every .xml member and every .ndc member of a file type echem decodes, read whole
     (each checked against its CRC-32); of the other .ndc members the first 4 bytes."""
+    require_regular_file(path)  # a FIFO would block zipfile's first read
     try:
         with zipfile.ZipFile(path) as archive:
             out: dict[str, bytes] = {}
