@@ -366,6 +366,10 @@ def local_pool(jobs: int, settings: Settings, plots: bool = True) -> Iterator[Ex
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         _end_processes([p for p in multiprocessing.active_children() if p not in before])
+        # Its workers gone, the pool's manager thread ends at once: wait for it, or it may
+        # close its wake-up pipe while Python's exit hook writes to it (CPython 3.11:
+        # "OSError: [Errno 9] Bad file descriptor" printed after "echem: terminated").
+        pool.shutdown(wait=True)
         raise
     pool.shutdown()
 
